@@ -1,0 +1,515 @@
+//! The publish event (DESIGN §2, `schema/publish-event.v1.json`) and its parsing at the edge.
+//!
+//! A message is parsed once into [`PublishEvent`] (typed, for the stages) while the original JSON is
+//! kept as a [`RawValue`] so the decision record can embed it byte for byte: unknown fields are
+//! therefore kept and passed through untouched, and nothing the producer sent is re-encoded.
+//!
+//! Every way a message can be unreadable maps to one [`EventErrorKind`]; the Kafka worker turns it
+//! into a dead-letter record and `review` into a `dead_letter` line. Parsing never panics.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// Limits applied before and during parsing (DESIGN §2; configurable in the pipeline's `[limits]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest accepted message value, in bytes. Default 1 MiB (1,048,576).
+    pub max_event_bytes: usize,
+    /// Largest accepted `content.title` / `content.text`, in Unicode scalar values. Default 256 Ki (262,144).
+    pub max_text_chars: usize,
+    /// Largest accepted `event_id`, in bytes. Default 256. Keys this long are a producer bug.
+    pub max_event_id_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_event_bytes: 1 << 20,
+            max_text_chars: 256 * 1024,
+            max_event_id_bytes: 256,
+        }
+    }
+}
+
+/// Why a message could not be read as a publish event. The string forms are the `dlq.reason`
+/// header values, the `error.kind` of a `review` dead-letter line and the `reason` label of
+/// `synth_review_dead_letters_total` (a bounded set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventErrorKind {
+    /// Not syntactically valid JSON (including an empty message or a Kafka tombstone).
+    MalformedJson,
+    /// Valid JSON that does not fit the schema: not an object, missing required field, wrong type,
+    /// unknown enum value, empty `event_id`.
+    Schema,
+    /// Over [`Limits`]: the message bytes, a text field or the event id.
+    TooLarge,
+    /// The message bytes are not UTF-8 (RFC 8259 §8.1 requires UTF-8 for JSON exchanged between systems).
+    InvalidUtf8,
+}
+
+impl EventErrorKind {
+    /// Every kind, for pre-registering metric series at zero.
+    pub const ALL: [EventErrorKind; 4] = [
+        EventErrorKind::MalformedJson,
+        EventErrorKind::Schema,
+        EventErrorKind::TooLarge,
+        EventErrorKind::InvalidUtf8,
+    ];
+
+    /// The stable snake_case name (`malformed_json`, `schema`, `too_large`, `invalid_utf8`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventErrorKind::MalformedJson => "malformed_json",
+            EventErrorKind::Schema => "schema",
+            EventErrorKind::TooLarge => "too_large",
+            EventErrorKind::InvalidUtf8 => "invalid_utf8",
+        }
+    }
+}
+
+/// A message that could not be read, with a human-readable detail (never contains content text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", kind.as_str())]
+pub struct EventError {
+    /// The category, used for routing and metrics.
+    pub kind: EventErrorKind,
+    /// What exactly is wrong, e.g. `missing field `event_id` at line 1 column 52`.
+    pub message: String,
+}
+
+impl EventError {
+    fn new(kind: EventErrorKind, message: impl Into<String>) -> Self {
+        EventError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// A parsed publish event together with its original JSON text.
+#[derive(Debug)]
+pub struct ParsedEvent {
+    /// The typed view the stages read.
+    pub event: PublishEvent,
+    /// The original JSON value, embedded unchanged in the decision record.
+    pub raw: Box<RawValue>,
+}
+
+/// Parses one message value (the Kafka record value or one JSONL line) into a [`ParsedEvent`].
+///
+/// Order of checks: size (`too_large`), UTF-8 (`invalid_utf8`), JSON syntax (`malformed_json`),
+/// shape and types (`schema`), field limits (`too_large`).
+///
+/// # Errors
+/// An [`EventError`] naming the first problem found.
+pub fn parse_event(bytes: &[u8], limits: &Limits) -> Result<ParsedEvent, EventError> {
+    if bytes.len() > limits.max_event_bytes {
+        return Err(EventError::new(
+            EventErrorKind::TooLarge,
+            format!(
+                "event is {} bytes, the limit is {} bytes",
+                bytes.len(),
+                limits.max_event_bytes
+            ),
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        EventError::new(
+            EventErrorKind::InvalidUtf8,
+            format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        )
+    })?;
+    if text.trim().is_empty() {
+        return Err(EventError::new(
+            EventErrorKind::MalformedJson,
+            "empty message: expected a JSON object",
+        ));
+    }
+    let raw: Box<RawValue> = serde_json::from_str(text)
+        .map_err(|e| EventError::new(EventErrorKind::MalformedJson, e.to_string()))?;
+    let first = raw.get().trim_start().as_bytes().first().copied();
+    if first != Some(b'{') {
+        return Err(EventError::new(
+            EventErrorKind::Schema,
+            format!("expected a JSON object, found {}", json_type_name(first)),
+        ));
+    }
+    let event: PublishEvent = serde_json::from_str(raw.get())
+        .map_err(|e| EventError::new(EventErrorKind::Schema, e.to_string()))?;
+    event.check(limits)?;
+    Ok(ParsedEvent { event, raw })
+}
+
+fn json_type_name(first: Option<u8>) -> &'static str {
+    match first {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't') | Some(b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// A publish event (DESIGN §2). Required: `event_id`, `user.id`, `user.identity_verified`,
+/// `content.kind`, `synthesis.technique`; everything else is optional (absent and `null` are the same).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PublishEvent {
+    /// Producer-assigned unique id; the Kafka key of every output record.
+    pub event_id: String,
+    /// RFC 3339 time the content was submitted (passed through, not interpreted).
+    #[serde(default)]
+    pub occurred_at: Option<String>,
+    /// The producing platform or app.
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// The publishing user (Art. 9).
+    pub user: User,
+    /// The content to be published.
+    pub content: Content,
+    /// How the content was synthesized (Art. 23 categories).
+    pub synthesis: Synthesis,
+    /// Explicit label and the user's AI declaration (Art. 16–18; labelling measures Art. 6).
+    #[serde(default)]
+    pub labels: Option<Labels>,
+    /// The person depicted or voiced, if any (Art. 14).
+    #[serde(default)]
+    pub subject: Option<Subject>,
+    /// News and reprint information (Art. 6(2), Art. 11).
+    #[serde(default)]
+    pub news: Option<News>,
+}
+
+impl PublishEvent {
+    fn check(&self, limits: &Limits) -> Result<(), EventError> {
+        if self.event_id.trim().is_empty() {
+            return Err(EventError::new(
+                EventErrorKind::Schema,
+                "`event_id` must be a non-empty string",
+            ));
+        }
+        if self.event_id.len() > limits.max_event_id_bytes {
+            return Err(EventError::new(
+                EventErrorKind::TooLarge,
+                format!(
+                    "`event_id` is {} bytes, the limit is {}",
+                    self.event_id.len(),
+                    limits.max_event_id_bytes
+                ),
+            ));
+        }
+        for (field, value) in self.text_fields() {
+            // Count lazily: only text longer than the limit in bytes can be over it in chars.
+            if value.len() > limits.max_text_chars {
+                let chars = value.chars().count();
+                if chars > limits.max_text_chars {
+                    return Err(EventError::new(
+                        EventErrorKind::TooLarge,
+                        format!(
+                            "`{field}` has {chars} characters, the limit is {}",
+                            limits.max_text_chars
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The reviewable text fields as `(field path, value)`, in a fixed order:
+    /// `content.title`, `content.text`. The path is what evidence records name.
+    pub fn text_fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("content.title", self.content.title.as_deref()),
+            ("content.text", self.content.text.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(f, v)| v.map(|v| (f, v)))
+    }
+}
+
+/// The publishing user. Events never carry raw ID or phone numbers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    /// Opaque platform user id; never logged above debug.
+    pub id: String,
+    /// Whether the platform verified the user's real identity (Art. 9).
+    pub identity_verified: bool,
+    /// How the identity was verified.
+    #[serde(default)]
+    pub verification_method: Option<VerificationMethod>,
+}
+
+/// Real-identity verification methods (Art. 9: mobile number, ID card number, unified social
+/// credit code, or the national network identity authentication public service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum VerificationMethod {
+    Mobile,
+    IdCard,
+    SocialCreditCode,
+    NationalNetworkIdentity,
+}
+
+/// The content to publish.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Content {
+    /// What kind of content this is.
+    pub kind: ContentKind,
+    /// Title, reviewed like `text`.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Body text (or transcript/caption for audio and video).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Attached media files with their metadata.
+    #[serde(default)]
+    pub media: Vec<Media>,
+}
+
+/// Content kinds (DESIGN §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum ContentKind {
+    Text,
+    Image,
+    Audio,
+    Video,
+    VirtualScene,
+}
+
+/// One media file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Media {
+    /// Where the file is stored.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// MIME type, e.g. `image/png`.
+    #[serde(default)]
+    pub mime: Option<String>,
+    /// File metadata as extracted by the platform; may hold the `AIGC` implicit label
+    /// (GB 45438-2025 Annex E) as an object or a JSON string. Kept untyped here; the `labels`
+    /// stage parses it.
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// Synthesis details.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Synthesis {
+    /// The deep-synthesis technique (Art. 23 categories).
+    pub technique: Technique,
+    /// Service provider name.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Model name.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Algorithm filing number (Art. 19).
+    #[serde(default)]
+    pub filing_number: Option<String>,
+}
+
+/// Deep-synthesis techniques, the categories of Art. 23.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Technique {
+    TextGeneration,
+    Dialogue,
+    TextStyleTransfer,
+    Tts,
+    VoiceConversion,
+    VoiceEditing,
+    MusicGeneration,
+    AudioSceneEditing,
+    FaceGeneration,
+    FaceSwap,
+    FaceAttributeEditing,
+    FaceManipulation,
+    PoseManipulation,
+    ImageGeneration,
+    ImageEnhancement,
+    ImageRestoration,
+    #[serde(rename = "3d_reconstruction")]
+    ThreeDReconstruction,
+    DigitalHuman,
+    VirtualScene,
+    Other,
+}
+
+/// Labels on the content.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Labels {
+    /// The explicit (visible or audible) label, if any.
+    #[serde(default)]
+    pub explicit: Option<ExplicitLabel>,
+    /// Whether the user declared the content AI-generated (labelling measures Art. 6(2), Art. 10).
+    #[serde(default)]
+    pub user_declared_ai: Option<bool>,
+}
+
+/// An explicit label (labelling measures Art. 3, Art. 4).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExplicitLabel {
+    /// Whether an explicit label is present.
+    #[serde(default)]
+    pub present: Option<bool>,
+    /// The label wording, e.g. `AI生成`.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Where it is placed.
+    #[serde(default)]
+    pub position: Option<LabelPosition>,
+}
+
+/// Explicit label positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum LabelPosition {
+    Start,
+    End,
+    Middle,
+    Other,
+}
+
+/// The real person whose face or voice is edited (Art. 14).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Subject {
+    /// Whether a real natural person is depicted or voiced.
+    #[serde(default)]
+    pub real_person: Option<bool>,
+    /// That person's separate consent.
+    #[serde(default)]
+    pub consent: Option<Consent>,
+}
+
+/// Consent states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Consent {
+    Obtained,
+    NotObtained,
+    Unknown,
+}
+
+/// News information (Art. 6(2)).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct News {
+    /// Declared as news.
+    #[serde(default)]
+    pub is_news: Option<bool>,
+    /// Declared as a reprint of another unit's news.
+    #[serde(default)]
+    pub is_reprint: Option<bool>,
+    /// The declared source.
+    #[serde(default)]
+    pub source: Option<NewsSource>,
+}
+
+/// A declared news source.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewsSource {
+    /// Unit or website name, e.g. `新华网`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// URL of the original article.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// Best-effort extraction of `event_id` from a message that failed to parse, so dead-letter and
+/// audit records can still name it. Returns `None` unless the bytes are a JSON object with a
+/// string `event_id` of at most `max_bytes`.
+pub fn salvage_event_id(bytes: &[u8], max_bytes: usize) -> Option<String> {
+    #[derive(Deserialize)]
+    struct IdOnly {
+        event_id: String,
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    let id: IdOnly = serde_json::from_str(text).ok()?;
+    (!id.event_id.is_empty() && id.event_id.len() <= max_bytes).then_some(id.event_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"event_id":"e1","user":{"id":"u","identity_verified":true},
+        "content":{"kind":"text","text":"你好"},"synthesis":{"technique":"text_generation"},
+        "extra_field":{"kept":[1,2,3]}}"#;
+
+    #[test]
+    fn parses_good_event_and_keeps_raw_text() {
+        let p = parse_event(GOOD.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(p.event.event_id, "e1");
+        assert_eq!(p.event.content.kind, ContentKind::Text);
+        assert_eq!(p.raw.get(), GOOD, "raw JSON must be passed through byte for byte");
+    }
+
+    #[test]
+    fn classifies_bad_input() {
+        let limits = Limits {
+            max_event_bytes: 400,
+            max_text_chars: 10,
+            max_event_id_bytes: 8,
+        };
+        let ev = |text: &str, id: &str, kind: &str, tech: &str| {
+            format!(
+                r#"{{"event_id":{id},"user":{{"id":"u","identity_verified":true}},"content":{{"kind":{kind},"text":{text}}},"synthesis":{{"technique":{tech}}}}}"#
+            )
+        };
+        let cases: Vec<(&str, Vec<u8>, EventErrorKind)> = vec![
+            ("empty", b"".to_vec(), EventErrorKind::MalformedJson),
+            ("whitespace", b"  \n".to_vec(), EventErrorKind::MalformedJson),
+            ("truncated", b"{\"event_id\":".to_vec(), EventErrorKind::MalformedJson),
+            ("trailing", format!("{GOOD}x").into_bytes(), EventErrorKind::MalformedJson),
+            ("array", b"[1,2]".to_vec(), EventErrorKind::Schema),
+            ("string", b"\"hi\"".to_vec(), EventErrorKind::Schema),
+            ("null", b"null".to_vec(), EventErrorKind::Schema),
+            ("number", b"42".to_vec(), EventErrorKind::Schema),
+            ("missing required", br#"{"event_id":"x"}"#.to_vec(), EventErrorKind::Schema),
+            ("wrong type", ev("1", "\"a\"", "\"text\"", "\"tts\"").into_bytes(), EventErrorKind::Schema),
+            ("id not string", ev("\"t\"", "7", "\"text\"", "\"tts\"").into_bytes(), EventErrorKind::Schema),
+            ("empty id", ev("\"t\"", "\"\"", "\"text\"", "\"tts\"").into_bytes(), EventErrorKind::Schema),
+            ("unknown kind", ev("\"t\"", "\"a\"", "\"hologram\"", "\"tts\"").into_bytes(), EventErrorKind::Schema),
+            ("unknown technique", ev("\"t\"", "\"a\"", "\"text\"", "\"magic\"").into_bytes(), EventErrorKind::Schema),
+            ("invalid utf8", b"{\"event_id\":\"\xff\xfe\"}".to_vec(), EventErrorKind::InvalidUtf8),
+            ("too many bytes", vec![b' '; 401], EventErrorKind::TooLarge),
+            ("text too long", ev("\"一二三四五六七八九十十\"", "\"a\"", "\"text\"", "\"tts\"").into_bytes(), EventErrorKind::TooLarge),
+            ("id too long", ev("\"t\"", "\"123456789\"", "\"text\"", "\"tts\"").into_bytes(), EventErrorKind::TooLarge),
+        ];
+        for (name, bytes, want) in cases {
+            let got = parse_event(&bytes, &limits).map(|_| ()).unwrap_err();
+            assert_eq!(got.kind, want, "{name}: {got}");
+            assert!(!got.message.is_empty(), "{name}: message must say why");
+        }
+        // The same text at exactly the limit passes: the limit counts characters, not bytes.
+        let ok = ev("\"一二三四五六七八九十\"", "\"a\"", "\"text\"", "\"tts\"");
+        assert!(parse_event(ok.as_bytes(), &limits).is_ok());
+    }
+
+    #[test]
+    fn nulls_are_absent_and_3d_technique_parses() {
+        let s = r#"{"event_id":"e","user":{"id":"u","identity_verified":false,"verification_method":null},
+            "content":{"kind":"virtual_scene","title":null,"media":[]},"synthesis":{"technique":"3d_reconstruction"},
+            "labels":null,"news":{"is_reprint":true,"source":null}}"#;
+        let p = parse_event(s.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(p.event.synthesis.technique, Technique::ThreeDReconstruction);
+        assert!(p.event.news.unwrap().source.is_none());
+    }
+
+    #[test]
+    fn salvages_event_id_when_schema_fails() {
+        assert_eq!(
+            salvage_event_id(br#"{"event_id":"abc","user":1}"#, 64).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(salvage_event_id(b"not json", 64), None);
+        assert_eq!(salvage_event_id(br#"{"event_id":"abcdef"}"#, 3), None);
+    }
+}

@@ -1,0 +1,72 @@
+//! The operations endpoints (DESIGN §7): `/metrics` (Prometheus text format), `/healthz` (process
+//! up) and `/readyz` (partitions assigned and producer ready), served with axum.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::get, Router};
+
+use crate::metrics::Metrics;
+
+/// Readiness flags the worker updates.
+#[derive(Debug, Default)]
+pub struct Readiness {
+    /// At least one partition is assigned.
+    pub assigned: AtomicBool,
+    /// The producer has connected to a broker.
+    pub producer_ready: AtomicBool,
+}
+
+impl Readiness {
+    /// Whether `/readyz` answers 200.
+    pub fn is_ready(&self) -> bool {
+        self.assigned.load(Ordering::Relaxed) && self.producer_ready.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    metrics: Metrics,
+    ready: Arc<Readiness>,
+}
+
+/// Binds `addr` and serves until `shutdown` resolves. Returns the bound address (useful with port 0).
+///
+/// # Errors
+/// The bind error, e.g. address in use.
+pub async fn serve(
+    addr: SocketAddr,
+    metrics: Metrics,
+    ready: Arc<Readiness>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let app = Router::new()
+        .route("/metrics", get(metrics_handler))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready_handler))
+        .with_state(AppState { metrics, ready });
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::error!(%error, "Metrics server failed.");
+        }
+    });
+    Ok(local)
+}
+
+async fn metrics_handler(State(s): State<AppState>) -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        s.metrics.encode(),
+    )
+}
+
+async fn ready_handler(State(s): State<AppState>) -> impl IntoResponse {
+    if s.ready.is_ready() {
+        (StatusCode::OK, "ready\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready: waiting for partition assignment and producer\n")
+    }
+}

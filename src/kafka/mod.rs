@@ -1,0 +1,111 @@
+//! Kafka plumbing, kept apart from the review engine: client configuration, the consumer context
+//! (rebalances, statistics) and the worker loop ([`worker::run`]).
+
+pub mod worker;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use rdkafka::client::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::statistics::Statistics;
+
+use crate::config::KafkaConfig;
+use crate::http::Readiness;
+use crate::metrics::Metrics;
+
+/// The worker's instance id, `hostname:pid`, written into audit records.
+pub fn worker_id() -> String {
+    let host = hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "unknown-host".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Consumer settings. At-least-once (STYLE-ANCHORS §6): offsets are stored by the worker only after
+/// the output records of a message are acknowledged (`enable.auto.offset.store=false`), and the
+/// stored offsets are committed periodically and on shutdown.
+pub fn consumer_config(k: &KafkaConfig) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    for (key, value) in &k.options {
+        c.set(key, value);
+    }
+    c.set("bootstrap.servers", &k.brokers)
+        .set("group.id", &k.group_id)
+        .set("client.id", format!("{}-consumer", k.client_id))
+        .set("enable.auto.commit", "true")
+        .set("auto.commit.interval.ms", k.commit_interval_ms.to_string())
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "false");
+    if !k.options.contains_key("auto.offset.reset") {
+        c.set("auto.offset.reset", "earliest");
+    }
+    if !k.options.contains_key("statistics.interval.ms") {
+        c.set("statistics.interval.ms", "5000");
+    }
+    c
+}
+
+/// Producer settings: idempotent, `acks=all`, so a retried send never duplicates or reorders
+/// records within a partition.
+pub fn producer_config(k: &KafkaConfig, max_event_bytes: usize) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    for (key, value) in &k.options {
+        if !key.starts_with("auto.") && !key.starts_with("statistics.") {
+            c.set(key, value);
+        }
+    }
+    // A decision record embeds the whole event; leave room for reasons and headers.
+    let max_message = (max_event_bytes * 2 + (1 << 20)).max(1_000_000);
+    c.set("bootstrap.servers", &k.brokers)
+        .set("client.id", format!("{}-producer", k.client_id))
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("message.max.bytes", max_message.to_string());
+    if !k.options.contains_key("linger.ms") {
+        c.set("linger.ms", "5");
+    }
+    c
+}
+
+/// Consumer context: tracks assignment for `/readyz` and `consumer_assigned_partitions`, and turns
+/// librdkafka statistics into `consumer_lag{topic,partition}`.
+pub struct WorkerContext {
+    metrics: Metrics,
+    ready: Arc<Readiness>,
+}
+
+impl WorkerContext {
+    /// A context reporting into `metrics` and `ready`.
+    pub fn new(metrics: Metrics, ready: Arc<Readiness>) -> Self {
+        WorkerContext { metrics, ready }
+    }
+}
+
+impl ClientContext for WorkerContext {
+    fn stats(&self, statistics: Statistics) {
+        self.metrics.clear_consumer_lag();
+        for (name, topic) in &statistics.topics {
+            for (id, p) in &topic.partitions {
+                if *id >= 0 && p.desired && p.consumer_lag >= 0 {
+                    self.metrics.set_consumer_lag(name, *id, p.consumer_lag);
+                }
+            }
+        }
+    }
+}
+
+impl ConsumerContext for WorkerContext {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let n = consumer.assignment().map(|a| a.count()).unwrap_or(0);
+        match rebalance {
+            Rebalance::Assign(tpl) => tracing::info!(partitions = tpl.count(), assigned = n, "Partitions assigned."),
+            Rebalance::Revoke(tpl) => tracing::info!(partitions = tpl.count(), assigned = n, "Partitions revoked."),
+            Rebalance::Error(error) => tracing::warn!(%error, "Rebalance failed."),
+        }
+        self.metrics.set_assigned_partitions(n);
+        self.ready.assigned.store(n > 0, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,127 @@
+//! Lexicon ("feature library", Art. 10) CSV files (DESIGN §5): header `term,category,action[,note]`,
+//! UTF-8, `action` ∈ `reject`, `hold`, `allow`. Lines starting with `#` are comments.
+
+use crate::config::ConfigError;
+use crate::matcher::{LexiconEntry, TermAction};
+
+/// Parses one lexicon CSV. `name` is how errors name the file (usually its path).
+///
+/// # Errors
+/// `name:line: reason` for invalid UTF-8, a wrong header, a wrong number of fields, an empty term
+/// or category, or an unknown action.
+pub fn parse_lexicon(name: &str, bytes: &[u8]) -> Result<Vec<LexiconEntry>, ConfigError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes);
+    let header = reader
+        .headers()
+        .map_err(|e| csv_error(name, &e))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect::<Vec<_>>();
+    let want = ["term", "category", "action"];
+    if header.len() < 3 || header.len() > 4 || header[..3] != want || (header.len() == 4 && header[3] != "note") {
+        return Err(ConfigError::line(
+            name,
+            1,
+            format!("header must be `term,category,action[,note]`, found `{}`", header.join(",")),
+        ));
+    }
+    let columns = header.len();
+    let mut entries = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(name, &e))?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        // Comment rows (first field starts with `#`). Handled here rather than by the csv
+        // reader's comment option, which would shift the reported line numbers.
+        if record.get(0).is_some_and(|f| f.trim_start().starts_with('#')) {
+            continue;
+        }
+        if record.len() != columns && !(columns == 4 && record.len() == 3) {
+            return Err(ConfigError::line(
+                name,
+                line,
+                format!("expected {columns} fields, found {}", record.len()),
+            ));
+        }
+        let term = record[0].trim();
+        let category = record[1].trim();
+        let action = record[2].trim();
+        if term.is_empty() {
+            return Err(ConfigError::line(name, line, "empty term"));
+        }
+        if category.is_empty() {
+            return Err(ConfigError::line(name, line, "empty category"));
+        }
+        let action = match action {
+            "reject" => TermAction::Reject,
+            "hold" => TermAction::Hold,
+            "allow" => TermAction::Allow,
+            other => {
+                return Err(ConfigError::line(
+                    name,
+                    line,
+                    format!("unknown action `{other}`: expected reject, hold or allow"),
+                ))
+            }
+        };
+        entries.push(LexiconEntry {
+            term: term.to_string(),
+            category: category.to_string(),
+            action,
+            source: format!("{name}:{line}"),
+        });
+    }
+    Ok(entries)
+}
+
+fn csv_error(name: &str, e: &csv::Error) -> ConfigError {
+    let line = match e.kind() {
+        csv::ErrorKind::Utf8 { pos, .. } => pos.as_ref().map(|p| p.line()),
+        csv::ErrorKind::UnequalLengths { pos, .. } => pos.as_ref().map(|p| p.line()),
+        csv::ErrorKind::Deserialize { pos, .. } => pos.as_ref().map(|p| p.line()),
+        _ => None,
+    };
+    let message = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".to_string(),
+        _ => e.to_string(),
+    };
+    match line {
+        Some(l) => ConfigError::line(name, l, message),
+        None => ConfigError::file(name, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rows_and_comments() {
+        let csv = "term,category,action,note\n# a comment\n赌博网站,gambling,reject,\n打击赌博网站,gambling,allow,news\n百家乐,gambling,hold\n";
+        let e = parse_lexicon("l.csv", csv.as_bytes()).unwrap();
+        assert_eq!(e.len(), 3);
+        assert_eq!(e[0].term, "赌博网站");
+        assert_eq!(e[0].source, "l.csv:3");
+        assert!(matches!(e[1].action, TermAction::Allow));
+        assert!(matches!(e[2].action, TermAction::Hold));
+    }
+
+    #[test]
+    fn bad_rows_name_file_and_line() {
+        let cases: [(&[u8], &str); 7] = [
+            (b"word,cat,act\nx,y,reject\n", "l.csv:1: header"),
+            (b"term,category,action\nx,y,delete\n", "l.csv:2: unknown action `delete`"),
+            (b"term,category,action\nx,y,reject\n,y,reject\n", "l.csv:3: empty term"),
+            (b"term,category,action\nx,,reject\n", "l.csv:2: empty category"),
+            (b"term,category,action\nx,y\n", "l.csv:2: expected 3 fields"),
+            (b"term,category,action\nx,y,reject,z,w\n", "l.csv:2: expected 3 fields"),
+            (b"term,category,action\n\xff\xfe,y,reject\n", "l.csv:2: invalid UTF-8"),
+        ];
+        for (bytes, want) in cases {
+            let err = parse_lexicon("l.csv", bytes).unwrap_err().to_string();
+            assert!(err.starts_with(want), "{want} vs {err}");
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The news-source list (DESIGN §5): CSV with at least the columns `name,domain` (others ignored),
+//! one row per unit or website; `domain` may hold several domains separated by `;`. The shipped
+//! list is the CAC 互联网新闻信息稿源单位名单 (see `data/news-sources/README.md`).
+
+use std::collections::HashMap;
+
+use crate::config::ConfigError;
+
+/// A listed unit and the domains known to belong to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// The unit's name as listed, e.g. `新华网`.
+    pub name: String,
+    /// Lower-case registrable domains, e.g. `news.cn`.
+    pub domains: Vec<String>,
+}
+
+/// The loaded list, indexed by name and by domain.
+#[derive(Debug, Clone, Default)]
+pub struct NewsSources {
+    units: Vec<Unit>,
+    by_name: HashMap<String, usize>,
+    by_domain: HashMap<String, usize>,
+}
+
+impl NewsSources {
+    /// Parses a news-source CSV. `name` is how errors name the file.
+    ///
+    /// # Errors
+    /// `name:line: reason` for invalid UTF-8, missing `name`/`domain` columns, an empty name, a
+    /// malformed domain, or a domain listed for two different units.
+    pub fn parse(name: &str, bytes: &[u8]) -> Result<Self, ConfigError> {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+        let headers = reader
+            .headers()
+            .map_err(|e| ConfigError::file(name, e.to_string()))?
+            .clone();
+        let col = |c: &str| headers.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == c);
+        let (Some(name_col), Some(domain_col)) = (col("name"), col("domain")) else {
+            return Err(ConfigError::line(name, 1, "header must contain the columns `name` and `domain`"));
+        };
+        let mut list = NewsSources::default();
+        for record in reader.records() {
+            let record = record.map_err(|e| {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                ConfigError::line(name, line, if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) { "invalid UTF-8".to_string() } else { e.to_string() })
+            })?;
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            let unit_name = record.get(name_col).unwrap_or("").trim();
+            if unit_name.is_empty() {
+                return Err(ConfigError::line(name, line, "empty `name`"));
+            }
+            let idx = match list.by_name.get(unit_name) {
+                Some(&i) => i,
+                None => {
+                    list.units.push(Unit { name: unit_name.to_string(), domains: Vec::new() });
+                    list.by_name.insert(unit_name.to_string(), list.units.len() - 1);
+                    list.units.len() - 1
+                }
+            };
+            for domain in record.get(domain_col).unwrap_or("").split(';') {
+                let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+                if domain.is_empty() {
+                    continue;
+                }
+                if !is_domain(&domain) {
+                    return Err(ConfigError::line(name, line, format!("`{domain}` is not a domain name (expected e.g. news.cn, no scheme or path)")));
+                }
+                match list.by_domain.get(&domain) {
+                    Some(&other) if other != idx => {
+                        return Err(ConfigError::line(name, line, format!("domain `{domain}` is already listed for `{}`", list.units[other].name)));
+                    }
+                    Some(_) => {}
+                    None => {
+                        list.by_domain.insert(domain.clone(), idx);
+                        list.units[idx].domains.push(domain);
+                    }
+                }
+            }
+        }
+        Ok(list)
+    }
+
+    /// The unit with exactly this name (surrounding white space ignored).
+    pub fn unit_by_name(&self, name: &str) -> Option<&Unit> {
+        self.by_name.get(name.trim()).map(|&i| &self.units[i])
+    }
+
+    /// The unit owning `host`: the host itself or its nearest parent domain is listed
+    /// (`www.news.cn` → `news.cn`). `host` must already be lower-case without a trailing dot, as
+    /// the `url` crate returns it; `news.cn.example.org` finds nothing because only
+    /// suffixes at label boundaries are tried.
+    pub fn unit_by_host(&self, host: &str) -> Option<&Unit> {
+        let mut h = host;
+        loop {
+            if let Some(&i) = self.by_domain.get(h) {
+                return Some(&self.units[i]);
+            }
+            match h.find('.') {
+                Some(dot) => h = &h[dot + 1..],
+                None => return None,
+            }
+        }
+    }
+
+    /// Number of listed units.
+    pub fn len(&self) -> usize {
+        self.units.len()
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+}
+
+fn is_domain(d: &str) -> bool {
+    d.contains('.')
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CSV: &str = "name,website,domain,category\n新华网,新华网,news.cn;xinhuanet.com,central\n人民网,人民网,people.com.cn,central\n某某日报,,,local\n";
+
+    #[test]
+    fn finds_units_by_name_and_host() {
+        let s = NewsSources::parse("s.csv", CSV.as_bytes()).unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.unit_by_name(" 新华网 ").unwrap().domains, vec!["news.cn", "xinhuanet.com"]);
+        assert_eq!(s.unit_by_host("www.news.cn").unwrap().name, "新华网");
+        assert_eq!(s.unit_by_host("news.cn").unwrap().name, "新华网");
+        assert_eq!(s.unit_by_host("a.b.people.com.cn").unwrap().name, "人民网");
+        for bad in ["news.cn.example.org", "fakenews.cn", "cn", "people.com", "example.org"] {
+            assert!(s.unit_by_host(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_rows_name_the_line() {
+        for (csv, want) in [
+            ("name,x\na,b\n", "s.csv:1:"),
+            ("name,domain\n,news.cn\n", "s.csv:2: empty"),
+            ("name,domain\na,https://news.cn/x\n", "s.csv:2:"),
+            ("name,domain\na,news.cn\nb,news.cn\n", "s.csv:3: domain `news.cn` is already listed"),
+        ] {
+            let err = NewsSources::parse("s.csv", csv.as_bytes()).unwrap_err().to_string();
+            assert!(err.starts_with(want), "{want} vs {err}");
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! `prohibited` stage (Art. 6(1), Art. 10): matches the feature library (lexicon) against the
+//! event's text fields after normalization (see [`crate::normalize`]) and reports every hit with
+//! its evidence span in code points of the original field value.
+
+use std::sync::Arc;
+
+use super::{Finding, Stage, StageOutput};
+use crate::decision::{Action, Evidence, ReasonCode, StageKind};
+use crate::event::PublishEvent;
+use crate::matcher::{Matcher, TermAction};
+
+/// At most this many hits are reported per field; a longer list is cut and the last reason says
+/// how many were left out (keeps decision records bounded for adversarial texts).
+pub const MAX_HITS_PER_FIELD: usize = 50;
+
+/// The feature-library stage.
+pub struct Prohibited {
+    matcher: Arc<Matcher>,
+}
+
+impl Prohibited {
+    /// A stage over a built matcher.
+    pub fn new(matcher: Arc<Matcher>) -> Self {
+        Prohibited { matcher }
+    }
+}
+
+impl Stage for Prohibited {
+    fn kind(&self) -> StageKind {
+        StageKind::Prohibited
+    }
+
+    fn review(&self, event: &PublishEvent, out: &mut StageOutput) {
+        for (field, text) in event.text_fields() {
+            let hits = self.matcher.find(text);
+            let total = hits.len();
+            for (i, hit) in hits.into_iter().enumerate().take(MAX_HITS_PER_FIELD) {
+                let action = match hit.action {
+                    TermAction::Reject => Action::Reject,
+                    // Allow entries never come back as hits; treat anything else as hold.
+                    _ => Action::Hold,
+                };
+                out.findings.push(Finding {
+                    code: ReasonCode::ProhibitedTerm,
+                    action,
+                    category: Some(hit.category),
+                    evidence: Some(Evidence {
+                        field: field.to_string(),
+                        start: Some(hit.start),
+                        end: Some(hit.end),
+                        matched: Some(hit.matched),
+                        term: Some(hit.term),
+                    }),
+                    detail: (i + 1 == MAX_HITS_PER_FIELD && total > MAX_HITS_PER_FIELD)
+                        .then(|| format!("{} further matches in {field} not listed", total - MAX_HITS_PER_FIELD)),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexicon::parse_lexicon;
+    use crate::normalize::Normalizer;
+    use crate::stages::test_support::event;
+    use serde_json::json;
+
+    fn stage() -> Prohibited {
+        let csv = "term,category,action\n网络赌场,gambling,reject\n代开发票,illegal_goods,hold\ndaikai,illegal_goods,hold\n打击网络赌场,gambling,allow\n";
+        let entries = parse_lexicon("t.csv", csv.as_bytes()).unwrap();
+        Prohibited::new(Arc::new(Matcher::new(Arc::new(Normalizer::new()), entries).unwrap()))
+    }
+
+    /// `(name, title, text, expected (field, start, end, matched, action) list)`.
+    #[test]
+    fn table() {
+        let s = stage();
+        type Want = Vec<(&'static str, usize, usize, &'static str, Action)>;
+        let cases: Vec<(&str, Option<&str>, &str, Want)> = vec![
+            ("plain", None, "来网络赌场玩", vec![("content.text", 1, 5, "网络赌场", Action::Reject)]),
+            ("traditional", None, "來網絡賭場玩", vec![("content.text", 1, 5, "網絡賭場", Action::Reject)]),
+            ("separators", None, "网*络 赌.场", vec![("content.text", 0, 7, "网*络 赌.场", Action::Reject)]),
+            ("zero width", None, "网\u{200B}络赌\u{FEFF}场", vec![("content.text", 0, 6, "网\u{200B}络赌\u{FEFF}场", Action::Reject)]),
+            ("emoji", None, "网😀络赌🎲场", vec![("content.text", 0, 6, "网😀络赌🎲场", Action::Reject)]),
+            ("full width latin", None, "找ＤＡＩＫＡＩ", vec![("content.text", 1, 7, "ＤＡＩＫＡＩ", Action::Hold)]),
+            ("title field", Some("代开发票"), "", vec![("content.title", 0, 4, "代开发票", Action::Hold)]),
+            ("allow phrase suppresses", None, "公安机关打击网络赌场", vec![]),
+            ("latin inside a word", None, "daikaixyz", vec![]),
+            ("negative control", None, "一九九八年新年讲话", vec![]),
+        ];
+        for (name, title, text, want) in cases {
+            let ev = event(json!({"content": {"title": title, "text": text}}));
+            let mut out = StageOutput::default();
+            s.review(&ev, &mut out);
+            let got: Vec<_> = out
+                .findings
+                .iter()
+                .map(|f| {
+                    let e = f.evidence.as_ref().unwrap();
+                    (e.field.as_str(), e.start.unwrap(), e.end.unwrap(), e.matched.clone().unwrap(), f.action)
+                })
+                .collect();
+            let want: Vec<_> = want.into_iter().map(|(f, s, e, m, a)| (f, s, e, m.to_string(), a)).collect();
+            assert_eq!(got, want, "{name}");
+            for f in &out.findings {
+                let e = f.evidence.as_ref().unwrap();
+                let original = if e.field == "content.title" { title.unwrap() } else { text };
+                let slice: String = original.chars().skip(e.start.unwrap()).take(e.end.unwrap() - e.start.unwrap()).collect();
+                assert_eq!(Some(slice), e.matched, "{name}: evidence must slice the original");
+            }
+        }
+    }
+}

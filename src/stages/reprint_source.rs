@@ -1,0 +1,152 @@
+//! `reprint_source` stage (Art. 6(2)): a platform may reprint news only from the sources the
+//! state lists (the CAC 互联网新闻信息稿源单位名单). For events declared `news.is_reprint`:
+//!
+//! - no source name and no URL → `reprint_source_missing` (reject);
+//! - a URL whose host is not a listed domain or a subdomain of one, or that cannot be parsed as an
+//!   `http`/`https` URL (WHATWG URL Standard, via the `url` crate: userinfo, ports, case and
+//!   trailing dots are handled by the parser, so `people.com.cn@evil.example` is host
+//!   `evil.example`) → `reprint_source_unlicensed` (reject);
+//! - no URL and a name that is not listed → `reprint_source_unlicensed` (reject);
+//! - a listed name and a listed domain that belong to different units → `reprint_source_mismatch` (hold).
+
+use std::sync::Arc;
+
+use super::{Finding, Stage, StageOutput};
+use crate::decision::{Evidence, ReasonCode, StageKind};
+use crate::event::PublishEvent;
+use crate::news_sources::NewsSources;
+
+/// Validates reprint sources against the news-source list.
+#[derive(Debug, Clone)]
+pub struct ReprintSource {
+    sources: Arc<NewsSources>,
+}
+
+impl ReprintSource {
+    /// A stage over a loaded list.
+    pub fn new(sources: Arc<NewsSources>) -> Self {
+        ReprintSource { sources }
+    }
+}
+
+fn evidence(field: &str, value: &str) -> Evidence {
+    Evidence {
+        field: field.into(),
+        start: None,
+        end: None,
+        matched: Some(value.chars().take(512).collect()),
+        term: None,
+    }
+}
+
+/// The host of an `http`/`https` URL, lower-case, without a trailing dot.
+fn url_host(raw: &str) -> Result<String, String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| format!("source URL cannot be parsed: {e}"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!("source URL scheme `{}` is not http or https", url.scheme()));
+    }
+    match url.host() {
+        Some(url::Host::Domain(d)) => Ok(d.trim_end_matches('.').to_ascii_lowercase()),
+        Some(_) => Err("source URL names an IP address, not a listed domain".into()),
+        None => Err("source URL has no host".into()),
+    }
+}
+
+impl Stage for ReprintSource {
+    fn kind(&self) -> StageKind {
+        StageKind::ReprintSource
+    }
+
+    fn review(&self, event: &PublishEvent, out: &mut StageOutput) {
+        let Some(news) = &event.news else { return };
+        if news.is_reprint != Some(true) {
+            return;
+        }
+        let source = news.source.as_ref();
+        let name = source.and_then(|s| s.name.as_deref()).map(str::trim).filter(|s| !s.is_empty());
+        let url = source.and_then(|s| s.url.as_deref()).map(str::trim).filter(|s| !s.is_empty());
+        let named_unit = name.and_then(|n| self.sources.unit_by_name(n));
+        match (name, url) {
+            (None, None) => out.findings.push(
+                Finding::new(ReasonCode::ReprintSourceMissing)
+                    .detail("a reprint must name its source (news.source.name / news.source.url)"),
+            ),
+            (_, Some(url)) => match url_host(url) {
+                Err(why) => out.findings.push(
+                    Finding::new(ReasonCode::ReprintSourceUnlicensed)
+                        .detail(why)
+                        .evidence(evidence("news.source.url", url)),
+                ),
+                Ok(host) => match self.sources.unit_by_host(&host) {
+                    None => out.findings.push(
+                        Finding::new(ReasonCode::ReprintSourceUnlicensed)
+                            .detail(format!("`{host}` is not a domain of a listed news source unit"))
+                            .evidence(evidence("news.source.url", url)),
+                    ),
+                    Some(domain_unit) => {
+                        if let (Some(name), Some(named)) = (name, named_unit) {
+                            if named.name != domain_unit.name && !named.domains.is_empty() {
+                                out.findings.push(
+                                    Finding::new(ReasonCode::ReprintSourceMismatch)
+                                        .detail(format!(
+                                            "source name `{name}` is a different unit from the URL's `{}` ({host})",
+                                            domain_unit.name
+                                        ))
+                                        .evidence(evidence("news.source.name", name)),
+                                );
+                            }
+                        }
+                    }
+                },
+            },
+            (Some(name), None) => {
+                if named_unit.is_none() {
+                    out.findings.push(
+                        Finding::new(ReasonCode::ReprintSourceUnlicensed)
+                            .detail(format!("`{name}` is not a listed news source unit"))
+                            .evidence(evidence("news.source.name", name)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stages::test_support::event;
+    use serde_json::json;
+
+    const CSV: &str = "name,domain\n新华网,news.cn;xinhuanet.com\n人民网,people.com.cn\n某某日报,\n";
+
+    #[test]
+    fn table() {
+        let stage = ReprintSource::new(Arc::new(NewsSources::parse("s.csv", CSV.as_bytes()).unwrap()));
+        let reprint = |source: serde_json::Value| json!({"news": {"is_reprint": true, "source": source}});
+        let cases: Vec<(&str, serde_json::Value, Option<ReasonCode>)> = vec![
+            ("not a reprint", json!({"news": {"is_reprint": false}}), None),
+            ("no news at all", json!({}), None),
+            ("missing source", json!({"news": {"is_reprint": true}}), Some(ReasonCode::ReprintSourceMissing)),
+            ("empty source", reprint(json!({"name": " ", "url": ""})), Some(ReasonCode::ReprintSourceMissing)),
+            ("listed domain", reprint(json!({"name": "新华网", "url": "https://www.news.cn/a.htm"})), None),
+            ("listed, upper case, port, trailing dot", reprint(json!({"url": "HTTPS://WWW.NEWS.CN.:443/a"})), None),
+            ("second domain of unit", reprint(json!({"name": "新华网", "url": "http://xinhuanet.com/x"})), None),
+            ("look-alike suffix", reprint(json!({"url": "https://xinhuanet.com.example.org/x"})), Some(ReasonCode::ReprintSourceUnlicensed)),
+            ("userinfo trick", reprint(json!({"url": "https://people.com.cn@evil.example/x"})), Some(ReasonCode::ReprintSourceUnlicensed)),
+            ("prefix look-alike", reprint(json!({"url": "https://fakenews.cn/x"})), Some(ReasonCode::ReprintSourceUnlicensed)),
+            ("not a url", reprint(json!({"url": "news.cn/x"})), Some(ReasonCode::ReprintSourceUnlicensed)),
+            ("ftp scheme", reprint(json!({"url": "ftp://news.cn/x"})), Some(ReasonCode::ReprintSourceUnlicensed)),
+            ("ip host", reprint(json!({"url": "http://1.2.3.4/x"})), Some(ReasonCode::ReprintSourceUnlicensed)),
+            ("listed name only", reprint(json!({"name": "某某日报"})), None),
+            ("unlisted name only", reprint(json!({"name": "野鸡新闻"})), Some(ReasonCode::ReprintSourceUnlicensed)),
+            ("name and domain differ", reprint(json!({"name": "人民网", "url": "https://www.news.cn/a"})), Some(ReasonCode::ReprintSourceMismatch)),
+        ];
+        for (name, patch, want) in cases {
+            let mut out = StageOutput::default();
+            stage.review(&event(patch), &mut out);
+            let got: Vec<_> = out.findings.iter().map(|f| f.code).collect();
+            assert_eq!(got, want.into_iter().collect::<Vec<_>>(), "{name}");
+        }
+    }
+}
