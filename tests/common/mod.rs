@@ -1,0 +1,399 @@
+//! Helpers shared by the integration tests: the real broker started by `scripts/test.sh`, unique
+//! topic names, a seeded event generator over the real corpus, and output collection.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+/// The broker started by `scripts/test.sh`.
+pub fn brokers() -> String {
+    std::env::var("SYNTH_REVIEW_TEST_BROKERS").expect(
+        "SYNTH_REVIEW_TEST_BROKERS is not set: run the tests through scripts/test.sh, which starts a real Kafka broker",
+    )
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_synth-review"))
+}
+
+/// A unique prefix for this test's topics and group.
+pub fn unique(name: &str) -> String {
+    let n: u64 = rand::thread_rng().gen();
+    format!("{name}-{n:016x}")
+}
+
+/// Topic names of one test run.
+#[derive(Clone, Debug)]
+pub struct TestTopics {
+    pub input: String,
+    pub approved: String,
+    pub held: String,
+    pub rejected: String,
+    pub dead_letter: String,
+    pub audit: String,
+}
+
+impl TestTopics {
+    pub fn new(prefix: &str) -> Self {
+        TestTopics {
+            input: format!("{prefix}.publish"),
+            approved: format!("{prefix}.approved"),
+            held: format!("{prefix}.held"),
+            rejected: format!("{prefix}.rejected"),
+            dead_letter: format!("{prefix}.dlq"),
+            audit: format!("{prefix}.audit"),
+        }
+    }
+    pub fn outputs(&self) -> [&str; 5] {
+        [&self.approved, &self.held, &self.rejected, &self.dead_letter, &self.audit]
+    }
+}
+
+/// Creates the topics (input with `partitions`, outputs with 3) and waits until they exist.
+pub async fn create_topics(topics: &TestTopics, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", brokers()).create().expect("admin client");
+    let mut new = vec![NewTopic::new(&topics.input, partitions, TopicReplication::Fixed(1))];
+    for t in topics.outputs() {
+        new.push(NewTopic::new(t, 3, TopicReplication::Fixed(1)).set("max.message.bytes", "8388608"));
+    }
+    new[0] = NewTopic::new(&topics.input, partitions, TopicReplication::Fixed(1)).set("max.message.bytes", "8388608");
+    let res = admin
+        .create_topics(&new, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))))
+        .await
+        .expect("create topics");
+    for r in res {
+        r.expect("topic created");
+    }
+}
+
+/// Writes a pipeline file for these topics into `dir`, pointing at the repository's data files.
+pub fn write_pipeline(dir: &Path, topics: &TestTopics, group: &str) -> PathBuf {
+    let data = repo().join("data");
+    let lexicons: Vec<String> = ["fraud", "gambling", "illegal_goods", "weapons", "pornography", "drugs"]
+        .iter()
+        .map(|c| format!("\"{}\"", data.join("lexicon").join(format!("{c}.csv")).display()))
+        .collect();
+    let text = format!(
+        r#"[pipeline]
+name = "e2e"
+version = "test"
+
+[kafka]
+brokers = "{brokers}"
+group_id = "{group}"
+commit_interval_ms = 500
+
+[topics]
+input = "{input}"
+approved = "{approved}"
+held = "{held}"
+rejected = "{rejected}"
+dead_letter = "{dlq}"
+audit = "{audit}"
+
+[[stages]]
+kind = "identity"
+
+[[stages]]
+kind = "prohibited"
+lexicons = [{lexicons}]
+
+[[stages]]
+kind = "reprint_source"
+sources = "{sources}"
+"#,
+        brokers = brokers(),
+        input = topics.input,
+        approved = topics.approved,
+        held = topics.held,
+        rejected = topics.rejected,
+        dlq = topics.dead_letter,
+        audit = topics.audit,
+        lexicons = lexicons.join(", "),
+        sources = data.join("news-sources/cac-news-source-units.csv").display(),
+    );
+    let path = dir.join("pipeline.toml");
+    std::fs::write(&path, text).expect("write pipeline");
+    path
+}
+
+/// One generated input message and what must become of it.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    pub key: String,
+    pub payload: Vec<u8>,
+    /// `approve`, `hold`, `reject` or `dead_letter:<reason>`.
+    pub expected: String,
+}
+
+/// Real text paragraphs from the committed corpus sample (People's Daily 1998 and product reviews).
+pub fn corpus() -> Vec<String> {
+    let mut out = Vec::new();
+    for f in ["peoples-daily-199801.sample.txt", "reviews.sample.txt"] {
+        let text = std::fs::read_to_string(repo().join("data/corpus").join(f)).expect("corpus sample");
+        out.extend(text.lines().filter(|l| l.chars().count() >= 20).map(str::to_string));
+    }
+    out
+}
+
+/// Lexicon terms by action (`reject` / `hold`), read from the shipped CSVs.
+pub fn lexicon_terms() -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for entry in std::fs::read_dir(repo().join("data/lexicon")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("csv") {
+            continue;
+        }
+        let mut r = csv::Reader::from_path(&path).unwrap();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            out.entry(rec[2].to_string()).or_default().push(rec[0].to_string());
+        }
+    }
+    out
+}
+
+/// Writes a term the way evaders do: separators, zero-width characters, emoji or full width.
+pub fn evade(term: &str, rng: &mut ChaCha8Rng) -> String {
+    let seps = ["*", " ", ".", "\u{200B}", "😀", "·", "\u{FEFF}", "-"];
+    match rng.gen_range(0..4) {
+        0 => term.to_string(),
+        1 => {
+            let sep = seps.choose(rng).unwrap();
+            let chars: Vec<String> = term.chars().map(String::from).collect();
+            chars.join(sep)
+        }
+        2 => term
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap() } else { c })
+            .collect(),
+        _ => term.chars().map(|c| c.to_ascii_uppercase()).collect(),
+    }
+}
+
+fn event_json(id: &str, verified: bool, text: &str, news: Option<serde_json::Value>) -> Vec<u8> {
+    let mut v = serde_json::json!({
+        "event_id": id,
+        "occurred_at": "2026-11-29T08:00:00Z",
+        "platform": "e2e",
+        "user": {"id": format!("u-{id}"), "identity_verified": verified, "verification_method": "mobile"},
+        "content": {"kind": "text", "title": "", "text": text},
+        "synthesis": {"technique": "text_generation", "provider": "p", "model": "m"},
+        "x_passthrough": {"kept": true}
+    });
+    if let Some(n) = news {
+        v["news"] = n;
+    }
+    serde_json::to_vec(&v).unwrap()
+}
+
+/// The unreadable messages, one per dead-letter kind: `(payload, reason)`.
+pub fn poison(i: usize) -> Vec<(Vec<u8>, &'static str)> {
+    let big_text = "字".repeat(262_145);
+    vec![
+        (format!("{{\"event_id\": \"bad-{i}\", \"user\": ").into_bytes(), "malformed_json"),
+        (b"[1, 2, 3]".to_vec(), "schema"),
+        (format!(r#"{{"event_id":"bad-{i}","user":{{"id":"u","identity_verified":"yes"}},"content":{{"kind":"text"}},"synthesis":{{"technique":"tts"}}}}"#).into_bytes(), "schema"),
+        (format!(r#"{{"event_id":"bad-{i}","user":{{"id":"u","identity_verified":true}},"content":{{"kind":"text"}},"synthesis":{{"technique":"mind_control"}}}}"#).into_bytes(), "schema"),
+        (format!(r#"{{"event_id":"bad-{i}","user":{{"id":"u","identity_verified":true}}}}"#).into_bytes(), "schema"),
+        (b"{\"event_id\": \"\xff\xfe\"}".to_vec(), "invalid_utf8"),
+        (Vec::new(), "malformed_json"),
+        (format!(r#"{{"event_id":"bad-{i}","user":{{"id":"u","identity_verified":true}},"content":{{"kind":"text","text":"{big_text}"}},"synthesis":{{"technique":"tts"}}}}"#).into_bytes(), "too_large"),
+        ([b"{\"event_id\":\"".as_slice(), &vec![b'x'; 1_100_000], b"\"}"].concat(), "too_large"),
+    ]
+}
+
+/// Generates `n` events over the clean corpus paragraphs with a seeded mix of violations, plus
+/// `poison_rounds` rounds of every unreadable kind, shuffled. `clean` must only hold paragraphs
+/// on which the engine finds nothing.
+pub fn generate(n: usize, poison_rounds: usize, clean: &[String], seed: u64) -> Vec<Generated> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let terms = lexicon_terms();
+    let reject_terms = &terms["reject"];
+    let hold_terms = &terms["hold"];
+    let mut out = Vec::with_capacity(n + poison_rounds * 9);
+    for i in 0..n {
+        let id = format!("ev-{seed}-{i:06}");
+        let para = clean.choose(&mut rng).unwrap();
+        let roll = rng.gen_range(0..100);
+        let (payload, expected) = match roll {
+            0..=59 => (event_json(&id, true, para, None), "approve"),
+            60..=67 => (event_json(&id, false, para, None), "reject"),
+            68..=77 => {
+                let t = evade(reject_terms.choose(&mut rng).unwrap(), &mut rng);
+                (event_json(&id, true, &format!("{t}。{para}"), None), "reject")
+            }
+            78..=87 => {
+                let t = evade(hold_terms.choose(&mut rng).unwrap(), &mut rng);
+                (event_json(&id, true, &format!("{para}\n{t}"), None), "hold")
+            }
+            88..=92 => {
+                let n = serde_json::json!({"is_news": true, "is_reprint": true, "source": {"name": "新华网", "url": "https://www.news.cn/politics/2026-11/29/c_1.htm"}});
+                (event_json(&id, true, para, Some(n)), "approve")
+            }
+            93..=95 => (event_json(&id, true, para, Some(serde_json::json!({"is_reprint": true}))), "reject"),
+            _ => {
+                let n = serde_json::json!({"is_reprint": true, "source": {"name": "新华网", "url": "https://news.cn.example.org/a"}});
+                (event_json(&id, true, para, Some(n)), "reject")
+            }
+        };
+        out.push(Generated { key: id, payload, expected: expected.to_string() });
+    }
+    for r in 0..poison_rounds {
+        for (j, (payload, reason)) in poison(r).into_iter().enumerate() {
+            out.push(Generated { key: format!("bad-{seed}-{r}-{j}"), payload, expected: format!("dead_letter:{reason}") });
+        }
+    }
+    out.shuffle(&mut rng);
+    out
+}
+
+/// Produces every message (key = `key`) and waits for all acknowledgements.
+pub async fn produce_all(topic: &str, msgs: &[Generated]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("message.max.bytes", "8000000")
+        .set("linger.ms", "20")
+        .create()
+        .expect("producer");
+    let futures: Vec<_> = msgs
+        .iter()
+        .map(|m| producer.send_result(FutureRecord::to(topic).key(&m.key).payload(&m.payload)).expect("enqueue"))
+        .collect();
+    for f in futures {
+        f.await.expect("not canceled").expect("delivered");
+    }
+}
+
+/// What the worker wrote.
+#[derive(Default, Debug)]
+pub struct Outputs {
+    /// event id → (decision topic, decision record JSON), every occurrence.
+    pub decisions: HashMap<String, Vec<(String, serde_json::Value)>>,
+    /// key → (dlq.reason, every header), every occurrence.
+    pub dead_letters: HashMap<String, Vec<(String, HashMap<String, String>)>>,
+    /// `source` coordinate → audit records.
+    pub audit: HashMap<String, Vec<serde_json::Value>>,
+    pub total_decisions: usize,
+    pub total_dead_letters: usize,
+    pub total_audit: usize,
+}
+
+/// Reads the output topics with `isolation.level=read_committed` until `done(outputs)` holds or
+/// `timeout` passes.
+pub fn collect(topics: &TestTopics, timeout: Duration, done: impl Fn(&Outputs) -> bool) -> Outputs {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", unique("collector"))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("isolation.level", "read_committed")
+        .set("fetch.message.max.bytes", "8388608")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&topics.outputs()).expect("subscribe");
+    let mut out = Outputs::default();
+    let deadline = Instant::now() + timeout;
+    while !done(&out) && Instant::now() < deadline {
+        let Some(msg) = consumer.poll(Duration::from_millis(200)) else { continue };
+        let msg = msg.expect("consume");
+        let topic = msg.topic().to_string();
+        let key = msg.key().map(|k| String::from_utf8_lossy(k).to_string()).unwrap_or_default();
+        if topic == topics.dead_letter {
+            let mut headers = HashMap::new();
+            if let Some(h) = msg.headers() {
+                for h in h.iter() {
+                    headers.insert(h.key.to_string(), h.value.map(|v| String::from_utf8_lossy(v).to_string()).unwrap_or_default());
+                }
+            }
+            let reason = headers.get("dlq.reason").cloned().unwrap_or_default();
+            out.dead_letters.entry(key).or_default().push((reason, headers));
+            out.total_dead_letters += 1;
+        } else if topic == topics.audit {
+            let v: serde_json::Value = serde_json::from_slice(msg.payload().unwrap_or_default()).expect("audit JSON");
+            let source = v["source"].as_str().unwrap_or_default().to_string();
+            out.audit.entry(source).or_default().push(v);
+            out.total_audit += 1;
+        } else {
+            let v: serde_json::Value = serde_json::from_slice(msg.payload().unwrap_or_default()).expect("decision JSON");
+            let id = v["event_id"].as_str().unwrap_or_default().to_string();
+            assert_eq!(id, key, "decision records are keyed by event_id");
+            out.decisions.entry(id).or_default().push((topic, v));
+            out.total_decisions += 1;
+        }
+    }
+    out
+}
+
+/// Committed offsets of `group` on every partition of `topic`, and the partitions' end offsets.
+pub fn committed_vs_end(group: &str, topic: &str, partitions: i32) -> Vec<(i64, i64)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let committed = consumer.committed_offsets(tpl, Duration::from_secs(10)).expect("committed offsets");
+    (0..partitions)
+        .map(|p| {
+            let c = match committed.find_partition(topic, p).map(|e| e.offset()) {
+                Some(Offset::Offset(o)) => o,
+                _ => -1,
+            };
+            let (_, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10)).expect("watermarks");
+            (c, high)
+        })
+        .collect()
+}
+
+/// Starts `synth-review run` on a pipeline.
+pub fn spawn_worker(pipeline: &Path) -> Child {
+    Command::new(bin())
+        .args(["--log-format", "json", "run", "--pipeline"])
+        .arg(pipeline)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn worker")
+}
+
+/// Sends SIGTERM and waits (bounded) for the exit status.
+pub fn terminate(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("worker did not exit within {timeout:?} of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

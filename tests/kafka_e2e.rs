@@ -1,0 +1,168 @@
+//! End to end against a real Apache Kafka broker (KRaft, started by `scripts/test.sh`):
+//! ≥10,000 events built from the real corpus, with a seeded mix of violations and every kind of
+//! unreadable message, go through the `synth-review run` binary. Asserts: every input message is
+//! in exactly one of approved/held/rejected/dead-letter with the decision it should have, once in
+//! audit; dead letters carry their reason headers; the group's committed offsets cover the input;
+//! SIGTERM exits cleanly; and `synth-review review` on the same messages as JSONL decides the same.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use synth_review::config::Disk;
+use synth_review::decision::Decision;
+use synth_review::engine::load_pipeline;
+use synth_review::event::{parse_event, Limits};
+
+const EVENTS: usize = 10_000;
+const POISON_ROUNDS: usize = 4;
+const PARTITIONS: i32 = 4;
+
+/// Corpus paragraphs on which the engine finds nothing, so a seeded violation alone decides.
+fn clean_paragraphs(pipeline: &Path) -> Vec<String> {
+    let engine = Arc::new(load_pipeline(pipeline, &Disk).expect("pipeline").engine);
+    let all = corpus();
+    let total = all.len();
+    let clean: Vec<String> = all
+        .into_iter()
+        .filter(|p| {
+            let json = serde_json::json!({"event_id": "probe", "user": {"id": "u", "identity_verified": true},
+                "content": {"kind": "text", "text": p}, "synthesis": {"technique": "text_generation"}});
+            let ev = parse_event(json.to_string().as_bytes(), &Limits::default()).unwrap().event;
+            engine.review(&ev).decision == Decision::Approve
+        })
+        .collect();
+    assert!(clean.len() * 10 >= total * 9, "most real paragraphs must pass: {} of {total}", clean.len());
+    clean
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_corpus_events_route_exactly_once() {
+    let prefix = unique("e2e");
+    let topics = TestTopics::new(&prefix);
+    let group = format!("{prefix}-group");
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = write_pipeline(dir.path(), &topics, &group);
+    create_topics(&topics, PARTITIONS).await;
+
+    let clean = clean_paragraphs(&pipeline);
+    let msgs = generate(EVENTS, POISON_ROUNDS, &clean, 20261129);
+    let total = msgs.len();
+    produce_all(&topics.input, &msgs).await;
+
+    let started = Instant::now();
+    let mut worker = spawn_worker(&pipeline);
+    let expected_decisions = msgs.iter().filter(|m| !m.expected.starts_with("dead_letter")).count();
+    let expected_dlq = total - expected_decisions;
+    let out = collect(&topics, Duration::from_secs(600), |o| {
+        o.total_decisions >= expected_decisions && o.total_dead_letters >= expected_dlq && o.total_audit >= total
+    });
+    let elapsed = started.elapsed();
+    eprintln!("e2e: {total} messages ({EVENTS} events + {} poison) reviewed and routed in {elapsed:?}", total - EVENTS);
+
+    // Committed offsets reach the end of every input partition while the worker still runs.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let offsets = committed_vs_end(&group, &topics.input, PARTITIONS);
+        if offsets.iter().all(|(c, end)| c == end) {
+            assert_eq!(offsets.iter().map(|(_, e)| e).sum::<i64>() as usize, total);
+            break;
+        }
+        assert!(Instant::now() < deadline, "committed offsets {offsets:?} never covered the input");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = terminate(&mut worker, Duration::from_secs(30));
+    assert!(status.success(), "worker exit status {status:?}");
+
+    // Exactly once across approved/held/rejected/dead-letter, with the expected outcome.
+    assert_eq!(out.total_decisions, expected_decisions, "no duplicate decision records");
+    assert_eq!(out.total_dead_letters, expected_dlq, "no duplicate dead letters");
+    let mut wrong = Vec::new();
+    for m in &msgs {
+        if let Some(reason) = m.expected.strip_prefix("dead_letter:") {
+            let dl = out.dead_letters.get(&m.key).unwrap_or_else(|| panic!("{} missing from the dead-letter topic", m.key));
+            assert_eq!(dl.len(), 1, "{} dead-lettered once", m.key);
+            let (got, headers) = &dl[0];
+            assert_eq!(got, reason, "dead-letter reason of {}", m.key);
+            assert!(!headers["dlq.detail"].is_empty());
+            assert_eq!(headers["dlq.source.topic"], topics.input);
+            assert!(headers["dlq.source.partition"].parse::<i32>().unwrap() < PARTITIONS);
+            assert!(headers["dlq.source.offset"].parse::<i64>().is_ok());
+            continue;
+        }
+        let d = out.decisions.get(&m.key).unwrap_or_else(|| panic!("{} has no decision", m.key));
+        assert_eq!(d.len(), 1, "{} decided once", m.key);
+        let (topic, record) = &d[0];
+        let decision = record["decision"].as_str().unwrap();
+        let want_topic = match decision {
+            "approve" => &topics.approved,
+            "hold" => &topics.held,
+            "reject" => &topics.rejected,
+            other => panic!("unknown decision {other}"),
+        };
+        assert_eq!(topic, want_topic, "routed by decision");
+        if decision != m.expected {
+            wrong.push(format!("{}: expected {}, got {} ({})", m.key, m.expected, decision, record["reasons"]));
+        }
+        // The original event is embedded unchanged, unknown fields included.
+        let original: serde_json::Value = serde_json::from_slice(&m.payload).unwrap();
+        assert_eq!(record["event"], original);
+        assert_eq!(record["event"]["x_passthrough"]["kept"], true);
+    }
+    assert!(wrong.is_empty(), "{} wrong decisions, e.g. {:?}", wrong.len(), &wrong[..wrong.len().min(5)]);
+
+    // Once in audit per input message, and never with content text.
+    assert_eq!(out.total_audit, total);
+    assert_eq!(out.audit.len(), total, "one audit record per input coordinate");
+    for records in out.audit.values() {
+        assert_eq!(records.len(), 1);
+        assert!(records[0].get("event").is_none() && records[0].get("text").is_none());
+    }
+    let counts: HashMap<&str, usize> = msgs.iter().fold(HashMap::new(), |mut acc, m| {
+        *acc.entry(m.expected.split(':').next().unwrap()).or_default() += 1;
+        acc
+    });
+    eprintln!("e2e: expected outcome counts {counts:?}");
+
+    // `review` on the same messages as JSONL gives the same decisions as the Kafka path.
+    let jsonl = dir.path().join("events.jsonl");
+    let mut f = std::fs::File::create(&jsonl).unwrap();
+    for m in &msgs {
+        f.write_all(&m.payload).unwrap();
+        f.write_all(b"\n").unwrap();
+    }
+    drop(f);
+    let output = Command::new(bin())
+        .args(["review", "--pipeline"])
+        .arg(&pipeline)
+        .arg("--input")
+        .arg(&jsonl)
+        .output()
+        .expect("run review");
+    assert!(output.status.success(), "review failed: {}", String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<serde_json::Value> = output
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("review output is JSON"))
+        .collect();
+    assert_eq!(lines.len(), total, "one output line per input line");
+    for (i, (m, line)) in msgs.iter().zip(&lines).enumerate() {
+        if let Some(reason) = m.expected.strip_prefix("dead_letter:") {
+            assert_eq!(line["decision"], "dead_letter", "line {}", i + 1);
+            assert_eq!(line["line"], i + 1);
+            assert_eq!(line["error"]["kind"], reason, "line {}", i + 1);
+        } else {
+            let kafka = &out.decisions[&m.key][0].1;
+            assert_eq!(line["event_id"], kafka["event_id"]);
+            assert_eq!(line["decision"], kafka["decision"], "{}", m.key);
+            assert_eq!(line["reasons"], kafka["reasons"], "{}", m.key);
+        }
+    }
+}
