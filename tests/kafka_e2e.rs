@@ -57,7 +57,8 @@ async fn ten_thousand_corpus_events_route_exactly_once() {
     produce_all(&topics.input, &msgs).await;
 
     let started = Instant::now();
-    let mut worker = spawn_worker(&pipeline);
+    let port = free_port();
+    let mut worker = spawn_worker(&pipeline, port);
     let expected_decisions = msgs.iter().filter(|m| !m.expected.starts_with("dead_letter")).count();
     let expected_dlq = total - expected_decisions;
     let out = collect(&topics, Duration::from_secs(600), |o| {
@@ -77,6 +78,27 @@ async fn ten_thousand_corpus_events_route_exactly_once() {
         assert!(Instant::now() < deadline, "committed offsets {offsets:?} never covered the input");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The operations endpoints agree with what was routed.
+    let (code, _) = http_get(port, "/healthz").expect("/healthz");
+    assert_eq!(code, 200);
+    let (code, _) = http_get(port, "/readyz").expect("/readyz");
+    assert_eq!(code, 200, "assigned partitions and a producer make the worker ready");
+    let (code, text) = http_get(port, "/metrics").expect("/metrics");
+    assert_eq!(code, 200);
+    let m = |s: &str| metric(&text, s).unwrap_or_else(|| panic!("{s} missing from /metrics"));
+    let routed = m("synth_review_events_total{decision=\"approve\"}") + m("synth_review_events_total{decision=\"hold\"}")
+        + m("synth_review_events_total{decision=\"reject\"}") + m("synth_review_events_total{decision=\"dead_letter\"}");
+    assert_eq!(routed as usize, total);
+    for (reason, want) in [("malformed_json", 2), ("schema", 4), ("too_large", 2), ("invalid_utf8", 1)] {
+        assert_eq!(m(&format!("synth_review_dead_letters_total{{reason=\"{reason}\"}}")) as usize, want * POISON_ROUNDS, "{reason}");
+    }
+    assert!(m("synth_review_reasons_total{code=\"identity_unverified\",stage=\"identity\"}") > 0.0);
+    assert!(m("synth_review_review_latency_seconds_count") as usize >= total);
+    assert!(m("synth_review_stage_duration_seconds_count{stage=\"prohibited\"}") as usize >= expected_decisions);
+    assert_eq!(m("synth_review_consumer_assigned_partitions") as i32, PARTITIONS);
+    assert!(m("synth_review_lexicon_terms{lexicon=\"e2e\"}") > 200.0);
+    assert!(text.contains("synth_review_build_info{version="));
+
     let status = terminate(&mut worker, Duration::from_secs(30));
     assert!(status.success(), "worker exit status {status:?}");
 

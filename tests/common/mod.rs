@@ -367,12 +367,38 @@ pub fn committed_vs_end(group: &str, topic: &str, partitions: i32) -> Vec<(i64, 
         .collect()
 }
 
-/// Starts `synth-review run` on a pipeline.
-pub fn spawn_worker(pipeline: &Path) -> Child {
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `GET http://127.0.0.1:{port}{path}` → (status code, body). Plain HTTP/1.0 over a socket.
+pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf)?;
+    let status = buf.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((status, body))
+}
+
+/// The value of one sample line `name{labels} value` in a Prometheus text exposition.
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Starts `synth-review run` on a pipeline, serving /metrics on `port`.
+pub fn spawn_worker(pipeline: &Path, port: u16) -> Child {
     Command::new(bin())
         .args(["--log-format", "json", "run", "--pipeline"])
         .arg(pipeline)
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The project's test command.
+#
+#   scripts/test.sh [CARGO_TEST_ARGS...] [-- TEST_BINARY_ARGS...]
+#
+# 1. checks the tools (cargo, cc, java 17+, mvn),
+# 2. resolves the official Apache Kafka jars from Maven Central into
+#    ${SYNTH_REVIEW_CACHE:-~/.cache/synth-review} (once; cached afterwards),
+# 3. starts a single-node KRaft broker on free 127.0.0.1 ports in a temp dir
+#    (stopped again on exit, failure, Ctrl-C or SIGTERM),
+# 4. runs `cargo test --locked --all-targets -- --test-threads=2` with
+#      SYNTH_REVIEW_TEST_BROKERS=127.0.0.1:PORT   bootstrap address
+#      SYNTH_REVIEW_KAFKA_DIR=DIR                 for `scripts/kafka.sh restart DIR`
+#    and exits with cargo's status.
+#
+# Examples:
+#   scripts/test.sh                          # everything
+#   scripts/test.sh --test pipeline          # one integration test target
+#   scripts/test.sh some_name -- --nocapture # filter + libtest flags
+#
+# Set SYNTH_REVIEW_KEEP_KAFKA_DIR=1 to keep the broker's state dir afterwards.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+KAFKA_SH=(bash "$ROOT/scripts/kafka.sh")
+
+say() { printf '[test.sh] %s\n' "$*" >&2; }
+
+# ------------------------------------------------------------ tools -------
+missing=0
+need() {
+    local tool=$1 hint=$2
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        say "missing '$tool': $hint"
+        missing=1
+    fi
+}
+need cargo "install Rust (rustup, https://rustup.rs) so that cargo is on PATH; rust-version in Cargo.toml is the minimum"
+need cc    "a C compiler/linker is needed by rustc and rdkafka-sys (Debian: apt-get install -y build-essential)"
+if [[ -z "${JAVA:-}" && ! -x "${JAVA_HOME:-/nonexistent}/bin/java" ]]; then
+    need java "Java 17+ runs the Kafka test broker (Debian: apt-get install -y openjdk-17-jre-headless)"
+fi
+need mvn   "Maven resolves the Kafka broker jars from Maven Central (Debian: apt-get install -y maven)"
+if (( missing )); then
+    say "cannot run the tests: install the tools above and re-run scripts/test.sh"
+    exit 127
+fi
+command -v make >/dev/null 2>&1 || say "warning: 'make' not found; building rdkafka-sys (librdkafka) usually needs it"
+
+# ------------------------------------------------------------ kafka -------
+"${KAFKA_SH[@]}" fetch
+
+KAFKA_DIR=""
+# shellcheck disable=SC2317 # invoked through the EXIT trap
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM HUP
+    if [[ -n "$KAFKA_DIR" ]]; then
+        "${KAFKA_SH[@]}" stop "$KAFKA_DIR" || say "warning: could not stop the broker in $KAFKA_DIR"
+        if [[ "${SYNTH_REVIEW_KEEP_KAFKA_DIR:-0}" == 1 ]]; then
+            say "broker state kept in $KAFKA_DIR"
+        else
+            rm -rf -- "$KAFKA_DIR"
+        fi
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+KAFKA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/synth-review-kafka.XXXXXX")"
+BOOTSTRAP="$("${KAFKA_SH[@]}" start "$KAFKA_DIR" | tail -n 1)"
+[[ "$BOOTSTRAP" =~ ^127\.0\.0\.1:[0-9]+$ ]] || { say "unexpected bootstrap address '$BOOTSTRAP' from kafka.sh start"; exit 1; }
+export SYNTH_REVIEW_TEST_BROKERS="$BOOTSTRAP"
+export SYNTH_REVIEW_KAFKA_DIR="$KAFKA_DIR"
+say "Kafka broker at $SYNTH_REVIEW_TEST_BROKERS (state dir $SYNTH_REVIEW_KAFKA_DIR)"
+
+# ------------------------------------------------------------ cargo -------
+# Arguments before a `--` go to cargo test, the rest to the test binaries.
+cargo_args=()
+bin_args=()
+seen_sep=0
+for a in "$@"; do
+    if (( ! seen_sep )) && [[ "$a" == "--" ]]; then
+        seen_sep=1
+    elif (( seen_sep )); then
+        bin_args+=("$a")
+    else
+        cargo_args+=("$a")
+    fi
+done
+threads=(--test-threads=2)
+for a in "${bin_args[@]+"${bin_args[@]}"}"; do
+    [[ "$a" == --test-threads* ]] && threads=()
+done
+
+export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+set +e
+cargo test --locked --all-targets "${cargo_args[@]+"${cargo_args[@]}"}" \
+    -- "${threads[@]+"${threads[@]}"}" "${bin_args[@]+"${bin_args[@]}"}"
+status=$?
+set -e
+
+if (( status != 0 )); then
+    say "cargo test failed (exit $status); last lines of the Kafka broker log ($KAFKA_DIR/logs/server.log):"
+    "${KAFKA_SH[@]}" logs "$KAFKA_DIR" 60 >&2 || true
+fi
+exit "$status"
