@@ -264,10 +264,42 @@ pub enum StageConfig {
         #[serde(default)]
         actions: BTreeMap<ReasonCode, Action>,
     },
+    /// Art. 6(2), Art. 11 news source checks: news-like detection, attribution, known rumours.
+    NewsSource {
+        /// News-source CSV (`name,domain`, others ignored).
+        sources: String,
+        /// Alias CSV (`alias,name[,domain]`) mapping common names to listed units.
+        #[serde(default)]
+        aliases: Option<String>,
+        /// Known-rumour CSV (`claim,refuted_by[,refuted_at]`).
+        #[serde(default)]
+        rumours: Option<String>,
+        /// Similarity at or above which a text is taken to repeat a known rumour (0 < t ≤ 1).
+        #[serde(default)]
+        rumour_threshold: Option<f64>,
+        /// Per-code action overrides.
+        #[serde(default)]
+        actions: BTreeMap<ReasonCode, Action>,
+    },
     /// Art. 6(2) reprint source validation.
     ReprintSource {
         /// News-source CSV (`name,domain`, others ignored).
         sources: String,
+        /// Alias CSV (`alias,name[,domain]`) mapping common names to listed units.
+        #[serde(default)]
+        aliases: Option<String>,
+        /// Per-code action overrides.
+        #[serde(default)]
+        actions: BTreeMap<ReasonCode, Action>,
+    },
+    /// Art. 16–18 AI labels (labelling measures Art. 6; GB 45438-2025).
+    Labels {
+        /// Per-code action overrides.
+        #[serde(default)]
+        actions: BTreeMap<ReasonCode, Action>,
+    },
+    /// Art. 14 biometric editing consent.
+    BiometricConsent {
         /// Per-code action overrides.
         #[serde(default)]
         actions: BTreeMap<ReasonCode, Action>,
@@ -280,7 +312,10 @@ impl StageConfig {
         match self {
             StageConfig::Identity { .. } => StageKind::Identity,
             StageConfig::Prohibited { .. } => StageKind::Prohibited,
+            StageConfig::NewsSource { .. } => StageKind::NewsSource,
             StageConfig::ReprintSource { .. } => StageKind::ReprintSource,
+            StageConfig::Labels { .. } => StageKind::Labels,
+            StageConfig::BiometricConsent { .. } => StageKind::BiometricConsent,
         }
     }
     /// The per-code overrides.
@@ -288,7 +323,10 @@ impl StageConfig {
         match self {
             StageConfig::Identity { actions }
             | StageConfig::Prohibited { actions, .. }
-            | StageConfig::ReprintSource { actions, .. } => actions,
+            | StageConfig::NewsSource { actions, .. }
+            | StageConfig::ReprintSource { actions, .. }
+            | StageConfig::Labels { actions }
+            | StageConfig::BiometricConsent { actions } => actions,
         }
     }
 }
@@ -314,10 +352,16 @@ pub fn parse_pipeline(path: &Path, text: &str) -> Result<PipelineFile, ConfigErr
         ConfigError::line(&shown, line, e.message().trim().to_string())
     })?;
     if file.pipeline.name.trim().is_empty() {
-        return Err(ConfigError::file(&shown, "[pipeline] name must not be empty"));
+        return Err(ConfigError::file(
+            &shown,
+            "[pipeline] name must not be empty",
+        ));
     }
     if file.stages.is_empty() {
-        return Err(ConfigError::file(&shown, "no [[stages]]: a pipeline needs at least one stage"));
+        return Err(ConfigError::file(
+            &shown,
+            "no [[stages]]: a pipeline needs at least one stage",
+        ));
     }
     let mut seen = HashMap::new();
     for stage in &file.stages {
@@ -327,7 +371,10 @@ pub fn parse_pipeline(path: &Path, text: &str) -> Result<PipelineFile, ConfigErr
             return Err(ConfigError::line(
                 &shown,
                 line,
-                format!("stage `{}` appears twice (first at line {first})", kind.as_str()),
+                format!(
+                    "stage `{}` appears twice (first at line {first})",
+                    kind.as_str()
+                ),
             ));
         }
         for code in stage.get_ref().actions().keys() {
@@ -355,7 +402,10 @@ pub fn parse_pipeline(path: &Path, text: &str) -> Result<PipelineFile, ConfigErr
     }
     let limits = file.limits;
     if limits.max_event_bytes == 0 || limits.max_text_chars == 0 || limits.max_event_id_bytes == 0 {
-        return Err(ConfigError::file(&shown, "[limits] values must be greater than zero"));
+        return Err(ConfigError::file(
+            &shown,
+            "[limits] values must be greater than zero",
+        ));
     }
     let t = &file.topics;
     let outs = [&t.approved, &t.held, &t.rejected, &t.dead_letter, &t.audit];
@@ -427,14 +477,23 @@ mod tests {
         let mut k = KafkaConfig::default();
         k.apply_env([
             ("SYNTH_REVIEW_BROKERS".to_string(), "b:1".to_string()),
-            ("SYNTH_REVIEW_KAFKA_SASL_PASSWORD".to_string(), "s3cret".to_string()),
+            (
+                "SYNTH_REVIEW_KAFKA_SASL_PASSWORD".to_string(),
+                "s3cret".to_string(),
+            ),
             ("UNRELATED".to_string(), "x".to_string()),
         ])
         .unwrap();
         assert_eq!(k.brokers, "b:1");
-        assert_eq!(k.options.get("sasl.password").map(String::as_str), Some("s3cret"));
+        assert_eq!(
+            k.options.get("sasl.password").map(String::as_str),
+            Some("s3cret")
+        );
         let err = k
-            .apply_env([("SYNTH_REVIEW_KAFKA_ENABLE_AUTO_COMMIT".into(), "false".into())])
+            .apply_env([(
+                "SYNTH_REVIEW_KAFKA_ENABLE_AUTO_COMMIT".into(),
+                "false".into(),
+            )])
             .unwrap_err();
         assert!(err.to_string().contains("enable.auto.commit"));
     }

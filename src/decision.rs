@@ -291,7 +291,11 @@ mod tests {
         assert_eq!(combine(&[]), Decision::Approve);
         assert_eq!(combine(&[reason(Action::Hold)]), Decision::Hold);
         assert_eq!(
-            combine(&[reason(Action::Hold), reason(Action::Reject), reason(Action::Hold)]),
+            combine(&[
+                reason(Action::Hold),
+                reason(Action::Reject),
+                reason(Action::Hold)
+            ]),
             Decision::Reject
         );
     }
@@ -312,7 +316,9 @@ mod tests {
 
     #[test]
     fn publish_actions_serialize_with_kind_tag() {
-        let a = PublishAction::AddLabel { text: "AI生成".into() };
+        let a = PublishAction::AddLabel {
+            text: "AI生成".into(),
+        };
         assert_eq!(
             serde_json::to_string(&a).unwrap(),
             r#"{"kind":"add_label","text":"AI生成"}"#

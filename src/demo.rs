@@ -24,7 +24,12 @@ use crate::metrics::Metrics;
 const PARTITIONS: i32 = 3;
 
 /// Unreadable messages mixed into the demo input, one per dead-letter reason.
-const BAD_MESSAGES: &[&[u8]] = &[b"{\"event_id\": \"broken", b"[\"not\", \"an\", \"object\"]", b"\xff\xfe\xfd", b""];
+const BAD_MESSAGES: &[&[u8]] = &[
+    b"{\"event_id\": \"broken",
+    b"[\"not\", \"an\", \"object\"]",
+    b"\xff\xfe\xfd",
+    b"",
+];
 
 /// One output topic's count and a few sample lines.
 #[derive(Debug, Default)]
@@ -46,30 +51,53 @@ pub async fn demo(metrics: Metrics, ready: Arc<Readiness>) -> anyhow::Result<Str
     let mut file = loaded.file;
     let engine = Arc::new(loaded.engine);
     let topics = file.topics.clone();
-    for t in [&topics.input, &topics.approved, &topics.held, &topics.rejected, &topics.dead_letter, &topics.audit] {
-        cluster.create_topic(t, PARTITIONS, 1).with_context(|| format!("creating topic {t}"))?;
+    for t in [
+        &topics.input,
+        &topics.approved,
+        &topics.held,
+        &topics.rejected,
+        &topics.dead_letter,
+        &topics.audit,
+    ] {
+        cluster
+            .create_topic(t, PARTITIONS, 1)
+            .with_context(|| format!("creating topic {t}"))?;
     }
     file.kafka.brokers = cluster.bootstrap_servers();
     file.kafka.group_id = "synth-review-demo".into();
-    file.kafka.options.insert("statistics.interval.ms".into(), "1000".into());
+    file.kafka
+        .options
+        .insert("statistics.interval.ms".into(), "1000".into());
 
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", &file.kafka.brokers)
         .create()
         .context("creating the demo producer")?;
     let mut sent = 0u64;
-    let lines = DEMO_EVENTS.lines().filter(|l| !l.trim().is_empty()).map(str::as_bytes);
+    let lines = DEMO_EVENTS
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::as_bytes);
     for (i, payload) in lines.chain(BAD_MESSAGES.iter().copied()).enumerate() {
         let key = format!("demo-{i}");
         producer
-            .send(FutureRecord::to(&topics.input).key(&key).payload(payload), Duration::from_secs(10))
+            .send(
+                FutureRecord::to(&topics.input).key(&key).payload(payload),
+                Duration::from_secs(10),
+            )
             .await
             .map_err(|(e, _)| anyhow::anyhow!("producing demo event {i}: {e}"))?;
         sent += 1;
     }
 
     let (tx, mut rx) = watch::channel(0u64);
-    let settings = WorkerSettings { kafka: file.kafka.clone(), topics: topics.clone(), metrics: metrics.clone(), ready, progress: Some(tx) };
+    let settings = WorkerSettings {
+        kafka: file.kafka.clone(),
+        topics: topics.clone(),
+        metrics: metrics.clone(),
+        ready,
+        progress: Some(tx),
+    };
     let done = async move {
         let _ = rx.wait_for(|n| *n >= sent).await;
     };
@@ -83,12 +111,29 @@ pub async fn demo(metrics: Metrics, ready: Arc<Readiness>) -> anyhow::Result<Str
         "synth-review demo: {sent} messages produced to `{}` on librdkafka's mock cluster ({PARTITIONS} partitions), {} reviewed and acknowledged.\n\n",
         topics.input, summary.acknowledged
     ));
-    out.push_str(&format!("{:<12} {:<22} {:>6}\n", "decision", "topic", "count"));
+    out.push_str(&format!(
+        "{:<12} {:<22} {:>6}\n",
+        "decision", "topic", "count"
+    ));
     let brokers = file.kafka.brokers.clone();
-    for (label, topic) in [("approve", &topics.approved), ("hold", &topics.held), ("reject", &topics.rejected), ("dead_letter", &topics.dead_letter), ("(audit)", &topics.audit)] {
+    for (label, topic) in [
+        ("approve", &topics.approved),
+        ("hold", &topics.held),
+        ("reject", &topics.rejected),
+        ("dead_letter", &topics.dead_letter),
+        ("(audit)", &topics.audit),
+    ] {
         let s = read_topic(&brokers, topic, label != "(audit)")?;
         out.push_str(&format!("{label:<12} {topic:<22} {:>6}\n", s.count));
-        for sample in s.samples.iter().take(if label == "approve" || label == "(audit)" { 0 } else { 3 }) {
+        for sample in s
+            .samples
+            .iter()
+            .take(if label == "approve" || label == "(audit)" {
+                0
+            } else {
+                3
+            })
+        {
             out.push_str(&format!("    {sample}\n"));
         }
     }
@@ -114,7 +159,9 @@ fn read_topic(brokers: &str, topic: &str, sample: bool) -> anyhow::Result<TopicS
     let mut summary = TopicSummary::default();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while (summary.count as i64) < expected && std::time::Instant::now() < deadline {
-        let Some(msg) = consumer.poll(Duration::from_millis(200)) else { continue };
+        let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
         let msg = msg?;
         summary.count += 1;
         if sample && summary.samples.len() < 3 {
@@ -126,24 +173,42 @@ fn read_topic(brokers: &str, topic: &str, sample: bool) -> anyhow::Result<TopicS
 
 fn describe(msg: &rdkafka::message::BorrowedMessage<'_>) -> String {
     use rdkafka::message::Headers;
-    let key = msg.key().map(String::from_utf8_lossy).unwrap_or_default().to_string();
+    let key = msg
+        .key()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default()
+        .to_string();
     if let Some(h) = msg.headers() {
         if let Some(reason) = h.iter().find(|h| h.key == "dlq.reason") {
-            let reason = reason.value.map(String::from_utf8_lossy).unwrap_or_default();
+            let reason = reason
+                .value
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
             return format!("key {key}: {reason}");
         }
     }
-    let v: serde_json::Value = msg.payload().and_then(|p| serde_json::from_slice(p).ok()).unwrap_or_default();
+    let v: serde_json::Value = msg
+        .payload()
+        .and_then(|p| serde_json::from_slice(p).ok())
+        .unwrap_or_default();
     let reasons: Vec<String> = v["reasons"]
         .as_array()
         .map(|a| {
             a.iter()
                 .map(|r| match r["evidence"]["matched"].as_str() {
-                    Some(m) if r["code"] == "prohibited_term" => format!("{} ({}: {m:?})", r["code"].as_str().unwrap_or(""), r["category"].as_str().unwrap_or("")),
+                    Some(m) if r["code"] == "prohibited_term" => format!(
+                        "{} ({}: {m:?})",
+                        r["code"].as_str().unwrap_or(""),
+                        r["category"].as_str().unwrap_or("")
+                    ),
                     _ => r["code"].as_str().unwrap_or("").to_string(),
                 })
                 .collect()
         })
         .unwrap_or_default();
-    format!("{}: {}", v["event_id"].as_str().unwrap_or(&key), reasons.join(", "))
+    format!(
+        "{}: {}",
+        v["event_id"].as_str().unwrap_or(&key),
+        reasons.join(", ")
+    )
 }

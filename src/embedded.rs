@@ -33,5 +33,10 @@ pub const FILES: &[(&str, &[u8])] = embed![
 
 /// The embedded files as a [`FileSource`](crate::config::FileSource).
 pub fn default_files() -> Embedded {
-    Embedded(FILES.iter().map(|(p, b)| (PathBuf::from(p), *b)).collect::<HashMap<_, _>>())
+    Embedded(
+        FILES
+            .iter()
+            .map(|(p, b)| (PathBuf::from(p), *b))
+            .collect::<HashMap<_, _>>(),
+    )
 }

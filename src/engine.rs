@@ -19,7 +19,11 @@ use crate::lexicon::parse_lexicon;
 use crate::matcher::Matcher;
 use crate::news_sources::NewsSources;
 use crate::normalize::Normalizer;
-use crate::stages::{identity::Identity, prohibited::Prohibited, reprint_source::ReprintSource};
+use crate::rumours::RumourLibrary;
+use crate::stages::{
+    biometric_consent::BiometricConsent, identity::Identity, labels::Labels,
+    news_source::NewsSource, prohibited::Prohibited, reprint_source::ReprintSource,
+};
 use crate::stages::{Stage, StageOutput};
 
 /// The result of reviewing one event.
@@ -78,17 +82,34 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
     let bytes = fs
         .read(path)
         .map_err(|e| ConfigError::file(path.display(), format!("cannot read: {e}")))?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| ConfigError::file(path.display(), format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        ConfigError::file(
+            path.display(),
+            format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        )
+    })?;
     let file = parse_pipeline(path, text)?;
     let base = path.parent().unwrap_or(Path::new(""));
     let read = |rel: &str| -> Result<(String, Vec<u8>), ConfigError> {
         let p = crate::config::normalize_path(&base.join(rel));
         let shown = p.display().to_string();
-        fs.read(&p)
-            .map(|b| (shown.clone(), b))
-            .map_err(|e| ConfigError::file(&shown, format!("cannot read (named in {}): {e}", path.display())))
+        fs.read(&p).map(|b| (shown.clone(), b)).map_err(|e| {
+            ConfigError::file(
+                &shown,
+                format!("cannot read (named in {}): {e}", path.display()),
+            )
+        })
     };
+    let load_sources =
+        |rel: &str, aliases: Option<&str>| -> Result<Arc<NewsSources>, ConfigError> {
+            let (shown, bytes) = read(rel)?;
+            let mut list = NewsSources::parse(&shown, &bytes)?;
+            if let Some(a) = aliases {
+                let (shown, bytes) = read(a)?;
+                list.add_aliases(&shown, &bytes)?;
+            }
+            Ok(Arc::new(list))
+        };
     let normalizer = Arc::new(Normalizer::new());
     let mut stages = Vec::new();
     let mut lexicon_parts: Vec<Vec<u8>> = Vec::new();
@@ -116,10 +137,33 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
                 lexicon_terms += matcher.len();
                 Box::new(Prohibited::new(Arc::new(matcher)))
             }
-            StageConfig::ReprintSource { sources, .. } => {
-                let (shown, bytes) = read(sources)?;
-                Box::new(ReprintSource::new(Arc::new(NewsSources::parse(&shown, &bytes)?)))
+            StageConfig::ReprintSource {
+                sources, aliases, ..
+            } => Box::new(ReprintSource::new(load_sources(
+                sources,
+                aliases.as_deref(),
+            )?)),
+            StageConfig::NewsSource {
+                sources,
+                aliases,
+                rumours,
+                rumour_threshold,
+                ..
+            } => {
+                let library = match rumours {
+                    Some(rel) => {
+                        let (shown, bytes) = read(rel)?;
+                        RumourLibrary::parse(&shown, &bytes, *rumour_threshold)?
+                    }
+                    None => RumourLibrary::empty(),
+                };
+                Box::new(NewsSource::new(
+                    load_sources(sources, aliases.as_deref())?,
+                    Arc::new(library),
+                ))
             }
+            StageConfig::Labels { .. } => Box::new(Labels::default()),
+            StageConfig::BiometricConsent { .. } => Box::new(BiometricConsent),
         };
         stages.push(ConfiguredStage {
             stage,
@@ -234,7 +278,8 @@ pub fn now_rfc3339() -> String {
     let fmt = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
-    now.format(&fmt).unwrap_or_else(|_| now.unix_timestamp().to_string())
+    now.format(&fmt)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
 #[cfg(test)]
@@ -250,24 +295,42 @@ mod tests {
         m.insert("p/pipe.toml".into(), pipeline.as_bytes());
         m.insert(
             "data/lex.csv".into(),
-            "term,category,action\n网络赌场,gambling,reject\n代开发票,illegal_goods,hold\n".as_bytes(),
+            "term,category,action\n网络赌场,gambling,reject\n代开发票,illegal_goods,hold\n"
+                .as_bytes(),
         );
-        m.insert("data/src.csv".into(), "name,domain\n新华网,news.cn\n".as_bytes());
-        m.insert("data/bad.csv".into(), "term,category,action\nx,y,zap\n".as_bytes());
+        m.insert(
+            "data/src.csv".into(),
+            "name,domain\n新华网,news.cn\n".as_bytes(),
+        );
+        m.insert(
+            "data/bad.csv".into(),
+            "term,category,action\nx,y,zap\n".as_bytes(),
+        );
         Embedded(m)
     }
 
     const PIPE: &str = "[pipeline]\nname = \"t\"\nversion = \"v1\"\n[[stages]]\nkind = \"identity\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"../data/lex.csv\"]\n[[stages]]\nkind = \"reprint_source\"\nsources = \"../data/src.csv\"\n";
 
     fn review(engine: &Engine, json: &str) -> Review {
-        engine.review(&parse_event(json.as_bytes(), &Limits::default()).unwrap().event)
+        engine.review(
+            &parse_event(json.as_bytes(), &Limits::default())
+                .unwrap()
+                .event,
+        )
     }
 
     #[test]
     fn all_stages_run_and_the_most_severe_action_wins() {
         let loaded = load_pipeline(Path::new("p/pipe.toml"), &fs(PIPE)).unwrap();
         let e = &loaded.engine;
-        assert_eq!(e.stage_kinds(), vec![StageKind::Identity, StageKind::Prohibited, StageKind::ReprintSource]);
+        assert_eq!(
+            e.stage_kinds(),
+            vec![
+                StageKind::Identity,
+                StageKind::Prohibited,
+                StageKind::ReprintSource
+            ]
+        );
         assert_eq!(e.lexicon_terms(), 2);
         let clean = r#"{"event_id":"a","user":{"id":"u","identity_verified":true},"content":{"kind":"text","text":"新年好"},"synthesis":{"technique":"dialogue"}}"#;
         assert_eq!(review(e, clean).decision, Decision::Approve);
@@ -277,7 +340,14 @@ mod tests {
         let r = review(e, both);
         assert_eq!(r.decision, Decision::Reject);
         let codes: Vec<_> = r.reasons.iter().map(|r| r.code).collect();
-        assert_eq!(codes, vec![ReasonCode::IdentityUnverified, ReasonCode::ProhibitedTerm, ReasonCode::ReprintSourceMissing]);
+        assert_eq!(
+            codes,
+            vec![
+                ReasonCode::IdentityUnverified,
+                ReasonCode::ProhibitedTerm,
+                ReasonCode::ReprintSourceMissing
+            ]
+        );
         assert_eq!(r.timings.len(), 3);
     }
 
@@ -290,16 +360,26 @@ mod tests {
         assert_eq!(r.decision, Decision::Hold);
         assert_eq!(r.reasons[0].action, Action::Hold);
         assert_eq!(loaded.engine.lexicon_version(), "none");
-        assert_eq!(loaded.engine.version().len(), 12, "digest when no version is given");
+        assert_eq!(
+            loaded.engine.version().len(),
+            12,
+            "digest when no version is given"
+        );
     }
 
     #[test]
     fn data_file_errors_name_the_data_file() {
         let pipe = "[pipeline]\nname = \"t\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"../data/bad.csv\"]\n";
-        let err = load_pipeline(Path::new("p/pipe.toml"), &fs(pipe)).err().unwrap().to_string();
+        let err = load_pipeline(Path::new("p/pipe.toml"), &fs(pipe))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.starts_with("data/bad.csv:2: unknown action"), "{err}");
         let pipe = "[pipeline]\nname = \"t\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"../data/missing.csv\"]\n";
-        let err = load_pipeline(Path::new("p/pipe.toml"), &fs(pipe)).err().unwrap().to_string();
+        let err = load_pipeline(Path::new("p/pipe.toml"), &fs(pipe))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.starts_with("data/missing.csv: cannot read"), "{err}");
     }
 }

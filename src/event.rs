@@ -448,7 +448,11 @@ mod tests {
         let p = parse_event(GOOD.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(p.event.event_id, "e1");
         assert_eq!(p.event.content.kind, ContentKind::Text);
-        assert_eq!(p.raw.get(), GOOD, "raw JSON must be passed through byte for byte");
+        assert_eq!(
+            p.raw.get(),
+            GOOD,
+            "raw JSON must be passed through byte for byte"
+        );
     }
 
     #[test]
@@ -465,23 +469,71 @@ mod tests {
         };
         let cases: Vec<(&str, Vec<u8>, EventErrorKind)> = vec![
             ("empty", b"".to_vec(), EventErrorKind::MalformedJson),
-            ("whitespace", b"  \n".to_vec(), EventErrorKind::MalformedJson),
-            ("truncated", b"{\"event_id\":".to_vec(), EventErrorKind::MalformedJson),
-            ("trailing", format!("{GOOD}x").into_bytes(), EventErrorKind::MalformedJson),
+            (
+                "whitespace",
+                b"  \n".to_vec(),
+                EventErrorKind::MalformedJson,
+            ),
+            (
+                "truncated",
+                b"{\"event_id\":".to_vec(),
+                EventErrorKind::MalformedJson,
+            ),
+            (
+                "trailing",
+                format!("{GOOD}x").into_bytes(),
+                EventErrorKind::MalformedJson,
+            ),
             ("array", b"[1,2]".to_vec(), EventErrorKind::Schema),
             ("string", b"\"hi\"".to_vec(), EventErrorKind::Schema),
             ("null", b"null".to_vec(), EventErrorKind::Schema),
             ("number", b"42".to_vec(), EventErrorKind::Schema),
-            ("missing required", br#"{"event_id":"x"}"#.to_vec(), EventErrorKind::Schema),
-            ("wrong type", ev("1", "\"a\"", "\"text\"", "\"tts\"").into_bytes(), EventErrorKind::Schema),
-            ("id not string", ev("\"t\"", "7", "\"text\"", "\"tts\"").into_bytes(), EventErrorKind::Schema),
-            ("empty id", ev("\"t\"", "\"\"", "\"text\"", "\"tts\"").into_bytes(), EventErrorKind::Schema),
-            ("unknown kind", ev("\"t\"", "\"a\"", "\"hologram\"", "\"tts\"").into_bytes(), EventErrorKind::Schema),
-            ("unknown technique", ev("\"t\"", "\"a\"", "\"text\"", "\"magic\"").into_bytes(), EventErrorKind::Schema),
-            ("invalid utf8", b"{\"event_id\":\"\xff\xfe\"}".to_vec(), EventErrorKind::InvalidUtf8),
+            (
+                "missing required",
+                br#"{"event_id":"x"}"#.to_vec(),
+                EventErrorKind::Schema,
+            ),
+            (
+                "wrong type",
+                ev("1", "\"a\"", "\"text\"", "\"tts\"").into_bytes(),
+                EventErrorKind::Schema,
+            ),
+            (
+                "id not string",
+                ev("\"t\"", "7", "\"text\"", "\"tts\"").into_bytes(),
+                EventErrorKind::Schema,
+            ),
+            (
+                "empty id",
+                ev("\"t\"", "\"\"", "\"text\"", "\"tts\"").into_bytes(),
+                EventErrorKind::Schema,
+            ),
+            (
+                "unknown kind",
+                ev("\"t\"", "\"a\"", "\"hologram\"", "\"tts\"").into_bytes(),
+                EventErrorKind::Schema,
+            ),
+            (
+                "unknown technique",
+                ev("\"t\"", "\"a\"", "\"text\"", "\"magic\"").into_bytes(),
+                EventErrorKind::Schema,
+            ),
+            (
+                "invalid utf8",
+                b"{\"event_id\":\"\xff\xfe\"}".to_vec(),
+                EventErrorKind::InvalidUtf8,
+            ),
             ("too many bytes", vec![b' '; 401], EventErrorKind::TooLarge),
-            ("text too long", ev("\"一二三四五六七八九十十\"", "\"a\"", "\"text\"", "\"tts\"").into_bytes(), EventErrorKind::TooLarge),
-            ("id too long", ev("\"t\"", "\"123456789\"", "\"text\"", "\"tts\"").into_bytes(), EventErrorKind::TooLarge),
+            (
+                "text too long",
+                ev("\"一二三四五六七八九十十\"", "\"a\"", "\"text\"", "\"tts\"").into_bytes(),
+                EventErrorKind::TooLarge,
+            ),
+            (
+                "id too long",
+                ev("\"t\"", "\"123456789\"", "\"text\"", "\"tts\"").into_bytes(),
+                EventErrorKind::TooLarge,
+            ),
         ];
         for (name, bytes, want) in cases {
             let got = parse_event(&bytes, &limits).map(|_| ()).unwrap_err();

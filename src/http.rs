@@ -49,7 +49,10 @@ pub async fn serve(
         .route("/readyz", get(ready_handler))
         .with_state(AppState { metrics, ready });
     tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        if let Err(error) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
             tracing::error!(%error, "Metrics server failed.");
         }
     });
@@ -58,7 +61,10 @@ pub async fn serve(
 
 async fn metrics_handler(State(s): State<AppState>) -> impl IntoResponse {
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         s.metrics.encode(),
     )
 }
@@ -67,6 +73,9 @@ async fn ready_handler(State(s): State<AppState>) -> impl IntoResponse {
     if s.ready.is_ready() {
         (StatusCode::OK, "ready\n")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready: waiting for partition assignment and producer\n")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: waiting for partition assignment and producer\n",
+        )
     }
 }

@@ -21,11 +21,18 @@ pub fn parse_lexicon(name: &str, bytes: &[u8]) -> Result<Vec<LexiconEntry>, Conf
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect::<Vec<_>>();
     let want = ["term", "category", "action"];
-    if header.len() < 3 || header.len() > 4 || header[..3] != want || (header.len() == 4 && header[3] != "note") {
+    if header.len() < 3
+        || header.len() > 4
+        || header[..3] != want
+        || (header.len() == 4 && header[3] != "note")
+    {
         return Err(ConfigError::line(
             name,
             1,
-            format!("header must be `term,category,action[,note]`, found `{}`", header.join(",")),
+            format!(
+                "header must be `term,category,action[,note]`, found `{}`",
+                header.join(",")
+            ),
         ));
     }
     let columns = header.len();
@@ -35,7 +42,10 @@ pub fn parse_lexicon(name: &str, bytes: &[u8]) -> Result<Vec<LexiconEntry>, Conf
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         // Comment rows (first field starts with `#`). Handled here rather than by the csv
         // reader's comment option, which would shift the reported line numbers.
-        if record.get(0).is_some_and(|f| f.trim_start().starts_with('#')) {
+        if record
+            .get(0)
+            .is_some_and(|f| f.trim_start().starts_with('#'))
+        {
             continue;
         }
         if record.len() != columns && !(columns == 4 && record.len() == 3) {
@@ -112,12 +122,27 @@ mod tests {
     fn bad_rows_name_file_and_line() {
         let cases: [(&[u8], &str); 7] = [
             (b"word,cat,act\nx,y,reject\n", "l.csv:1: header"),
-            (b"term,category,action\nx,y,delete\n", "l.csv:2: unknown action `delete`"),
-            (b"term,category,action\nx,y,reject\n,y,reject\n", "l.csv:3: empty term"),
-            (b"term,category,action\nx,,reject\n", "l.csv:2: empty category"),
+            (
+                b"term,category,action\nx,y,delete\n",
+                "l.csv:2: unknown action `delete`",
+            ),
+            (
+                b"term,category,action\nx,y,reject\n,y,reject\n",
+                "l.csv:3: empty term",
+            ),
+            (
+                b"term,category,action\nx,,reject\n",
+                "l.csv:2: empty category",
+            ),
             (b"term,category,action\nx,y\n", "l.csv:2: expected 3 fields"),
-            (b"term,category,action\nx,y,reject,z,w\n", "l.csv:2: expected 3 fields"),
-            (b"term,category,action\n\xff\xfe,y,reject\n", "l.csv:2: invalid UTF-8"),
+            (
+                b"term,category,action\nx,y,reject,z,w\n",
+                "l.csv:2: expected 3 fields",
+            ),
+            (
+                b"term,category,action\n\xff\xfe,y,reject\n",
+                "l.csv:2: invalid UTF-8",
+            ),
         ];
         for (bytes, want) in cases {
             let err = parse_lexicon("l.csv", bytes).unwrap_err().to_string();

@@ -13,7 +13,8 @@
 //! - [`engine`]: stages in order + policy + combination; no Kafka, so `review` runs offline.
 //! - [`stages`]: one module per stage behind the [`stages::Stage`] trait.
 //! - [`normalize`], [`matcher`], [`lexicon`]: the feature library (Art. 10).
-//! - [`news_sources`]: the CAC list of licensed news source units.
+//! - [`news_sources`]: the CAC list of licensed news source units (with aliases).
+//! - [`rumours`]: the known-rumour library (Art. 11).
 //! - [`kafka`]: consumer/producer plumbing and the worker loop.
 //! - [`metrics`], [`http`]: Prometheus metrics and `/metrics`, `/healthz`, `/readyz`.
 //! - [`review`], [`demo`]: the `review` and `demo` commands.
@@ -38,4 +39,5 @@ pub mod metrics;
 pub mod news_sources;
 pub mod normalize;
 pub mod review;
+pub mod rumours;
 pub mod stages;

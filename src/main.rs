@@ -16,7 +16,11 @@ use synth_review::kafka::worker::{run, WorkerSettings};
 use synth_review::metrics::Metrics;
 
 #[derive(Parser)]
-#[command(name = "synth-review", version, about = "Release review of deep-synthesis content (CAC/MIIT/MPS Order No. 12) as a Kafka stream worker.")]
+#[command(
+    name = "synth-review",
+    version,
+    about = "Release review of deep-synthesis content (CAC/MIIT/MPS Order No. 12) as a Kafka stream worker."
+)]
 struct Cli {
     /// Log format: `auto` is human-readable on a terminal and JSON otherwise. Logs go to stderr;
     /// the filter comes from RUST_LOG (default `info`).
@@ -78,7 +82,9 @@ fn init_tracing(format: LogFormat) {
         LogFormat::Text => false,
         LogFormat::Auto => !io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr);
     if json {
         builder.json().with_current_span(true).init();
     } else {
@@ -115,7 +121,10 @@ async fn shutdown_signal() {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_format);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

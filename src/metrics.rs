@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::decision::{Decision, ReasonCode, StageKind};
@@ -38,23 +38,70 @@ impl Metrics {
     /// Never in practice: registration fails only on duplicate names, which this function controls.
     pub fn new() -> Self {
         let registry = Registry::new_custom(Some(NS.into()), None).expect("valid namespace");
-        let events = IntCounterVec::new(Opts::new("events_total", "Input messages by outcome: approve, hold, reject or dead_letter."), &["decision"]).expect("metric");
-        let reasons = IntCounterVec::new(Opts::new("reasons_total", "Reasons found, by stage and reason code."), &["stage", "code"]).expect("metric");
+        let events = IntCounterVec::new(
+            Opts::new(
+                "events_total",
+                "Input messages by outcome: approve, hold, reject or dead_letter.",
+            ),
+            &["decision"],
+        )
+        .expect("metric");
+        let reasons = IntCounterVec::new(
+            Opts::new("reasons_total", "Reasons found, by stage and reason code."),
+            &["stage", "code"],
+        )
+        .expect("metric");
         let stage_duration = HistogramVec::new(
-            HistogramOpts::new("stage_duration_seconds", "Time one stage spent on one event, in seconds.")
-                .buckets(vec![0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1]),
+            HistogramOpts::new(
+                "stage_duration_seconds",
+                "Time one stage spent on one event, in seconds.",
+            )
+            .buckets(vec![
+                0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001,
+                0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1,
+            ]),
             &["stage"],
-        ).expect("metric");
+        )
+        .expect("metric");
         let review_latency = Histogram::with_opts(
             HistogramOpts::new("review_latency_seconds", "Time from consuming an event to the acknowledgement of its output records, in seconds.")
                 .buckets(vec![0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
         ).expect("metric");
-        let dead_letters = IntCounterVec::new(Opts::new("dead_letters_total", "Messages sent to the dead-letter topic, by reason."), &["reason"]).expect("metric");
+        let dead_letters = IntCounterVec::new(
+            Opts::new(
+                "dead_letters_total",
+                "Messages sent to the dead-letter topic, by reason.",
+            ),
+            &["reason"],
+        )
+        .expect("metric");
         let consumer_lag = IntGaugeVec::new(Opts::new("consumer_lag", "Messages between the committed offset and the high watermark, per assigned partition (librdkafka statistics)."), &["topic", "partition"]).expect("metric");
-        let assigned_partitions = IntGauge::new("consumer_assigned_partitions", "Partitions currently assigned to this worker.").expect("metric");
-        let produce_errors = IntCounter::new("kafka_produce_errors_total", "Output records whose delivery failed (each failure counted, retried or not).").expect("metric");
-        let lexicon_terms = IntGaugeVec::new(Opts::new("lexicon_terms", "Reject and hold terms loaded in the feature library, by pipeline."), &["lexicon"]).expect("metric");
-        let build_info = IntGaugeVec::new(Opts::new("build_info", "Always 1; the version label carries the build version."), &["version"]).expect("metric");
+        let assigned_partitions = IntGauge::new(
+            "consumer_assigned_partitions",
+            "Partitions currently assigned to this worker.",
+        )
+        .expect("metric");
+        let produce_errors = IntCounter::new(
+            "kafka_produce_errors_total",
+            "Output records whose delivery failed (each failure counted, retried or not).",
+        )
+        .expect("metric");
+        let lexicon_terms = IntGaugeVec::new(
+            Opts::new(
+                "lexicon_terms",
+                "Reject and hold terms loaded in the feature library, by pipeline.",
+            ),
+            &["lexicon"],
+        )
+        .expect("metric");
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "build_info",
+                "Always 1; the version label carries the build version.",
+            ),
+            &["version"],
+        )
+        .expect("metric");
         for c in [
             Box::new(events.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(reasons.clone()),
@@ -82,18 +129,37 @@ impl Metrics {
         for k in EventErrorKind::ALL {
             dead_letters.with_label_values(&[k.as_str()]);
         }
-        build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
-        Metrics { registry, events, reasons, stage_duration, review_latency, dead_letters, consumer_lag, assigned_partitions, produce_errors, lexicon_terms }
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        Metrics {
+            registry,
+            events,
+            reasons,
+            stage_duration,
+            review_latency,
+            dead_letters,
+            consumer_lag,
+            assigned_partitions,
+            produce_errors,
+            lexicon_terms,
+        }
     }
 
     /// Counts one reviewed event: its decision, its reasons and its stage timings.
     pub fn reviewed(&self, review: &crate::engine::Review) {
-        self.events.with_label_values(&[review.decision.as_str()]).inc();
+        self.events
+            .with_label_values(&[review.decision.as_str()])
+            .inc();
         for r in &review.reasons {
-            self.reasons.with_label_values(&[r.stage.as_str(), r.code.as_str()]).inc();
+            self.reasons
+                .with_label_values(&[r.stage.as_str(), r.code.as_str()])
+                .inc();
         }
         for (stage, d) in &review.timings {
-            self.stage_duration.with_label_values(&[stage.as_str()]).observe(d.as_secs_f64());
+            self.stage_duration
+                .with_label_values(&[stage.as_str()])
+                .observe(d.as_secs_f64());
         }
     }
 
@@ -120,7 +186,9 @@ impl Metrics {
 
     /// Sets one partition's lag.
     pub fn set_consumer_lag(&self, topic: &str, partition: i32, lag: i64) {
-        self.consumer_lag.with_label_values(&[topic, &partition.to_string()]).set(lag);
+        self.consumer_lag
+            .with_label_values(&[topic, &partition.to_string()])
+            .set(lag);
     }
 
     /// Drops the lag series of partitions no longer assigned.
@@ -130,7 +198,9 @@ impl Metrics {
 
     /// Sets the loaded term count.
     pub fn set_lexicon_terms(&self, lexicon: &str, n: usize) {
-        self.lexicon_terms.with_label_values(&[lexicon]).set(n as i64);
+        self.lexicon_terms
+            .with_label_values(&[lexicon])
+            .set(n as i64);
     }
 
     /// Current value of `events_total{decision}` (tests and the demo summary).
@@ -174,6 +244,8 @@ mod tests {
         }
         m.dead_letter(EventErrorKind::Schema);
         assert_eq!(m.events("dead_letter"), 1);
-        assert!(m.encode().contains("synth_review_dead_letters_total{reason=\"schema\"} 1"));
+        assert!(m
+            .encode()
+            .contains("synth_review_dead_letters_total{reason=\"schema\"} 1"));
     }
 }

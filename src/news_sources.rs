@@ -21,6 +21,7 @@ pub struct NewsSources {
     units: Vec<Unit>,
     by_name: HashMap<String, usize>,
     by_domain: HashMap<String, usize>,
+    by_alias: HashMap<String, usize>,
 }
 
 impl NewsSources {
@@ -35,15 +36,31 @@ impl NewsSources {
             .headers()
             .map_err(|e| ConfigError::file(name, e.to_string()))?
             .clone();
-        let col = |c: &str| headers.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == c);
+        let col = |c: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim().trim_start_matches('\u{feff}') == c)
+        };
         let (Some(name_col), Some(domain_col)) = (col("name"), col("domain")) else {
-            return Err(ConfigError::line(name, 1, "header must contain the columns `name` and `domain`"));
+            return Err(ConfigError::line(
+                name,
+                1,
+                "header must contain the columns `name` and `domain`",
+            ));
         };
         let mut list = NewsSources::default();
         for record in reader.records() {
             let record = record.map_err(|e| {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                ConfigError::line(name, line, if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) { "invalid UTF-8".to_string() } else { e.to_string() })
+                ConfigError::line(
+                    name,
+                    line,
+                    if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                        "invalid UTF-8".to_string()
+                    } else {
+                        e.to_string()
+                    },
+                )
             })?;
             let line = record.position().map(|p| p.line()).unwrap_or(0);
             let unit_name = record.get(name_col).unwrap_or("").trim();
@@ -53,37 +70,126 @@ impl NewsSources {
             let idx = match list.by_name.get(unit_name) {
                 Some(&i) => i,
                 None => {
-                    list.units.push(Unit { name: unit_name.to_string(), domains: Vec::new() });
-                    list.by_name.insert(unit_name.to_string(), list.units.len() - 1);
+                    list.units.push(Unit {
+                        name: unit_name.to_string(),
+                        domains: Vec::new(),
+                    });
+                    list.by_name
+                        .insert(unit_name.to_string(), list.units.len() - 1);
                     list.units.len() - 1
                 }
             };
-            for domain in record.get(domain_col).unwrap_or("").split(';') {
-                let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-                if domain.is_empty() {
-                    continue;
-                }
-                if !is_domain(&domain) {
-                    return Err(ConfigError::line(name, line, format!("`{domain}` is not a domain name (expected e.g. news.cn, no scheme or path)")));
-                }
-                match list.by_domain.get(&domain) {
-                    Some(&other) if other != idx => {
-                        return Err(ConfigError::line(name, line, format!("domain `{domain}` is already listed for `{}`", list.units[other].name)));
-                    }
-                    Some(_) => {}
-                    None => {
-                        list.by_domain.insert(domain.clone(), idx);
-                        list.units[idx].domains.push(domain);
-                    }
-                }
-            }
+            list.add_domains(name, line, idx, record.get(domain_col).unwrap_or(""))?;
         }
         Ok(list)
     }
 
-    /// The unit with exactly this name (surrounding white space ignored).
+    /// Adds an alias CSV (header `alias,name[,domain]`): each alias resolves to the listed unit
+    /// `name`, and the row's domains (`;`-separated) are added to that unit.
+    ///
+    /// # Errors
+    /// `file:line: reason` for a missing column, an empty alias, a target `name` that is not
+    /// listed, a malformed domain, or a domain already listed for another unit.
+    pub fn add_aliases(&mut self, file: &str, bytes: &[u8]) -> Result<(), ConfigError> {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+        let headers = reader
+            .headers()
+            .map_err(|e| ConfigError::file(file, e.to_string()))?
+            .clone();
+        let col = |c: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim().trim_start_matches('\u{feff}') == c)
+        };
+        let (Some(alias_col), Some(name_col)) = (col("alias"), col("name")) else {
+            return Err(ConfigError::line(
+                file,
+                1,
+                "header must contain the columns `alias` and `name`",
+            ));
+        };
+        let domain_col = col("domain");
+        for record in reader.records() {
+            let record = record.map_err(|e| {
+                ConfigError::line(
+                    file,
+                    e.position().map(|p| p.line()).unwrap_or(0),
+                    e.to_string(),
+                )
+            })?;
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            let alias = record.get(alias_col).unwrap_or("").trim();
+            let target = record.get(name_col).unwrap_or("").trim();
+            if alias.is_empty() {
+                return Err(ConfigError::line(file, line, "empty `alias`"));
+            }
+            let Some(&idx) = self.by_name.get(target) else {
+                return Err(ConfigError::line(
+                    file,
+                    line,
+                    format!("`{target}` is not a listed unit name"),
+                ));
+            };
+            self.by_alias.insert(alias.to_string(), idx);
+            let domains = domain_col.and_then(|c| record.get(c)).unwrap_or("");
+            self.add_domains(file, line, idx, domains)?;
+        }
+        Ok(())
+    }
+
+    fn add_domains(
+        &mut self,
+        file: &str,
+        line: u64,
+        idx: usize,
+        domains: &str,
+    ) -> Result<(), ConfigError> {
+        for domain in domains.split(';') {
+            let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+            if domain.is_empty() {
+                continue;
+            }
+            if !is_domain(&domain) {
+                return Err(ConfigError::line(file, line, format!("`{domain}` is not a domain name (expected e.g. news.cn, no scheme or path)")));
+            }
+            match self.by_domain.get(&domain) {
+                Some(&other) if other != idx => {
+                    return Err(ConfigError::line(
+                        file,
+                        line,
+                        format!(
+                            "domain `{domain}` is already listed for `{}`",
+                            self.units[other].name
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    self.by_domain.insert(domain.clone(), idx);
+                    self.units[idx].domains.push(domain);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The unit a name refers to: an alias first (so `新华社` and `新华通讯社` resolve to `新华网`),
+    /// else the listed name itself. Surrounding white space is ignored.
     pub fn unit_by_name(&self, name: &str) -> Option<&Unit> {
-        self.by_name.get(name.trim()).map(|&i| &self.units[i])
+        let name = name.trim();
+        self.by_alias
+            .get(name)
+            .or_else(|| self.by_name.get(name))
+            .map(|&i| &self.units[i])
+    }
+
+    /// Every listed name and alias with its unit, for building text matchers
+    /// (e.g. attribution detection). Order is unspecified.
+    pub fn names_and_aliases(&self) -> impl Iterator<Item = (&str, &Unit)> {
+        self.by_name
+            .iter()
+            .chain(self.by_alias.iter())
+            .map(|(n, &i)| (n.as_str(), &self.units[i]))
     }
 
     /// The unit owning `host`: the host itself or its nearest parent domain is listed
@@ -121,7 +227,9 @@ fn is_domain(d: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
@@ -135,13 +243,57 @@ mod tests {
     fn finds_units_by_name_and_host() {
         let s = NewsSources::parse("s.csv", CSV.as_bytes()).unwrap();
         assert_eq!(s.len(), 3);
-        assert_eq!(s.unit_by_name(" 新华网 ").unwrap().domains, vec!["news.cn", "xinhuanet.com"]);
+        assert_eq!(
+            s.unit_by_name(" 新华网 ").unwrap().domains,
+            vec!["news.cn", "xinhuanet.com"]
+        );
         assert_eq!(s.unit_by_host("www.news.cn").unwrap().name, "新华网");
         assert_eq!(s.unit_by_host("news.cn").unwrap().name, "新华网");
         assert_eq!(s.unit_by_host("a.b.people.com.cn").unwrap().name, "人民网");
-        for bad in ["news.cn.example.org", "fakenews.cn", "cn", "people.com", "example.org"] {
+        for bad in [
+            "news.cn.example.org",
+            "fakenews.cn",
+            "cn",
+            "people.com",
+            "example.org",
+        ] {
             assert!(s.unit_by_host(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn aliases_resolve_to_units_and_add_domains() {
+        let mut s = NewsSources::parse("s.csv", CSV.as_bytes()).unwrap();
+        s.add_aliases(
+            "a.csv",
+            "alias,name,domain\n新华社,新华网,xinhua.example.cn\n人民日报,人民网,\n".as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(s.unit_by_name("新华社").unwrap().name, "新华网");
+        assert_eq!(
+            s.unit_by_host("www.xinhua.example.cn").unwrap().name,
+            "新华网"
+        );
+        assert_eq!(s.unit_by_name("人民日报").unwrap().name, "人民网");
+        let err = s
+            .add_aliases("a.csv", "alias,name\n某社,不存在的网\n".as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("a.csv:2: `不存在的网` is not a listed"),
+            "{err}"
+        );
+        let err = s
+            .add_aliases(
+                "a.csv",
+                "alias,name,domain\n某社,人民网,news.cn\n".as_bytes(),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("a.csv:2: domain `news.cn` is already listed"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -150,9 +302,14 @@ mod tests {
             ("name,x\na,b\n", "s.csv:1:"),
             ("name,domain\n,news.cn\n", "s.csv:2: empty"),
             ("name,domain\na,https://news.cn/x\n", "s.csv:2:"),
-            ("name,domain\na,news.cn\nb,news.cn\n", "s.csv:3: domain `news.cn` is already listed"),
+            (
+                "name,domain\na,news.cn\nb,news.cn\n",
+                "s.csv:3: domain `news.cn` is already listed",
+            ),
         ] {
-            let err = NewsSources::parse("s.csv", csv.as_bytes()).unwrap_err().to_string();
+            let err = NewsSources::parse("s.csv", csv.as_bytes())
+                .unwrap_err()
+                .to_string();
             assert!(err.starts_with(want), "{want} vs {err}");
         }
     }

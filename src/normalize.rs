@@ -1,5 +1,13 @@
 //! TEMPORARY stub; replaced by the real normalizer.
 #![allow(missing_docs)]
 pub struct Normalizer;
-impl Normalizer { pub fn new() -> Self { Normalizer } }
-impl Default for Normalizer { fn default() -> Self { Self::new() } }
+impl Normalizer {
+    pub fn new() -> Self {
+        Normalizer
+    }
+}
+impl Default for Normalizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}

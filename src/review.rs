@@ -43,7 +43,11 @@ pub struct ReviewCounts {
 
 /// Reads one line of at most `max` bytes (without the newline). Returns `Ok(None)` at end of
 /// input, `Ok(Some(Err(n)))` for a line of `n > max` bytes that was skipped.
-fn read_line_bounded(r: &mut impl BufRead, max: usize, buf: &mut Vec<u8>) -> io::Result<Option<Result<(), usize>>> {
+fn read_line_bounded(
+    r: &mut impl BufRead,
+    max: usize,
+    buf: &mut Vec<u8>,
+) -> io::Result<Option<Result<(), usize>>> {
     buf.clear();
     let mut total = 0usize;
     let mut any = false;
@@ -87,7 +91,12 @@ fn memchr_newline(b: &[u8]) -> Option<usize> {
 ///
 /// # Errors
 /// Only I/O errors on `input` or `output`; unreadable events become dead-letter lines.
-pub fn review_jsonl(engine: &Engine, metrics: &Metrics, input: &mut impl BufRead, output: &mut impl Write) -> io::Result<ReviewCounts> {
+pub fn review_jsonl(
+    engine: &Engine,
+    metrics: &Metrics,
+    input: &mut impl BufRead,
+    output: &mut impl Write,
+) -> io::Result<ReviewCounts> {
     let mut counts = ReviewCounts::default();
     let mut buf = Vec::new();
     let max = engine.limits().max_event_bytes;
@@ -105,7 +114,10 @@ pub fn review_jsonl(engine: &Engine, metrics: &Metrics, input: &mut impl BufRead
                 let review = engine.review(&p.event);
                 metrics.reviewed(&review);
                 let at = now_rfc3339();
-                serde_json::to_writer(&mut *output, &engine.record(&p.event.event_id, &review, &p.raw, &at))?;
+                serde_json::to_writer(
+                    &mut *output,
+                    &engine.record(&p.event.event_id, &review, &p.raw, &at),
+                )?;
                 match review.decision {
                     crate::decision::Decision::Approve => counts.approve += 1,
                     crate::decision::Decision::Hold => counts.hold += 1,
@@ -120,7 +132,10 @@ pub fn review_jsonl(engine: &Engine, metrics: &Metrics, input: &mut impl BufRead
                     &DeadLetterLine {
                         line: counts.lines,
                         decision: "dead_letter",
-                        error: DeadLetterError { kind: e.kind.as_str(), message: &e.message },
+                        error: DeadLetterError {
+                            kind: e.kind.as_str(),
+                            message: &e.message,
+                        },
                     },
                 )?;
             }
@@ -144,6 +159,14 @@ mod tests {
         while let Some(l) = read_line_bounded(&mut r, 8, &mut buf).unwrap() {
             got.push(l.map(|()| String::from_utf8(buf.clone()).unwrap()));
         }
-        assert_eq!(got, vec![Ok("abc".into()), Err(16), Ok(String::new()), Ok("xyz".into())]);
+        assert_eq!(
+            got,
+            vec![
+                Ok("abc".into()),
+                Err(16),
+                Ok(String::new()),
+                Ok("xyz".into())
+            ]
+        );
     }
 }

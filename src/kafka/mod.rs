@@ -101,8 +101,16 @@ impl ConsumerContext for WorkerContext {
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let n = consumer.assignment().map(|a| a.count()).unwrap_or(0);
         match rebalance {
-            Rebalance::Assign(tpl) => tracing::info!(partitions = tpl.count(), assigned = n, "Partitions assigned."),
-            Rebalance::Revoke(tpl) => tracing::info!(partitions = tpl.count(), assigned = n, "Partitions revoked."),
+            Rebalance::Assign(tpl) => tracing::info!(
+                partitions = tpl.count(),
+                assigned = n,
+                "Partitions assigned."
+            ),
+            Rebalance::Revoke(tpl) => tracing::info!(
+                partitions = tpl.count(),
+                assigned = n,
+                "Partitions revoked."
+            ),
             Rebalance::Error(error) => tracing::warn!(%error, "Rebalance failed."),
         }
         self.metrics.set_assigned_partitions(n);

@@ -132,17 +132,32 @@ pub async fn run(
     settings: WorkerSettings,
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunSummary, WorkerError> {
-    let WorkerSettings { kafka, topics, metrics, ready, progress } = settings;
+    let WorkerSettings {
+        kafka,
+        topics,
+        metrics,
+        ready,
+        progress,
+    } = settings;
     let context = WorkerContext::new(metrics.clone(), ready.clone());
     let consumer: StreamConsumer<WorkerContext> = consumer_config(&kafka)
         .create_with_context(context)
-        .map_err(|source| WorkerError::Client { what: "consumer", source })?;
+        .map_err(|source| WorkerError::Client {
+            what: "consumer",
+            source,
+        })?;
     let producer: FutureProducer = producer_config(&kafka, engine.limits().max_event_bytes)
         .create()
-        .map_err(|source| WorkerError::Client { what: "producer", source })?;
+        .map_err(|source| WorkerError::Client {
+            what: "producer",
+            source,
+        })?;
     consumer
         .subscribe(&[&topics.input])
-        .map_err(|source| WorkerError::Client { what: "consumer", source })?;
+        .map_err(|source| WorkerError::Client {
+            what: "consumer",
+            source,
+        })?;
     ready.producer_ready.store(true, Ordering::Relaxed);
     metrics.set_lexicon_terms(engine.name(), engine.lexicon_terms());
     let worker = worker_id();
@@ -286,13 +301,23 @@ async fn route(
                 Decision::Hold => &topics.held,
                 Decision::Reject => &topics.rejected,
             };
-            let headers = OwnedHeaders::new().insert(Header { key: "decision", value: Some(review.decision.as_str()) });
+            let headers = OwnedHeaders::new().insert(Header {
+                key: "decision",
+                value: Some(review.decision.as_str()),
+            });
             let key = parsed.event.event_id.as_bytes();
-            outputs.push((topic.clone(), send(producer, topic, Some(key), &value, Some(headers)).await));
+            outputs.push((
+                topic.clone(),
+                send(producer, topic, Some(key), &value, Some(headers)).await,
+            ));
             let audit = AuditRecord {
                 event_id: Some(parsed.event.event_id.clone()),
                 decision: review.decision.as_str().to_string(),
-                reasons: review.reasons.iter().map(|r| r.code.as_str().to_string()).collect(),
+                reasons: review
+                    .reasons
+                    .iter()
+                    .map(|r| r.code.as_str().to_string())
+                    .collect(),
                 pipeline: engine.name().to_string(),
                 pipeline_version: engine.version().to_string(),
                 lexicon_version: engine.lexicon_version().to_string(),
@@ -302,7 +327,10 @@ async fn route(
                 worker_id: worker.to_string(),
             };
             let audit_value = serde_json::to_vec(&audit).unwrap_or_default();
-            outputs.push((topics.audit.clone(), send(producer, &topics.audit, Some(key), &audit_value, None).await));
+            outputs.push((
+                topics.audit.clone(),
+                send(producer, &topics.audit, Some(key), &audit_value, None).await,
+            ));
         }
         Err(EventError { kind, message }) => {
             metrics.dead_letter(kind);
@@ -310,13 +338,38 @@ async fn route(
             let partition = msg.partition().to_string();
             let offset = msg.offset().to_string();
             let headers = OwnedHeaders::new()
-                .insert(Header { key: "dlq.reason", value: Some(kind.as_str()) })
-                .insert(Header { key: "dlq.detail", value: Some(message.as_str()) })
-                .insert(Header { key: "dlq.source.topic", value: Some(msg.topic()) })
-                .insert(Header { key: "dlq.source.partition", value: Some(partition.as_str()) })
-                .insert(Header { key: "dlq.source.offset", value: Some(offset.as_str()) });
+                .insert(Header {
+                    key: "dlq.reason",
+                    value: Some(kind.as_str()),
+                })
+                .insert(Header {
+                    key: "dlq.detail",
+                    value: Some(message.as_str()),
+                })
+                .insert(Header {
+                    key: "dlq.source.topic",
+                    value: Some(msg.topic()),
+                })
+                .insert(Header {
+                    key: "dlq.source.partition",
+                    value: Some(partition.as_str()),
+                })
+                .insert(Header {
+                    key: "dlq.source.offset",
+                    value: Some(offset.as_str()),
+                });
             let headers = copy_headers(msg, headers);
-            outputs.push((topics.dead_letter.clone(), send(producer, &topics.dead_letter, msg.key(), payload, Some(headers)).await));
+            outputs.push((
+                topics.dead_letter.clone(),
+                send(
+                    producer,
+                    &topics.dead_letter,
+                    msg.key(),
+                    payload,
+                    Some(headers),
+                )
+                .await,
+            ));
             let event_id = salvage_event_id(payload, engine.limits().max_event_id_bytes);
             let audit = AuditRecord {
                 event_id: event_id.clone(),
@@ -332,18 +385,27 @@ async fn route(
             };
             let audit_value = serde_json::to_vec(&audit).unwrap_or_default();
             let key = event_id.as_deref().map(str::as_bytes).or(msg.key());
-            outputs.push((topics.audit.clone(), send(producer, &topics.audit, key, &audit_value, None).await));
+            outputs.push((
+                topics.audit.clone(),
+                send(producer, &topics.audit, key, &audit_value, None).await,
+            ));
         }
     }
     outputs
 }
 
 /// Keeps the producer's own headers on a dead letter, after the `dlq.*` ones.
-fn copy_headers(msg: &rdkafka::message::BorrowedMessage<'_>, mut out: OwnedHeaders) -> OwnedHeaders {
+fn copy_headers(
+    msg: &rdkafka::message::BorrowedMessage<'_>,
+    mut out: OwnedHeaders,
+) -> OwnedHeaders {
     if let Some(h) = msg.headers() {
         for header in h.iter() {
             if !header.key.starts_with("dlq.") {
-                out = out.insert(Header { key: header.key, value: header.value });
+                out = out.insert(Header {
+                    key: header.key,
+                    value: header.value,
+                });
             }
         }
     }

@@ -41,10 +41,26 @@ mod tests {
     #[test]
     fn table() {
         let cases = [
-            ("verified", json!({"user": {"identity_verified": true}}), false),
-            ("verified with method", json!({"user": {"identity_verified": true, "verification_method": "id_card"}}), false),
-            ("unverified", json!({"user": {"identity_verified": false}}), true),
-            ("unverified despite method", json!({"user": {"identity_verified": false, "verification_method": "mobile"}}), true),
+            (
+                "verified",
+                json!({"user": {"identity_verified": true}}),
+                false,
+            ),
+            (
+                "verified with method",
+                json!({"user": {"identity_verified": true, "verification_method": "id_card"}}),
+                false,
+            ),
+            (
+                "unverified",
+                json!({"user": {"identity_verified": false}}),
+                true,
+            ),
+            (
+                "unverified despite method",
+                json!({"user": {"identity_verified": false, "verification_method": "mobile"}}),
+                true,
+            ),
         ];
         for (name, patch, flagged) in cases {
             let mut out = StageOutput::default();

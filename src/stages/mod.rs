@@ -7,7 +7,10 @@
 use crate::decision::{Action, Evidence, PublishAction, ReasonCode, StageKind};
 use crate::event::PublishEvent;
 
+pub mod biometric_consent;
 pub mod identity;
+pub mod labels;
+pub mod news_source;
 pub mod prohibited;
 pub mod reprint_source;
 

@@ -51,8 +51,14 @@ impl Stage for Prohibited {
                         matched: Some(hit.matched),
                         term: Some(hit.term),
                     }),
-                    detail: (i + 1 == MAX_HITS_PER_FIELD && total > MAX_HITS_PER_FIELD)
-                        .then(|| format!("{} further matches in {field} not listed", total - MAX_HITS_PER_FIELD)),
+                    detail: (i + 1 == MAX_HITS_PER_FIELD && total > MAX_HITS_PER_FIELD).then(
+                        || {
+                            format!(
+                                "{} further matches in {field} not listed",
+                                total - MAX_HITS_PER_FIELD
+                            )
+                        },
+                    ),
                 });
             }
         }
@@ -70,7 +76,9 @@ mod tests {
     fn stage() -> Prohibited {
         let csv = "term,category,action\n网络赌场,gambling,reject\n代开发票,illegal_goods,hold\ndaikai,illegal_goods,hold\n打击网络赌场,gambling,allow\n";
         let entries = parse_lexicon("t.csv", csv.as_bytes()).unwrap();
-        Prohibited::new(Arc::new(Matcher::new(Arc::new(Normalizer::new()), entries).unwrap()))
+        Prohibited::new(Arc::new(
+            Matcher::new(Arc::new(Normalizer::new()), entries).unwrap(),
+        ))
     }
 
     /// `(name, title, text, expected (field, start, end, matched, action) list)`.
@@ -79,14 +87,60 @@ mod tests {
         let s = stage();
         type Want = Vec<(&'static str, usize, usize, &'static str, Action)>;
         let cases: Vec<(&str, Option<&str>, &str, Want)> = vec![
-            ("plain", None, "来网络赌场玩", vec![("content.text", 1, 5, "网络赌场", Action::Reject)]),
-            ("traditional", None, "來網絡賭場玩", vec![("content.text", 1, 5, "網絡賭場", Action::Reject)]),
-            ("separators", None, "网*络 赌.场", vec![("content.text", 0, 7, "网*络 赌.场", Action::Reject)]),
-            ("zero width", None, "网\u{200B}络赌\u{FEFF}场", vec![("content.text", 0, 6, "网\u{200B}络赌\u{FEFF}场", Action::Reject)]),
-            ("emoji", None, "网😀络赌🎲场", vec![("content.text", 0, 6, "网😀络赌🎲场", Action::Reject)]),
-            ("full width latin", None, "找ＤＡＩＫＡＩ", vec![("content.text", 1, 7, "ＤＡＩＫＡＩ", Action::Hold)]),
-            ("title field", Some("代开发票"), "", vec![("content.title", 0, 4, "代开发票", Action::Hold)]),
-            ("allow phrase suppresses", None, "公安机关打击网络赌场", vec![]),
+            (
+                "plain",
+                None,
+                "来网络赌场玩",
+                vec![("content.text", 1, 5, "网络赌场", Action::Reject)],
+            ),
+            (
+                "traditional",
+                None,
+                "來網絡賭場玩",
+                vec![("content.text", 1, 5, "網絡賭場", Action::Reject)],
+            ),
+            (
+                "separators",
+                None,
+                "网*络 赌.场",
+                vec![("content.text", 0, 7, "网*络 赌.场", Action::Reject)],
+            ),
+            (
+                "zero width",
+                None,
+                "网\u{200B}络赌\u{FEFF}场",
+                vec![(
+                    "content.text",
+                    0,
+                    6,
+                    "网\u{200B}络赌\u{FEFF}场",
+                    Action::Reject,
+                )],
+            ),
+            (
+                "emoji",
+                None,
+                "网😀络赌🎲场",
+                vec![("content.text", 0, 6, "网😀络赌🎲场", Action::Reject)],
+            ),
+            (
+                "full width latin",
+                None,
+                "找ＤＡＩＫＡＩ",
+                vec![("content.text", 1, 7, "ＤＡＩＫＡＩ", Action::Hold)],
+            ),
+            (
+                "title field",
+                Some("代开发票"),
+                "",
+                vec![("content.title", 0, 4, "代开发票", Action::Hold)],
+            ),
+            (
+                "allow phrase suppresses",
+                None,
+                "公安机关打击网络赌场",
+                vec![],
+            ),
             ("latin inside a word", None, "daikaixyz", vec![]),
             ("negative control", None, "一九九八年新年讲话", vec![]),
         ];
@@ -99,16 +153,37 @@ mod tests {
                 .iter()
                 .map(|f| {
                     let e = f.evidence.as_ref().unwrap();
-                    (e.field.as_str(), e.start.unwrap(), e.end.unwrap(), e.matched.clone().unwrap(), f.action)
+                    (
+                        e.field.as_str(),
+                        e.start.unwrap(),
+                        e.end.unwrap(),
+                        e.matched.clone().unwrap(),
+                        f.action,
+                    )
                 })
                 .collect();
-            let want: Vec<_> = want.into_iter().map(|(f, s, e, m, a)| (f, s, e, m.to_string(), a)).collect();
+            let want: Vec<_> = want
+                .into_iter()
+                .map(|(f, s, e, m, a)| (f, s, e, m.to_string(), a))
+                .collect();
             assert_eq!(got, want, "{name}");
             for f in &out.findings {
                 let e = f.evidence.as_ref().unwrap();
-                let original = if e.field == "content.title" { title.unwrap() } else { text };
-                let slice: String = original.chars().skip(e.start.unwrap()).take(e.end.unwrap() - e.start.unwrap()).collect();
-                assert_eq!(Some(slice), e.matched, "{name}: evidence must slice the original");
+                let original = if e.field == "content.title" {
+                    title.unwrap()
+                } else {
+                    text
+                };
+                let slice: String = original
+                    .chars()
+                    .skip(e.start.unwrap())
+                    .take(e.end.unwrap() - e.start.unwrap())
+                    .collect();
+                assert_eq!(
+                    Some(slice),
+                    e.matched,
+                    "{name}: evidence must slice the original"
+                );
             }
         }
     }

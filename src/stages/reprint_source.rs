@@ -41,9 +41,13 @@ fn evidence(field: &str, value: &str) -> Evidence {
 
 /// The host of an `http`/`https` URL, lower-case, without a trailing dot.
 fn url_host(raw: &str) -> Result<String, String> {
-    let url = url::Url::parse(raw.trim()).map_err(|e| format!("source URL cannot be parsed: {e}"))?;
+    let url =
+        url::Url::parse(raw.trim()).map_err(|e| format!("source URL cannot be parsed: {e}"))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!("source URL scheme `{}` is not http or https", url.scheme()));
+        return Err(format!(
+            "source URL scheme `{}` is not http or https",
+            url.scheme()
+        ));
     }
     match url.host() {
         Some(url::Host::Domain(d)) => Ok(d.trim_end_matches('.').to_ascii_lowercase()),
@@ -63,8 +67,14 @@ impl Stage for ReprintSource {
             return;
         }
         let source = news.source.as_ref();
-        let name = source.and_then(|s| s.name.as_deref()).map(str::trim).filter(|s| !s.is_empty());
-        let url = source.and_then(|s| s.url.as_deref()).map(str::trim).filter(|s| !s.is_empty());
+        let name = source
+            .and_then(|s| s.name.as_deref())
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let url = source
+            .and_then(|s| s.url.as_deref())
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         let named_unit = name.and_then(|n| self.sources.unit_by_name(n));
         match (name, url) {
             (None, None) => out.findings.push(
@@ -80,7 +90,9 @@ impl Stage for ReprintSource {
                 Ok(host) => match self.sources.unit_by_host(&host) {
                     None => out.findings.push(
                         Finding::new(ReasonCode::ReprintSourceUnlicensed)
-                            .detail(format!("`{host}` is not a domain of a listed news source unit"))
+                            .detail(format!(
+                                "`{host}` is not a domain of a listed news source unit"
+                            ))
                             .evidence(evidence("news.source.url", url)),
                     ),
                     Some(domain_unit) => {
@@ -118,29 +130,93 @@ mod tests {
     use crate::stages::test_support::event;
     use serde_json::json;
 
-    const CSV: &str = "name,domain\n新华网,news.cn;xinhuanet.com\n人民网,people.com.cn\n某某日报,\n";
+    const CSV: &str =
+        "name,domain\n新华网,news.cn;xinhuanet.com\n人民网,people.com.cn\n某某日报,\n";
 
     #[test]
     fn table() {
-        let stage = ReprintSource::new(Arc::new(NewsSources::parse("s.csv", CSV.as_bytes()).unwrap()));
-        let reprint = |source: serde_json::Value| json!({"news": {"is_reprint": true, "source": source}});
+        let stage = ReprintSource::new(Arc::new(
+            NewsSources::parse("s.csv", CSV.as_bytes()).unwrap(),
+        ));
+        let reprint =
+            |source: serde_json::Value| json!({"news": {"is_reprint": true, "source": source}});
         let cases: Vec<(&str, serde_json::Value, Option<ReasonCode>)> = vec![
-            ("not a reprint", json!({"news": {"is_reprint": false}}), None),
+            (
+                "not a reprint",
+                json!({"news": {"is_reprint": false}}),
+                None,
+            ),
             ("no news at all", json!({}), None),
-            ("missing source", json!({"news": {"is_reprint": true}}), Some(ReasonCode::ReprintSourceMissing)),
-            ("empty source", reprint(json!({"name": " ", "url": ""})), Some(ReasonCode::ReprintSourceMissing)),
-            ("listed domain", reprint(json!({"name": "新华网", "url": "https://www.news.cn/a.htm"})), None),
-            ("listed, upper case, port, trailing dot", reprint(json!({"url": "HTTPS://WWW.NEWS.CN.:443/a"})), None),
-            ("second domain of unit", reprint(json!({"name": "新华网", "url": "http://xinhuanet.com/x"})), None),
-            ("look-alike suffix", reprint(json!({"url": "https://xinhuanet.com.example.org/x"})), Some(ReasonCode::ReprintSourceUnlicensed)),
-            ("userinfo trick", reprint(json!({"url": "https://people.com.cn@evil.example/x"})), Some(ReasonCode::ReprintSourceUnlicensed)),
-            ("prefix look-alike", reprint(json!({"url": "https://fakenews.cn/x"})), Some(ReasonCode::ReprintSourceUnlicensed)),
-            ("not a url", reprint(json!({"url": "news.cn/x"})), Some(ReasonCode::ReprintSourceUnlicensed)),
-            ("ftp scheme", reprint(json!({"url": "ftp://news.cn/x"})), Some(ReasonCode::ReprintSourceUnlicensed)),
-            ("ip host", reprint(json!({"url": "http://1.2.3.4/x"})), Some(ReasonCode::ReprintSourceUnlicensed)),
-            ("listed name only", reprint(json!({"name": "某某日报"})), None),
-            ("unlisted name only", reprint(json!({"name": "野鸡新闻"})), Some(ReasonCode::ReprintSourceUnlicensed)),
-            ("name and domain differ", reprint(json!({"name": "人民网", "url": "https://www.news.cn/a"})), Some(ReasonCode::ReprintSourceMismatch)),
+            (
+                "missing source",
+                json!({"news": {"is_reprint": true}}),
+                Some(ReasonCode::ReprintSourceMissing),
+            ),
+            (
+                "empty source",
+                reprint(json!({"name": " ", "url": ""})),
+                Some(ReasonCode::ReprintSourceMissing),
+            ),
+            (
+                "listed domain",
+                reprint(json!({"name": "新华网", "url": "https://www.news.cn/a.htm"})),
+                None,
+            ),
+            (
+                "listed, upper case, port, trailing dot",
+                reprint(json!({"url": "HTTPS://WWW.NEWS.CN.:443/a"})),
+                None,
+            ),
+            (
+                "second domain of unit",
+                reprint(json!({"name": "新华网", "url": "http://xinhuanet.com/x"})),
+                None,
+            ),
+            (
+                "look-alike suffix",
+                reprint(json!({"url": "https://xinhuanet.com.example.org/x"})),
+                Some(ReasonCode::ReprintSourceUnlicensed),
+            ),
+            (
+                "userinfo trick",
+                reprint(json!({"url": "https://people.com.cn@evil.example/x"})),
+                Some(ReasonCode::ReprintSourceUnlicensed),
+            ),
+            (
+                "prefix look-alike",
+                reprint(json!({"url": "https://fakenews.cn/x"})),
+                Some(ReasonCode::ReprintSourceUnlicensed),
+            ),
+            (
+                "not a url",
+                reprint(json!({"url": "news.cn/x"})),
+                Some(ReasonCode::ReprintSourceUnlicensed),
+            ),
+            (
+                "ftp scheme",
+                reprint(json!({"url": "ftp://news.cn/x"})),
+                Some(ReasonCode::ReprintSourceUnlicensed),
+            ),
+            (
+                "ip host",
+                reprint(json!({"url": "http://1.2.3.4/x"})),
+                Some(ReasonCode::ReprintSourceUnlicensed),
+            ),
+            (
+                "listed name only",
+                reprint(json!({"name": "某某日报"})),
+                None,
+            ),
+            (
+                "unlisted name only",
+                reprint(json!({"name": "野鸡新闻"})),
+                Some(ReasonCode::ReprintSourceUnlicensed),
+            ),
+            (
+                "name and domain differ",
+                reprint(json!({"name": "人民网", "url": "https://www.news.cn/a"})),
+                Some(ReasonCode::ReprintSourceMismatch),
+            ),
         ];
         for (name, patch, want) in cases {
             let mut out = StageOutput::default();
