@@ -33,16 +33,27 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
 #[test]
 fn check_accepts_the_shipped_pipeline() {
     let out = run(&["check", "--pipeline", "pipelines/default.toml"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("identity, prohibited, reprint_source"), "{text}");
+    assert!(
+        text.contains("identity, prohibited, reprint_source"),
+        "{text}"
+    );
 }
 
 #[test]
 fn config_errors_exit_2_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let lex = dir.path().join("lex.csv");
-    std::fs::write(&lex, "term,category,action\n网络赌场,gambling,reject\n百家乐,gambling,sometimes\n").unwrap();
+    std::fs::write(
+        &lex,
+        "term,category,action\n网络赌场,gambling,reject\n百家乐,gambling,sometimes\n",
+    )
+    .unwrap();
     let cases = [
         (
             format!("[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"{}\"]\n", lex.display()),
@@ -68,7 +79,21 @@ fn config_errors_exit_2_with_file_and_line() {
 fn usage_errors_exit_2() {
     assert_eq!(run(&["frobnicate"], None).status.code(), Some(2));
     assert_eq!(run(&["check"], None).status.code(), Some(2));
-    assert_eq!(run(&["review", "--pipeline", "pipelines/default.toml", "--input", "/nonexistent.jsonl"], None).status.code(), Some(2));
+    assert_eq!(
+        run(
+            &[
+                "review",
+                "--pipeline",
+                "pipelines/default.toml",
+                "--input",
+                "/nonexistent.jsonl"
+            ],
+            None
+        )
+        .status
+        .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -77,12 +102,27 @@ fn review_writes_one_line_per_input_line_in_order() {
     let unverified = r#"{"event_id":"b","user":{"id":"u","identity_verified":false},"content":{"kind":"text","text":"新年好"},"synthesis":{"technique":"dialogue"}}"#;
     let term = r#"{"event_id":"c","user":{"id":"u","identity_verified":true},"content":{"kind":"text","text":"欢迎来到网*络*赌*场"},"synthesis":{"technique":"dialogue"}}"#;
     let mut input = Vec::new();
-    for line in [good.as_bytes(), b"{oops", unverified.as_bytes(), b"\xff\xfe", b"", b"[]", term.as_bytes()] {
+    for line in [
+        good.as_bytes(),
+        b"{oops",
+        unverified.as_bytes(),
+        b"\xff\xfe",
+        b"",
+        b"[]",
+        term.as_bytes(),
+    ] {
         input.extend_from_slice(line);
         input.push(b'\n');
     }
-    let out = run(&["review", "--pipeline", "pipelines/default.toml"], Some(&input));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &["review", "--pipeline", "pipelines/default.toml"],
+        Some(&input),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -91,7 +131,11 @@ fn review_writes_one_line_per_input_line_in_order() {
     let got: Vec<String> = lines
         .iter()
         .map(|l| match l["decision"].as_str().unwrap() {
-            "dead_letter" => format!("dead_letter:{}:{}", l["line"], l["error"]["kind"].as_str().unwrap()),
+            "dead_letter" => format!(
+                "dead_letter:{}:{}",
+                l["line"],
+                l["error"]["kind"].as_str().unwrap()
+            ),
             d => format!("{}:{d}", l["event_id"].as_str().unwrap()),
         })
         .collect();
@@ -111,20 +155,36 @@ fn review_writes_one_line_per_input_line_in_order() {
     assert_eq!(ev["matched"], "网*络*赌*场");
     assert_eq!(ev["term"], "网络赌场");
     let text: Vec<char> = "欢迎来到网*络*赌*场".chars().collect();
-    let (s, e) = (ev["start"].as_u64().unwrap() as usize, ev["end"].as_u64().unwrap() as usize);
+    let (s, e) = (
+        ev["start"].as_u64().unwrap() as usize,
+        ev["end"].as_u64().unwrap() as usize,
+    );
     assert_eq!(text[s..e].iter().collect::<String>(), "网*络*赌*场");
     assert_eq!(lines[2]["reasons"][0]["article"], "Art. 9");
 }
 
 #[test]
 fn demo_runs_with_no_setup_and_accounts_for_every_event() {
-    let out = run(&["--log-format", "json", "demo", "--listen", "127.0.0.1:0"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &["--log-format", "json", "demo", "--listen", "127.0.0.1:0"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let events = std::fs::read_to_string(repo().join("data/demo/events.jsonl")).unwrap();
     let produced = events.lines().filter(|l| !l.trim().is_empty()).count() + 4;
-    assert!(text.contains(&format!("{produced} messages produced")), "{text}");
-    assert!(text.contains(&format!("{produced} reviewed and acknowledged")), "{text}");
+    assert!(
+        text.contains(&format!("{produced} messages produced")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{produced} reviewed and acknowledged")),
+        "{text}"
+    );
     let count = |label: &str| -> usize {
         text.lines()
             .find(|l| l.starts_with(label))
@@ -133,7 +193,10 @@ fn demo_runs_with_no_setup_and_accounts_for_every_event() {
             .unwrap_or_else(|| panic!("no {label} row in {text}"))
     };
     let routed = count("approve") + count("hold") + count("reject") + count("dead_letter");
-    assert_eq!(routed, produced, "every demo message lands in exactly one topic");
+    assert_eq!(
+        routed, produced,
+        "every demo message lands in exactly one topic"
+    );
     assert_eq!(count("dead_letter"), 4);
     assert_eq!(count("(audit)"), produced);
     assert!(count("hold") > 0 && count("reject") > 0 && count("approve") > 0);

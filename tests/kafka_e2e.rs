@@ -38,7 +38,11 @@ fn clean_paragraphs(pipeline: &Path) -> Vec<String> {
             engine.review(&ev).decision == Decision::Approve
         })
         .collect();
-    assert!(clean.len() * 10 >= total * 9, "most real paragraphs must pass: {} of {total}", clean.len());
+    assert!(
+        clean.len() * 10 >= total * 9,
+        "most real paragraphs must pass: {} of {total}",
+        clean.len()
+    );
     clean
 }
 
@@ -59,13 +63,21 @@ async fn ten_thousand_corpus_events_route_exactly_once() {
     let started = Instant::now();
     let port = free_port();
     let mut worker = spawn_worker(&pipeline, port);
-    let expected_decisions = msgs.iter().filter(|m| !m.expected.starts_with("dead_letter")).count();
+    let expected_decisions = msgs
+        .iter()
+        .filter(|m| !m.expected.starts_with("dead_letter"))
+        .count();
     let expected_dlq = total - expected_decisions;
     let out = collect(&topics, Duration::from_secs(600), |o| {
-        o.total_decisions >= expected_decisions && o.total_dead_letters >= expected_dlq && o.total_audit >= total
+        o.total_decisions >= expected_decisions
+            && o.total_dead_letters >= expected_dlq
+            && o.total_audit >= total
     });
     let elapsed = started.elapsed();
-    eprintln!("e2e: {total} messages ({EVENTS} events + {} poison) reviewed and routed in {elapsed:?}", total - EVENTS);
+    eprintln!(
+        "e2e: {total} messages ({EVENTS} events + {} poison) reviewed and routed in {elapsed:?}",
+        total - EVENTS
+    );
 
     // Committed offsets reach the end of every input partition while the worker still runs.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -75,27 +87,52 @@ async fn ten_thousand_corpus_events_route_exactly_once() {
             assert_eq!(offsets.iter().map(|(_, e)| e).sum::<i64>() as usize, total);
             break;
         }
-        assert!(Instant::now() < deadline, "committed offsets {offsets:?} never covered the input");
+        assert!(
+            Instant::now() < deadline,
+            "committed offsets {offsets:?} never covered the input"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // The operations endpoints agree with what was routed.
     let (code, _) = http_get(port, "/healthz").expect("/healthz");
     assert_eq!(code, 200);
     let (code, _) = http_get(port, "/readyz").expect("/readyz");
-    assert_eq!(code, 200, "assigned partitions and a producer make the worker ready");
+    assert_eq!(
+        code, 200,
+        "assigned partitions and a producer make the worker ready"
+    );
     let (code, text) = http_get(port, "/metrics").expect("/metrics");
     assert_eq!(code, 200);
     let m = |s: &str| metric(&text, s).unwrap_or_else(|| panic!("{s} missing from /metrics"));
-    let routed = m("synth_review_events_total{decision=\"approve\"}") + m("synth_review_events_total{decision=\"hold\"}")
-        + m("synth_review_events_total{decision=\"reject\"}") + m("synth_review_events_total{decision=\"dead_letter\"}");
+    let routed = m("synth_review_events_total{decision=\"approve\"}")
+        + m("synth_review_events_total{decision=\"hold\"}")
+        + m("synth_review_events_total{decision=\"reject\"}")
+        + m("synth_review_events_total{decision=\"dead_letter\"}");
     assert_eq!(routed as usize, total);
-    for (reason, want) in [("malformed_json", 2), ("schema", 4), ("too_large", 2), ("invalid_utf8", 1)] {
-        assert_eq!(m(&format!("synth_review_dead_letters_total{{reason=\"{reason}\"}}")) as usize, want * POISON_ROUNDS, "{reason}");
+    for (reason, want) in [
+        ("malformed_json", 2),
+        ("schema", 4),
+        ("too_large", 2),
+        ("invalid_utf8", 1),
+    ] {
+        assert_eq!(
+            m(&format!(
+                "synth_review_dead_letters_total{{reason=\"{reason}\"}}"
+            )) as usize,
+            want * POISON_ROUNDS,
+            "{reason}"
+        );
     }
     assert!(m("synth_review_reasons_total{code=\"identity_unverified\",stage=\"identity\"}") > 0.0);
     assert!(m("synth_review_review_latency_seconds_count") as usize >= total);
-    assert!(m("synth_review_stage_duration_seconds_count{stage=\"prohibited\"}") as usize >= expected_decisions);
-    assert_eq!(m("synth_review_consumer_assigned_partitions") as i32, PARTITIONS);
+    assert!(
+        m("synth_review_stage_duration_seconds_count{stage=\"prohibited\"}") as usize
+            >= expected_decisions
+    );
+    assert_eq!(
+        m("synth_review_consumer_assigned_partitions") as i32,
+        PARTITIONS
+    );
     assert!(m("synth_review_lexicon_terms{lexicon=\"e2e\"}") > 200.0);
     assert!(text.contains("synth_review_build_info{version="));
 
@@ -103,12 +140,21 @@ async fn ten_thousand_corpus_events_route_exactly_once() {
     assert!(status.success(), "worker exit status {status:?}");
 
     // Exactly once across approved/held/rejected/dead-letter, with the expected outcome.
-    assert_eq!(out.total_decisions, expected_decisions, "no duplicate decision records");
-    assert_eq!(out.total_dead_letters, expected_dlq, "no duplicate dead letters");
+    assert_eq!(
+        out.total_decisions, expected_decisions,
+        "no duplicate decision records"
+    );
+    assert_eq!(
+        out.total_dead_letters, expected_dlq,
+        "no duplicate dead letters"
+    );
     let mut wrong = Vec::new();
     for m in &msgs {
         if let Some(reason) = m.expected.strip_prefix("dead_letter:") {
-            let dl = out.dead_letters.get(&m.key).unwrap_or_else(|| panic!("{} missing from the dead-letter topic", m.key));
+            let dl = out
+                .dead_letters
+                .get(&m.key)
+                .unwrap_or_else(|| panic!("{} missing from the dead-letter topic", m.key));
             assert_eq!(dl.len(), 1, "{} dead-lettered once", m.key);
             let (got, headers) = &dl[0];
             assert_eq!(got, reason, "dead-letter reason of {}", m.key);
@@ -118,7 +164,10 @@ async fn ten_thousand_corpus_events_route_exactly_once() {
             assert!(headers["dlq.source.offset"].parse::<i64>().is_ok());
             continue;
         }
-        let d = out.decisions.get(&m.key).unwrap_or_else(|| panic!("{} has no decision", m.key));
+        let d = out
+            .decisions
+            .get(&m.key)
+            .unwrap_or_else(|| panic!("{} has no decision", m.key));
         assert_eq!(d.len(), 1, "{} decided once", m.key);
         let (topic, record) = &d[0];
         let decision = record["decision"].as_str().unwrap();
@@ -130,24 +179,37 @@ async fn ten_thousand_corpus_events_route_exactly_once() {
         };
         assert_eq!(topic, want_topic, "routed by decision");
         if decision != m.expected {
-            wrong.push(format!("{}: expected {}, got {} ({})", m.key, m.expected, decision, record["reasons"]));
+            wrong.push(format!(
+                "{}: expected {}, got {} ({})",
+                m.key, m.expected, decision, record["reasons"]
+            ));
         }
         // The original event is embedded unchanged, unknown fields included.
         let original: serde_json::Value = serde_json::from_slice(&m.payload).unwrap();
         assert_eq!(record["event"], original);
         assert_eq!(record["event"]["x_passthrough"]["kept"], true);
     }
-    assert!(wrong.is_empty(), "{} wrong decisions, e.g. {:?}", wrong.len(), &wrong[..wrong.len().min(5)]);
+    assert!(
+        wrong.is_empty(),
+        "{} wrong decisions, e.g. {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
 
     // Once in audit per input message, and never with content text.
     assert_eq!(out.total_audit, total);
-    assert_eq!(out.audit.len(), total, "one audit record per input coordinate");
+    assert_eq!(
+        out.audit.len(),
+        total,
+        "one audit record per input coordinate"
+    );
     for records in out.audit.values() {
         assert_eq!(records.len(), 1);
         assert!(records[0].get("event").is_none() && records[0].get("text").is_none());
     }
     let counts: HashMap<&str, usize> = msgs.iter().fold(HashMap::new(), |mut acc, m| {
-        *acc.entry(m.expected.split(':').next().unwrap()).or_default() += 1;
+        *acc.entry(m.expected.split(':').next().unwrap())
+            .or_default() += 1;
         acc
     });
     eprintln!("e2e: expected outcome counts {counts:?}");
@@ -167,7 +229,11 @@ async fn ten_thousand_corpus_events_route_exactly_once() {
         .arg(&jsonl)
         .output()
         .expect("run review");
-    assert!(output.status.success(), "review failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "review failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let lines: Vec<serde_json::Value> = output
         .stdout
         .split(|&b| b == b'\n')

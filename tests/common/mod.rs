@@ -61,21 +61,39 @@ impl TestTopics {
         }
     }
     pub fn outputs(&self) -> [&str; 5] {
-        [&self.approved, &self.held, &self.rejected, &self.dead_letter, &self.audit]
+        [
+            &self.approved,
+            &self.held,
+            &self.rejected,
+            &self.dead_letter,
+            &self.audit,
+        ]
     }
 }
 
 /// Creates the topics (input with `partitions`, outputs with 3) and waits until they exist.
 pub async fn create_topics(topics: &TestTopics, partitions: i32) {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers()).create().expect("admin client");
-    let mut new = vec![NewTopic::new(&topics.input, partitions, TopicReplication::Fixed(1))];
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .expect("admin client");
+    let mut new = vec![NewTopic::new(
+        &topics.input,
+        partitions,
+        TopicReplication::Fixed(1),
+    )];
     for t in topics.outputs() {
-        new.push(NewTopic::new(t, 3, TopicReplication::Fixed(1)).set("max.message.bytes", "8388608"));
+        new.push(
+            NewTopic::new(t, 3, TopicReplication::Fixed(1)).set("max.message.bytes", "8388608"),
+        );
     }
-    new[0] = NewTopic::new(&topics.input, partitions, TopicReplication::Fixed(1)).set("max.message.bytes", "8388608");
+    new[0] = NewTopic::new(&topics.input, partitions, TopicReplication::Fixed(1))
+        .set("max.message.bytes", "8388608");
     let res = admin
-        .create_topics(&new, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))))
+        .create_topics(
+            &new,
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+        )
         .await
         .expect("create topics");
     for r in res {
@@ -86,10 +104,22 @@ pub async fn create_topics(topics: &TestTopics, partitions: i32) {
 /// Writes a pipeline file for these topics into `dir`, pointing at the repository's data files.
 pub fn write_pipeline(dir: &Path, topics: &TestTopics, group: &str) -> PathBuf {
     let data = repo().join("data");
-    let lexicons: Vec<String> = ["fraud", "gambling", "illegal_goods", "weapons", "pornography", "drugs"]
-        .iter()
-        .map(|c| format!("\"{}\"", data.join("lexicon").join(format!("{c}.csv")).display()))
-        .collect();
+    let lexicons: Vec<String> = [
+        "fraud",
+        "gambling",
+        "illegal_goods",
+        "weapons",
+        "pornography",
+        "drugs",
+    ]
+    .iter()
+    .map(|c| {
+        format!(
+            "\"{}\"",
+            data.join("lexicon").join(format!("{c}.csv")).display()
+        )
+    })
+    .collect();
     let text = format!(
         r#"[pipeline]
 name = "e2e"
@@ -127,7 +157,9 @@ sources = "{sources}"
         dlq = topics.dead_letter,
         audit = topics.audit,
         lexicons = lexicons.join(", "),
-        sources = data.join("news-sources/cac-news-source-units.csv").display(),
+        sources = data
+            .join("news-sources/cac-news-source-units.csv")
+            .display(),
     );
     let path = dir.join("pipeline.toml");
     std::fs::write(&path, text).expect("write pipeline");
@@ -147,8 +179,13 @@ pub struct Generated {
 pub fn corpus() -> Vec<String> {
     let mut out = Vec::new();
     for f in ["peoples-daily-199801.sample.txt", "reviews.sample.txt"] {
-        let text = std::fs::read_to_string(repo().join("data/corpus").join(f)).expect("corpus sample");
-        out.extend(text.lines().filter(|l| l.chars().count() >= 20).map(str::to_string));
+        let text =
+            std::fs::read_to_string(repo().join("data/corpus").join(f)).expect("corpus sample");
+        out.extend(
+            text.lines()
+                .filter(|l| l.chars().count() >= 20)
+                .map(str::to_string),
+        );
     }
     out
 }
@@ -164,7 +201,9 @@ pub fn lexicon_terms() -> HashMap<String, Vec<String>> {
         let mut r = csv::Reader::from_path(&path).unwrap();
         for rec in r.records() {
             let rec = rec.unwrap();
-            out.entry(rec[2].to_string()).or_default().push(rec[0].to_string());
+            out.entry(rec[2].to_string())
+                .or_default()
+                .push(rec[0].to_string());
         }
     }
     out
@@ -182,7 +221,13 @@ pub fn evade(term: &str, rng: &mut ChaCha8Rng) -> String {
         }
         2 => term
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap() } else { c })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap()
+                } else {
+                    c
+                }
+            })
             .collect(),
         _ => term.chars().map(|c| c.to_ascii_uppercase()).collect(),
     }
@@ -238,7 +283,10 @@ pub fn generate(n: usize, poison_rounds: usize, clean: &[String], seed: u64) -> 
             60..=67 => (event_json(&id, false, para, None), "reject"),
             68..=77 => {
                 let t = evade(reject_terms.choose(&mut rng).unwrap(), &mut rng);
-                (event_json(&id, true, &format!("{t}。{para}"), None), "reject")
+                (
+                    event_json(&id, true, &format!("{t}。{para}"), None),
+                    "reject",
+                )
             }
             78..=87 => {
                 let t = evade(hold_terms.choose(&mut rng).unwrap(), &mut rng);
@@ -248,17 +296,33 @@ pub fn generate(n: usize, poison_rounds: usize, clean: &[String], seed: u64) -> 
                 let n = serde_json::json!({"is_news": true, "is_reprint": true, "source": {"name": "新华网", "url": "https://www.news.cn/politics/2026-11/29/c_1.htm"}});
                 (event_json(&id, true, para, Some(n)), "approve")
             }
-            93..=95 => (event_json(&id, true, para, Some(serde_json::json!({"is_reprint": true}))), "reject"),
+            93..=95 => (
+                event_json(
+                    &id,
+                    true,
+                    para,
+                    Some(serde_json::json!({"is_reprint": true})),
+                ),
+                "reject",
+            ),
             _ => {
                 let n = serde_json::json!({"is_reprint": true, "source": {"name": "新华网", "url": "https://news.cn.example.org/a"}});
                 (event_json(&id, true, para, Some(n)), "reject")
             }
         };
-        out.push(Generated { key: id, payload, expected: expected.to_string() });
+        out.push(Generated {
+            key: id,
+            payload,
+            expected: expected.to_string(),
+        });
     }
     for r in 0..poison_rounds {
         for (j, (payload, reason)) in poison(r).into_iter().enumerate() {
-            out.push(Generated { key: format!("bad-{seed}-{r}-{j}"), payload, expected: format!("dead_letter:{reason}") });
+            out.push(Generated {
+                key: format!("bad-{seed}-{r}-{j}"),
+                payload,
+                expected: format!("dead_letter:{reason}"),
+            });
         }
     }
     out.shuffle(&mut rng);
@@ -275,7 +339,11 @@ pub async fn produce_all(topic: &str, msgs: &[Generated]) {
         .expect("producer");
     let futures: Vec<_> = msgs
         .iter()
-        .map(|m| producer.send_result(FutureRecord::to(topic).key(&m.key).payload(&m.payload)).expect("enqueue"))
+        .map(|m| {
+            producer
+                .send_result(FutureRecord::to(topic).key(&m.key).payload(&m.payload))
+                .expect("enqueue")
+        })
         .collect();
     for f in futures {
         f.await.expect("not canceled").expect("delivered");
@@ -312,27 +380,42 @@ pub fn collect(topics: &TestTopics, timeout: Duration, done: impl Fn(&Outputs) -
     let mut out = Outputs::default();
     let deadline = Instant::now() + timeout;
     while !done(&out) && Instant::now() < deadline {
-        let Some(msg) = consumer.poll(Duration::from_millis(200)) else { continue };
+        let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
         let msg = msg.expect("consume");
         let topic = msg.topic().to_string();
-        let key = msg.key().map(|k| String::from_utf8_lossy(k).to_string()).unwrap_or_default();
+        let key = msg
+            .key()
+            .map(|k| String::from_utf8_lossy(k).to_string())
+            .unwrap_or_default();
         if topic == topics.dead_letter {
             let mut headers = HashMap::new();
             if let Some(h) = msg.headers() {
                 for h in h.iter() {
-                    headers.insert(h.key.to_string(), h.value.map(|v| String::from_utf8_lossy(v).to_string()).unwrap_or_default());
+                    headers.insert(
+                        h.key.to_string(),
+                        h.value
+                            .map(|v| String::from_utf8_lossy(v).to_string())
+                            .unwrap_or_default(),
+                    );
                 }
             }
             let reason = headers.get("dlq.reason").cloned().unwrap_or_default();
-            out.dead_letters.entry(key).or_default().push((reason, headers));
+            out.dead_letters
+                .entry(key)
+                .or_default()
+                .push((reason, headers));
             out.total_dead_letters += 1;
         } else if topic == topics.audit {
-            let v: serde_json::Value = serde_json::from_slice(msg.payload().unwrap_or_default()).expect("audit JSON");
+            let v: serde_json::Value =
+                serde_json::from_slice(msg.payload().unwrap_or_default()).expect("audit JSON");
             let source = v["source"].as_str().unwrap_or_default().to_string();
             out.audit.entry(source).or_default().push(v);
             out.total_audit += 1;
         } else {
-            let v: serde_json::Value = serde_json::from_slice(msg.payload().unwrap_or_default()).expect("decision JSON");
+            let v: serde_json::Value =
+                serde_json::from_slice(msg.payload().unwrap_or_default()).expect("decision JSON");
             let id = v["event_id"].as_str().unwrap_or_default().to_string();
             assert_eq!(id, key, "decision records are keyed by event_id");
             out.decisions.entry(id).or_default().push((topic, v));
@@ -354,14 +437,18 @@ pub fn committed_vs_end(group: &str, topic: &str, partitions: i32) -> Vec<(i64, 
     for p in 0..partitions {
         tpl.add_partition(topic, p);
     }
-    let committed = consumer.committed_offsets(tpl, Duration::from_secs(10)).expect("committed offsets");
+    let committed = consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets");
     (0..partitions)
         .map(|p| {
             let c = match committed.find_partition(topic, p).map(|e| e.offset()) {
                 Some(Offset::Offset(o)) => o,
                 _ => -1,
             };
-            let (_, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10)).expect("watermarks");
+            let (_, high) = consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(10))
+                .expect("watermarks");
             (c, high)
         })
         .collect()
@@ -369,7 +456,11 @@ pub fn committed_vs_end(group: &str, topic: &str, partitions: i32) -> Vec<(i64, 
 
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// `GET http://127.0.0.1:{port}{path}` → (status code, body). Plain HTTP/1.0 over a socket.
@@ -380,8 +471,15 @@ pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
     let mut buf = String::new();
     s.read_to_string(&mut buf)?;
-    let status = buf.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = buf
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Ok((status, body))
 }
 
