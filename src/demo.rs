@@ -49,7 +49,7 @@ pub async fn demo(metrics: Metrics, ready: Arc<Readiness>) -> anyhow::Result<Str
     let loaded = load_pipeline(Path::new(DEFAULT_PIPELINE), &default_files())
         .map_err(|e| anyhow::anyhow!("embedded pipeline: {e}"))?;
     let mut file = loaded.file;
-    let engine = Arc::new(loaded.engine);
+    let engine = Arc::new(arc_swap::ArcSwap::from_pointee(loaded.engine));
     let topics = file.topics.clone();
     for t in [
         &topics.input,

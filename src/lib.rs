@@ -17,6 +17,7 @@
 //! - [`rumours`]: the known-rumour library (Art. 11).
 //! - [`kafka`]: consumer/producer plumbing and the worker loop.
 //! - [`metrics`], [`http`]: Prometheus metrics and `/metrics`, `/healthz`, `/readyz`.
+//! - [`reload`]: hot reload of the pipeline and its lexicons on SIGHUP.
 //! - [`review`], [`demo`]: the `review` and `demo` commands.
 //!
 //! # Data flow
@@ -38,6 +39,7 @@ pub mod matcher;
 pub mod metrics;
 pub mod news_sources;
 pub mod normalize;
+pub mod reload;
 pub mod review;
 pub mod rumours;
 pub mod stages;

@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use clap::{Parser, Subcommand, ValueEnum};
 use synth_review::config::{ConfigError, Disk};
 use synth_review::engine::{load_pipeline, LoadedPipeline};
 use synth_review::http::{serve, Readiness};
 use synth_review::kafka::worker::{run, WorkerSettings};
 use synth_review::metrics::Metrics;
+use synth_review::reload::Reloader;
 
 #[derive(Parser)]
 #[command(
@@ -206,11 +208,15 @@ fn main() -> ExitCode {
                 let settings = WorkerSettings {
                     kafka: loaded.file.kafka.clone(),
                     topics: loaded.file.topics.clone(),
-                    metrics,
+                    metrics: metrics.clone(),
                     ready,
                     progress: None,
                 };
-                let result = run(Arc::new(loaded.engine), settings, shutdown_signal()).await;
+                let slot = Arc::new(ArcSwap::from_pointee(loaded.engine));
+                let reloader = Reloader::new(pipeline.clone(), Arc::new(Disk), slot.clone(), metrics, loaded.file);
+                let hup = tokio::spawn(reloader.reload_on_sighup());
+                let result = run(slot, settings, shutdown_signal()).await;
+                hup.abort();
                 let _ = stop_http.send(());
                 match result {
                     Ok(_) => ExitCode::SUCCESS,

@@ -29,6 +29,7 @@ pub struct Metrics {
     assigned_partitions: IntGauge,
     produce_errors: IntCounter,
     lexicon_terms: IntGaugeVec,
+    config_reloads: IntCounterVec,
 }
 
 impl Metrics {
@@ -94,6 +95,7 @@ impl Metrics {
             &["lexicon"],
         )
         .expect("metric");
+        let config_reloads = IntCounterVec::new(Opts::new("config_reloads_total", "Pipeline reloads (SIGHUP), by result: success or error."), &["result"]).expect("metric");
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "build_info",
@@ -113,6 +115,7 @@ impl Metrics {
             Box::new(produce_errors.clone()),
             Box::new(lexicon_terms.clone()),
             Box::new(build_info.clone()),
+            Box::new(config_reloads.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -143,6 +146,7 @@ impl Metrics {
             assigned_partitions,
             produce_errors,
             lexicon_terms,
+            config_reloads,
         }
     }
 
@@ -201,6 +205,11 @@ impl Metrics {
         self.lexicon_terms
             .with_label_values(&[lexicon])
             .set(n as i64);
+    }
+
+    /// Counts a reload attempt.
+    pub fn config_reload(&self, success: bool) {
+        self.config_reloads.with_label_values(&[if success { "success" } else { "error" }]).inc();
     }
 
     /// Current value of `events_total{decision}` (tests and the demo summary).

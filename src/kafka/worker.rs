@@ -24,6 +24,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
+use arc_swap::ArcSwap;
 use tokio::sync::watch;
 use tracing::Instrument;
 
@@ -128,7 +129,7 @@ async fn await_outputs(mut f: InFlight) -> Completed {
 /// # Errors
 /// A [`WorkerError`]; stored offsets of acknowledged messages are committed on the way out where possible.
 pub async fn run(
-    engine: Arc<Engine>,
+    engine: Arc<ArcSwap<Engine>>,
     settings: WorkerSettings,
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunSummary, WorkerError> {
@@ -146,7 +147,8 @@ pub async fn run(
             what: "consumer",
             source,
         })?;
-    let producer: FutureProducer = producer_config(&kafka, engine.limits().max_event_bytes)
+    let max_event_bytes = engine.load().limits().max_event_bytes;
+    let producer: FutureProducer = producer_config(&kafka, max_event_bytes)
         .create()
         .map_err(|source| WorkerError::Client {
             what: "producer",
@@ -159,15 +161,19 @@ pub async fn run(
             source,
         })?;
     ready.producer_ready.store(true, Ordering::Relaxed);
-    metrics.set_lexicon_terms(engine.name(), engine.lexicon_terms());
+    {
+        let e = engine.load();
+        metrics.set_lexicon_terms(e.name(), e.lexicon_terms());
+        tracing::info!(
+            pipeline = e.name(),
+            version = e.version(),
+            lexicon_version = e.lexicon_version(),
+            input = %topics.input,
+            group = %kafka.group_id,
+            "Worker started."
+        );
+    }
     let worker = worker_id();
-    tracing::info!(
-        pipeline = engine.name(),
-        version = engine.version(),
-        input = %topics.input,
-        group = %kafka.group_id,
-        "Worker started."
-    );
 
     let mut in_flight: InFlightQueue = FuturesOrdered::new();
     let mut summary = RunSummary::default();
@@ -195,7 +201,9 @@ pub async fn run(
                 };
                 let consumed_at = Instant::now();
                 let span = tracing::debug_span!("event", topic = msg.topic(), partition = msg.partition(), offset = msg.offset(), event_id = tracing::field::Empty);
-                let outputs = route(&engine, &producer, &topics, &metrics, &worker, &msg).instrument(span).await;
+                // One engine per message: a reload applies from the next message on.
+                let current = engine.load_full();
+                let outputs = route(&current, &producer, &topics, &metrics, &worker, &msg).instrument(span).await;
                 let f = InFlight {
                     topic: msg.topic().to_string(),
                     partition: msg.partition(),

@@ -1,0 +1,122 @@
+//! Hot reload of the review engine (lexicons, news sources, stage options) on `SIGHUP`.
+//!
+//! The worker reads the current engine through an [`ArcSwap`] once per message, so a reload takes
+//! effect from the next message on: messages already reviewed keep the decision (and the
+//! `lexicon_version`) they were reviewed with, and nothing in flight is dropped or reviewed again.
+//! A reload that fails (a bad lexicon row, a missing file) keeps the old engine serving and logs
+//! the `file:line: reason`. `[kafka]`, `[topics]` and `[limits]` are read only at start-up;
+//! changes to them on reload are reported and ignored until a restart.
+//!
+//! Metrics: `synth_review_config_reloads_total{result="success"|"error"}`,
+//! `synth_review_lexicon_terms{lexicon}`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use crate::config::{ConfigError, FileSource, PipelineFile};
+use crate::engine::{load_pipeline, Engine};
+use crate::metrics::Metrics;
+
+/// Reloads one pipeline file into a shared engine slot.
+pub struct Reloader {
+    path: PathBuf,
+    fs: Arc<dyn FileSource>,
+    slot: Arc<ArcSwap<Engine>>,
+    metrics: Metrics,
+    started_with: PipelineFile,
+}
+
+impl Reloader {
+    /// A reloader for the pipeline at `path`, whose start-up version is `started_with`.
+    pub fn new(path: PathBuf, fs: Arc<dyn FileSource>, slot: Arc<ArcSwap<Engine>>, metrics: Metrics, started_with: PipelineFile) -> Self {
+        Reloader { path, fs, slot, metrics, started_with }
+    }
+
+    /// Loads the pipeline again and, if it is valid, swaps it in.
+    ///
+    /// # Errors
+    /// The [`ConfigError`] of the new files; the old engine keeps serving.
+    pub fn reload(&self) -> Result<(), ConfigError> {
+        match load_pipeline(&self.path, self.fs.as_ref()) {
+            Ok(loaded) => {
+                let f = &loaded.file;
+                let s = &self.started_with;
+                if f.topics != s.topics || f.limits != s.limits || format!("{:?}", f.kafka) != format!("{:?}", s.kafka) {
+                    tracing::warn!(pipeline = %self.path.display(), "Changes to [kafka], [topics] or [limits] take effect only after a restart.");
+                }
+                let engine = loaded.engine;
+                self.metrics.set_lexicon_terms(engine.name(), engine.lexicon_terms());
+                tracing::info!(
+                    pipeline = engine.name(),
+                    version = engine.version(),
+                    lexicon_version = engine.lexicon_version(),
+                    lexicon_terms = engine.lexicon_terms(),
+                    "Pipeline reloaded."
+                );
+                self.slot.store(Arc::new(engine));
+                self.metrics.config_reload(true);
+                Ok(())
+            }
+            Err(error) => {
+                tracing::error!(%error, "Reload failed; the previous pipeline keeps serving.");
+                self.metrics.config_reload(false);
+                Err(error)
+            }
+        }
+    }
+
+    /// Reloads on every `SIGHUP` until the process ends.
+    pub async fn reload_on_sighup(self) {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            tracing::warn!("Cannot listen for SIGHUP; hot reload is off.");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            let _ = self.reload();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Disk;
+    use crate::event::{parse_event, Limits};
+
+    #[test]
+    fn reload_swaps_in_a_good_lexicon_and_keeps_the_old_one_on_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let lex = dir.path().join("lex.csv");
+        std::fs::write(&lex, "term,category,action\n网络赌场,gambling,reject\n").unwrap();
+        let pipe = dir.path().join("p.toml");
+        std::fs::write(&pipe, "[pipeline]\nname = \"r\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"lex.csv\"]\n").unwrap();
+        let loaded = load_pipeline(&pipe, &Disk).unwrap();
+        let v1 = loaded.engine.lexicon_version().to_string();
+        let slot = Arc::new(ArcSwap::from_pointee(loaded.engine));
+        let metrics = Metrics::new();
+        let r = Reloader::new(pipe.clone(), Arc::new(Disk), slot.clone(), metrics.clone(), loaded.file);
+        let ev = parse_event(
+            r#"{"event_id":"a","user":{"id":"u","identity_verified":true},"content":{"kind":"text","text":"出售仿真枪"},"synthesis":{"technique":"dialogue"}}"#.as_bytes(),
+            &Limits::default(),
+        )
+        .unwrap()
+        .event;
+        assert!(slot.load().review(&ev).reasons.is_empty());
+
+        std::fs::write(&lex, "term,category,action\n网络赌场,gambling,reject\n仿真枪,weapons,hold\n").unwrap();
+        r.reload().unwrap();
+        let v2 = slot.load().lexicon_version().to_string();
+        assert_ne!(v1, v2);
+        assert_eq!(slot.load().review(&ev).reasons.len(), 1);
+
+        std::fs::write(&lex, "term,category,action\n仿真枪,weapons,maybe\n").unwrap();
+        let err = r.reload().unwrap_err().to_string();
+        assert!(err.ends_with("lex.csv:2: unknown action `maybe`: expected reject, hold or allow"), "{err}");
+        assert_eq!(slot.load().lexicon_version(), v2, "the old engine keeps serving");
+        let text = metrics.encode();
+        assert!(text.contains("synth_review_config_reloads_total{result=\"success\"} 1"), "{text}");
+        assert!(text.contains("synth_review_config_reloads_total{result=\"error\"} 1"), "{text}");
+    }
+}
