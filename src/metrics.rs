@@ -119,6 +119,13 @@ impl Metrics {
         ] {
             registry.register(c).expect("unique metric names");
         }
+        // Process metrics (CPU seconds, resident memory, open fds, start time) from /proc. The
+        // registry's prefix applies to them too: `synth_review_process_resident_memory_bytes`.
+        #[cfg(target_os = "linux")]
+        {
+            let pc = prometheus::process_collector::ProcessCollector::for_self();
+            let _ = registry.register(Box::new(pc));
+        }
         for d in Decision::ALL {
             events.with_label_values(&[d.as_str()]);
         }
@@ -250,6 +257,11 @@ mod tests {
             "synth_review_kafka_produce_errors_total 0",
         ] {
             assert!(text.contains(needle), "missing {needle}\n{text}");
+        }
+        #[cfg(target_os = "linux")]
+        for needle in ["process_resident_memory_bytes ", "process_cpu_seconds_total ", "process_open_fds "] {
+            let series = format!("synth_review_{needle}");
+            assert!(text.lines().any(|l| l.starts_with(&series)), "missing {series}");
         }
         m.dead_letter(EventErrorKind::Schema);
         assert_eq!(m.events("dead_letter"), 1);
