@@ -40,7 +40,7 @@ fn evidence(field: &str, value: &str) -> Evidence {
 }
 
 /// The host of an `http`/`https` URL, lower-case, without a trailing dot.
-fn url_host(raw: &str) -> Result<String, String> {
+pub(crate) fn url_host(raw: &str) -> Result<String, String> {
     let url =
         url::Url::parse(raw.trim()).map_err(|e| format!("source URL cannot be parsed: {e}"))?;
     if url.scheme() != "http" && url.scheme() != "https" {
