@@ -392,6 +392,17 @@ pub fn parse_pipeline(path: &Path, text: &str) -> Result<PipelineFile, ConfigErr
             }
         }
     }
+    for stage in &file.stages {
+        if let StageConfig::NewsSource { rumour_threshold: Some(t), .. } = stage.get_ref() {
+            if !(*t > 0.0 && *t <= 1.0) {
+                return Err(ConfigError::line(
+                    &shown,
+                    line_of(text, stage.span().start),
+                    format!("rumour_threshold must be greater than 0 and at most 1, found {t}"),
+                ));
+            }
+        }
+    }
     for key in file.kafka.options.keys() {
         if RESERVED_KAFKA_KEYS.contains(&key.as_str()) {
             return Err(ConfigError::file(
@@ -461,6 +472,7 @@ mod tests {
             ("[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"identity\"\n[[stages]]\nkind = \"identity\"\n", "p.toml:5", "twice"),
             ("[pipeline]\nname = \"x\"\n", "p.toml", "stages"),
             ("[pipeline]\nname = \"x\"\nstages = [\n", "p.toml:", ""),
+            ("[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"news_source\"\nsources = \"s.csv\"\nrumour_threshold = 1.5\n", "p.toml:3", "rumour_threshold"),
             ("[pipeline]\nname = \"x\"\n[kafka.options]\n\"enable.auto.commit\" = \"true\"\n[[stages]]\nkind = \"identity\"\n", "p.toml", "enable.auto.commit"),
             ("[pipeline]\nname = \"x\"\n[topics]\nheld = \"synth.approved.v1\"\n[[stages]]\nkind = \"identity\"\n", "p.toml", "differ"),
         ];

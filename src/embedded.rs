@@ -29,6 +29,8 @@ pub const FILES: &[(&str, &[u8])] = embed![
     "data/lexicon/pornography.csv",
     "data/lexicon/drugs.csv",
     "data/news-sources/cac-news-source-units.csv",
+    "data/news-sources/aliases.csv",
+    "data/rumours/known-rumours.csv",
 ];
 
 /// The embedded files as a [`FileSource`](crate::config::FileSource).
