@@ -98,7 +98,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn review_writes_one_line_per_input_line_in_order() {
-    let good = r#"{"event_id":"a","user":{"id":"u","identity_verified":true},"content":{"kind":"text","text":"新年好"},"synthesis":{"technique":"dialogue"}}"#;
+    let good = r#"{"event_id":"a","user":{"id":"u","identity_verified":true},"content":{"kind":"text","text":"新年好"},"synthesis":{"technique":"dialogue"},"labels":{"explicit":{"present":true,"text":"AI生成"}}}"#;
     let unverified = r#"{"event_id":"b","user":{"id":"u","identity_verified":false},"content":{"kind":"text","text":"新年好"},"synthesis":{"technique":"dialogue"}}"#;
     let term = r#"{"event_id":"c","user":{"id":"u","identity_verified":true},"content":{"kind":"text","text":"欢迎来到网*络*赌*场"},"synthesis":{"technique":"dialogue"}}"#;
     let mut input = Vec::new();
