@@ -150,11 +150,36 @@ pub struct KafkaConfig {
     pub drain_timeout_ms: u64,
     /// How often stored offsets are committed, in milliseconds (`auto.commit.interval.ms`).
     pub commit_interval_ms: u64,
+    /// Delivery guarantee: `exactly_once` (default; Kafka transactions, KIP-447) or
+    /// `at_least_once` (for brokers without transactions; a crash may duplicate outputs).
+    pub delivery: Delivery,
+    /// Exactly-once: a transaction commits after at most this many input messages…
+    pub batch_max_events: usize,
+    /// …or this many milliseconds after its first message, whichever comes first.
+    pub batch_max_ms: u64,
+    /// Exactly-once: `transaction.timeout.ms`. After a crash, the broker aborts the dead
+    /// instance's open transaction after this long, and only then can its partitions move on.
+    pub transaction_timeout_ms: u64,
+    /// Exactly-once: `transactional.id`. Default `<client_id>-<hostname>-<pid>`, unique per process;
+    /// KIP-447 fencing through the consumer group generation makes a stable id unnecessary.
+    pub transactional_id: Option<String>,
     /// Further librdkafka properties passed through unchanged, e.g. `"security.protocol" = "SASL_SSL"`.
     /// Keys that the delivery guarantee depends on are refused (see [`RESERVED_KAFKA_KEYS`]).
     /// Env: `SYNTH_REVIEW_KAFKA_<KEY>` with dots written as underscores, e.g.
     /// `SYNTH_REVIEW_KAFKA_SASL_PASSWORD` for `sasl.password`.
     pub options: BTreeMap<String, String>,
+}
+
+/// The delivery guarantee of `run` (see `docs/delivery.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Outputs and consumed offsets commit in one Kafka transaction: with `read_committed`
+    /// consumers, every input appears exactly once in the outputs, also across crashes.
+    ExactlyOnce,
+    /// Offsets are committed after outputs are acknowledged; a crash between the two duplicates
+    /// outputs. For brokers without transaction support.
+    AtLeastOnce,
 }
 
 /// librdkafka keys the worker sets itself because delivery correctness depends on them.
@@ -168,6 +193,7 @@ pub const RESERVED_KAFKA_KEYS: &[&str] = &[
     "acks",
     "isolation.level",
     "transactional.id",
+    "transaction.timeout.ms",
 ];
 
 impl Default for KafkaConfig {
@@ -179,6 +205,11 @@ impl Default for KafkaConfig {
             max_in_flight: 10_000,
             drain_timeout_ms: 10_000,
             commit_interval_ms: 1_000,
+            delivery: Delivery::ExactlyOnce,
+            batch_max_events: 1_000,
+            batch_max_ms: 100,
+            transaction_timeout_ms: 10_000,
+            transactional_id: None,
             options: BTreeMap::new(),
         }
     }
@@ -393,7 +424,11 @@ pub fn parse_pipeline(path: &Path, text: &str) -> Result<PipelineFile, ConfigErr
         }
     }
     for stage in &file.stages {
-        if let StageConfig::NewsSource { rumour_threshold: Some(t), .. } = stage.get_ref() {
+        if let StageConfig::NewsSource {
+            rumour_threshold: Some(t),
+            ..
+        } = stage.get_ref()
+        {
             if !(*t > 0.0 && *t <= 1.0) {
                 return Err(ConfigError::line(
                     &shown,
@@ -410,6 +445,13 @@ pub fn parse_pipeline(path: &Path, text: &str) -> Result<PipelineFile, ConfigErr
                 format!("[kafka.options] `{key}` is set by the worker and cannot be overridden"),
             ));
         }
+    }
+    let k = &file.kafka;
+    if k.batch_max_events == 0 || k.max_in_flight == 0 || k.transaction_timeout_ms < 1_000 {
+        return Err(ConfigError::file(
+            &shown,
+            "[kafka] batch_max_events and max_in_flight must be > 0 and transaction_timeout_ms ≥ 1000",
+        ));
     }
     let limits = file.limits;
     if limits.max_event_bytes == 0 || limits.max_text_chars == 0 || limits.max_event_id_bytes == 0 {

@@ -30,6 +30,7 @@ pub struct Metrics {
     produce_errors: IntCounter,
     lexicon_terms: IntGaugeVec,
     config_reloads: IntCounterVec,
+    transactions: IntCounterVec,
 }
 
 impl Metrics {
@@ -95,7 +96,22 @@ impl Metrics {
             &["lexicon"],
         )
         .expect("metric");
-        let config_reloads = IntCounterVec::new(Opts::new("config_reloads_total", "Pipeline reloads (SIGHUP), by result: success or error."), &["result"]).expect("metric");
+        let config_reloads = IntCounterVec::new(
+            Opts::new(
+                "config_reloads_total",
+                "Pipeline reloads (SIGHUP), by result: success or error.",
+            ),
+            &["result"],
+        )
+        .expect("metric");
+        let transactions = IntCounterVec::new(
+            Opts::new(
+                "transactions_total",
+                "Kafka transactions (exactly-once delivery), by result: committed or aborted.",
+            ),
+            &["result"],
+        )
+        .expect("metric");
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "build_info",
@@ -116,6 +132,7 @@ impl Metrics {
             Box::new(lexicon_terms.clone()),
             Box::new(build_info.clone()),
             Box::new(config_reloads.clone()),
+            Box::new(transactions.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -154,6 +171,7 @@ impl Metrics {
             produce_errors,
             lexicon_terms,
             config_reloads,
+            transactions,
         }
     }
 
@@ -216,7 +234,16 @@ impl Metrics {
 
     /// Counts a reload attempt.
     pub fn config_reload(&self, success: bool) {
-        self.config_reloads.with_label_values(&[if success { "success" } else { "error" }]).inc();
+        self.config_reloads
+            .with_label_values(&[if success { "success" } else { "error" }])
+            .inc();
+    }
+
+    /// Counts a transaction outcome.
+    pub fn transaction(&self, committed: bool) {
+        self.transactions
+            .with_label_values(&[if committed { "committed" } else { "aborted" }])
+            .inc();
     }
 
     /// Current value of `events_total{decision}` (tests and the demo summary).
@@ -259,9 +286,16 @@ mod tests {
             assert!(text.contains(needle), "missing {needle}\n{text}");
         }
         #[cfg(target_os = "linux")]
-        for needle in ["process_resident_memory_bytes ", "process_cpu_seconds_total ", "process_open_fds "] {
+        for needle in [
+            "process_resident_memory_bytes ",
+            "process_cpu_seconds_total ",
+            "process_open_fds ",
+        ] {
             let series = format!("synth_review_{needle}");
-            assert!(text.lines().any(|l| l.starts_with(&series)), "missing {series}");
+            assert!(
+                text.lines().any(|l| l.starts_with(&series)),
+                "missing {series}"
+            );
         }
         m.dead_letter(EventErrorKind::Schema);
         assert_eq!(m.events("dead_letter"), 1);

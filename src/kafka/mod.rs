@@ -1,6 +1,8 @@
 //! Kafka plumbing, kept apart from the review engine: client configuration, the consumer context
 //! (rebalances, statistics) and the worker loop ([`worker::run`]).
 
+pub mod route;
+pub mod transactional;
 pub mod worker;
 
 use std::sync::atomic::Ordering;
@@ -38,7 +40,9 @@ pub fn consumer_config(k: &KafkaConfig) -> ClientConfig {
         .set("enable.auto.commit", "true")
         .set("auto.commit.interval.ms", k.commit_interval_ms.to_string())
         .set("enable.auto.offset.store", "false")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        // Never review records of an upstream transaction that may still abort.
+        .set("isolation.level", "read_committed");
     if !k.options.contains_key("auto.offset.reset") {
         c.set("auto.offset.reset", "earliest");
     }

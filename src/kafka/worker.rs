@@ -1,9 +1,9 @@
-//! The Kafka worker loop (`synth-review run`).
+//! The Kafka worker (`synth-review run`): [`run`] picks the loop for the configured delivery
+//! guarantee — [`super::transactional`] for exactly-once (default) or the at-least-once loop here.
 //!
-//! For each consumed message: parse ([`crate::event::parse_event`]), review
-//! ([`Engine::review`]), produce exactly one record to approved/held/rejected — or the original
-//! bytes to the dead-letter topic — plus one audit record, and only when both are acknowledged by
-//! the broker store the message's offset for commit. Acknowledgements are awaited in consumption
+//! At-least-once: for each consumed message, route it ([`super::route::route`]: parse, review,
+//! produce the decision or dead-letter record plus the audit record), and only when both are
+//! acknowledged by the broker store the message's offset for commit. Acknowledgements are awaited in consumption
 //! order (a `FuturesOrdered`), so the stored offset of a partition never passes a message whose
 //! output is not yet durable, and never moves backwards. At most `max_in_flight` messages are
 //! unacknowledged at once; beyond that the loop stops reading (backpressure).
@@ -18,21 +18,20 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use futures::stream::{FuturesOrdered, StreamExt};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::util::Timeout;
-use arc_swap::ArcSwap;
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use super::route::{route, Ack, Outcome};
 use super::{consumer_config, producer_config, worker_id, WorkerContext};
-use crate::config::{KafkaConfig, Topics};
-use crate::decision::{AuditRecord, Decision};
-use crate::engine::{now_rfc3339, Engine};
-use crate::event::{parse_event, salvage_event_id, EventError};
+use crate::config::{Delivery, KafkaConfig, Topics};
+use crate::engine::Engine;
 use crate::http::Readiness;
 use crate::metrics::Metrics;
 
@@ -71,6 +70,11 @@ pub enum WorkerError {
     /// The final offset commit failed.
     #[error("final offset commit failed: {0}")]
     Commit(KafkaError),
+    /// A transaction failed fatally: the producer was fenced by another instance with the same
+    /// `transactional.id`, or the broker reported a fatal error. The open transaction is aborted
+    /// by the broker; its records never become visible to `read_committed` consumers.
+    #[error("transaction failed fatally: {0}")]
+    Transaction(KafkaError),
 }
 
 /// Everything the worker needs besides the engine.
@@ -101,12 +105,10 @@ struct InFlight {
     offset: i64,
     consumed_at: Instant,
     outputs: Vec<(String, Ack)>,
+    outcome: Outcome,
 }
 
 type Completed = Result<InFlight, WorkerError>;
-
-/// The acknowledgement of one produced record.
-type Ack = Pin<Box<dyn Future<Output = Result<(), KafkaError>> + Send>>;
 
 type InFlightQueue = FuturesOrdered<Pin<Box<dyn Future<Output = Completed> + Send>>>;
 
@@ -124,11 +126,23 @@ async fn await_outputs(mut f: InFlight) -> Completed {
     Ok(f)
 }
 
-/// Runs the worker until `shutdown` resolves or a fatal error occurs.
+/// Runs the worker until `shutdown` resolves or a fatal error occurs, with the delivery guarantee
+/// of `settings.kafka.delivery`.
 ///
 /// # Errors
-/// A [`WorkerError`]; stored offsets of acknowledged messages are committed on the way out where possible.
+/// A [`WorkerError`]; what is durable is committed on the way out where possible.
 pub async fn run(
+    engine: Arc<ArcSwap<Engine>>,
+    settings: WorkerSettings,
+    shutdown: impl Future<Output = ()>,
+) -> Result<RunSummary, WorkerError> {
+    match settings.kafka.delivery {
+        Delivery::ExactlyOnce => super::transactional::run(engine, settings, shutdown).await,
+        Delivery::AtLeastOnce => run_at_least_once(engine, settings, shutdown).await,
+    }
+}
+
+async fn run_at_least_once(
     engine: Arc<ArcSwap<Engine>>,
     settings: WorkerSettings,
     shutdown: impl Future<Output = ()>,
@@ -148,12 +162,13 @@ pub async fn run(
             source,
         })?;
     let max_event_bytes = engine.load().limits().max_event_bytes;
-    let producer: FutureProducer = producer_config(&kafka, max_event_bytes)
-        .create()
-        .map_err(|source| WorkerError::Client {
-            what: "producer",
-            source,
-        })?;
+    let producer: FutureProducer =
+        producer_config(&kafka, max_event_bytes)
+            .create()
+            .map_err(|source| WorkerError::Client {
+                what: "producer",
+                source,
+            })?;
     consumer
         .subscribe(&[&topics.input])
         .map_err(|source| WorkerError::Client {
@@ -203,13 +218,14 @@ pub async fn run(
                 let span = tracing::debug_span!("event", topic = msg.topic(), partition = msg.partition(), offset = msg.offset(), event_id = tracing::field::Empty);
                 // One engine per message: a reload applies from the next message on.
                 let current = engine.load_full();
-                let outputs = route(&current, &producer, &topics, &metrics, &worker, &msg).instrument(span).await;
+                let (outputs, outcome) = route(&current, &producer, &topics, &worker, &msg).instrument(span).await;
                 let f = InFlight {
                     topic: msg.topic().to_string(),
                     partition: msg.partition(),
                     offset: msg.offset(),
                     consumed_at,
                     outputs,
+                    outcome,
                 };
                 in_flight.push_back(Box::pin(await_outputs(f)));
             }
@@ -247,7 +263,7 @@ pub async fn run(
     }
 }
 
-fn is_fatal_consume_error(e: &KafkaError) -> bool {
+pub(super) fn is_fatal_consume_error(e: &KafkaError) -> bool {
     matches!(
         e.rdkafka_error_code(),
         Some(RDKafkaErrorCode::Fatal)
@@ -272,6 +288,7 @@ fn complete(
         }
     };
     metrics.latency(f.consumed_at.elapsed());
+    f.outcome.count(metrics);
     if let Err(error) = consumer.store_offset(&f.topic, f.partition, f.offset) {
         // The partition was revoked meanwhile; its new owner reviews the message again.
         tracing::debug!(%error, topic = %f.topic, partition = f.partition, offset = f.offset, "Offset not stored.");
@@ -281,180 +298,4 @@ fn complete(
         tx.send_replace(summary.acknowledged);
     }
     Ok(())
-}
-
-/// Reviews one message and enqueues its output records; returns their delivery futures.
-async fn route(
-    engine: &Engine,
-    producer: &FutureProducer,
-    topics: &Topics,
-    metrics: &Metrics,
-    worker: &str,
-    msg: &rdkafka::message::BorrowedMessage<'_>,
-) -> Vec<(String, Ack)> {
-    let payload = msg.payload().unwrap_or(&[]);
-    let reviewed_at = now_rfc3339();
-    let source = format!("{}/{}/{}", msg.topic(), msg.partition(), msg.offset());
-    let source_timestamp_ms = msg.timestamp().to_millis();
-    let mut outputs = Vec::with_capacity(2);
-    match parse_event(payload, engine.limits()) {
-        Ok(parsed) => {
-            tracing::Span::current().record("event_id", parsed.event.event_id.as_str());
-            let review = engine.review(&parsed.event);
-            metrics.reviewed(&review);
-            let record = engine.record(&parsed.event.event_id, &review, &parsed.raw, &reviewed_at);
-            let value = serde_json::to_vec(&record).unwrap_or_default();
-            let topic = match review.decision {
-                Decision::Approve => &topics.approved,
-                Decision::Hold => &topics.held,
-                Decision::Reject => &topics.rejected,
-            };
-            let headers = OwnedHeaders::new().insert(Header {
-                key: "decision",
-                value: Some(review.decision.as_str()),
-            });
-            let key = parsed.event.event_id.as_bytes();
-            outputs.push((
-                topic.clone(),
-                send(producer, topic, Some(key), &value, Some(headers)).await,
-            ));
-            let audit = AuditRecord {
-                event_id: Some(parsed.event.event_id.clone()),
-                decision: review.decision.as_str().to_string(),
-                reasons: review
-                    .reasons
-                    .iter()
-                    .map(|r| r.code.as_str().to_string())
-                    .collect(),
-                pipeline: engine.name().to_string(),
-                pipeline_version: engine.version().to_string(),
-                lexicon_version: engine.lexicon_version().to_string(),
-                source_timestamp_ms,
-                reviewed_at,
-                source: Some(source),
-                worker_id: worker.to_string(),
-            };
-            let audit_value = serde_json::to_vec(&audit).unwrap_or_default();
-            outputs.push((
-                topics.audit.clone(),
-                send(producer, &topics.audit, Some(key), &audit_value, None).await,
-            ));
-        }
-        Err(EventError { kind, message }) => {
-            metrics.dead_letter(kind);
-            tracing::warn!(reason = kind.as_str(), detail = %message, "Dead letter.");
-            let partition = msg.partition().to_string();
-            let offset = msg.offset().to_string();
-            let headers = OwnedHeaders::new()
-                .insert(Header {
-                    key: "dlq.reason",
-                    value: Some(kind.as_str()),
-                })
-                .insert(Header {
-                    key: "dlq.detail",
-                    value: Some(message.as_str()),
-                })
-                .insert(Header {
-                    key: "dlq.source.topic",
-                    value: Some(msg.topic()),
-                })
-                .insert(Header {
-                    key: "dlq.source.partition",
-                    value: Some(partition.as_str()),
-                })
-                .insert(Header {
-                    key: "dlq.source.offset",
-                    value: Some(offset.as_str()),
-                });
-            let headers = copy_headers(msg, headers);
-            outputs.push((
-                topics.dead_letter.clone(),
-                send(
-                    producer,
-                    &topics.dead_letter,
-                    msg.key(),
-                    payload,
-                    Some(headers),
-                )
-                .await,
-            ));
-            let event_id = salvage_event_id(payload, engine.limits().max_event_id_bytes);
-            let audit = AuditRecord {
-                event_id: event_id.clone(),
-                decision: "dead_letter".into(),
-                reasons: vec![kind.as_str().to_string()],
-                pipeline: engine.name().to_string(),
-                pipeline_version: engine.version().to_string(),
-                lexicon_version: engine.lexicon_version().to_string(),
-                source_timestamp_ms,
-                reviewed_at,
-                source: Some(source),
-                worker_id: worker.to_string(),
-            };
-            let audit_value = serde_json::to_vec(&audit).unwrap_or_default();
-            let key = event_id.as_deref().map(str::as_bytes).or(msg.key());
-            outputs.push((
-                topics.audit.clone(),
-                send(producer, &topics.audit, key, &audit_value, None).await,
-            ));
-        }
-    }
-    outputs
-}
-
-/// Keeps the producer's own headers on a dead letter, after the `dlq.*` ones.
-fn copy_headers(
-    msg: &rdkafka::message::BorrowedMessage<'_>,
-    mut out: OwnedHeaders,
-) -> OwnedHeaders {
-    if let Some(h) = msg.headers() {
-        for header in h.iter() {
-            if !header.key.starts_with("dlq.") {
-                out = out.insert(Header {
-                    key: header.key,
-                    value: header.value,
-                });
-            }
-        }
-    }
-    out
-}
-
-/// Enqueues one record. When librdkafka's local queue is full, waits briefly while its delivery
-/// thread drains the queue (backpressure) rather than dropping or buffering without bound.
-async fn send(
-    producer: &FutureProducer,
-    topic: &str,
-    key: Option<&[u8]>,
-    value: &[u8],
-    headers: Option<OwnedHeaders>,
-) -> Ack {
-    let mut headers = headers;
-    loop {
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).payload(value);
-        if let Some(k) = key {
-            record = record.key(k);
-        }
-        if let Some(h) = headers.take() {
-            record = record.headers(h);
-        }
-        match producer.send_result(record) {
-            Ok(fut) => {
-                return Box::pin(async move {
-                    match fut.await {
-                        Ok(Ok(_)) => Ok(()),
-                        Ok(Err((error, _))) => Err(error),
-                        Err(_canceled) => Err(KafkaError::Canceled),
-                    }
-                })
-            }
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), rec)) => {
-                headers = rec.headers;
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            // Not retriable locally (e.g. message too large): reported through the ordered
-            // completion path as a delivery failure.
-            Err((error, _)) => return Box::pin(async move { Err(error) }),
-        }
-    }
 }

@@ -1,0 +1,383 @@
+//! The exactly-once loop: decision records, audit records and the consumed offsets are committed
+//! in one Kafka transaction per batch (KIP-98 transactions; KIP-447 fencing through
+//! `send_offsets_to_transaction` with the consumer group metadata).
+//!
+//! One batch:
+//! 1. wait for a first message (or shutdown), `begin_transaction`;
+//! 2. route messages in consumption order until `batch_max_events` or `batch_max_ms`;
+//! 3. `send_offsets_to_transaction` with the next offset of every partition in the batch and the
+//!    group's current generation, then `commit_transaction`.
+//!
+//! Failures:
+//! - retriable (broker unavailable, timeouts): the same call is retried with backoff, and nothing
+//!   new is consumed meanwhile — consumption pauses instead of buffering;
+//! - abortable (e.g. the partitions were revoked and the group generation moved on, so the offset
+//!   commit is refused): `abort_transaction`, rewind every partition of the batch that is still
+//!   assigned to the batch's first offset, and review those messages again. Aborted records never
+//!   reach `read_committed` consumers; the partitions' new owner reviews what was revoked;
+//! - fatal (fenced by another producer, or a fatal broker error): stop with exit code 1; the broker
+//!   aborts the open transaction.
+//!
+//! Per partition, messages are routed and produced in offset order by one task, and the producer is
+//! idempotent, so outputs keep input order; offsets only move forward because a batch commits the
+//! offset after its last message. Memory is bounded by one batch plus librdkafka's queues (see
+//! `docs/delivery.md`).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, Producer};
+use rdkafka::util::Timeout;
+use rdkafka::{Offset, TopicPartitionList};
+use tracing::Instrument;
+
+use super::route::{route, Outcome};
+use super::worker::{is_fatal_consume_error, RunSummary, WorkerError, WorkerSettings};
+use super::{consumer_config, producer_config, worker_id, WorkerContext};
+use crate::engine::Engine;
+
+/// What to do about a failed transactional call.
+enum Failure {
+    Retry,
+    Abort,
+    Fatal,
+}
+
+fn classify(e: &KafkaError) -> Failure {
+    match e {
+        KafkaError::Transaction(t) if t.is_fatal() => Failure::Fatal,
+        KafkaError::Transaction(t) if t.txn_requires_abort() => Failure::Abort,
+        KafkaError::Transaction(t) if t.is_retriable() => Failure::Retry,
+        // Anything else from a transactional call (e.g. a failed delivery surfaced at commit)
+        // cannot be retried safely: abort and review the batch again.
+        _ => Failure::Abort,
+    }
+}
+
+/// Runs a blocking librdkafka transaction call off the async threads.
+async fn blocking<T: Send + 'static>(
+    producer: &FutureProducer,
+    f: impl FnOnce(&FutureProducer) -> Result<T, KafkaError> + Send + 'static,
+) -> Result<T, KafkaError> {
+    let p = producer.clone();
+    tokio::task::spawn_blocking(move || f(&p))
+        .await
+        .unwrap_or_else(|_| Err(KafkaError::Canceled))
+}
+
+/// Exponential backoff from 100 ms to 5 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis((100u64 << attempt.min(6)).min(5_000))
+}
+
+struct Batch {
+    /// (topic, partition) → (first offset, last offset) of the batch.
+    offsets: BTreeMap<(String, i32), (i64, i64)>,
+    outcomes: Vec<(Instant, Outcome)>,
+    started: Instant,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Batch {
+            offsets: BTreeMap::new(),
+            outcomes: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    fn next_offsets(&self) -> Result<TopicPartitionList, KafkaError> {
+        let mut tpl = TopicPartitionList::new();
+        for ((topic, partition), (_, last)) in &self.offsets {
+            tpl.add_partition_offset(topic, *partition, Offset::Offset(last + 1))?;
+        }
+        Ok(tpl)
+    }
+}
+
+/// See the module documentation.
+pub async fn run(
+    engine: Arc<ArcSwap<Engine>>,
+    settings: WorkerSettings,
+    shutdown: impl Future<Output = ()>,
+) -> Result<RunSummary, WorkerError> {
+    let WorkerSettings {
+        kafka,
+        topics,
+        metrics,
+        ready,
+        progress,
+    } = settings;
+    let mut cc = consumer_config(&kafka);
+    // Offsets are committed only through transactions.
+    cc.set("enable.auto.commit", "false");
+    let consumer: Arc<StreamConsumer<WorkerContext>> = Arc::new(
+        cc.create_with_context(WorkerContext::new(metrics.clone(), ready.clone()))
+            .map_err(|source| WorkerError::Client {
+                what: "consumer",
+                source,
+            })?,
+    );
+    let mut pc = producer_config(&kafka, engine.load().limits().max_event_bytes);
+    let txn_id = kafka
+        .transactional_id
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", kafka.client_id, worker_id().replace(':', "-")));
+    pc.set("transactional.id", &txn_id).set(
+        "transaction.timeout.ms",
+        kafka.transaction_timeout_ms.to_string(),
+    );
+    let producer: FutureProducer = pc.create().map_err(|source| WorkerError::Client {
+        what: "producer",
+        source,
+    })?;
+    let init_timeout = Duration::from_millis(kafka.transaction_timeout_ms.max(30_000));
+    let mut attempt = 0;
+    loop {
+        match blocking(&producer, move |p| p.init_transactions(init_timeout)).await {
+            Ok(()) => break,
+            Err(e) if matches!(classify(&e), Failure::Retry) && attempt < 10 => {
+                tracing::warn!(error = %e, "init_transactions failed; retrying.");
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(WorkerError::Transaction(e)),
+        }
+    }
+    consumer
+        .subscribe(&[&topics.input])
+        .map_err(|source| WorkerError::Client {
+            what: "consumer",
+            source,
+        })?;
+    ready.producer_ready.store(true, Ordering::Relaxed);
+    {
+        let e = engine.load();
+        metrics.set_lexicon_terms(e.name(), e.lexicon_terms());
+        tracing::info!(
+            pipeline = e.name(),
+            version = e.version(),
+            lexicon_version = e.lexicon_version(),
+            input = %topics.input,
+            group = %kafka.group_id,
+            transactional_id = %txn_id,
+            "Worker started (exactly-once)."
+        );
+    }
+    let worker = worker_id();
+    let batch_window = Duration::from_millis(kafka.batch_max_ms);
+    let op_timeout = Duration::from_millis(kafka.transaction_timeout_ms);
+    let mut summary = RunSummary::default();
+    tokio::pin!(shutdown);
+    let mut stopping = false;
+
+    let result: Result<(), WorkerError> = 'outer: loop {
+        // 1. The first message of a batch (or shutdown).
+        let first = tokio::select! {
+            biased;
+            _ = &mut shutdown, if !stopping => { stopping = true; None }
+            m = consumer.recv() => Some(m),
+        };
+        if stopping {
+            break Ok(());
+        }
+        let Some(first) = first else { continue };
+        let first = match first {
+            Ok(m) => m,
+            Err(e) if is_fatal_consume_error(&e) => break Err(WorkerError::Consume(e)),
+            Err(error) => {
+                tracing::warn!(%error, "Consume error; continuing.");
+                continue;
+            }
+        };
+        if let Err(e) = producer.begin_transaction() {
+            break Err(WorkerError::Transaction(e));
+        }
+        let mut batch = Batch::new();
+        let current = engine.load_full();
+        let mut msg = Some(first);
+        // 2. Fill the batch.
+        loop {
+            if let Some(m) = msg.take() {
+                let span = tracing::debug_span!(
+                    "event",
+                    topic = m.topic(),
+                    partition = m.partition(),
+                    offset = m.offset(),
+                    event_id = tracing::field::Empty
+                );
+                let consumed_at = Instant::now();
+                let (_acks, outcome) = route(&current, &producer, &topics, &worker, &m)
+                    .instrument(span)
+                    .await;
+                // Deliveries are confirmed by commit_transaction, which fails if any failed.
+                batch.outcomes.push((consumed_at, outcome));
+                let entry = batch
+                    .offsets
+                    .entry((m.topic().to_string(), m.partition()))
+                    .or_insert((m.offset(), m.offset()));
+                entry.1 = m.offset();
+            }
+            if batch.outcomes.len() >= kafka.batch_max_events {
+                break;
+            }
+            let remaining = batch_window.saturating_sub(batch.started.elapsed());
+            if remaining.is_zero() {
+                break;
+            }
+            tokio::select! {
+                biased;
+                _ = &mut shutdown, if !stopping => { stopping = true; break; }
+                _ = tokio::time::sleep(remaining) => break,
+                m = consumer.recv() => match m {
+                    Ok(m) => msg = Some(m),
+                    Err(e) if is_fatal_consume_error(&e) => break 'outer Err(WorkerError::Consume(e)),
+                    Err(error) => tracing::warn!(%error, "Consume error; continuing."),
+                },
+            }
+        }
+        // 3. Commit offsets and outputs together.
+        match commit(&producer, &consumer, &batch, op_timeout).await {
+            Ok(()) => {
+                metrics.transaction(true);
+                for (consumed_at, outcome) in &batch.outcomes {
+                    metrics.latency(consumed_at.elapsed());
+                    outcome.count(&metrics);
+                }
+                summary.acknowledged += batch.outcomes.len() as u64;
+                if let Some(tx) = &progress {
+                    tx.send_replace(summary.acknowledged);
+                }
+            }
+            // `commit` retries retriable errors itself; anything else that is not fatal aborts.
+            Err(Failure::Abort | Failure::Retry) => {
+                metrics.transaction(false);
+                if let Err(e) = abort(&producer, op_timeout).await {
+                    break Err(e);
+                }
+                rewind(&consumer, &batch);
+            }
+            Err(Failure::Fatal) => {
+                break Err(WorkerError::Transaction(last_error(&producer)));
+            }
+        }
+        if stopping {
+            break Ok(());
+        }
+    };
+    consumer.unsubscribe();
+    ready.assigned.store(false, Ordering::Relaxed);
+    let _ = producer.flush(Timeout::After(Duration::from_secs(5)));
+    tracing::info!(acknowledged = summary.acknowledged, "Worker stopped.");
+    result.map(|()| summary)
+}
+
+/// Sends the batch's offsets and commits, retrying retriable errors with backoff.
+async fn commit(
+    producer: &FutureProducer,
+    consumer: &StreamConsumer<WorkerContext>,
+    batch: &Batch,
+    timeout: Duration,
+) -> Result<(), Failure> {
+    let offsets = batch.next_offsets().map_err(|_| Failure::Abort)?;
+    let Some(group) = consumer.group_metadata().map(Arc::new) else {
+        tracing::warn!("No consumer group metadata; aborting the batch.");
+        return Err(Failure::Abort);
+    };
+    let mut attempt = 0;
+    loop {
+        let (o, g) = (offsets.clone(), Arc::clone(&group));
+        match blocking(producer, move |p| {
+            p.send_offsets_to_transaction(&o, &g, timeout)
+        })
+        .await
+        {
+            Ok(()) => break,
+            Err(e) => match classify(&e) {
+                Failure::Retry => {
+                    tracing::warn!(error = %e, attempt, "send_offsets_to_transaction failed; retrying.");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                other => {
+                    log_failure(&e, "send_offsets_to_transaction");
+                    return Err(other);
+                }
+            },
+        }
+    }
+    let mut attempt = 0;
+    loop {
+        match blocking(producer, move |p| p.commit_transaction(timeout)).await {
+            Ok(()) => return Ok(()),
+            Err(e) => match classify(&e) {
+                Failure::Retry => {
+                    tracing::warn!(error = %e, attempt, "commit_transaction failed; retrying.");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                other => {
+                    log_failure(&e, "commit_transaction");
+                    return Err(other);
+                }
+            },
+        }
+    }
+}
+
+/// The producer's fatal error, if librdkafka recorded one.
+fn last_error(producer: &FutureProducer) -> KafkaError {
+    match producer.client().fatal_error() {
+        Some((code, reason)) => {
+            tracing::error!(?code, %reason, "Producer fatal error.");
+            KafkaError::MessageProduction(code)
+        }
+        None => KafkaError::Canceled,
+    }
+}
+
+fn log_failure(e: &KafkaError, call: &str) {
+    match classify(e) {
+        Failure::Fatal => tracing::error!(error = %e, call, "Fatal transaction error."),
+        _ => {
+            tracing::warn!(error = %e, call, "Transaction must be aborted; the batch will be reviewed again.")
+        }
+    }
+}
+
+async fn abort(producer: &FutureProducer, timeout: Duration) -> Result<(), WorkerError> {
+    let mut attempt = 0;
+    loop {
+        match blocking(producer, move |p| p.abort_transaction(timeout)).await {
+            Ok(()) => return Ok(()),
+            Err(e) if matches!(classify(&e), Failure::Retry) => {
+                tracing::warn!(error = %e, attempt, "abort_transaction failed; retrying.");
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(WorkerError::Transaction(e)),
+        }
+    }
+}
+
+/// Seeks every still-assigned partition of an aborted batch back to the batch's first offset.
+fn rewind(consumer: &StreamConsumer<WorkerContext>, batch: &Batch) {
+    for ((topic, partition), (first, _)) in &batch.offsets {
+        if let Err(error) = consumer.seek(
+            topic,
+            *partition,
+            Offset::Offset(*first),
+            Duration::from_secs(10),
+        ) {
+            // Revoked meanwhile: the new owner starts from the committed offset.
+            tracing::info!(%error, topic, partition, "Partition not rewound (no longer assigned).");
+        }
+    }
+}
