@@ -30,8 +30,20 @@ pub struct Reloader {
 
 impl Reloader {
     /// A reloader for the pipeline at `path`, whose start-up version is `started_with`.
-    pub fn new(path: PathBuf, fs: Arc<dyn FileSource>, slot: Arc<ArcSwap<Engine>>, metrics: Metrics, started_with: PipelineFile) -> Self {
-        Reloader { path, fs, slot, metrics, started_with }
+    pub fn new(
+        path: PathBuf,
+        fs: Arc<dyn FileSource>,
+        slot: Arc<ArcSwap<Engine>>,
+        metrics: Metrics,
+        started_with: PipelineFile,
+    ) -> Self {
+        Reloader {
+            path,
+            fs,
+            slot,
+            metrics,
+            started_with,
+        }
     }
 
     /// Loads the pipeline again and, if it is valid, swaps it in.
@@ -43,11 +55,15 @@ impl Reloader {
             Ok(loaded) => {
                 let f = &loaded.file;
                 let s = &self.started_with;
-                if f.topics != s.topics || f.limits != s.limits || format!("{:?}", f.kafka) != format!("{:?}", s.kafka) {
+                if f.topics != s.topics
+                    || f.limits != s.limits
+                    || format!("{:?}", f.kafka) != format!("{:?}", s.kafka)
+                {
                     tracing::warn!(pipeline = %self.path.display(), "Changes to [kafka], [topics] or [limits] take effect only after a restart.");
                 }
                 let engine = loaded.engine;
-                self.metrics.set_lexicon_terms(engine.name(), engine.lexicon_terms());
+                self.metrics
+                    .set_lexicon_terms(engine.name(), engine.lexicon_terms());
                 tracing::info!(
                     pipeline = engine.name(),
                     version = engine.version(),
@@ -69,7 +85,8 @@ impl Reloader {
 
     /// Reloads on every `SIGHUP` until the process ends.
     pub async fn reload_on_sighup(self) {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
             tracing::warn!("Cannot listen for SIGHUP; hot reload is off.");
             return;
         };
@@ -96,7 +113,13 @@ mod tests {
         let v1 = loaded.engine.lexicon_version().to_string();
         let slot = Arc::new(ArcSwap::from_pointee(loaded.engine));
         let metrics = Metrics::new();
-        let r = Reloader::new(pipe.clone(), Arc::new(Disk), slot.clone(), metrics.clone(), loaded.file);
+        let r = Reloader::new(
+            pipe.clone(),
+            Arc::new(Disk),
+            slot.clone(),
+            metrics.clone(),
+            loaded.file,
+        );
         let ev = parse_event(
             r#"{"event_id":"a","user":{"id":"u","identity_verified":true},"content":{"kind":"text","text":"出售仿真枪"},"synthesis":{"technique":"dialogue"}}"#.as_bytes(),
             &Limits::default(),
@@ -105,7 +128,11 @@ mod tests {
         .event;
         assert!(slot.load().review(&ev).reasons.is_empty());
 
-        std::fs::write(&lex, "term,category,action\n网络赌场,gambling,reject\n仿真枪,weapons,hold\n").unwrap();
+        std::fs::write(
+            &lex,
+            "term,category,action\n网络赌场,gambling,reject\n仿真枪,weapons,hold\n",
+        )
+        .unwrap();
         r.reload().unwrap();
         let v2 = slot.load().lexicon_version().to_string();
         assert_ne!(v1, v2);
@@ -113,10 +140,23 @@ mod tests {
 
         std::fs::write(&lex, "term,category,action\n仿真枪,weapons,maybe\n").unwrap();
         let err = r.reload().unwrap_err().to_string();
-        assert!(err.ends_with("lex.csv:2: unknown action `maybe`: expected reject, hold or allow"), "{err}");
-        assert_eq!(slot.load().lexicon_version(), v2, "the old engine keeps serving");
+        assert!(
+            err.ends_with("lex.csv:2: unknown action `maybe`: expected reject, hold or allow"),
+            "{err}"
+        );
+        assert_eq!(
+            slot.load().lexicon_version(),
+            v2,
+            "the old engine keeps serving"
+        );
         let text = metrics.encode();
-        assert!(text.contains("synth_review_config_reloads_total{result=\"success\"} 1"), "{text}");
-        assert!(text.contains("synth_review_config_reloads_total{result=\"error\"} 1"), "{text}");
+        assert!(
+            text.contains("synth_review_config_reloads_total{result=\"success\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("synth_review_config_reloads_total{result=\"error\"} 1"),
+            "{text}"
+        );
     }
 }

@@ -40,7 +40,9 @@ fn check_accepts_the_shipped_pipeline() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("identity, prohibited, news_source, reprint_source, labels, biometric_consent"),
+        text.contains(
+            "identity, prohibited, news_source, reprint_source, labels, biometric_consent"
+        ),
         "{text}"
     );
 }
