@@ -49,6 +49,10 @@ pub fn consumer_config(k: &KafkaConfig) -> ClientConfig {
     if !k.options.contains_key("statistics.interval.ms") {
         c.set("statistics.interval.ms", "5000");
     }
+    // Bounded prefetch: librdkafka's default is 64 MiB per consumer (docs/delivery.md).
+    if !k.options.contains_key("queued.max.messages.kbytes") {
+        c.set("queued.max.messages.kbytes", "16384");
+    }
     c
 }
 
@@ -70,6 +74,10 @@ pub fn producer_config(k: &KafkaConfig, max_event_bytes: usize) -> ClientConfig 
         .set("message.max.bytes", max_message.to_string());
     if !k.options.contains_key("linger.ms") {
         c.set("linger.ms", "5");
+    }
+    // Bounded producer queue (default 1 GiB): a full queue makes `send` wait (docs/delivery.md).
+    if !k.options.contains_key("queue.buffering.max.kbytes") {
+        c.set("queue.buffering.max.kbytes", "262144");
     }
     c
 }

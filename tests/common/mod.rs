@@ -28,8 +28,12 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The binary under test: `SYNTH_REVIEW_BIN` (scripts/test.sh points it at a release build for
+/// the long fault tests) or the one cargo built for this test run.
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_synth-review"))
+    std::env::var_os("SYNTH_REVIEW_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_synth-review")))
 }
 
 /// A unique prefix for this test's topics and group.
@@ -103,6 +107,16 @@ pub async fn create_topics(topics: &TestTopics, partitions: i32) {
 
 /// Writes a pipeline file for these topics into `dir`, pointing at the repository's data files.
 pub fn write_pipeline(dir: &Path, topics: &TestTopics, group: &str) -> PathBuf {
+    write_pipeline_with(dir, topics, group, "")
+}
+
+/// Like [`write_pipeline`], with extra `key = value` lines in `[kafka]`.
+pub fn write_pipeline_with(
+    dir: &Path,
+    topics: &TestTopics,
+    group: &str,
+    kafka_extra: &str,
+) -> PathBuf {
     let data = repo().join("data");
     let lexicons: Vec<String> = [
         "fraud",
@@ -129,6 +143,7 @@ version = "test"
 brokers = "{brokers}"
 group_id = "{group}"
 commit_interval_ms = 500
+{kafka_extra}
 
 [topics]
 input = "{input}"
@@ -173,6 +188,33 @@ pub struct Generated {
     pub payload: Vec<u8>,
     /// `approve`, `hold`, `reject` or `dead_letter:<reason>`.
     pub expected: String,
+}
+
+/// Corpus paragraphs on which the pipeline's engine finds nothing, so that a seeded violation
+/// alone decides an event. Asserts that most real paragraphs pass (the lexicon is not broken).
+pub fn clean_paragraphs(pipeline: &Path) -> Vec<String> {
+    use synth_review::decision::Decision;
+    use synth_review::event::{parse_event, Limits};
+    let engine = synth_review::engine::load_pipeline(pipeline, &synth_review::config::Disk)
+        .expect("pipeline")
+        .engine;
+    let all = corpus();
+    let total = all.len();
+    let clean: Vec<String> = all
+        .into_iter()
+        .filter(|p| {
+            let json = serde_json::json!({"event_id": "probe", "user": {"id": "u", "identity_verified": true},
+                "content": {"kind": "text", "text": p}, "synthesis": {"technique": "text_generation"}});
+            let ev = parse_event(json.to_string().as_bytes(), &Limits::default()).unwrap().event;
+            engine.review(&ev).decision == Decision::Approve
+        })
+        .collect();
+    assert!(
+        clean.len() * 10 >= total * 9,
+        "most real paragraphs must pass: {} of {total}",
+        clean.len()
+    );
+    clean
 }
 
 /// Real text paragraphs from the committed corpus sample (People's Daily 1998 and product reviews).
@@ -423,6 +465,207 @@ pub fn collect(topics: &TestTopics, timeout: Duration, done: impl Fn(&Outputs) -
         }
     }
     out
+}
+
+/// Reads every output topic from the beginning with `isolation.level=read_committed` until each
+/// partition's position reaches its high watermark, i.e. everything committed so far has been seen
+/// (aborted records and transaction markers are skipped by the client). Call after the workers
+/// stopped, so no transaction is open.
+pub fn collect_complete(topics: &TestTopics, timeout: Duration) -> Outputs {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", unique("complete"))
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .set("fetch.message.max.bytes", "8388608")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    let mut ends: HashMap<(String, i32), i64> = HashMap::new();
+    for t in topics.outputs() {
+        let md = consumer
+            .fetch_metadata(Some(t), Duration::from_secs(10))
+            .expect("metadata");
+        for p in md.topics()[0].partitions() {
+            let (_, high) = consumer
+                .fetch_watermarks(t, p.id(), Duration::from_secs(10))
+                .expect("watermarks");
+            ends.insert((t.to_string(), p.id()), high);
+            tpl.add_partition_offset(t, p.id(), Offset::Beginning)
+                .unwrap();
+        }
+    }
+    consumer.assign(&tpl).expect("assign");
+    let done = |c: &BaseConsumer| -> bool {
+        let pos = c.position().expect("position");
+        ends.iter().all(|((t, p), high)| {
+            *high == 0
+                || matches!(pos.find_partition(t, *p).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= *high)
+        })
+    };
+    let all = TestTopics {
+        input: String::new(),
+        ..topics.clone()
+    };
+    let mut out = Outputs::default();
+    let deadline = Instant::now() + timeout;
+    while !done(&consumer) {
+        assert!(
+            Instant::now() < deadline,
+            "output topics not read to their end within {timeout:?}"
+        );
+        let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let msg = msg.expect("consume");
+        record_output(&all, &mut out, &msg);
+    }
+    out
+}
+
+fn record_output(
+    topics: &TestTopics,
+    out: &mut Outputs,
+    msg: &rdkafka::message::BorrowedMessage<'_>,
+) {
+    let topic = msg.topic().to_string();
+    let key = msg
+        .key()
+        .map(|k| String::from_utf8_lossy(k).to_string())
+        .unwrap_or_default();
+    if topic == topics.dead_letter {
+        let mut headers = HashMap::new();
+        if let Some(h) = msg.headers() {
+            for h in h.iter() {
+                headers.insert(
+                    h.key.to_string(),
+                    h.value
+                        .map(|v| String::from_utf8_lossy(v).to_string())
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        let reason = headers.get("dlq.reason").cloned().unwrap_or_default();
+        out.dead_letters
+            .entry(key)
+            .or_default()
+            .push((reason, headers));
+        out.total_dead_letters += 1;
+    } else if topic == topics.audit {
+        let v: serde_json::Value =
+            serde_json::from_slice(msg.payload().unwrap_or_default()).expect("audit JSON");
+        let source = v["source"].as_str().unwrap_or_default().to_string();
+        out.audit.entry(source).or_default().push(v);
+        out.total_audit += 1;
+    } else {
+        let v: serde_json::Value =
+            serde_json::from_slice(msg.payload().unwrap_or_default()).expect("decision JSON");
+        let id = v["event_id"].as_str().unwrap_or_default().to_string();
+        assert_eq!(id, key, "decision records are keyed by event_id");
+        out.decisions.entry(id).or_default().push((topic, v));
+        out.total_decisions += 1;
+    }
+}
+
+/// Sum of `synth_review_events_total` over all decisions on a worker's /metrics, if it answers.
+pub fn events_done(port: u16) -> Option<u64> {
+    let (code, text) = http_get(port, "/metrics").ok()?;
+    if code != 200 {
+        return None;
+    }
+    let sum: f64 = ["approve", "hold", "reject", "dead_letter"]
+        .iter()
+        .filter_map(|d| {
+            metric(
+                &text,
+                &format!("synth_review_events_total{{decision=\"{d}\"}}"),
+            )
+        })
+        .sum();
+    Some(sum as u64)
+}
+
+/// Waits (bounded) until `cond()` holds, polling every 20 ms.
+pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Asserts that every generated message appears exactly once across approved/held/rejected/
+/// dead-letter with its expected outcome, and exactly once in audit.
+pub fn assert_exactly_once(msgs: &[Generated], out: &Outputs) {
+    let expected_decisions = msgs
+        .iter()
+        .filter(|m| !m.expected.starts_with("dead_letter"))
+        .count();
+    let mut problems = Vec::new();
+    for m in msgs {
+        if let Some(reason) = m.expected.strip_prefix("dead_letter:") {
+            match out.dead_letters.get(&m.key).map(Vec::as_slice) {
+                Some([(r, _)]) if r == reason => {}
+                other => problems.push(format!(
+                    "{}: dead letter {:?}",
+                    m.key,
+                    other.map(|o| o.len())
+                )),
+            }
+        } else {
+            match out.decisions.get(&m.key).map(Vec::as_slice) {
+                Some([(_, r)]) if r["decision"] == m.expected.as_str() => {}
+                Some([(_, r)]) => problems.push(format!(
+                    "{}: expected {}, got {}",
+                    m.key, m.expected, r["decision"]
+                )),
+                other => problems.push(format!(
+                    "{}: {} decision records",
+                    m.key,
+                    other.map_or(0, |o| o.len())
+                )),
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems, e.g. {:?}",
+        problems.len(),
+        &problems[..problems.len().min(10)]
+    );
+    assert_eq!(
+        out.total_decisions, expected_decisions,
+        "no extra decision records"
+    );
+    assert_eq!(
+        out.total_dead_letters,
+        msgs.len() - expected_decisions,
+        "no extra dead letters"
+    );
+    assert_eq!(
+        out.total_audit,
+        msgs.len(),
+        "one audit record per input message"
+    );
+    let dup: Vec<_> = out
+        .audit
+        .iter()
+        .filter(|(_, r)| r.len() > 1)
+        .map(|(s, _)| s)
+        .take(5)
+        .collect();
+    assert!(
+        dup.is_empty(),
+        "input messages audited more than once: {dup:?}"
+    );
+    assert_eq!(
+        out.audit.len(),
+        msgs.len(),
+        "every input coordinate audited"
+    );
 }
 
 /// Committed offsets of `group` on every partition of `topic`, and the partitions' end offsets.
