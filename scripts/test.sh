@@ -10,8 +10,15 @@
 #    (stopped again on exit, failure, Ctrl-C or SIGTERM),
 # 4. runs `cargo test --locked --all-targets -- --test-threads=2` with
 #      SYNTH_REVIEW_TEST_BROKERS=127.0.0.1:PORT   bootstrap address
-#      SYNTH_REVIEW_KAFKA_DIR=DIR                 for `scripts/kafka.sh restart DIR`
+#      SYNTH_REVIEW_TEST_KAFKA_DIR=DIR                 for `scripts/kafka.sh restart DIR`
+#      SYNTH_REVIEW_PROMETHEUS=/usr/bin/prometheus  the real Prometheus server and
+#      SYNTH_REVIEW_PROMTOOL=/usr/bin/promtool      its checker (tests/observability.rs)
 #    and exits with cargo's status.
+#
+# Prometheus: when `prometheus` or `promtool` is missing and we are root on a
+# Debian-like machine, Debian's `prometheus` package is installed first
+# (apt-get update; apt-get install -y --no-install-recommends prometheus), with
+# its service kept from starting (see ensure_prometheus below).
 #
 # Examples:
 #   scripts/test.sh                          # everything
@@ -48,6 +55,61 @@ if (( missing )); then
 fi
 command -v make >/dev/null 2>&1 || say "warning: 'make' not found; building rdkafka-sys (librdkafka) usually needs it"
 
+# ------------------------------------------------------------ prometheus --
+# tests/observability.rs runs the real Prometheus server against a worker and checks the
+# dashboards' config and alert rules with promtool. Both come from Debian's `prometheus` package.
+# Its postinst would start a Prometheus service (listening on :9090, scraping localhost); a
+# policy-rc.d that answers 101 ("action forbidden") keeps invoke-rc.d from starting it, and if one
+# was started anyway it is stopped again. No systemd runs on the build machines; where one does,
+# the unit is stopped and disabled too.
+ensure_prometheus() {
+    if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+        return 0
+    fi
+    if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+        say "missing 'prometheus'/'promtool': the observability tests run the real Prometheus (Debian, as root: apt-get install -y --no-install-recommends prometheus)"
+        return 1
+    fi
+    say "installing Debian's prometheus package (prometheus, promtool); its service is not started"
+    local policy=/usr/sbin/policy-rc.d created=0 rc=0
+    if [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\n# written by synth-review scripts/test.sh while it installs prometheus\nexit 101\n' >"$policy"
+        chmod 0755 "$policy"
+        created=1
+        # shellcheck disable=SC2064 # expand $policy now
+        trap "rm -f -- '$policy'; exit 130" INT TERM HUP
+    fi
+    (
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq </dev/null &&
+            apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef \
+                -o Dpkg::Options::=--force-confold prometheus </dev/null
+    ) >&2 || rc=$?
+    if (( created )); then
+        rm -f -- "$policy"
+        trap - INT TERM HUP
+    fi
+    # A service that started despite the policy (or under systemd) is stopped again.
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    fi
+    if [[ -x /etc/init.d/prometheus ]] && /etc/init.d/prometheus status >/dev/null 2>&1; then
+        /etc/init.d/prometheus stop >&2 || true
+    fi
+    if (( rc != 0 )); then
+        say "apt-get install prometheus failed (exit $rc)"
+        return 1
+    fi
+    command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1
+}
+if ! ensure_prometheus; then
+    say "cannot run the tests: install Prometheus (prometheus and promtool on PATH) and re-run scripts/test.sh"
+    exit 127
+fi
+export SYNTH_REVIEW_PROMETHEUS="${SYNTH_REVIEW_PROMETHEUS:-$(command -v prometheus)}"
+export SYNTH_REVIEW_PROMTOOL="${SYNTH_REVIEW_PROMTOOL:-$(command -v promtool)}"
+say "Prometheus: $("$SYNTH_REVIEW_PROMETHEUS" --version 2>&1 | head -n 1)"
+
 # ------------------------------------------------------------ kafka -------
 "${KAFKA_SH[@]}" fetch
 
@@ -75,8 +137,8 @@ KAFKA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/synth-review-kafka.XXXXXX")"
 BOOTSTRAP="$("${KAFKA_SH[@]}" start "$KAFKA_DIR" | tail -n 1)"
 [[ "$BOOTSTRAP" =~ ^127\.0\.0\.1:[0-9]+$ ]] || { say "unexpected bootstrap address '$BOOTSTRAP' from kafka.sh start"; exit 1; }
 export SYNTH_REVIEW_TEST_BROKERS="$BOOTSTRAP"
-export SYNTH_REVIEW_KAFKA_DIR="$KAFKA_DIR"
-say "Kafka broker at $SYNTH_REVIEW_TEST_BROKERS (state dir $SYNTH_REVIEW_KAFKA_DIR)"
+export SYNTH_REVIEW_TEST_KAFKA_DIR="$KAFKA_DIR"
+say "Kafka broker at $SYNTH_REVIEW_TEST_BROKERS (state dir $SYNTH_REVIEW_TEST_KAFKA_DIR)"
 
 # ------------------------------------------------------------ cargo -------
 # Arguments before a `--` go to cargo test, the rest to the test binaries.

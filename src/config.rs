@@ -165,8 +165,8 @@ pub struct KafkaConfig {
     pub transactional_id: Option<String>,
     /// Further librdkafka properties passed through unchanged, e.g. `"security.protocol" = "SASL_SSL"`.
     /// Keys that the delivery guarantee depends on are refused (see [`RESERVED_KAFKA_KEYS`]).
-    /// Env: `SYNTH_REVIEW_KAFKA_<KEY>` with dots written as underscores, e.g.
-    /// `SYNTH_REVIEW_KAFKA_SASL_PASSWORD` for `sasl.password`.
+    /// Env: `SYNTH_REVIEW_LIBRDKAFKA_<KEY>` with dots written as underscores, e.g.
+    /// `SYNTH_REVIEW_LIBRDKAFKA_SASL_PASSWORD` for `sasl.password`.
     pub options: BTreeMap<String, String>,
 }
 
@@ -216,11 +216,11 @@ impl Default for KafkaConfig {
 }
 
 impl KafkaConfig {
-    /// Applies `SYNTH_REVIEW_BROKERS`, `SYNTH_REVIEW_GROUP_ID` and `SYNTH_REVIEW_KAFKA_*` overrides
+    /// Applies `SYNTH_REVIEW_BROKERS`, `SYNTH_REVIEW_GROUP_ID` and `SYNTH_REVIEW_LIBRDKAFKA_*` overrides
     /// from `vars` (pass `std::env::vars()`).
     ///
     /// # Errors
-    /// A reserved key set through `SYNTH_REVIEW_KAFKA_*`.
+    /// A reserved key set through `SYNTH_REVIEW_LIBRDKAFKA_*`.
     pub fn apply_env(
         &mut self,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -230,7 +230,7 @@ impl KafkaConfig {
                 self.brokers = v;
             } else if k == "SYNTH_REVIEW_GROUP_ID" {
                 self.group_id = v;
-            } else if let Some(rest) = k.strip_prefix("SYNTH_REVIEW_KAFKA_") {
+            } else if let Some(rest) = k.strip_prefix("SYNTH_REVIEW_LIBRDKAFKA_") {
                 let key = rest.to_ascii_lowercase().replace('_', ".");
                 if RESERVED_KAFKA_KEYS.contains(&key.as_str()) {
                     return Err(ConfigError::file(
@@ -532,7 +532,7 @@ mod tests {
         k.apply_env([
             ("SYNTH_REVIEW_BROKERS".to_string(), "b:1".to_string()),
             (
-                "SYNTH_REVIEW_KAFKA_SASL_PASSWORD".to_string(),
+                "SYNTH_REVIEW_LIBRDKAFKA_SASL_PASSWORD".to_string(),
                 "s3cret".to_string(),
             ),
             ("UNRELATED".to_string(), "x".to_string()),
@@ -545,7 +545,7 @@ mod tests {
         );
         let err = k
             .apply_env([(
-                "SYNTH_REVIEW_KAFKA_ENABLE_AUTO_COMMIT".into(),
+                "SYNTH_REVIEW_LIBRDKAFKA_ENABLE_AUTO_COMMIT".into(),
                 "false".into(),
             )])
             .unwrap_err();

@@ -31,6 +31,7 @@ pub struct Metrics {
     lexicon_terms: IntGaugeVec,
     config_reloads: IntCounterVec,
     transactions: IntCounterVec,
+    lag_series: std::sync::Arc<std::sync::Mutex<Vec<(String, i32)>>>,
 }
 
 impl Metrics {
@@ -85,13 +86,13 @@ impl Metrics {
         .expect("metric");
         let produce_errors = IntCounter::new(
             "kafka_produce_errors_total",
-            "Output records whose delivery failed (each failure counted, retried or not).",
+            "Output records whose delivery failed for good in at-least-once mode (the worker then stops); in exactly-once mode a failed delivery aborts the transaction instead (transactions_total{result=\"aborted\"}).",
         )
         .expect("metric");
         let lexicon_terms = IntGaugeVec::new(
             Opts::new(
                 "lexicon_terms",
-                "Reject and hold terms loaded in the feature library, by pipeline.",
+                "Distinct reject and hold terms loaded in the feature library; the lexicon label is the pipeline name, whose lexicon set it is.",
             ),
             &["lexicon"],
         )
@@ -156,6 +157,12 @@ impl Metrics {
         for k in EventErrorKind::ALL {
             dead_letters.with_label_values(&[k.as_str()]);
         }
+        for r in ["success", "error"] {
+            config_reloads.with_label_values(&[r]);
+        }
+        for r in ["committed", "aborted"] {
+            transactions.with_label_values(&[r]);
+        }
         build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION")])
             .set(1);
@@ -172,6 +179,7 @@ impl Metrics {
             lexicon_terms,
             config_reloads,
             transactions,
+            lag_series: Default::default(),
         }
     }
 
@@ -220,9 +228,15 @@ impl Metrics {
             .set(lag);
     }
 
-    /// Drops the lag series of partitions no longer assigned.
-    pub fn clear_consumer_lag(&self) {
-        self.consumer_lag.reset();
+    /// Drops the lag series of partitions not in `keep` (those no longer assigned).
+    pub fn retain_consumer_lag(&self, keep: &[(String, i32)]) {
+        let mut known = self.lag_series.lock().unwrap_or_else(|e| e.into_inner());
+        for (topic, partition) in known.iter() {
+            if !keep.iter().any(|(t, p)| t == topic && p == partition) {
+                let _ = self.consumer_lag.remove_label_values(&[topic, &partition.to_string()]);
+            }
+        }
+        *known = keep.to_vec();
     }
 
     /// Sets the loaded term count.
@@ -282,6 +296,8 @@ mod tests {
             "synth_review_build_info{version=",
             "synth_review_consumer_assigned_partitions 0",
             "synth_review_kafka_produce_errors_total 0",
+            "synth_review_config_reloads_total{result=\"error\"} 0",
+            "synth_review_transactions_total{result=\"aborted\"} 0",
         ] {
             assert!(text.contains(needle), "missing {needle}\n{text}");
         }

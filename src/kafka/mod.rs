@@ -98,14 +98,20 @@ impl WorkerContext {
 
 impl ClientContext for WorkerContext {
     fn stats(&self, statistics: Statistics) {
-        self.metrics.clear_consumer_lag();
+        let mut seen = Vec::new();
         for (name, topic) in &statistics.topics {
             for (id, p) in &topic.partitions {
-                if *id >= 0 && p.desired && p.consumer_lag >= 0 {
-                    self.metrics.set_consumer_lag(name, *id, p.consumer_lag);
+                // Committed lag; in exactly-once mode offsets are committed through the producer's
+                // transaction, so the consumer only knows the offsets it stored after each commit.
+                let lag = if p.consumer_lag >= 0 { p.consumer_lag } else { p.consumer_lag_stored };
+                if *id >= 0 && p.desired && lag >= 0 {
+                    self.metrics.set_consumer_lag(name, *id, lag);
+                    seen.push((name.clone(), *id));
                 }
             }
         }
+        // Drop series of partitions no longer assigned, without a window where none exist.
+        self.metrics.retain_consumer_lag(&seen);
     }
 }
 

@@ -247,6 +247,11 @@ pub async fn run(
         match commit(&producer, &consumer, &batch, op_timeout).await {
             Ok(()) => {
                 metrics.transaction(true);
+                // Local bookkeeping only (auto commit is off): lets librdkafka report the lag
+                // against what is committed (`consumer_lag_stored`).
+                if let Ok(tpl) = batch.next_offsets() {
+                    let _ = consumer.store_offsets(&tpl);
+                }
                 for (consumed_at, outcome) in &batch.outcomes {
                     metrics.latency(consumed_at.elapsed());
                     outcome.count(&metrics);

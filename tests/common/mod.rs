@@ -734,17 +734,24 @@ pub fn metric(text: &str, series: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Starts `synth-review run` on a pipeline, serving /metrics on `port`.
+/// Starts `synth-review run` on a pipeline, serving /metrics on `port`. Its log goes to
+/// [`worker_log`]`(port)` (a file, so a chatty worker can never block on a full pipe).
 pub fn spawn_worker(pipeline: &Path, port: u16) -> Child {
+    let log = std::fs::File::create(worker_log(port)).expect("worker log file");
     Command::new(bin())
         .args(["--log-format", "json", "run", "--pipeline"])
         .arg(pipeline)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(log)
         .spawn()
         .expect("spawn worker")
+}
+
+/// Where the worker serving `port` writes its log.
+pub fn worker_log(port: u16) -> PathBuf {
+    std::env::temp_dir().join(format!("synth-review-worker-{port}.log"))
 }
 
 /// Sends SIGTERM and waits (bounded) for the exit status.

@@ -1,0 +1,60 @@
+//! Exactly-once across a broker restart: the broker started by `scripts/test.sh` is stopped and
+//! started again (same ports and data, `scripts/kafka.sh restart`) while a worker consumes a
+//! stream. The worker must ride it out — retrying transactional calls, pausing consumption — and
+//! every input message must still appear exactly once in the read_committed outputs and in audit.
+//! Its own test binary, so no other test shares the broker while it is down.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_restart_mid_stream() {
+    let kafka_dir = std::env::var("SYNTH_REVIEW_TEST_KAFKA_DIR")
+        .expect("SYNTH_REVIEW_TEST_KAFKA_DIR is not set: run the tests through scripts/test.sh");
+    let rounds: u64 = std::env::var("SYNTH_REVIEW_FAULT_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    for r in 0..rounds {
+        let started = Instant::now();
+        let prefix = unique("restart");
+        let topics = TestTopics::new(&prefix);
+        let group = format!("{prefix}-group");
+        let dir = tempfile::tempdir().unwrap();
+        let pipeline = write_pipeline_with(
+            dir.path(),
+            &topics,
+            &group,
+            "delivery = \"exactly_once\"\ntransaction_timeout_ms = 10000\nbatch_max_events = 500",
+        );
+        create_topics(&topics, 4).await;
+        let clean = clean_paragraphs(&pipeline);
+        let msgs = generate(20_000, 2, &clean, 900 + r);
+        let (first, second) = msgs.split_at(msgs.len() / 2);
+        produce_all(&topics.input, first).await;
+
+        let port = free_port();
+        let mut worker = spawn_worker(&pipeline, port);
+        wait_until("progress before the restart", Duration::from_secs(300), || events_done(port).unwrap_or(0) >= 3_000);
+        let status = Command::new("bash")
+            .arg(repo().join("scripts/kafka.sh"))
+            .args(["restart", &kafka_dir])
+            .status()
+            .expect("run scripts/kafka.sh restart");
+        assert!(status.success(), "broker restart failed");
+        assert!(worker.try_wait().unwrap().is_none(), "the worker survives the broker restart");
+        produce_all(&topics.input, second).await;
+
+        let total = msgs.len() as i64;
+        wait_until("committed offsets to cover the input", Duration::from_secs(600), || {
+            let o = committed_vs_end(&group, &topics.input, 4);
+            o.iter().all(|(c, e)| c == e) && o.iter().map(|(_, e)| e).sum::<i64>() == total
+        });
+        let status = terminate(&mut worker, Duration::from_secs(30));
+        assert!(status.success(), "{status:?}");
+        let out = collect_complete(&topics, Duration::from_secs(300));
+        assert_exactly_once(&msgs, &out);
+        eprintln!("restart round {r}: {} messages, {:?}", msgs.len(), started.elapsed());
+    }
+}
