@@ -15,7 +15,10 @@ use common::*;
 async fn broker_restart_mid_stream() {
     let kafka_dir = std::env::var("SYNTH_REVIEW_TEST_KAFKA_DIR")
         .expect("SYNTH_REVIEW_TEST_KAFKA_DIR is not set: run the tests through scripts/test.sh");
-    let rounds: u64 = std::env::var("SYNTH_REVIEW_FAULT_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let rounds: u64 = std::env::var("SYNTH_REVIEW_FAULT_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     for r in 0..rounds {
         let started = Instant::now();
         let prefix = unique("restart");
@@ -36,25 +39,40 @@ async fn broker_restart_mid_stream() {
 
         let port = free_port();
         let mut worker = spawn_worker(&pipeline, port);
-        wait_until("progress before the restart", Duration::from_secs(300), || events_done(port).unwrap_or(0) >= 3_000);
+        wait_until(
+            "progress before the restart",
+            Duration::from_secs(300),
+            || events_done(port).unwrap_or(0) >= 3_000,
+        );
         let status = Command::new("bash")
             .arg(repo().join("scripts/kafka.sh"))
             .args(["restart", &kafka_dir])
             .status()
             .expect("run scripts/kafka.sh restart");
         assert!(status.success(), "broker restart failed");
-        assert!(worker.try_wait().unwrap().is_none(), "the worker survives the broker restart");
+        assert!(
+            worker.try_wait().unwrap().is_none(),
+            "the worker survives the broker restart"
+        );
         produce_all(&topics.input, second).await;
 
         let total = msgs.len() as i64;
-        wait_until("committed offsets to cover the input", Duration::from_secs(600), || {
-            let o = committed_vs_end(&group, &topics.input, 4);
-            o.iter().all(|(c, e)| c == e) && o.iter().map(|(_, e)| e).sum::<i64>() == total
-        });
+        wait_until(
+            "committed offsets to cover the input",
+            Duration::from_secs(600),
+            || {
+                let o = committed_vs_end(&group, &topics.input, 4);
+                o.iter().all(|(c, e)| c == e) && o.iter().map(|(_, e)| e).sum::<i64>() == total
+            },
+        );
         let status = terminate(&mut worker, Duration::from_secs(30));
         assert!(status.success(), "{status:?}");
         let out = collect_complete(&topics, Duration::from_secs(300));
         assert_exactly_once(&msgs, &out);
-        eprintln!("restart round {r}: {} messages, {:?}", msgs.len(), started.elapsed());
+        eprintln!(
+            "restart round {r}: {} messages, {:?}",
+            msgs.len(),
+            started.elapsed()
+        );
     }
 }

@@ -669,6 +669,8 @@ pub fn assert_exactly_once(msgs: &[Generated], out: &Outputs) {
 }
 
 /// Committed offsets of `group` on every partition of `topic`, and the partitions' end offsets.
+/// Transient broker errors (e.g. `NotCoordinator` right after a broker restart) are retried for
+/// up to a minute.
 pub fn committed_vs_end(group: &str, topic: &str, partitions: i32) -> Vec<(i64, i64)> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers())
@@ -676,23 +678,37 @@ pub fn committed_vs_end(group: &str, topic: &str, partitions: i32) -> Vec<(i64, 
         .set("enable.auto.commit", "false")
         .create()
         .expect("consumer");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match try_committed_vs_end(&consumer, topic, partitions) {
+            Ok(v) => return v,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("committed offsets not available yet ({e}); retrying");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("committed offsets: {e}"),
+        }
+    }
+}
+
+fn try_committed_vs_end(
+    consumer: &BaseConsumer,
+    topic: &str,
+    partitions: i32,
+) -> rdkafka::error::KafkaResult<Vec<(i64, i64)>> {
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
         tpl.add_partition(topic, p);
     }
-    let committed = consumer
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .expect("committed offsets");
+    let committed = consumer.committed_offsets(tpl, Duration::from_secs(10))?;
     (0..partitions)
         .map(|p| {
             let c = match committed.find_partition(topic, p).map(|e| e.offset()) {
                 Some(Offset::Offset(o)) => o,
                 _ => -1,
             };
-            let (_, high) = consumer
-                .fetch_watermarks(topic, p, Duration::from_secs(10))
-                .expect("watermarks");
-            (c, high)
+            let (_, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?;
+            Ok((c, high))
         })
         .collect()
 }
