@@ -157,6 +157,9 @@ pub struct KafkaConfig {
     pub batch_max_events: usize,
     /// …or this many milliseconds after its first message, whichever comes first.
     pub batch_max_ms: u64,
+    /// Exactly-once: threads that review a batch (0 = one per CPU). Outputs are produced in
+    /// consumption order whatever the count.
+    pub review_threads: usize,
     /// Exactly-once: `transaction.timeout.ms`. After a crash, the broker aborts the dead
     /// instance's open transaction after this long, and only then can its partitions move on.
     pub transaction_timeout_ms: u64,
@@ -209,6 +212,7 @@ impl Default for KafkaConfig {
             batch_max_events: 1_000,
             batch_max_ms: 100,
             transaction_timeout_ms: 10_000,
+            review_threads: 0,
             transactional_id: None,
             options: BTreeMap::new(),
         }

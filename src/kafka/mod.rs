@@ -103,7 +103,11 @@ impl ClientContext for WorkerContext {
             for (id, p) in &topic.partitions {
                 // Committed lag; in exactly-once mode offsets are committed through the producer's
                 // transaction, so the consumer only knows the offsets it stored after each commit.
-                let lag = if p.consumer_lag >= 0 { p.consumer_lag } else { p.consumer_lag_stored };
+                let lag = if p.consumer_lag >= 0 {
+                    p.consumer_lag
+                } else {
+                    p.consumer_lag_stored
+                };
                 if *id >= 0 && p.desired && lag >= 0 {
                     self.metrics.set_consumer_lag(name, *id, lag);
                     seen.push((name.clone(), *id));

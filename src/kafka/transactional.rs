@@ -32,13 +32,12 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
+use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::util::Timeout;
 use rdkafka::{Offset, TopicPartitionList};
-use tracing::Instrument;
 
-use super::route::{route, Outcome};
+use super::route::{prepare_all, produce, Outcome};
 use super::worker::{is_fatal_consume_error, RunSummary, WorkerError, WorkerSettings};
 use super::{consumer_config, producer_config, worker_id, WorkerContext};
 use crate::engine::Engine;
@@ -173,6 +172,10 @@ pub async fn run(
     }
     let worker = worker_id();
     let batch_window = Duration::from_millis(kafka.batch_max_ms);
+    let threads = match kafka.review_threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let op_timeout = Duration::from_millis(kafka.transaction_timeout_ms);
     let mut summary = RunSummary::default();
     tokio::pin!(shutdown);
@@ -203,29 +206,20 @@ pub async fn run(
         let mut batch = Batch::new();
         let current = engine.load_full();
         let mut msg = Some(first);
-        // 2. Fill the batch.
+        let mut pending: Vec<OwnedMessage> = Vec::new();
+        let mut consumed_at: Vec<Instant> = Vec::new();
+        // 2. Fill the batch (reviewed below, on several threads, then produced in order).
         loop {
             if let Some(m) = msg.take() {
-                let span = tracing::debug_span!(
-                    "event",
-                    topic = m.topic(),
-                    partition = m.partition(),
-                    offset = m.offset(),
-                    event_id = tracing::field::Empty
-                );
-                let consumed_at = Instant::now();
-                let (_acks, outcome) = route(&current, &producer, &topics, &worker, &m)
-                    .instrument(span)
-                    .await;
-                // Deliveries are confirmed by commit_transaction, which fails if any failed.
-                batch.outcomes.push((consumed_at, outcome));
                 let entry = batch
                     .offsets
                     .entry((m.topic().to_string(), m.partition()))
                     .or_insert((m.offset(), m.offset()));
                 entry.1 = m.offset();
+                consumed_at.push(Instant::now());
+                pending.push(m.detach());
             }
-            if batch.outcomes.len() >= kafka.batch_max_events {
+            if pending.len() >= kafka.batch_max_events {
                 break;
             }
             let remaining = batch_window.saturating_sub(batch.started.elapsed());
@@ -242,6 +236,15 @@ pub async fn run(
                     Err(error) => tracing::warn!(%error, "Consume error; continuing."),
                 },
             }
+        }
+        // Review the batch on `review_threads` threads; produce every message's records in
+        // consumption order, so each partition's outputs keep offset order.
+        let prepared = prepare_all(&current, &topics, &worker, &pending, threads);
+        drop(pending);
+        for (at, (records, outcome)) in consumed_at.into_iter().zip(prepared) {
+            // Deliveries are confirmed by commit_transaction, which fails if any failed.
+            let _acks = produce(&producer, records).await;
+            batch.outcomes.push((at, outcome));
         }
         // 3. Commit offsets and outputs together.
         match commit(&producer, &consumer, &batch, op_timeout).await {

@@ -401,6 +401,8 @@ pub struct Outputs {
     pub dead_letters: HashMap<String, Vec<(String, HashMap<String, String>)>>,
     /// `source` coordinate → audit records.
     pub audit: HashMap<String, Vec<serde_json::Value>>,
+    /// (audit partition, input `topic/partition`) → input offsets in the order they were read.
+    pub audit_order: HashMap<(i32, String), Vec<i64>>,
     pub total_decisions: usize,
     pub total_dead_letters: usize,
     pub total_audit: usize,
@@ -453,6 +455,12 @@ pub fn collect(topics: &TestTopics, timeout: Duration, done: impl Fn(&Outputs) -
             let v: serde_json::Value =
                 serde_json::from_slice(msg.payload().unwrap_or_default()).expect("audit JSON");
             let source = v["source"].as_str().unwrap_or_default().to_string();
+            if let Some((input, offset)) = source.rsplit_once('/') {
+                out.audit_order
+                    .entry((msg.partition(), input.to_string()))
+                    .or_default()
+                    .push(offset.parse().unwrap_or(-1));
+            }
             out.audit.entry(source).or_default().push(v);
             out.total_audit += 1;
         } else {
@@ -555,6 +563,12 @@ fn record_output(
         let v: serde_json::Value =
             serde_json::from_slice(msg.payload().unwrap_or_default()).expect("audit JSON");
         let source = v["source"].as_str().unwrap_or_default().to_string();
+        if let Some((input, offset)) = source.rsplit_once('/') {
+            out.audit_order
+                .entry((msg.partition(), input.to_string()))
+                .or_default()
+                .push(offset.parse().unwrap_or(-1));
+        }
         out.audit.entry(source).or_default().push(v);
         out.total_audit += 1;
     } else {
@@ -650,6 +664,13 @@ pub fn assert_exactly_once(msgs: &[Generated], out: &Outputs) {
         msgs.len(),
         "one audit record per input message"
     );
+    // Per input partition, outputs are written in offset order.
+    for ((audit_partition, input), offsets) in &out.audit_order {
+        assert!(
+            offsets.windows(2).all(|w| w[0] < w[1]),
+            "audit partition {audit_partition}: records of {input} out of offset order"
+        );
+    }
     let dup: Vec<_> = out
         .audit
         .iter()
