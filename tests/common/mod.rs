@@ -28,12 +28,13 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The binary under test: `SYNTH_REVIEW_BIN` (scripts/test.sh points it at a release build for
-/// the long fault tests) or the one cargo built for this test run.
+/// The binary under test: `SYNTH_REVIEW_BIN` (e.g. a release build, for benchmarks) or the one
+/// cargo built for this test run.
 pub fn bin() -> PathBuf {
     std::env::var_os("SYNTH_REVIEW_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_synth-review")))
+        .or_else(|| option_env!("CARGO_BIN_EXE_synth-review").map(PathBuf::from))
+        .expect("SYNTH_REVIEW_BIN is not set (examples have no CARGO_BIN_EXE_*)")
 }
 
 /// A unique prefix for this test's topics and group.
