@@ -226,7 +226,7 @@ pub struct DecisionRecord<'a> {
     pub pipeline: &'a str,
     /// Pipeline version (the `[pipeline] version`, else a digest of the file).
     pub pipeline_version: &'a str,
-    /// Digest of the lexicon files in use.
+    /// Digest of every data file in use (lexicons, news sources, aliases, rumours).
     pub lexicon_version: &'a str,
     /// RFC 3339 UTC time of the review.
     pub reviewed_at: &'a str,

@@ -90,15 +90,22 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
     })?;
     let file = parse_pipeline(path, text)?;
     let base = path.parent().unwrap_or(Path::new(""));
+    // Every data file read, in load order: their digest is the `lexicon_version` of each record.
+    let data_parts: std::cell::RefCell<Vec<Vec<u8>>> = Default::default();
     let read = |rel: &str| -> Result<(String, Vec<u8>), ConfigError> {
         let p = crate::config::normalize_path(&base.join(rel));
         let shown = p.display().to_string();
-        fs.read(&p).map(|b| (shown.clone(), b)).map_err(|e| {
-            ConfigError::file(
-                &shown,
-                format!("cannot read (named in {}): {e}", path.display()),
-            )
-        })
+        fs.read(&p)
+            .map(|b| {
+                data_parts.borrow_mut().push(b.clone());
+                (shown.clone(), b)
+            })
+            .map_err(|e| {
+                ConfigError::file(
+                    &shown,
+                    format!("cannot read (named in {}): {e}", path.display()),
+                )
+            })
     };
     let load_sources =
         |rel: &str, aliases: Option<&str>| -> Result<Arc<NewsSources>, ConfigError> {
@@ -112,7 +119,6 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
         };
     let normalizer = Arc::new(Normalizer::new());
     let mut stages = Vec::new();
-    let mut lexicon_parts: Vec<Vec<u8>> = Vec::new();
     let mut lexicon_terms = 0;
     for spanned in &file.stages {
         let cfg = spanned.get_ref();
@@ -130,7 +136,16 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
                 for rel in lexicons {
                     let (shown, bytes) = read(rel)?;
                     entries.extend(parse_lexicon(&shown, &bytes)?);
-                    lexicon_parts.push(bytes);
+                }
+                if !entries
+                    .iter()
+                    .any(|e| e.action != crate::matcher::TermAction::Allow)
+                {
+                    return Err(ConfigError::line(
+                        path.display(),
+                        crate::config::line_of(text, spanned.span().start),
+                        "the lexicons of stage `prohibited` contain no reject or hold term",
+                    ));
                 }
                 let matcher = Matcher::new(normalizer.clone(), entries)
                     .map_err(|e| ConfigError::file(path.display(), e.to_string()))?;
@@ -170,10 +185,11 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
             overrides: cfg.actions().clone(),
         });
     }
-    let lexicon_version = if lexicon_parts.is_empty() {
+    let data_parts = data_parts.into_inner();
+    let lexicon_version = if data_parts.is_empty() {
         "none".to_string()
     } else {
-        let parts: Vec<&[u8]> = lexicon_parts.iter().map(Vec::as_slice).collect();
+        let parts: Vec<&[u8]> = data_parts.iter().map(Vec::as_slice).collect();
         digest(&parts)
     };
     let version = file
@@ -254,7 +270,8 @@ impl Engine {
     pub fn version(&self) -> &str {
         &self.version
     }
-    /// Digest of the lexicon files (12 hex digits of SHA-256), or `none`.
+    /// Digest of every data file the pipeline loaded — lexicons, news sources, aliases, rumours —
+    /// (12 hex digits of SHA-256), or `none`: a record names exactly the data that decided it.
     pub fn lexicon_version(&self) -> &str {
         &self.lexicon_version
     }

@@ -128,6 +128,9 @@ pub fn parse_event(bytes: &[u8], limits: &Limits) -> Result<ParsedEvent, EventEr
     }
     let raw: Box<RawValue> = serde_json::from_str(text)
         .map_err(|e| EventError::new(EventErrorKind::MalformedJson, e.to_string()))?;
+    // The decision record embeds the event verbatim, so it must be JSON every consumer can read.
+    check_interoperable(raw.get())
+        .map_err(|m| EventError::new(EventErrorKind::MalformedJson, m))?;
     let first = raw.get().trim_start().as_bytes().first().copied();
     if first != Some(b'{') {
         return Err(EventError::new(
@@ -139,6 +142,71 @@ pub fn parse_event(bytes: &[u8], limits: &Limits) -> Result<ParsedEvent, EventEr
         .map_err(|e| EventError::new(EventErrorKind::Schema, e.to_string()))?;
     event.check(limits)?;
     Ok(ParsedEvent { event, raw })
+}
+
+/// Deepest array/object nesting accepted. Common parsers stop at 100–512 levels (jq: 256 for
+/// arrays of arrays, Python's json: the interpreter's recursion limit), so deeper events would
+/// produce decision records that downstream tools cannot read.
+pub const MAX_NESTING: usize = 64;
+
+/// Checks what `serde_json`'s syntax check leaves to the reader: nesting depth, and escaped UTF-16
+/// surrogates that do not pair up (RFC 8259 §8.2 calls them unpredictable; RFC 7493 I-JSON §2.1
+/// forbids them). `text` is already valid JSON syntax.
+fn check_interoperable(text: &str) -> Result<(), String> {
+    let b = text.as_bytes();
+    let (mut depth, mut i, mut in_string) = (0usize, 0usize, false);
+    let hex4 = |at: usize| -> Option<u32> {
+        std::str::from_utf8(b.get(at..at + 4)?)
+            .ok()
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    while i < b.len() {
+        let c = b[i];
+        if in_string {
+            match c {
+                b'"' => in_string = false,
+                b'\\' => {
+                    if b.get(i + 1) == Some(&b'u') {
+                        let unit = hex4(i + 2).unwrap_or(0);
+                        if (0xD800..0xDC00).contains(&unit) {
+                            let low = (b.get(i + 6) == Some(&b'\\') && b.get(i + 7) == Some(&b'u'))
+                                .then(|| hex4(i + 8))
+                                .flatten();
+                            if !low.is_some_and(|l| (0xDC00..0xE000).contains(&l)) {
+                                return Err(format!("unpaired UTF-16 surrogate escape \\u{unit:04X} at byte {i} (RFC 7493 §2.1)"));
+                            }
+                            i += 12;
+                            continue;
+                        }
+                        if (0xDC00..0xE000).contains(&unit) {
+                            return Err(format!("unpaired UTF-16 surrogate escape \\u{unit:04X} at byte {i} (RFC 7493 §2.1)"));
+                        }
+                        i += 6;
+                        continue;
+                    }
+                    i += 2;
+                    continue;
+                }
+                _ => {}
+            }
+        } else {
+            match c {
+                b'"' => in_string = true,
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Err(format!(
+                            "nesting deeper than {MAX_NESTING} levels at byte {i}"
+                        ));
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 fn json_type_name(first: Option<u8>) -> &'static str {
@@ -198,7 +266,7 @@ impl PublishEvent {
                 ),
             ));
         }
-        for (field, value) in self.text_fields() {
+        for (field, value) in self.limited_fields() {
             // Count lazily: only text longer than the limit in bytes can be over it in chars.
             if value.len() > limits.max_text_chars {
                 let chars = value.chars().count();
@@ -225,6 +293,17 @@ impl PublishEvent {
         ]
         .into_iter()
         .filter_map(|(f, v)| v.map(|v| (f, v)))
+    }
+
+    /// Every text field the limits apply to: the reviewable fields plus `labels.explicit.text`.
+    fn limited_fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let label = self
+            .labels
+            .as_ref()
+            .and_then(|l| l.explicit.as_ref())
+            .and_then(|e| e.text.as_deref());
+        self.text_fields()
+            .chain(label.map(|t| ("labels.explicit.text", t)))
     }
 }
 
@@ -543,6 +622,45 @@ mod tests {
         // The same text at exactly the limit passes: the limit counts characters, not bytes.
         let ok = ev("\"一二三四五六七八九十\"", "\"a\"", "\"text\"", "\"tts\"");
         assert!(parse_event(ok.as_bytes(), &limits).is_ok());
+    }
+
+    #[test]
+    fn rejects_json_other_tools_cannot_read() {
+        let base = |extra: &str| {
+            format!(
+                r#"{{"event_id":"e","user":{{"id":"u","identity_verified":true}},"content":{{"kind":"text"}},"synthesis":{{"technique":"tts"}},"x":{extra}}}"#
+            )
+        };
+        let deep = format!("{}{}", "[".repeat(MAX_NESTING), "]".repeat(MAX_NESTING));
+        let too_deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(
+            parse_event(
+                base(&deep[1..deep.len() - 1]).as_bytes(),
+                &Limits::default()
+            )
+            .is_ok(),
+            "nesting at the limit passes"
+        );
+        for (name, extra) in [
+            ("too deep", too_deep.as_str()),
+            ("lone high surrogate", r#""\ud800""#),
+            ("lone low surrogate", r#""a\udc00b""#),
+            ("high then non-low", r#""\ud800\u0041""#),
+        ] {
+            let err = parse_event(base(extra).as_bytes(), &Limits::default()).unwrap_err();
+            assert_eq!(err.kind, EventErrorKind::MalformedJson, "{name}: {err}");
+        }
+        for ok in [
+            r#""\ud83d\ude00""#,
+            r#""\\ud800""#,
+            r#""\u00e9""#,
+            r#""[{\"""#,
+        ] {
+            assert!(
+                parse_event(base(ok).as_bytes(), &Limits::default()).is_ok(),
+                "{ok}"
+            );
+        }
     }
 
     #[test]

@@ -52,7 +52,7 @@ enum Command {
     },
     /// Review JSONL offline: one decision record per input line, in order.
     Review {
-        /// Pipeline file (TOML); only [pipeline] and [[stages]] are used.
+        /// Pipeline file (TOML); [pipeline], [limits] and [[stages]] are used, Kafka settings are not.
         #[arg(long)]
         pipeline: PathBuf,
         /// Input JSONL file, or `-` for standard input.
@@ -97,12 +97,40 @@ fn init_tracing(format: LogFormat) {
 fn load(path: &Path) -> Result<LoadedPipeline, ConfigError> {
     let mut loaded = load_pipeline(path, &Disk)?;
     loaded.file.kafka.apply_env(std::env::vars())?;
+    synth_review::kafka::validate_client_options(
+        &loaded.file.kafka,
+        loaded.engine.limits().max_event_bytes,
+    )
+    .map_err(|e| ConfigError::file(path.display(), e))?;
     Ok(loaded)
 }
 
 fn config_error(e: ConfigError) -> ExitCode {
     eprintln!("error: {e}");
     ExitCode::from(2)
+}
+
+/// Resolves on the first SIGINT/SIGTERM. From then on, a watchdog bounds the shutdown: a second
+/// signal, or `grace` passing without the worker having stopped (e.g. the broker hangs), ends the
+/// process with exit code 1. Nothing is lost that way: whatever was not committed is reviewed
+/// again by the partitions' next owner, and an open transaction is aborted by the broker.
+async fn shutdown_with_watchdog(grace: std::time::Duration) {
+    shutdown_signal().await;
+    tracing::info!(
+        grace_ms = grace.as_millis() as u64,
+        "Stopping; a second signal forces exit."
+    );
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = shutdown_signal() => {
+                eprintln!("error: second signal; exiting without finishing the shutdown");
+            }
+            _ = tokio::time::sleep(grace) => {
+                eprintln!("error: shutdown did not finish within {} ms; exiting (uncommitted work is reviewed again after restart)", grace.as_millis());
+            }
+        }
+        std::process::exit(1);
+    });
 }
 
 async fn shutdown_signal() {
@@ -155,6 +183,20 @@ fn main() -> ExitCode {
                 Err(e) => return config_error(e),
             };
             let metrics = Metrics::new();
+            if input != "-" && output != "-" {
+                let same = match (std::fs::canonicalize(&input), std::fs::canonicalize(&output)) {
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => false,
+                };
+                if same {
+                    eprintln!("error: --input and --output are the same file ({input}); it would be truncated before it is read");
+                    return ExitCode::from(2);
+                }
+            }
+            if input != "-" && Path::new(&input).is_dir() {
+                eprintln!("error: --input {input} is a directory");
+                return ExitCode::from(2);
+            }
             let mut reader: Box<dyn io::BufRead> = if input == "-" {
                 Box::new(BufReader::new(io::stdin().lock()))
             } else {
@@ -184,7 +226,7 @@ fn main() -> ExitCode {
                 }
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    eprintln!("error: reviewing {input} into {output}: {e}");
                     ExitCode::from(1)
                 }
             }
@@ -212,10 +254,11 @@ fn main() -> ExitCode {
                     ready,
                     progress: None,
                 };
+                let grace = std::time::Duration::from_millis(loaded.file.kafka.drain_timeout_ms + 5_000);
                 let slot = Arc::new(ArcSwap::from_pointee(loaded.engine));
                 let reloader = Reloader::new(pipeline.clone(), Arc::new(Disk), slot.clone(), metrics, loaded.file);
                 let hup = tokio::spawn(reloader.reload_on_sighup());
-                let result = run(slot, settings, shutdown_signal()).await;
+                let result = run(slot, settings, shutdown_with_watchdog(grace)).await;
                 hup.abort();
                 let _ = stop_http.send(());
                 match result {

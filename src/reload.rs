@@ -52,7 +52,9 @@ impl Reloader {
     /// The [`ConfigError`] of the new files; the old engine keeps serving.
     pub fn reload(&self) -> Result<(), ConfigError> {
         match load_pipeline(&self.path, self.fs.as_ref()) {
-            Ok(loaded) => {
+            Ok(mut loaded) => {
+                // Compare like with like: the start-up settings had the environment applied.
+                let _ = loaded.file.kafka.apply_env(std::env::vars());
                 let f = &loaded.file;
                 let s = &self.started_with;
                 if f.topics != s.topics

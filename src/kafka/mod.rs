@@ -82,21 +82,80 @@ pub fn producer_config(k: &KafkaConfig, max_event_bytes: usize) -> ClientConfig 
     c
 }
 
+/// Checks that librdkafka accepts every client property (typos in `[kafka.options]` or a
+/// `SYNTH_REVIEW_LIBRDKAFKA_*` variable), without connecting to anything.
+///
+/// # Errors
+/// librdkafka's message, e.g. `No such configuration property: "no.such.option"`.
+pub fn validate_client_options(k: &KafkaConfig, max_event_bytes: usize) -> Result<(), String> {
+    consumer_config(k)
+        .create_native_config()
+        .map_err(|e| format!("[kafka] consumer settings: {e}"))?;
+    let mut p = producer_config(k, max_event_bytes);
+    p.set("transactional.id", "validate");
+    p.create_native_config()
+        .map_err(|e| format!("[kafka] producer settings: {e}"))?;
+    Ok(())
+}
+
+/// Lets an error log through at most once per interval and counts what it held back, so a
+/// broker outage logs a line every few seconds instead of thousands.
+#[derive(Debug)]
+pub struct LogLimiter {
+    interval: std::time::Duration,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+    suppressed: std::sync::atomic::AtomicU64,
+}
+
+impl LogLimiter {
+    /// A limiter letting one log through per `interval`.
+    pub fn new(interval: std::time::Duration) -> Self {
+        LogLimiter {
+            interval,
+            last: std::sync::Mutex::new(None),
+            suppressed: Default::default(),
+        }
+    }
+
+    /// `Some(n)` if this log may be written (`n` = logs suppressed since the last one), else `None`.
+    pub fn allow(&self) -> Option<u64> {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        if last.is_some_and(|t| now.duration_since(t) < self.interval) {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        *last = Some(now);
+        Some(self.suppressed.swap(0, Ordering::Relaxed))
+    }
+}
+
 /// Consumer context: tracks assignment for `/readyz` and `consumer_assigned_partitions`, and turns
 /// librdkafka statistics into `consumer_lag{topic,partition}`.
 pub struct WorkerContext {
     metrics: Metrics,
     ready: Arc<Readiness>,
+    errors: LogLimiter,
 }
 
 impl WorkerContext {
     /// A context reporting into `metrics` and `ready`.
     pub fn new(metrics: Metrics, ready: Arc<Readiness>) -> Self {
-        WorkerContext { metrics, ready }
+        WorkerContext {
+            metrics,
+            ready,
+            errors: LogLimiter::new(std::time::Duration::from_secs(10)),
+        }
     }
 }
 
 impl ClientContext for WorkerContext {
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        if let Some(suppressed) = self.errors.allow() {
+            tracing::error!(%error, reason, suppressed, "librdkafka error (similar errors are logged at most every 10 s).");
+        }
+    }
+
     fn stats(&self, statistics: Statistics) {
         let mut seen = Vec::new();
         for (name, topic) in &statistics.topics {

@@ -157,11 +157,24 @@ pub fn prepare<M: Message>(
                 .map(|k| k.as_bytes().to_vec())
                 .or_else(|| msg.key().map(<[u8]>::to_vec));
             let audit = audit(event_id, "dead_letter", vec![kind.as_str().to_string()]);
+            // The original bytes, unless they could not be produced at all (the producer accepts
+            // 2 × max_event_bytes + 1 MiB): then the first max_event_bytes bytes, and the
+            // original size in `dlq.truncated`, so one huge message cannot stop the partition.
+            let limit = engine.limits().max_event_bytes;
+            let value = if payload.len() > 2 * limit {
+                headers.push((
+                    "dlq.truncated".into(),
+                    payload.len().to_string().into_bytes(),
+                ));
+                payload[..limit].to_vec()
+            } else {
+                payload.to_vec()
+            };
             let records = vec![
                 OutRecord {
                     topic: topics.dead_letter.clone(),
                     key: msg.key().map(<[u8]>::to_vec),
-                    value: payload.to_vec(),
+                    value,
                     headers,
                 },
                 OutRecord {

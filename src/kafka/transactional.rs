@@ -171,6 +171,7 @@ pub async fn run(
         );
     }
     let worker = worker_id();
+    let consume_errors = super::LogLimiter::new(Duration::from_secs(10));
     let batch_window = Duration::from_millis(kafka.batch_max_ms);
     let threads = match kafka.review_threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -196,7 +197,9 @@ pub async fn run(
             Ok(m) => m,
             Err(e) if is_fatal_consume_error(&e) => break Err(WorkerError::Consume(e)),
             Err(error) => {
-                tracing::warn!(%error, "Consume error; continuing.");
+                if let Some(suppressed) = consume_errors.allow() {
+                    tracing::warn!(%error, suppressed, "Consume error; continuing (logged at most every 10 s).");
+                };
                 continue;
             }
         };
@@ -233,7 +236,7 @@ pub async fn run(
                 m = consumer.recv() => match m {
                     Ok(m) => msg = Some(m),
                     Err(e) if is_fatal_consume_error(&e) => break 'outer Err(WorkerError::Consume(e)),
-                    Err(error) => tracing::warn!(%error, "Consume error; continuing."),
+                    Err(error) => if let Some(suppressed) = consume_errors.allow() { tracing::warn!(%error, suppressed, "Consume error; continuing (logged at most every 10 s)."); },
                 },
             }
         }

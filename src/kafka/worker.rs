@@ -189,6 +189,7 @@ async fn run_at_least_once(
         );
     }
     let worker = worker_id();
+    let consume_errors = super::LogLimiter::new(Duration::from_secs(10));
 
     let mut in_flight: InFlightQueue = FuturesOrdered::new();
     let mut summary = RunSummary::default();
@@ -212,7 +213,7 @@ async fn run_at_least_once(
                 let msg = match msg {
                     Ok(m) => m,
                     Err(e) if is_fatal_consume_error(&e) => { fatal = Some(WorkerError::Consume(e)); break; }
-                    Err(error) => { tracing::warn!(%error, "Consume error; continuing."); continue; }
+                    Err(error) => { if let Some(suppressed) = consume_errors.allow() { tracing::warn!(%error, suppressed, "Consume error; continuing (logged at most every 10 s)."); }; continue; }
                 };
                 let consumed_at = Instant::now();
                 let span = tracing::debug_span!("event", topic = msg.topic(), partition = msg.partition(), offset = msg.offset(), event_id = tracing::field::Empty);

@@ -1900,12 +1900,13 @@ mod tests {
 
     #[test]
     fn junk_shapes_never_panic() {
+        // Deeper than the stage's own 32-level search, within the parser's 64-level limit.
         let mut deep = json!({"AIGC": block("1")});
-        for _ in 0..50 {
+        for _ in 0..25 {
             deep = json!({"x": [deep]});
         }
         let mut deep_block = json!("1");
-        for _ in 0..100 {
+        for _ in 0..50 {
             deep_block = json!({"AIGC": deep_block});
         }
         let junk: Vec<Value> = vec![
