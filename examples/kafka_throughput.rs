@@ -66,7 +66,16 @@ fn run_once(
     sample_rss: bool,
 ) -> (Duration, u64) {
     let group = unique(&format!("bench-{mode}"));
-    let pipeline = write_pipeline_with(dir, topics, &group, &format!("delivery = \"{mode}\""));
+    // Extra `[kafka]` lines for both modes, e.g. BENCH_KAFKA_EXTRA='batch_max_events = 5000'.
+    let extra = std::env::var("BENCH_KAFKA_EXTRA")
+        .unwrap_or_default()
+        .replace(';', "\n");
+    let pipeline = write_pipeline_with(
+        dir,
+        topics,
+        &group,
+        &format!("delivery = \"{mode}\"\n{extra}"),
+    );
     let port = free_port();
     let started = Instant::now();
     let mut child = spawn_worker(&pipeline, port);

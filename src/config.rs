@@ -155,6 +155,8 @@ pub struct KafkaConfig {
     pub delivery: Delivery,
     /// Exactly-once: a transaction commits after at most this many input messages…
     pub batch_max_events: usize,
+    /// …or this many input bytes (bounds the memory of one batch)…
+    pub batch_max_bytes: usize,
     /// …or this many milliseconds after its first message, whichever comes first.
     pub batch_max_ms: u64,
     /// Exactly-once: threads that review a batch (0 = one per CPU). Outputs are produced in
@@ -209,8 +211,9 @@ impl Default for KafkaConfig {
             drain_timeout_ms: 10_000,
             commit_interval_ms: 1_000,
             delivery: Delivery::ExactlyOnce,
-            batch_max_events: 1_000,
-            batch_max_ms: 100,
+            batch_max_events: 5_000,
+            batch_max_bytes: 64 << 20,
+            batch_max_ms: 200,
             transaction_timeout_ms: 10_000,
             review_threads: 0,
             transactional_id: None,
@@ -451,10 +454,14 @@ pub fn parse_pipeline(path: &Path, text: &str) -> Result<PipelineFile, ConfigErr
         }
     }
     let k = &file.kafka;
-    if k.batch_max_events == 0 || k.max_in_flight == 0 || k.transaction_timeout_ms < 1_000 {
+    if k.batch_max_events == 0
+        || k.batch_max_bytes == 0
+        || k.max_in_flight == 0
+        || k.transaction_timeout_ms < 1_000
+    {
         return Err(ConfigError::file(
             &shown,
-            "[kafka] batch_max_events and max_in_flight must be > 0 and transaction_timeout_ms ≥ 1000",
+            "[kafka] batch_max_events, batch_max_bytes and max_in_flight must be > 0 and transaction_timeout_ms ≥ 1000",
         ));
     }
     let limits = file.limits;

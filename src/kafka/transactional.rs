@@ -4,7 +4,8 @@
 //!
 //! One batch:
 //! 1. wait for a first message (or shutdown), `begin_transaction`;
-//! 2. route messages in consumption order until `batch_max_events` or `batch_max_ms`;
+//! 2. collect messages until `batch_max_events`, `batch_max_bytes` or `batch_max_ms`; review them
+//!    on `review_threads` threads and produce their records in consumption order;
 //! 3. `send_offsets_to_transaction` with the next offset of every partition in the batch and the
 //!    group's current generation, then `commit_transaction`.
 //!
@@ -211,6 +212,7 @@ pub async fn run(
         let mut msg = Some(first);
         let mut pending: Vec<OwnedMessage> = Vec::new();
         let mut consumed_at: Vec<Instant> = Vec::new();
+        let mut pending_bytes = 0usize;
         // 2. Fill the batch (reviewed below, on several threads, then produced in order).
         loop {
             if let Some(m) = msg.take() {
@@ -220,9 +222,10 @@ pub async fn run(
                     .or_insert((m.offset(), m.offset()));
                 entry.1 = m.offset();
                 consumed_at.push(Instant::now());
+                pending_bytes += m.payload_len();
                 pending.push(m.detach());
             }
-            if pending.len() >= kafka.batch_max_events {
+            if pending.len() >= kafka.batch_max_events || pending_bytes >= kafka.batch_max_bytes {
                 break;
             }
             let remaining = batch_window.saturating_sub(batch.started.elapsed());
