@@ -7,6 +7,8 @@
 mod common;
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -87,9 +89,26 @@ async fn lexicon_reload_under_load_loses_nothing() {
     );
 
     // Reload while the rest of phase one and all of phase two are being consumed.
-    let second = events(PHASE, PHASE, &clean);
-    let input = topics.input.clone();
-    let producer = tokio::spawn(async move { produce_all(&input, &second).await });
+    // A producer keeps the stream going (chunks of 100) through the reload and stops only once
+    // PHASE more events were produced after the reload took effect: the reload happens under load,
+    // and both lexicon versions must serve.
+    let produced = Arc::new(AtomicUsize::new(PHASE));
+    let stop = Arc::new(AtomicBool::new(false));
+    let producer = {
+        let (input, clean, produced, stop) = (
+            topics.input.clone(),
+            clean.clone(),
+            produced.clone(),
+            stop.clone(),
+        );
+        tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let from = produced.load(Ordering::SeqCst);
+                produce_all(&input, &events(from, 100, &clean)).await;
+                produced.store(from + 100, Ordering::SeqCst);
+            }
+        })
+    };
     std::fs::write(
         &lexicon,
         format!("{base}{NEW_TERM},education_fraud,reject,added at run time\n"),
@@ -101,9 +120,15 @@ async fn lexicon_reload_under_load_loses_nothing() {
         "synth_review_config_reloads_total{result=\"success\"}",
         1.0,
     );
+    let at_reload = produced.load(Ordering::SeqCst);
+    wait_until(
+        "more events after the reload",
+        Duration::from_secs(300),
+        || produced.load(Ordering::SeqCst) >= at_reload + PHASE,
+    );
+    stop.store(true, Ordering::SeqCst);
     producer.await.unwrap();
-
-    let total = 2 * PHASE;
+    let total = produced.load(Ordering::SeqCst);
     let out = collect(&topics, Duration::from_secs(300), |o| {
         o.total_decisions >= total && o.total_audit >= total
     });
