@@ -233,7 +233,9 @@ impl Metrics {
         let mut known = self.lag_series.lock().unwrap_or_else(|e| e.into_inner());
         for (topic, partition) in known.iter() {
             if !keep.iter().any(|(t, p)| t == topic && p == partition) {
-                let _ = self.consumer_lag.remove_label_values(&[topic, &partition.to_string()]);
+                let _ = self
+                    .consumer_lag
+                    .remove_label_values(&[topic, &partition.to_string()]);
             }
         }
         *known = keep.to_vec();
