@@ -48,20 +48,24 @@
 //! - [`CharFlags::gap_before`]: a visible separator was skipped right before this character.
 //!   That is whitespace, punctuation, a symbol or an emoji, but not a zero-width or format
 //!   character.
-//! - [`CharFlags::clause_break_before`]: one of the skipped separators was sentence punctuation
-//!   (`。！？；，、`, their ASCII forms `.!?;,`) or a line break. Nothing uses this flag yet. It is
-//!   kept for the rule that clause punctuation must not join two words into a term.
+//! - [`CharFlags::clause_break_before`]: the skipped separators included clause punctuation:
+//!   `。！？；，、：` in any width (NFKC makes the full-width ones ASCII), an ellipsis (`…`, `⋯`,
+//!   `..`), a full stop followed by whitespace (`. `), a doubled dash (`——`, `--`) or a line
+//!   break. A lone `.` or dash is **not** clause punctuation: it is how `赌.博` and
+//!   `d.a.i.k.a.i` are written, Chinese ends sentences with `。`, and the reviews corpus uses
+//!   a lone `.` between ideographs about as often as `!` (so it cannot be both). The matcher's
+//!   clause rule (see [`crate::matcher`]) uses this flag.
 //! - [`CharFlags::is_word`]: a letter or digit of a script that separates words with spaces.
 //!   The matcher uses it to reject a Latin term inside a longer Latin word.
 //!
-//! Separators inside one character's own NFKC expansion (the parentheses of `㈠` → `(一)`) set
-//! no flag.
+//! Separators inside one character's own NFKC expansion (the parentheses of `㈠` → `(一)`, the
+//! dot of `⒈` → `1.`) set no flag.
 //!
-//! # Room for a "collapse repeated characters" option
-//! A per-term option to collapse runs (`赌赌赌博` → `赌博`) fits as a second view of the same
-//! [`Folded`]. Merge each run of equal folded characters into one character whose span is the
-//! union of the run's spans, and its flags those of the run's first character. Fold those terms
-//! the same way and search them in that view. The spans keep evidence exact.
+//! # Repeated characters
+//! Folding keeps repeats (`赌赌博` folds to `赌赌博`). The matcher collapses runs of equal folded
+//! characters itself, for the terms that ask for it (`赌+博`; see [`crate::matcher`]).
+//!
+//! `docs/matching.md` explains each step and the reasons for it.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -105,9 +109,22 @@ enum Entry {
     /// mark or a variation selector.
     Attach,
     /// Skipped. The value holds the [`CharFlags`] bits it gives the next folded character:
-    /// 0 (invisible), `GAP_BEFORE`, or `GAP_BEFORE | CLAUSE_BREAK_BEFORE`.
+    /// 0 (invisible), `GAP_BEFORE`, or `GAP_BEFORE | CLAUSE_BREAK_BEFORE`, plus at most one of
+    /// the separator classes [`SEP_DOT`], [`SEP_DASH`], [`SEP_SPACE`] that the run rule in
+    /// [`Normalizer::fold_into`] looks at.
     Skip(u8),
 }
+
+/// Skip-entry class: a full stop `.` (ASCII, or a form NFKC maps to it: `．`, `﹒`). Alone it is
+/// a weak separator (`赌.博`, `d.a.i`); `..` or `. ` is clause punctuation.
+const SEP_DOT: u8 = 8;
+/// Skip-entry class: a dash or hyphen (`-`, `‐`, `–`, `—`, `―`). Alone it is a weak separator;
+/// two in a row (`--`, the Chinese dash `——`) are clause punctuation.
+const SEP_DASH: u8 = 16;
+/// Skip-entry class: whitespace other than a line break.
+const SEP_SPACE: u8 = 32;
+/// The bits of a skip entry that become [`CharFlags`] of the next folded character.
+const FLAG_BITS: u8 = CharFlags::GAP_BEFORE | CharFlags::CLAUSE_BREAK_BEFORE;
 
 /// Facts about one folded character that matching rules need (see the module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -132,8 +149,10 @@ impl CharFlags {
         self.0 & Self::GAP_BEFORE != 0
     }
 
-    /// True when one of the separators skipped before this character was clause punctuation
-    /// (`。！？；，、`, `.!?;,`, or a form that NFKC maps to one of these) or a line break. Implies
+    /// True when the separators skipped before this character include clause punctuation: one
+    /// of `。！？；，、：` (and every form that NFKC maps to one of them, ASCII `!?;,:` included),
+    /// an ellipsis (`…`, `⋯`, `..`), a full stop followed by whitespace (`. `), a doubled dash
+    /// (`——`, `--`) or a line break. A lone `.` or `-` is not: see the module docs. Implies
     /// [`gap_before`](Self::gap_before).
     pub fn clause_break_before(self) -> bool {
         self.0 & Self::CLAUSE_BREAK_BEFORE != 0
@@ -179,11 +198,92 @@ impl Folded {
         }
         Some((self.spans[range.start].0, self.spans[range.end - 1].1))
     }
+}
 
+/// Where [`Normalizer::fold_into`] writes: [`Folded`] (the folded `String`), or the matcher's
+/// reusable buffer of symbol ids.
+pub(crate) trait FoldSink {
+    /// Empties the sink; about `hint` characters will follow.
+    fn reset(&mut self, hint: usize);
+    /// Appends folded character `ch`, from original code point `at`, with [`CharFlags`] bits.
+    fn push(&mut self, ch: char, at: u32, flags: u8);
+    /// Extends the last folded character's span to end at `end` (an attached mark).
+    fn extend_last_span(&mut self, end: u32);
+    /// Number of folded characters so far.
+    fn folded_len(&self) -> usize;
+}
+
+impl FoldSink for Folded {
+    fn reset(&mut self, hint: usize) {
+        self.text.clear();
+        self.spans.clear();
+        self.flags.clear();
+        self.text.reserve(hint);
+        self.spans.reserve(hint);
+        self.flags.reserve(hint);
+    }
+
+    #[inline]
     fn push(&mut self, ch: char, at: u32, flags: u8) {
         self.text.push(ch);
         self.spans.push((at, at + 1));
         self.flags.push(CharFlags(flags));
+    }
+
+    #[inline]
+    fn extend_last_span(&mut self, end: u32) {
+        if let Some(last) = self.spans.last_mut() {
+            last.1 = end;
+        }
+    }
+
+    fn folded_len(&self) -> usize {
+        self.spans.len()
+    }
+}
+
+/// Reusable folding output for the matcher: like [`Folded`], with each folded character
+/// stored as a `u32` code (the matcher's symbol id) instead of in a `String`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FoldBuf {
+    /// One code per folded character.
+    pub(crate) codes: Vec<u32>,
+    /// As [`Folded::spans`].
+    pub(crate) spans: Vec<(u32, u32)>,
+    /// As [`Folded::flags`].
+    pub(crate) flags: Vec<CharFlags>,
+}
+
+impl FoldBuf {
+    /// Empties the buffer, keeping its allocations; about `n` characters will follow.
+    pub(crate) fn reset(&mut self, n: usize) {
+        self.codes.clear();
+        self.spans.clear();
+        self.flags.clear();
+        self.codes.reserve(n);
+        self.spans.reserve(n);
+        self.flags.reserve(n);
+    }
+
+    /// The allocated size in folded characters (to drop buffers that grew very large).
+    pub(crate) fn capacity(&self) -> usize {
+        self.codes.capacity()
+    }
+
+    /// Appends a folded character as `code`; see [`FoldSink::push`].
+    #[inline]
+    pub(crate) fn push(&mut self, code: u32, at: u32, flags: u8) {
+        self.codes.push(code);
+        self.spans.push((at, at + 1));
+        self.flags.push(CharFlags(flags));
+    }
+
+    /// See [`FoldSink::extend_last_span`].
+    #[inline]
+    pub(crate) fn extend_last_span(&mut self, end: u32) {
+        if let Some(last) = self.spans.last_mut() {
+            last.1 = end;
+        }
     }
 }
 
@@ -229,19 +329,31 @@ impl Normalizer {
     /// If `text` is 4 GiB or longer, since offsets are `u32`. Review limits keep fields far
     /// below that.
     pub fn fold_text(&self, text: &str) -> Folded {
+        let mut folded = Folded::default();
+        self.fold_into(text, &mut folded);
+        folded
+    }
+
+    /// Folds `text` into `out` (emptied first), reusing its allocations: with the matcher's
+    /// sink, which stores symbol ids, this is the matcher's hot path.
+    ///
+    /// # Panics
+    /// If `text` is 4 GiB or longer, or folds to 4 Gi characters or more, since offsets and
+    /// indices are `u32`.
+    #[inline]
+    pub(crate) fn fold_into(&self, text: &str, out: &mut impl FoldSink) {
         assert!(
             u32::try_from(text.len()).is_ok(),
             "text too long to fold: {} bytes",
             text.len()
         );
-        let chars = text.chars().count();
-        let mut out = Folded {
-            text: String::with_capacity(text.len()),
-            spans: Vec::with_capacity(chars),
-            flags: Vec::with_capacity(chars),
-        };
+        // A CJK text needs a third of this, a Latin one more (`push` absorbs that).
+        out.reset(text.len() / 2 + 16);
         // CharFlags bits owed to the next folded character by the separators skipped since the last one.
         let mut pending = 0u8;
+        // The last visible separator skipped was a lone `.` (SEP_DOT) or dash (SEP_DASH): with
+        // the next one it may make clause punctuation (`..`, `. `, `——`).
+        let mut last_class = 0u8;
         // Whether an attaching mark here would extend the last folded character's span.
         let mut attach = false;
         for (at, c) in (0u32..).zip(text.chars()) {
@@ -249,6 +361,7 @@ impl Normalizer {
                 Entry::One { ch, word } => {
                     out.push(ch, at, pending | if word { CharFlags::WORD } else { 0 });
                     pending = 0;
+                    last_class = 0;
                     attach = true;
                 }
                 Entry::Many(i) => {
@@ -257,22 +370,35 @@ impl Normalizer {
                         out.push(ch, at, pending | word_bit(ch));
                         pending = 0;
                     }
+                    last_class = 0;
                     attach = true;
                 }
                 Entry::Attach => {
                     if attach {
-                        if let Some(last) = out.spans.last_mut() {
-                            last.1 = at + 1;
-                        }
+                        out.extend_last_span(at + 1);
                     }
                 }
                 Entry::Skip(bits) => {
-                    pending |= bits;
+                    if bits & CharFlags::GAP_BEFORE != 0 {
+                        let class = bits & (SEP_DOT | SEP_DASH | SEP_SPACE);
+                        let doubled = last_class != 0 && class == last_class;
+                        let dot_space = last_class == SEP_DOT && class == SEP_SPACE;
+                        if doubled || dot_space {
+                            pending |= CharFlags::CLAUSE_BREAK_BEFORE;
+                        }
+                        last_class = class & (SEP_DOT | SEP_DASH);
+                    }
+                    // Invisible characters change nothing: `.\u{200B}.` is still `..`.
+                    pending |= bits & FLAG_BITS;
                     attach = false;
                 }
             }
         }
-        out
+        assert!(
+            u32::try_from(out.folded_len()).is_ok(),
+            "text folds to too many characters: {}",
+            out.folded_len()
+        );
     }
 
     #[inline]
@@ -383,7 +509,12 @@ fn fold_char(c: char, t2s: &HashMap<char, char>, out: &mut Vec<char>) -> u8 {
         } else if is_clause_break(ch) {
             bits |= CharFlags::GAP_BEFORE | CharFlags::CLAUSE_BREAK_BEFORE;
         } else {
-            bits |= CharFlags::GAP_BEFORE;
+            let class = separator_class(ch);
+            if class != 0 && bits & class != 0 {
+                // Two dots or dashes from one character (`…` is `...` under NFKC, `‥` is `..`).
+                bits |= CharFlags::CLAUSE_BREAK_BEFORE;
+            }
+            bits |= CharFlags::GAP_BEFORE | class;
         }
     };
     let unchanged_by_steps_1_to_3 = is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
@@ -453,14 +584,28 @@ fn is_variation_selector(c: char) -> bool {
     matches!(c as u32, 0x180B..=0x180D | 0x180F | 0xFE00..=0xFE0F | 0xE0100..=0xE01EF)
 }
 
-/// Clause punctuation and line breaks, in their NFKC forms: full-width `！？；，` have become
-/// ASCII by now, `。、` and the half-width `｡､` have become U+3002 and U+3001.
+/// Clause punctuation and line breaks, in their NFKC forms: full-width `！？；，：` have become
+/// ASCII by now, `。、` and the half-width `｡､` have become U+3002 and U+3001, and `…` has become
+/// `...` (which [`separator_class`] handles). `⋯` (U+22EF, the ellipsis many Chinese texts use)
+/// and the vertical `︙` have no NFKC mapping, so they are listed. The ASCII full stop is not
+/// here: see [`separator_class`] and the module docs.
 fn is_clause_break(c: char) -> bool {
     const CLAUSE_BREAKS: &[char] = &[
-        '。', '、', '.', '!', '?', ';', ',', '\n', '\r', '\u{0B}', '\u{0C}', '\u{85}', '\u{2028}',
-        '\u{2029}',
+        '。', '、', '!', '?', ';', ',', ':', '⋯', '︙', '\n', '\r', '\u{0B}', '\u{0C}', '\u{85}',
+        '\u{2028}', '\u{2029}',
     ];
     CLAUSE_BREAKS.contains(&c)
+}
+
+/// The run class of a visible separator that is weak alone and clause punctuation when doubled
+/// (see [`Normalizer::fold_into`]): [`SEP_DOT`], [`SEP_DASH`], [`SEP_SPACE`], or 0.
+fn separator_class(c: char) -> u8 {
+    match c {
+        '.' => SEP_DOT,
+        '-' | '\u{2010}' | '\u{2013}' | '\u{2014}' | '\u{2015}' => SEP_DASH,
+        c if c.is_whitespace() => SEP_SPACE,
+        _ => 0,
+    }
 }
 
 /// Latin, Greek, Cyrillic (and IPA) letters, whose diacritics step 3 removes.
@@ -580,6 +725,28 @@ pub(crate) mod tests {
             ("赌\n博", &[(false, false, false), (false, true, true)]),
             ("赌😀、博", &[(false, false, false), (false, true, true)]),
             ("é1", &[(true, false, false), (true, false, false)]),
+            // A lone full stop or dash is a weak separator; doubled, or `. `, it ends a clause.
+            ("a.b", &[(true, false, false), (true, true, false)]),
+            ("a．b", &[(true, false, false), (true, true, false)]),
+            ("a..b", &[(true, false, false), (true, true, true)]),
+            ("a.\u{200B}.b", &[(true, false, false), (true, true, true)]),
+            ("a. b", &[(true, false, false), (true, true, true)]),
+            ("a .b", &[(true, false, false), (true, true, false)]),
+            ("a.*.b", &[(true, false, false), (true, true, false)]),
+            ("a…b", &[(true, false, false), (true, true, true)]),
+            ("a‥b", &[(true, false, false), (true, true, true)]),
+            ("赌⋯博", &[(false, false, false), (false, true, true)]),
+            ("a-b", &[(true, false, false), (true, true, false)]),
+            ("赌—博", &[(false, false, false), (false, true, false)]),
+            ("赌——博", &[(false, false, false), (false, true, true)]),
+            ("a--b", &[(true, false, false), (true, true, true)]),
+            ("a-.b", &[(true, false, false), (true, true, false)]),
+            ("赌：博", &[(false, false, false), (false, true, true)]),
+            ("a:b", &[(true, false, false), (true, true, true)]),
+            ("赌\r\n博", &[(false, false, false), (false, true, true)]),
+            ("赌\t博", &[(false, false, false), (false, true, false)]),
+            // A dot inside one character's own NFKC expansion (`⒈` is `1.`) sets nothing.
+            ("⒈a", &[(true, false, false), (true, false, false)]),
             ("Жa", &[(true, false, false), (true, false, false)]),
         ];
         for (input, want) in cases {

@@ -43,13 +43,13 @@ impl Stage for Prohibited {
                 out.findings.push(Finding {
                     code: ReasonCode::ProhibitedTerm,
                     action,
-                    category: Some(hit.category),
+                    category: Some(hit.category.to_string()),
                     evidence: Some(Evidence {
                         field: field.to_string(),
                         start: Some(hit.start),
                         end: Some(hit.end),
-                        matched: Some(hit.matched),
-                        term: Some(hit.term),
+                        matched: Some(hit.matched.to_string()),
+                        term: Some(hit.term.to_string()),
                     }),
                     detail: (i + 1 == MAX_HITS_PER_FIELD && total > MAX_HITS_PER_FIELD).then(
                         || {
