@@ -977,7 +977,9 @@ fn dashboard_is_current_grafana_schema_with_the_agreed_rows() {
     }
     // Exactly-once transactions are charted (committed vs aborted).
     assert!(
-        targets.iter().any(|(_, _, expr)| expr.contains(TRANSACTIONS)),
+        targets
+            .iter()
+            .any(|(_, _, expr)| expr.contains(TRANSACTIONS)),
         "no panel shows {TRANSACTIONS}"
     );
 }
@@ -1535,7 +1537,10 @@ fn compose_stack_is_consistent() {
 
 /// The host target triple, from `rustc -vV`.
 fn host_triple() -> String {
-    let out = Command::new("rustc").arg("-vV").output().expect("rustc -vV");
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("host: "))
