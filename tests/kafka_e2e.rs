@@ -9,42 +9,14 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use synth_review::config::Disk;
-use synth_review::decision::Decision;
-use synth_review::engine::load_pipeline;
-use synth_review::event::{parse_event, Limits};
 
 const EVENTS: usize = 10_000;
 const POISON_ROUNDS: usize = 4;
 const PARTITIONS: i32 = 4;
-
-/// Corpus paragraphs on which the engine finds nothing, so a seeded violation alone decides.
-fn clean_paragraphs(pipeline: &Path) -> Vec<String> {
-    let engine = Arc::new(load_pipeline(pipeline, &Disk).expect("pipeline").engine);
-    let all = corpus();
-    let total = all.len();
-    let clean: Vec<String> = all
-        .into_iter()
-        .filter(|p| {
-            let json = serde_json::json!({"event_id": "probe", "user": {"id": "u", "identity_verified": true},
-                "content": {"kind": "text", "text": p}, "synthesis": {"technique": "text_generation"}});
-            let ev = parse_event(json.to_string().as_bytes(), &Limits::default()).unwrap().event;
-            engine.review(&ev).decision == Decision::Approve
-        })
-        .collect();
-    assert!(
-        clean.len() * 10 >= total * 9,
-        "most real paragraphs must pass: {} of {total}",
-        clean.len()
-    );
-    clean
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_corpus_events_route_exactly_once() {

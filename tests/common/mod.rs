@@ -429,49 +429,7 @@ pub fn collect(topics: &TestTopics, timeout: Duration, done: impl Fn(&Outputs) -
             continue;
         };
         let msg = msg.expect("consume");
-        let topic = msg.topic().to_string();
-        let key = msg
-            .key()
-            .map(|k| String::from_utf8_lossy(k).to_string())
-            .unwrap_or_default();
-        if topic == topics.dead_letter {
-            let mut headers = HashMap::new();
-            if let Some(h) = msg.headers() {
-                for h in h.iter() {
-                    headers.insert(
-                        h.key.to_string(),
-                        h.value
-                            .map(|v| String::from_utf8_lossy(v).to_string())
-                            .unwrap_or_default(),
-                    );
-                }
-            }
-            let reason = headers.get("dlq.reason").cloned().unwrap_or_default();
-            out.dead_letters
-                .entry(key)
-                .or_default()
-                .push((reason, headers));
-            out.total_dead_letters += 1;
-        } else if topic == topics.audit {
-            let v: serde_json::Value =
-                serde_json::from_slice(msg.payload().unwrap_or_default()).expect("audit JSON");
-            let source = v["source"].as_str().unwrap_or_default().to_string();
-            if let Some((input, offset)) = source.rsplit_once('/') {
-                out.audit_order
-                    .entry((msg.partition(), input.to_string()))
-                    .or_default()
-                    .push(offset.parse().unwrap_or(-1));
-            }
-            out.audit.entry(source).or_default().push(v);
-            out.total_audit += 1;
-        } else {
-            let v: serde_json::Value =
-                serde_json::from_slice(msg.payload().unwrap_or_default()).expect("decision JSON");
-            let id = v["event_id"].as_str().unwrap_or_default().to_string();
-            assert_eq!(id, key, "decision records are keyed by event_id");
-            out.decisions.entry(id).or_default().push((topic, v));
-            out.total_decisions += 1;
-        }
+        record_output(topics, &mut out, &msg);
     }
     out
 }
