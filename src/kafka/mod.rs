@@ -136,15 +136,26 @@ pub struct WorkerContext {
     metrics: Metrics,
     ready: Arc<Readiness>,
     errors: LogLimiter,
+    rebalances: std::sync::atomic::AtomicU64,
 }
 
 impl WorkerContext {
+    /// How many rebalances this consumer has gone through. A transactional batch that saw the
+    /// count change is aborted: after a rebalance the consumer rejoins with a *new* generation, so
+    /// an offset commit sent with the new group metadata would be accepted by the broker even for
+    /// partitions that moved to another worker meanwhile (KIP-447 checks the generation, not the
+    /// partition ownership) — and that worker is already reviewing them again.
+    pub fn rebalances(&self) -> u64 {
+        self.rebalances.load(Ordering::SeqCst)
+    }
+
     /// A context reporting into `metrics` and `ready`.
     pub fn new(metrics: Metrics, ready: Arc<Readiness>) -> Self {
         WorkerContext {
             metrics,
             ready,
             errors: LogLimiter::new(std::time::Duration::from_secs(10)),
+            rebalances: Default::default(),
         }
     }
 }
@@ -179,6 +190,12 @@ impl ClientContext for WorkerContext {
 }
 
 impl ConsumerContext for WorkerContext {
+    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, _rebalance: &Rebalance<'_>) {
+        // Any rebalance (revoke or assign) invalidates the batch in progress: see
+        // `transactional::run`.
+        self.rebalances.fetch_add(1, Ordering::SeqCst);
+    }
+
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let n = consumer.assignment().map(|a| a.count()).unwrap_or(0);
         match rebalance {

@@ -204,6 +204,11 @@ pub async fn run(
                 continue;
             }
         };
+        // The group generation this batch belongs to (see `WorkerContext::rebalances`).
+        let epoch = consumer.context().rebalances();
+        // …and its group metadata, captured now: offsets are sent with the generation the
+        // messages were consumed in, so the broker refuses them if the generation moved on.
+        let group = consumer.group_metadata().map(Arc::new);
         if let Err(e) = producer.begin_transaction() {
             break Err(WorkerError::Transaction(e));
         }
@@ -252,8 +257,18 @@ pub async fn run(
             let _acks = produce(&producer, records).await;
             batch.outcomes.push((at, outcome));
         }
-        // 3. Commit offsets and outputs together.
-        match commit(&producer, &consumer, &batch, op_timeout).await {
+        // 3. Commit offsets and outputs together — unless the partitions were rebalanced
+        //    while the batch was read: then abort, and review again what is still ours.
+        let outcome = if consumer.context().rebalances() != epoch {
+            tracing::info!(
+                events = batch.outcomes.len(),
+                "Rebalance during the batch; aborting it."
+            );
+            Err(Failure::Abort)
+        } else {
+            commit(&producer, &consumer, &batch, op_timeout, epoch, group).await
+        };
+        match outcome {
             Ok(()) => {
                 metrics.transaction(true);
                 // Local bookkeeping only (auto commit is off): lets librdkafka report the lag
@@ -299,9 +314,14 @@ async fn commit(
     consumer: &StreamConsumer<WorkerContext>,
     batch: &Batch,
     timeout: Duration,
+    epoch: u64,
+    group: Option<Arc<rdkafka::consumer::ConsumerGroupMetadata>>,
 ) -> Result<(), Failure> {
     let offsets = batch.next_offsets().map_err(|_| Failure::Abort)?;
-    let Some(group) = consumer.group_metadata().map(Arc::new) else {
+    if consumer.context().rebalances() != epoch {
+        return Err(Failure::Abort);
+    }
+    let Some(group) = group else {
         tracing::warn!("No consumer group metadata; aborting the batch.");
         return Err(Failure::Abort);
     };
