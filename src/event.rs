@@ -501,6 +501,20 @@ pub struct NewsSource {
     pub url: Option<String>,
 }
 
+impl News {
+    /// The declared source's name and URL, each trimmed, `None` when absent or blank.
+    pub fn source_name_and_url(&self) -> (Option<&str>, Option<&str>) {
+        fn clean(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|v| !v.is_empty())
+        }
+        let source = self.source.as_ref();
+        (
+            clean(source.and_then(|s| s.name.as_deref())),
+            clean(source.and_then(|s| s.url.as_deref())),
+        )
+    }
+}
+
 /// Best-effort extraction of `event_id` from a message that failed to parse, so dead-letter and
 /// audit records can still name it. Returns `None` unless the bytes are a JSON object with a
 /// string `event_id` of at most `max_bytes`.

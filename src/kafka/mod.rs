@@ -98,6 +98,35 @@ pub fn validate_client_options(k: &KafkaConfig, max_event_bytes: usize) -> Resul
     Ok(())
 }
 
+/// Subscribes to the input topic, marks the producer ready and logs the start-up line — the
+/// common last step of both delivery loops.
+///
+/// # Errors
+/// The subscription error.
+pub(crate) fn subscribe_and_announce(
+    consumer: &rdkafka::consumer::StreamConsumer<WorkerContext>,
+    engine: &crate::engine::Engine,
+    input: &str,
+    group: &str,
+    ready: &Readiness,
+    metrics: &Metrics,
+    mode: &str,
+) -> rdkafka::error::KafkaResult<()> {
+    consumer.subscribe(&[input])?;
+    ready.producer_ready.store(true, Ordering::Relaxed);
+    metrics.set_lexicon_terms(engine.name(), engine.lexicon_terms());
+    tracing::info!(
+        pipeline = engine.name(),
+        version = engine.version(),
+        lexicon_version = engine.lexicon_version(),
+        input,
+        group,
+        delivery = mode,
+        "Worker started."
+    );
+    Ok(())
+}
+
 /// Lets an error log through at most once per interval and counts what it held back, so a
 /// broker outage logs a line every few seconds instead of thousands.
 #[derive(Debug)]

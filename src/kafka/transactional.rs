@@ -151,26 +151,20 @@ pub async fn run(
             Err(e) => return Err(WorkerError::Transaction(e)),
         }
     }
-    consumer
-        .subscribe(&[&topics.input])
-        .map_err(|source| WorkerError::Client {
-            what: "consumer",
-            source,
-        })?;
-    ready.producer_ready.store(true, Ordering::Relaxed);
-    {
-        let e = engine.load();
-        metrics.set_lexicon_terms(e.name(), e.lexicon_terms());
-        tracing::info!(
-            pipeline = e.name(),
-            version = e.version(),
-            lexicon_version = e.lexicon_version(),
-            input = %topics.input,
-            group = %kafka.group_id,
-            transactional_id = %txn_id,
-            "Worker started (exactly-once)."
-        );
-    }
+    tracing::info!(transactional_id = %txn_id, "Transactions initialised.");
+    super::subscribe_and_announce(
+        &consumer,
+        &engine.load(),
+        &topics.input,
+        &kafka.group_id,
+        &ready,
+        &metrics,
+        "exactly_once",
+    )
+    .map_err(|source| WorkerError::Client {
+        what: "consumer",
+        source,
+    })?;
     let worker = worker_id();
     let consume_errors = super::LogLimiter::new(Duration::from_secs(10));
     let batch_window = Duration::from_millis(kafka.batch_max_ms);

@@ -169,25 +169,19 @@ async fn run_at_least_once(
                 what: "producer",
                 source,
             })?;
-    consumer
-        .subscribe(&[&topics.input])
-        .map_err(|source| WorkerError::Client {
-            what: "consumer",
-            source,
-        })?;
-    ready.producer_ready.store(true, Ordering::Relaxed);
-    {
-        let e = engine.load();
-        metrics.set_lexicon_terms(e.name(), e.lexicon_terms());
-        tracing::info!(
-            pipeline = e.name(),
-            version = e.version(),
-            lexicon_version = e.lexicon_version(),
-            input = %topics.input,
-            group = %kafka.group_id,
-            "Worker started."
-        );
-    }
+    super::subscribe_and_announce(
+        &consumer,
+        &engine.load(),
+        &topics.input,
+        &kafka.group_id,
+        &ready,
+        &metrics,
+        "at_least_once",
+    )
+    .map_err(|source| WorkerError::Client {
+        what: "consumer",
+        source,
+    })?;
     let worker = worker_id();
     let consume_errors = super::LogLimiter::new(Duration::from_secs(10));
 

@@ -552,15 +552,10 @@ fn source_evidence(field: &str, value: &str) -> Evidence {
 
 impl NewsSource {
     fn source_info(&self, event: &PublishEvent) -> SourceInfo {
-        let source = event.news.as_ref().and_then(|n| n.source.as_ref());
-        let name = source
-            .and_then(|s| s.name.as_deref())
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        let url = source
-            .and_then(|s| s.url.as_deref())
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
+        let (name, url) = event
+            .news
+            .as_ref()
+            .map_or((None, None), |n| n.source_name_and_url());
         let mut units = Vec::new();
         let mut problems = Vec::new();
         if let Some(name) = name {

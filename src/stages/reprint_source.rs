@@ -66,15 +66,7 @@ impl Stage for ReprintSource {
         if news.is_reprint != Some(true) {
             return;
         }
-        let source = news.source.as_ref();
-        let name = source
-            .and_then(|s| s.name.as_deref())
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        let url = source
-            .and_then(|s| s.url.as_deref())
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
+        let (name, url) = news.source_name_and_url();
         let named_unit = name.and_then(|n| self.sources.unit_by_name(n));
         match (name, url) {
             (None, None) => out.findings.push(
