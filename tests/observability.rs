@@ -1934,6 +1934,33 @@ async fn dashboard_and_alert_expressions_evaluate_against_a_real_worker() {
         );
     }
 
+    // A backlog the worker needs a few seconds for, so that a statistics report and a scrape
+    // catch a positive consumer lag (the waves above may each be reviewed within one statistics
+    // interval). Larger backlogs until Prometheus has seen one; if none shows, the check of the
+    // lag panel below says so.
+    for (i, size) in [4_000usize, 16_000, 48_000].into_iter().enumerate() {
+        let msgs = generate(size, 0, &live.clean, 4242 + i as u64);
+        produce_all(&live.topics.input, &msgs).await;
+        n += msgs.len() as f64;
+        wait_for(
+            &format!("the worker to review backlog {i} ({size} events)"),
+            Duration::from_secs(300),
+            || worker_metrics(port).filter(|t| events_seen(t) == n),
+        );
+        wait_for(
+            &format!("Prometheus to scrape backlog {i}"),
+            Duration::from_secs(30),
+            || (seen(&prom) == n).then_some(()),
+        );
+        let lag_seen = prom
+            .scalar(r#"max(max_over_time(synth_review_consumer_lag{job="synth-review"}[10m]))"#)
+            .is_some_and(|v| v > 0.0);
+        eprintln!("backlog {i} ({size} events): positive lag scraped: {lag_seen}");
+        if lag_seen {
+            break;
+        }
+    }
+
     // A reload (SIGHUP), so that the reload panel has a series.
     sighup(worker.id());
     let metrics_text = wait_for("the reload to be counted", Duration::from_secs(30), || {
