@@ -97,6 +97,7 @@ pub async fn demo(metrics: Metrics, ready: Arc<Readiness>) -> anyhow::Result<Str
         metrics: metrics.clone(),
         ready,
         progress: Some(tx),
+        read_topic_limits: false,
     };
     let done = async move {
         let _ = rx.wait_for(|n| *n >= sent).await;

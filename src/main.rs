@@ -253,6 +253,7 @@ fn main() -> ExitCode {
                     metrics: metrics.clone(),
                     ready,
                     progress: None,
+                    read_topic_limits: true,
                 };
                 let grace = std::time::Duration::from_millis(loaded.file.kafka.drain_timeout_ms + 5_000);
                 let slot = Arc::new(ArcSwap::from_pointee(loaded.engine));

@@ -1,6 +1,7 @@
 //! Kafka plumbing, kept apart from the review engine: client configuration, the consumer context
 //! (rebalances, statistics) and the worker loop ([`worker::run`]).
 
+pub mod limits;
 pub mod route;
 pub mod transactional;
 pub mod worker;
@@ -65,8 +66,7 @@ pub fn producer_config(k: &KafkaConfig, max_event_bytes: usize) -> ClientConfig 
             c.set(key, value);
         }
     }
-    // A decision record embeds the whole event; leave room for reasons and headers.
-    let max_message = (max_event_bytes * 2 + (1 << 20)).max(1_000_000);
+    let max_message = producer_max_message_bytes(max_event_bytes);
     c.set("bootstrap.servers", &k.brokers)
         .set("client.id", format!("{}-producer", k.client_id))
         .set("enable.idempotence", "true")
@@ -80,6 +80,13 @@ pub fn producer_config(k: &KafkaConfig, max_event_bytes: usize) -> ClientConfig 
         c.set("queue.buffering.max.kbytes", "262144");
     }
     c
+}
+
+/// The producer's `message.max.bytes` for an input limit of `max_event_bytes`: a decision record
+/// embeds the whole event, so twice the limit plus 1 MiB for reasons and headers (at least
+/// librdkafka's default, 1,000,000 bytes).
+pub fn producer_max_message_bytes(max_event_bytes: usize) -> usize {
+    (max_event_bytes * 2 + (1 << 20)).max(1_000_000)
 }
 
 /// Checks that librdkafka accepts every client property (typos in `[kafka.options]` or a

@@ -11,6 +11,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
+use super::limits::OutputLimits;
 use crate::config::Topics;
 use crate::decision::{AuditRecord, Decision};
 use crate::engine::{now_rfc3339, Engine, Review};
@@ -55,9 +56,15 @@ pub struct OutRecord {
 /// Parses and reviews one message and builds its output records: the decision record (or the
 /// original bytes for the dead-letter topic, with `dlq.*` headers) and the audit record. Pure CPU
 /// work with no I/O, so batches can be prepared on several threads.
+///
+/// Every record is checked against `limits` (the output topics' `max.message.bytes`, see
+/// [`super::limits`]): a decision record too large for its topic makes the event a dead letter
+/// `too_large` (the decision and its reasons named in `dlq.detail`), and a dead letter too large
+/// for the dead-letter topic is cut to fit, so no record is ever refused for its size.
 pub fn prepare<M: Message>(
     engine: &Engine,
     topics: &Topics,
+    limits: &OutputLimits,
     worker: &str,
     msg: &M,
 ) -> (Vec<OutRecord>, Outcome) {
@@ -85,6 +92,11 @@ pub fn prepare<M: Message>(
         source: Some(source.clone()),
         worker_id: worker.to_string(),
     };
+    let dead_letter = |kind: EventErrorKind, message: String| {
+        let event_id = salvage_event_id(payload, engine.limits().max_event_id_bytes);
+        let audit = audit(event_id, "dead_letter", vec![kind.as_str().to_string()]);
+        dead_letter_records(engine, topics, limits, msg, kind, message, &audit)
+    };
     match parse_event(payload, engine.limits()) {
         Ok(parsed) => {
             span.record("event_id", parsed.event.event_id.as_str());
@@ -96,11 +108,27 @@ pub fn prepare<M: Message>(
                 Decision::Reject => &topics.rejected,
             };
             let key = parsed.event.event_id.as_bytes().to_vec();
-            let reasons = review
+            let reasons: Vec<String> = review
                 .reasons
                 .iter()
                 .map(|r| r.code.as_str().to_string())
                 .collect();
+            let value = serde_json::to_vec(&record).unwrap_or_default();
+            let headers = vec![(
+                "decision".to_string(),
+                review.decision.as_str().as_bytes().to_vec(),
+            )];
+            if !limits.fits(topic, Some(&key), value.len(), &headers) {
+                let message = format!(
+                    "the {} decision record (reasons: [{}]) is {} bytes; topic `{topic}` accepts \
+                     records of at most {} bytes (max.message.bytes)",
+                    review.decision.as_str(),
+                    reasons.join(", "),
+                    value.len(),
+                    limits.limit(topic),
+                );
+                return dead_letter(EventErrorKind::TooLarge, message);
+            }
             let audit = audit(
                 Some(parsed.event.event_id.clone()),
                 review.decision.as_str(),
@@ -110,11 +138,8 @@ pub fn prepare<M: Message>(
                 OutRecord {
                     topic: topic.clone(),
                     key: Some(key.clone()),
-                    value: serde_json::to_vec(&record).unwrap_or_default(),
-                    headers: vec![(
-                        "decision".into(),
-                        review.decision.as_str().as_bytes().to_vec(),
-                    )],
+                    value,
+                    headers,
                 },
                 OutRecord {
                     topic: topics.audit.clone(),
@@ -125,74 +150,109 @@ pub fn prepare<M: Message>(
             ];
             (records, Outcome::Reviewed(review))
         }
-        Err(EventError { kind, message }) => {
-            tracing::warn!(reason = kind.as_str(), detail = %message, "Dead letter.");
-            let mut headers: Vec<(String, Vec<u8>)> = vec![
-                ("dlq.reason".into(), kind.as_str().as_bytes().to_vec()),
-                ("dlq.detail".into(), message.into_bytes()),
-                ("dlq.source.topic".into(), msg.topic().as_bytes().to_vec()),
-                (
-                    "dlq.source.partition".into(),
-                    msg.partition().to_string().into_bytes(),
-                ),
-                (
-                    "dlq.source.offset".into(),
-                    msg.offset().to_string().into_bytes(),
-                ),
-            ];
-            // Keep the producer's own headers, after the `dlq.*` ones.
-            if let Some(h) = msg.headers() {
-                for header in h.iter() {
-                    if !header.key.starts_with("dlq.") {
-                        headers.push((
-                            header.key.to_string(),
-                            header.value.unwrap_or_default().to_vec(),
-                        ));
-                    }
-                }
-            }
-            let event_id = salvage_event_id(payload, engine.limits().max_event_id_bytes);
-            let audit_key = event_id
-                .as_deref()
-                .map(|k| k.as_bytes().to_vec())
-                .or_else(|| msg.key().map(<[u8]>::to_vec));
-            let audit = audit(event_id, "dead_letter", vec![kind.as_str().to_string()]);
-            // The original bytes, unless they could not be produced at all (the producer accepts
-            // 2 × max_event_bytes + 1 MiB): then the first max_event_bytes bytes, and the
-            // original size in `dlq.truncated`, so one huge message cannot stop the partition.
-            let limit = engine.limits().max_event_bytes;
-            let value = if payload.len() > 2 * limit {
+        Err(EventError { kind, message }) => dead_letter(kind, message),
+    }
+}
+
+/// The dead-letter record (the original key and bytes with the `dlq.*` headers of DESIGN §1, then
+/// the producer's own headers) and the audit record of a message that could not be reviewed.
+fn dead_letter_records<M: Message>(
+    engine: &Engine,
+    topics: &Topics,
+    limits: &OutputLimits,
+    msg: &M,
+    kind: EventErrorKind,
+    message: String,
+    audit: &AuditRecord,
+) -> (Vec<OutRecord>, Outcome) {
+    tracing::warn!(reason = kind.as_str(), detail = %message, "Dead letter.");
+    let payload = msg.payload().unwrap_or(&[]);
+    let mut headers: Vec<(String, Vec<u8>)> = vec![
+        ("dlq.reason".into(), kind.as_str().as_bytes().to_vec()),
+        ("dlq.detail".into(), message.into_bytes()),
+        ("dlq.source.topic".into(), msg.topic().as_bytes().to_vec()),
+        (
+            "dlq.source.partition".into(),
+            msg.partition().to_string().into_bytes(),
+        ),
+        (
+            "dlq.source.offset".into(),
+            msg.offset().to_string().into_bytes(),
+        ),
+    ];
+    let own_headers = headers.len();
+    // Keep the producer's own headers, after the `dlq.*` ones.
+    if let Some(h) = msg.headers() {
+        for header in h.iter() {
+            if !header.key.starts_with("dlq.") {
                 headers.push((
-                    "dlq.truncated".into(),
-                    payload.len().to_string().into_bytes(),
+                    header.key.to_string(),
+                    header.value.unwrap_or_default().to_vec(),
                 ));
-                payload[..limit].to_vec()
-            } else {
-                payload.to_vec()
-            };
-            let records = vec![
-                OutRecord {
-                    topic: topics.dead_letter.clone(),
-                    key: msg.key().map(<[u8]>::to_vec),
-                    value,
-                    headers,
-                },
-                OutRecord {
-                    topic: topics.audit.clone(),
-                    key: audit_key,
-                    value: serde_json::to_vec(&audit).unwrap_or_default(),
-                    headers: Vec::new(),
-                },
-            ];
-            (records, Outcome::DeadLetter(kind))
+            }
         }
     }
+    let dlq = &topics.dead_letter;
+    let key = msg.key();
+    // Room for the header that says the value was cut (its value: the original size).
+    let truncated_header = (
+        "dlq.truncated".to_string(),
+        payload.len().to_string().into_bytes(),
+    );
+    let with_truncated = |h: &[(String, Vec<u8>)]| {
+        let mut h = h.to_vec();
+        h.push(truncated_header.clone());
+        h
+    };
+    // If the producer's headers alone leave no room, they are dropped (and counted).
+    if !limits.fits(dlq, key, 0, &with_truncated(&headers)) && headers.len() > own_headers {
+        let dropped = headers.len() - own_headers;
+        headers.truncate(own_headers);
+        headers.push((
+            "dlq.headers_dropped".into(),
+            dropped.to_string().into_bytes(),
+        ));
+    }
+    // The original bytes, unless they could not be produced at all (the producer accepts
+    // 2 × max_event_bytes + 1 MiB) or do not fit the dead-letter topic: then as many of the first
+    // bytes as fit (at most max_event_bytes), and the original size in `dlq.truncated`, so one
+    // huge message cannot stop the partition.
+    let max_event = engine.limits().max_event_bytes;
+    let value = if payload.len() > 2 * max_event || !limits.fits(dlq, key, payload.len(), &headers)
+    {
+        headers.push(truncated_header.clone());
+        let room = limits.room_for_value(dlq, key, &headers);
+        payload[..payload.len().min(max_event).min(room)].to_vec()
+    } else {
+        payload.to_vec()
+    };
+    let audit_key = audit
+        .event_id
+        .as_deref()
+        .map(|k| k.as_bytes().to_vec())
+        .or_else(|| key.map(<[u8]>::to_vec));
+    let records = vec![
+        OutRecord {
+            topic: dlq.clone(),
+            key: key.map(<[u8]>::to_vec),
+            value,
+            headers,
+        },
+        OutRecord {
+            topic: topics.audit.clone(),
+            key: audit_key,
+            value: serde_json::to_vec(audit).unwrap_or_default(),
+            headers: Vec::new(),
+        },
+    ];
+    (records, Outcome::DeadLetter(kind))
 }
 
 /// Prepares a batch on up to `threads` threads; the result is in input order.
 pub fn prepare_all<M: Message + Sync>(
     engine: &Engine,
     topics: &Topics,
+    limits: &OutputLimits,
     worker: &str,
     msgs: &[M],
     threads: usize,
@@ -200,7 +260,7 @@ pub fn prepare_all<M: Message + Sync>(
     if threads <= 1 || msgs.len() < 2 * threads {
         return msgs
             .iter()
-            .map(|m| prepare(engine, topics, worker, m))
+            .map(|m| prepare(engine, topics, limits, worker, m))
             .collect();
     }
     let chunk = msgs.len().div_ceil(threads);
@@ -210,7 +270,7 @@ pub fn prepare_all<M: Message + Sync>(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|m| prepare(engine, topics, worker, m))
+                        .map(|m| prepare(engine, topics, limits, worker, m))
                         .collect::<Vec<_>>()
                 })
             })
@@ -255,10 +315,11 @@ pub async fn route(
     engine: &Engine,
     producer: &FutureProducer,
     topics: &Topics,
+    limits: &OutputLimits,
     worker: &str,
     msg: &BorrowedMessage<'_>,
 ) -> (Vec<(String, Ack)>, Outcome) {
-    let (records, outcome) = prepare(engine, topics, worker, msg);
+    let (records, outcome) = prepare(engine, topics, limits, worker, msg);
     (produce(producer, records).await, outcome)
 }
 
@@ -298,5 +359,190 @@ pub async fn send(
             // completion path as a delivery failure.
             Err((error, _)) => return Box::pin(async move { Err(error) }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use rdkafka::message::{OwnedMessage, Timestamp};
+
+    use super::*;
+    use crate::embedded::{default_files, DEFAULT_PIPELINE};
+    use crate::engine::load_pipeline;
+
+    fn engine_and_topics() -> (Engine, Topics) {
+        let loaded = load_pipeline(Path::new(DEFAULT_PIPELINE), &default_files()).unwrap();
+        (loaded.engine, loaded.file.topics)
+    }
+
+    fn message(payload: &[u8], headers: Option<OwnedHeaders>) -> OwnedMessage {
+        OwnedMessage::new(
+            Some(payload.to_vec()),
+            Some(b"k-1".to_vec()),
+            "in".into(),
+            Timestamp::CreateTime(1),
+            0,
+            7,
+            headers,
+        )
+    }
+
+    /// A clean event whose text repeats a plain sentence to about `bytes` bytes.
+    fn event(id: &str, verified: bool, bytes: usize) -> Vec<u8> {
+        let sentence = "今天天气很好，我们一起去公园散步。";
+        let text = sentence.repeat(bytes / sentence.len() + 1);
+        serde_json::json!({"event_id": id, "user": {"id": "u", "identity_verified": verified},
+            "content": {"kind": "text", "text": text}, "synthesis": {"technique": "text_generation"}})
+        .to_string()
+        .into_bytes()
+    }
+
+    /// The decision the engine takes on `payload`, and its topic.
+    fn decision_topic(engine: &Engine, topics: &Topics, payload: &[u8]) -> (&'static str, String) {
+        let parsed = parse_event(payload, engine.limits()).unwrap();
+        let d = engine.review(&parsed.event).decision;
+        let t = match d {
+            Decision::Approve => &topics.approved,
+            Decision::Hold => &topics.held,
+            Decision::Reject => &topics.rejected,
+        };
+        (d.as_str(), t.clone())
+    }
+
+    fn header<'a>(r: &'a OutRecord, key: &str) -> Option<&'a str> {
+        r.headers
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| std::str::from_utf8(v).unwrap())
+    }
+
+    fn limits(topics: &Topics, decision: usize, dlq: usize) -> OutputLimits {
+        OutputLimits::with_topics(
+            10 << 20,
+            HashMap::from([
+                (topics.approved.clone(), decision),
+                (topics.held.clone(), decision),
+                (topics.rejected.clone(), decision),
+                (topics.dead_letter.clone(), dlq),
+                (topics.audit.clone(), 1 << 20),
+            ]),
+        )
+    }
+
+    #[test]
+    fn records_that_fit_are_produced_as_they_are() {
+        let (engine, topics) = engine_and_topics();
+        let l = limits(&topics, 64 << 10, 32 << 10);
+        let (records, outcome) = prepare(
+            &engine,
+            &topics,
+            &l,
+            "w",
+            &message(&event("e", true, 20_000), None),
+        );
+        assert!(matches!(outcome, Outcome::Reviewed(_)), "{outcome:?}");
+        assert_eq!(
+            records[0].topic,
+            decision_topic(&engine, &topics, &event("e", true, 20_000)).1
+        );
+        let (records, outcome) =
+            prepare(&engine, &topics, &l, "w", &message(&[b'{'; 20_000], None));
+        assert!(
+            matches!(outcome, Outcome::DeadLetter(EventErrorKind::MalformedJson)),
+            "{outcome:?}"
+        );
+        assert_eq!(records[0].value.len(), 20_000);
+        assert_eq!(header(&records[0], "dlq.truncated"), None);
+    }
+
+    #[test]
+    fn a_decision_record_too_large_for_its_topic_becomes_a_dead_letter() {
+        let (engine, topics) = engine_and_topics();
+        let l = limits(&topics, 64 << 10, 32 << 10);
+        for verified in [true, false] {
+            let payload = event("big", verified, 70_000);
+            let (decision, topic) = decision_topic(&engine, &topics, &payload);
+            let (records, outcome) = prepare(&engine, &topics, &l, "w", &message(&payload, None));
+            assert!(
+                matches!(outcome, Outcome::DeadLetter(EventErrorKind::TooLarge)),
+                "{outcome:?}"
+            );
+            assert_eq!(records.len(), 2);
+            let dlq = &records[0];
+            assert_eq!(dlq.topic, topics.dead_letter);
+            assert_eq!(header(dlq, "dlq.reason"), Some("too_large"));
+            let detail = header(dlq, "dlq.detail").unwrap();
+            assert!(
+                detail.contains(&format!("the {decision} decision record")),
+                "{detail}"
+            );
+            assert!(detail.contains(&format!("topic `{topic}`")), "{detail}");
+            assert!(detail.contains(&(64 << 10).to_string()), "{detail}");
+            if !verified {
+                assert!(detail.contains("identity_unverified"), "{detail}");
+            }
+            // The dead-letter topic is smaller still: the original bytes are cut to fit.
+            assert_eq!(
+                header(dlq, "dlq.truncated"),
+                Some(payload.len().to_string().as_str())
+            );
+            assert!(payload.starts_with(&dlq.value));
+            assert!(l.fits(
+                &dlq.topic,
+                dlq.key.as_deref(),
+                dlq.value.len(),
+                &dlq.headers
+            ));
+            assert!(!l.fits(
+                &dlq.topic,
+                dlq.key.as_deref(),
+                dlq.value.len() + 1,
+                &dlq.headers
+            ));
+            let audit: serde_json::Value = serde_json::from_slice(&records[1].value).unwrap();
+            assert_eq!(audit["decision"], "dead_letter");
+            assert_eq!(audit["reasons"], serde_json::json!(["too_large"]));
+            assert_eq!(audit["event_id"], "big");
+        }
+    }
+
+    #[test]
+    fn a_dead_letter_whose_headers_alone_do_not_fit_keeps_only_the_dlq_headers() {
+        let (engine, topics) = engine_and_topics();
+        let l = limits(&topics, 64 << 10, 4 << 10);
+        let big = vec![b'x'; 8 << 10];
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: "trace",
+                value: Some(&big),
+            })
+            .insert(Header {
+                key: "other",
+                value: Some(b"1".as_slice()),
+            });
+        let (records, outcome) = prepare(
+            &engine,
+            &topics,
+            &l,
+            "w",
+            &message(b"not json", Some(headers)),
+        );
+        assert!(
+            matches!(outcome, Outcome::DeadLetter(EventErrorKind::MalformedJson)),
+            "{outcome:?}"
+        );
+        let dlq = &records[0];
+        assert_eq!(header(dlq, "dlq.headers_dropped"), Some("2"));
+        assert_eq!(header(dlq, "trace"), None);
+        assert_eq!(dlq.value, b"not json");
+        assert!(l.fits(
+            &dlq.topic,
+            dlq.key.as_deref(),
+            dlq.value.len(),
+            &dlq.headers
+        ));
     }
 }

@@ -114,6 +114,7 @@ pub async fn run(
         metrics,
         ready,
         progress,
+        read_topic_limits,
     } = settings;
     let mut cc = consumer_config(&kafka);
     // Offsets are committed only through transactions.
@@ -136,6 +137,17 @@ pub async fn run(
     );
     let producer: FutureProducer = pc.create().map_err(|source| WorkerError::Client {
         what: "producer",
+        source,
+    })?;
+    let limits = super::limits::watch(
+        &kafka,
+        &topics,
+        super::producer_max_message_bytes(engine.load().limits().max_event_bytes),
+        read_topic_limits,
+    )
+    .await
+    .map_err(|source| WorkerError::Client {
+        what: "admin client",
         source,
     })?;
     let init_timeout = Duration::from_millis(kafka.transaction_timeout_ms.max(30_000));
@@ -244,7 +256,14 @@ pub async fn run(
         }
         // Review the batch on `review_threads` threads; produce every message's records in
         // consumption order, so each partition's outputs keep offset order.
-        let prepared = prepare_all(&current, &topics, &worker, &pending, threads);
+        let prepared = prepare_all(
+            &current,
+            &topics,
+            &limits.load(),
+            &worker,
+            &pending,
+            threads,
+        );
         drop(pending);
         for (at, (records, outcome)) in consumed_at.into_iter().zip(prepared) {
             // Deliveries are confirmed by commit_transaction, which fails if any failed.

@@ -90,6 +90,10 @@ pub struct WorkerSettings {
     /// If set, receives the number of input messages fully acknowledged so far (used by `demo`
     /// and tests to wait on a condition rather than on time).
     pub progress: Option<watch::Sender<u64>>,
+    /// Whether to read the output topics' `max.message.bytes` from the broker (DescribeConfigs,
+    /// see [`super::limits`]). `false` only for librdkafka's mock cluster (`demo`), which does not
+    /// serve that request; records are then checked against the producer's limit only.
+    pub read_topic_limits: bool,
 }
 
 /// Counts of a finished run.
@@ -153,6 +157,7 @@ async fn run_at_least_once(
         metrics,
         ready,
         progress,
+        read_topic_limits,
     } = settings;
     let context = WorkerContext::new(metrics.clone(), ready.clone());
     let consumer: StreamConsumer<WorkerContext> = consumer_config(&kafka)
@@ -169,6 +174,17 @@ async fn run_at_least_once(
                 what: "producer",
                 source,
             })?;
+    let limits = super::limits::watch(
+        &kafka,
+        &topics,
+        super::producer_max_message_bytes(max_event_bytes),
+        read_topic_limits,
+    )
+    .await
+    .map_err(|source| WorkerError::Client {
+        what: "admin client",
+        source,
+    })?;
     super::subscribe_and_announce(
         &consumer,
         &engine.load(),
@@ -213,7 +229,7 @@ async fn run_at_least_once(
                 let span = tracing::debug_span!("event", topic = msg.topic(), partition = msg.partition(), offset = msg.offset(), event_id = tracing::field::Empty);
                 // One engine per message: a reload applies from the next message on.
                 let current = engine.load_full();
-                let (outputs, outcome) = route(&current, &producer, &topics, &worker, &msg).instrument(span).await;
+                let (outputs, outcome) = route(&current, &producer, &topics, &limits.load(), &worker, &msg).instrument(span).await;
                 let f = InFlight {
                     topic: msg.topic().to_string(),
                     partition: msg.partition(),
