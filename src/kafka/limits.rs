@@ -62,6 +62,30 @@ impl OutputLimits {
         }
     }
 
+    /// The smallest `max.message.bytes` of the output topics, if the broker has answered.
+    pub fn smallest(&self) -> Option<usize> {
+        self.topics.values().copied().min()
+    }
+
+    /// Keeps the producer's record batches within the smallest output topic limit: librdkafka
+    /// fills a batch with up to `batch.size` bytes of records (default 1,000,000) and the broker
+    /// refuses a whole batch larger than the topic's `max.message.bytes`, even when every record in
+    /// it fits. A record larger than `batch.size` still goes alone in its own batch. A smaller
+    /// `batch.size` set by the operator is kept.
+    pub fn cap_batch_size(&self, producer: &mut ClientConfig) {
+        let Some(smallest) = self.smallest() else {
+            return;
+        };
+        let cap = smallest.saturating_sub(SLACK).max(1);
+        let current = producer
+            .get("batch.size")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1_000_000);
+        if cap < current {
+            producer.set("batch.size", cap.to_string());
+        }
+    }
+
     /// The topic's limit in bytes for one record batch: its `max.message.bytes` if known, capped by
     /// the producer's.
     pub fn limit(&self, topic: &str) -> usize {
@@ -296,6 +320,31 @@ mod tests {
         assert_eq!(
             limits.room_for_value("small", None, &[("h".into(), vec![0; 2_000])]),
             0
+        );
+    }
+
+    #[test]
+    fn batches_are_capped_by_the_smallest_topic_limit() {
+        let unknown = OutputLimits::producer_only(3_000_000);
+        let mut c = ClientConfig::new();
+        unknown.cap_batch_size(&mut c);
+        assert_eq!(c.get("batch.size"), None, "librdkafka's default stays");
+
+        let known = OutputLimits::with_topics(
+            3_000_000,
+            HashMap::from([("a".to_string(), 32_768), ("b".to_string(), 1_048_588)]),
+        );
+        known.cap_batch_size(&mut c);
+        let cap: usize = c.get("batch.size").unwrap().parse().unwrap();
+        assert!(cap < 32_768 && cap > 30_000, "{cap}");
+
+        let mut smaller = ClientConfig::new();
+        smaller.set("batch.size", "16384");
+        known.cap_batch_size(&mut smaller);
+        assert_eq!(
+            smaller.get("batch.size"),
+            Some("16384"),
+            "the operator's smaller value stays"
         );
     }
 }

@@ -126,7 +126,20 @@ pub async fn run(
                 source,
             })?,
     );
+    // The output topics' limits first: the producer's batches must fit the smallest.
+    let limits = super::limits::watch(
+        &kafka,
+        &topics,
+        super::producer_max_message_bytes(engine.load().limits().max_event_bytes),
+        read_topic_limits,
+    )
+    .await
+    .map_err(|source| WorkerError::Client {
+        what: "admin client",
+        source,
+    })?;
     let mut pc = producer_config(&kafka, engine.load().limits().max_event_bytes);
+    limits.load().cap_batch_size(&mut pc);
     let txn_id = kafka
         .transactional_id
         .clone()
@@ -137,17 +150,6 @@ pub async fn run(
     );
     let producer: FutureProducer = pc.create().map_err(|source| WorkerError::Client {
         what: "producer",
-        source,
-    })?;
-    let limits = super::limits::watch(
-        &kafka,
-        &topics,
-        super::producer_max_message_bytes(engine.load().limits().max_event_bytes),
-        read_topic_limits,
-    )
-    .await
-    .map_err(|source| WorkerError::Client {
-        what: "admin client",
         source,
     })?;
     let init_timeout = Duration::from_millis(kafka.transaction_timeout_ms.max(30_000));

@@ -167,13 +167,7 @@ async fn run_at_least_once(
             source,
         })?;
     let max_event_bytes = engine.load().limits().max_event_bytes;
-    let producer: FutureProducer =
-        producer_config(&kafka, max_event_bytes)
-            .create()
-            .map_err(|source| WorkerError::Client {
-                what: "producer",
-                source,
-            })?;
+    // The output topics' limits first: the producer's batches must fit the smallest.
     let limits = super::limits::watch(
         &kafka,
         &topics,
@@ -183,6 +177,12 @@ async fn run_at_least_once(
     .await
     .map_err(|source| WorkerError::Client {
         what: "admin client",
+        source,
+    })?;
+    let mut pc = producer_config(&kafka, max_event_bytes);
+    limits.load().cap_batch_size(&mut pc);
+    let producer: FutureProducer = pc.create().map_err(|source| WorkerError::Client {
+        what: "producer",
         source,
     })?;
     super::subscribe_and_announce(
