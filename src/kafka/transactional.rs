@@ -15,7 +15,9 @@
 //! - abortable (e.g. the partitions were revoked and the group generation moved on, so the offset
 //!   commit is refused): `abort_transaction`, rewind every partition of the batch that is still
 //!   assigned to the batch's first offset, and review those messages again. Aborted records never
-//!   reach `read_committed` consumers; the partitions' new owner reviews what was revoked;
+//!   reach `read_committed` consumers; the partitions' new owner reviews what was revoked. When
+//!   commits fail again and again (not rebalances), each retry waits longer (100 ms doubling to
+//!   5 s). Records too large for their topic never cause this: [`super::limits`] keeps them out;
 //! - fatal (fenced by another producer, or a fatal broker error): stop with exit code 1; the broker
 //!   aborts the open transaction.
 //!
@@ -190,8 +192,21 @@ pub async fn run(
     let mut summary = RunSummary::default();
     tokio::pin!(shutdown);
     let mut stopping = false;
+    // Aborted batches in a row: a cause that persists (an output topic the worker may not write
+    // to, say) is retried with backoff rather than in a tight loop.
+    let mut aborts_in_a_row: u32 = 0;
 
     let result: Result<(), WorkerError> = 'outer: loop {
+        if aborts_in_a_row > 0 {
+            tokio::select! {
+                biased;
+                _ = &mut shutdown, if !stopping => { stopping = true; }
+                _ = tokio::time::sleep(backoff(aborts_in_a_row - 1)) => {}
+            }
+            if stopping {
+                break Ok(());
+            }
+        }
         // 1. The first message of a batch (or shutdown).
         let first = tokio::select! {
             biased;
@@ -274,7 +289,8 @@ pub async fn run(
         }
         // 3. Commit offsets and outputs together — unless the partitions were rebalanced
         //    while the batch was read: then abort, and review again what is still ours.
-        let outcome = if consumer.context().rebalances() != epoch {
+        let rebalanced = consumer.context().rebalances() != epoch;
+        let outcome = if rebalanced {
             tracing::info!(
                 events = batch.outcomes.len(),
                 "Rebalance during the batch; aborting it."
@@ -285,6 +301,7 @@ pub async fn run(
         };
         match outcome {
             Ok(()) => {
+                aborts_in_a_row = 0;
                 metrics.transaction(true);
                 // Local bookkeeping only (auto commit is off): lets librdkafka report the lag
                 // against what is committed (`consumer_lag_stored`).
@@ -302,6 +319,10 @@ pub async fn run(
             }
             // `commit` retries retriable errors itself; anything else that is not fatal aborts.
             Err(Failure::Abort | Failure::Retry) => {
+                // A rebalance is no reason to wait; a failed commit is.
+                if !rebalanced {
+                    aborts_in_a_row = aborts_in_a_row.saturating_add(1);
+                }
                 metrics.transaction(false);
                 if let Err(e) = abort(&producer, op_timeout).await {
                     break Err(e);
