@@ -208,10 +208,18 @@ fn main() -> ExitCode {
                     }
                 }
             };
+            // Reading a stream (stdin): one output line as soon as each input line is reviewed,
+            // so `review` works as a filter between processes; reading a file: large writes.
+            let streaming = input == "-";
             let mut writer: Box<dyn io::Write> = if output == "-" {
-                Box::new(BufWriter::new(io::stdout().lock()))
+                if streaming {
+                    Box::new(io::LineWriter::new(io::stdout().lock()))
+                } else {
+                    Box::new(BufWriter::new(io::stdout().lock()))
+                }
             } else {
                 match File::create(&output) {
+                    Ok(f) if streaming => Box::new(io::LineWriter::new(f)),
                     Ok(f) => Box::new(BufWriter::new(f)),
                     Err(e) => {
                         eprintln!("error: cannot create output {output}: {e}");

@@ -98,6 +98,47 @@ fn usage_errors_exit_2() {
     );
 }
 
+/// `review` reading stdin answers each line as it comes, while its input is still open, so it
+/// works as a filter between two processes (not only at end of input).
+#[test]
+fn review_from_stdin_answers_each_line_before_the_input_ends() {
+    use std::io::BufRead;
+    let mut child = Command::new(bin())
+        .args(["review", "--pipeline", "pipelines/default.toml"])
+        .current_dir(repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    for id in ["first", "second"] {
+        let event = format!(
+            r#"{{"event_id":"{id}","user":{{"id":"u","identity_verified":false}},"content":{{"kind":"text","text":"新年好"}},"synthesis":{{"technique":"dialogue"}}}}"#
+        );
+        writeln!(stdin, "{event}").unwrap();
+        stdin.flush().unwrap();
+        // stdin stays open: the answer must come anyway.
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("no output line for {id} while stdin is open: {e}"));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["event_id"], id, "{line}");
+        assert_eq!(v["decision"], "reject", "{line}");
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
 #[test]
 fn review_writes_one_line_per_input_line_in_order() {
     let good = r#"{"event_id":"a","user":{"id":"u","identity_verified":true},"content":{"kind":"text","text":"新年好"},"synthesis":{"technique":"dialogue"},"labels":{"explicit":{"present":true,"text":"AI生成"}}}"#;
