@@ -48,7 +48,7 @@ const ROWS: [&str; 6] = [
     "Configuration",
 ];
 /// Alerts the dashboards folder must define (the issue's list, plus two).
-const ALERTS: [&str; 9] = [
+const ALERTS: [&str; 10] = [
     "SynthReviewWorkerDown",
     "SynthReviewConsumerLagGrowing",
     "SynthReviewDeadLetters",
@@ -58,6 +58,7 @@ const ALERTS: [&str; 9] = [
     "SynthReviewProduceErrors",
     "SynthReviewWorkerRestarting",
     "SynthReviewReloadFailed",
+    "SynthReviewTransactionsAborting",
 ];
 /// The delivery guarantee of the live workers: the shipped default, which is what SREs watch.
 /// (`at_least_once` is the other choice; the catalogue marks the families only one mode exports.)
@@ -1222,6 +1223,32 @@ fn alert_rules_fire_on_synthetic_series() {
             quiet_at: "2m",
             at: "5m",
             fires: &[&[("instance", "w1:9464"), ("severity", "warning")]],
+        },
+        AlertCase {
+            alert: "SynthReviewTransactionsAborting",
+            series: &[
+                // w1 aborts every batch (one a minute, nothing committed) from minute 5 on;
+                // w2 aborts as often but keeps committing (rebalances): no alert for w2.
+                (
+                    r#"synth_review_transactions_total{job="synth-review",instance="w1:9464",result="aborted"}"#,
+                    "0x5 1+1x30",
+                ),
+                (
+                    r#"synth_review_transactions_total{job="synth-review",instance="w1:9464",result="committed"}"#,
+                    "0+10x5 50x30",
+                ),
+                (
+                    r#"synth_review_transactions_total{job="synth-review",instance="w2:9464",result="aborted"}"#,
+                    "0+1x35",
+                ),
+                (
+                    r#"synth_review_transactions_total{job="synth-review",instance="w2:9464",result="committed"}"#,
+                    "0+10x35",
+                ),
+            ],
+            quiet_at: "12m", // commits of minutes 0-5 still inside the 10m window until minute 15
+            at: "30m",
+            fires: &[&[("instance", "w1:9464"), ("severity", "critical")]],
         },
     ];
     let covered: Vec<&str> = cases.iter().map(|c| c.alert).collect();
