@@ -92,36 +92,50 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
     let base = path.parent().unwrap_or(Path::new(""));
     // Every data file read, in load order: their digest is the `lexicon_version` of each record.
     let data_parts: std::cell::RefCell<Vec<Vec<u8>>> = Default::default();
-    let read = |rel: &str| -> Result<(String, Vec<u8>), ConfigError> {
-        let p = crate::config::normalize_path(&base.join(rel));
-        let shown = p.display().to_string();
-        fs.read(&p)
-            .map(|b| {
-                data_parts.borrow_mut().push(b.clone());
-                (shown.clone(), b)
-            })
-            .map_err(|e| {
-                ConfigError::file(
-                    &shown,
-                    format!("cannot read (named in {}): {e}", path.display()),
-                )
-            })
-    };
-    let load_sources =
-        |rel: &str, aliases: Option<&str>| -> Result<Arc<NewsSources>, ConfigError> {
-            let (shown, bytes) = read(rel)?;
-            let mut list = NewsSources::parse(&shown, &bytes)?;
-            if let Some(a) = aliases {
-                let (shown, bytes) = read(a)?;
-                list.add_aliases(&shown, &bytes)?;
-            }
-            Ok(Arc::new(list))
+    // `stage` is the byte range of the `[[stages]]` table naming the file: an error names the
+    // pipeline line where the file's name is written.
+    let read =
+        |rel: &str, stage: &std::ops::Range<usize>| -> Result<(String, Vec<u8>), ConfigError> {
+            let p = crate::config::normalize_path(&base.join(rel));
+            let shown = p.display().to_string();
+            fs.read(&p)
+                .map(|b| {
+                    data_parts.borrow_mut().push(b.clone());
+                    (shown.clone(), b)
+                })
+                .map_err(|e| {
+                    let at = text
+                        .get(stage.clone())
+                        .and_then(|t| t.find(rel))
+                        .map_or(stage.start, |i| stage.start + i);
+                    ConfigError::file(
+                        &shown,
+                        format!(
+                            "cannot read (named in {}:{}): {e}",
+                            path.display(),
+                            crate::config::line_of(text, at)
+                        ),
+                    )
+                })
         };
+    let load_sources = |rel: &str,
+                        aliases: Option<&str>,
+                        stage: &std::ops::Range<usize>|
+     -> Result<Arc<NewsSources>, ConfigError> {
+        let (shown, bytes) = read(rel, stage)?;
+        let mut list = NewsSources::parse(&shown, &bytes)?;
+        if let Some(a) = aliases {
+            let (shown, bytes) = read(a, stage)?;
+            list.add_aliases(&shown, &bytes)?;
+        }
+        Ok(Arc::new(list))
+    };
     let normalizer = Arc::new(Normalizer::new());
     let mut stages = Vec::new();
     let mut lexicon_terms = 0;
     for spanned in &file.stages {
         let cfg = spanned.get_ref();
+        let span = spanned.span();
         let stage: Box<dyn Stage> = match cfg {
             StageConfig::Identity { .. } => Box::new(Identity),
             StageConfig::Prohibited { lexicons, .. } => {
@@ -134,7 +148,7 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
                 }
                 let mut entries = Vec::new();
                 for rel in lexicons {
-                    let (shown, bytes) = read(rel)?;
+                    let (shown, bytes) = read(rel, &span)?;
                     entries.extend(parse_lexicon(&shown, &bytes)?);
                 }
                 if !entries
@@ -157,6 +171,7 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
             } => Box::new(ReprintSource::new(load_sources(
                 sources,
                 aliases.as_deref(),
+                &span,
             )?)),
             StageConfig::NewsSource {
                 sources,
@@ -167,13 +182,13 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
             } => {
                 let library = match rumours {
                     Some(rel) => {
-                        let (shown, bytes) = read(rel)?;
+                        let (shown, bytes) = read(rel, &span)?;
                         RumourLibrary::parse(&shown, &bytes, *rumour_threshold)?
                     }
                     None => RumourLibrary::empty(),
                 };
                 Box::new(NewsSource::new(
-                    load_sources(sources, aliases.as_deref())?,
+                    load_sources(sources, aliases.as_deref(), &span)?,
                     Arc::new(library),
                 ))
             }
@@ -392,11 +407,25 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.starts_with("data/bad.csv:2: unknown action"), "{err}");
-        let pipe = "[pipeline]\nname = \"t\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"../data/missing.csv\"]\n";
+        // The pipeline line that names the missing file (the 2nd of a list written over lines).
+        let pipe = "[pipeline]\nname = \"t\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\n  \"../data/lex.csv\",\n  \"../data/missing.csv\",\n]\n[[stages]]\nkind = \"reprint_source\"\nsources = \"../data/gone.csv\"\n";
         let err = load_pipeline(Path::new("p/pipe.toml"), &fs(pipe))
             .err()
             .unwrap()
             .to_string();
-        assert!(err.starts_with("data/missing.csv: cannot read"), "{err}");
+        assert!(
+            err.starts_with("data/missing.csv: cannot read (named in p/pipe.toml:7)"),
+            "{err}"
+        );
+        let pipe = pipe.replace("  \"../data/missing.csv\",\n", "");
+        let pipe: &'static str = Box::leak(pipe.into_boxed_str());
+        let err = load_pipeline(Path::new("p/pipe.toml"), &fs(pipe))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with("data/gone.csv: cannot read (named in p/pipe.toml:10)"),
+            "{err}"
+        );
     }
 }
