@@ -50,7 +50,29 @@ enum Failure {
     Retry,
     Abort,
     Fatal,
+    /// The call did not return long after its own timeout (see [`CallError::Stuck`]): replace
+    /// the producer.
+    Stuck,
 }
+
+/// A transactional call that failed, or never returned.
+enum CallError {
+    /// librdkafka's error.
+    Kafka(KafkaError),
+    /// The call was still blocked [`WATCHDOG_GRACE`] after its own timeout. librdkafka can block
+    /// in `send_offsets_to_transaction` past its timeout when the group coordinator went away
+    /// (confluentinc/librdkafka#5456, #5511: a broker restart is enough). The call cannot be
+    /// cancelled; the worker leaves it behind and replaces the producer, which fences the stuck
+    /// one and makes the broker abort its transaction.
+    Stuck,
+}
+
+/// How long past its own timeout a transactional call may block before it counts as stuck.
+const WATCHDOG_GRACE: Duration = if cfg!(test) {
+    Duration::from_millis(200)
+} else {
+    Duration::from_secs(10)
+};
 
 fn classify(e: &KafkaError) -> Failure {
     match e {
@@ -63,15 +85,71 @@ fn classify(e: &KafkaError) -> Failure {
     }
 }
 
-/// Runs a blocking librdkafka transaction call off the async threads.
+/// Runs a blocking librdkafka transaction call (`call`, given `timeout`) off the async threads,
+/// and gives up waiting for it [`WATCHDOG_GRACE`] after its timeout.
 async fn blocking<T: Send + 'static>(
     producer: &FutureProducer,
+    call: &'static str,
+    timeout: Duration,
     f: impl FnOnce(&FutureProducer) -> Result<T, KafkaError> + Send + 'static,
-) -> Result<T, KafkaError> {
+) -> Result<T, CallError> {
     let p = producer.clone();
-    tokio::task::spawn_blocking(move || f(&p))
-        .await
-        .unwrap_or_else(|_| Err(KafkaError::Canceled))
+    let task = tokio::task::spawn_blocking(move || f(&p));
+    match tokio::time::timeout(timeout + WATCHDOG_GRACE, task).await {
+        Ok(Ok(result)) => result.map_err(CallError::Kafka),
+        Ok(Err(_join)) => Err(CallError::Kafka(KafkaError::Canceled)),
+        Err(_elapsed) => {
+            tracing::error!(
+                call,
+                timeout_ms = timeout.as_millis() as u64,
+                "librdkafka transaction call still blocked {}s after its timeout \
+                 (librdkafka#5456); replacing the producer.",
+                WATCHDOG_GRACE.as_secs()
+            );
+            Err(CallError::Stuck)
+        }
+    }
+}
+
+/// Creates the transactional producer and initialises transactions (which fences any earlier
+/// producer with the same `transactional.id` and aborts its open transaction), retrying
+/// retriable errors up to 10 times.
+async fn transactional_producer(
+    config: &rdkafka::ClientConfig,
+    init_timeout: Duration,
+) -> Result<FutureProducer, WorkerError> {
+    let mut attempt = 0;
+    // A stuck `init_transactions` leaves its producer behind: the next attempt starts afresh.
+    'create: loop {
+        let producer: FutureProducer = config.create().map_err(|source| WorkerError::Client {
+            what: "producer",
+            source,
+        })?;
+        loop {
+            let result = blocking(&producer, "init_transactions", init_timeout, move |p| {
+                p.init_transactions(init_timeout)
+            })
+            .await;
+            let error = match result {
+                Ok(()) => return Ok(producer),
+                Err(CallError::Kafka(e)) if matches!(classify(&e), Failure::Retry) => e,
+                Err(CallError::Kafka(e)) => return Err(WorkerError::Transaction(e)),
+                Err(CallError::Stuck) if attempt < 10 => {
+                    attempt += 1;
+                    continue 'create;
+                }
+                Err(CallError::Stuck) => {
+                    return Err(WorkerError::Transaction(KafkaError::Canceled))
+                }
+            };
+            if attempt >= 10 {
+                return Err(WorkerError::Transaction(error));
+            }
+            tracing::warn!(%error, "init_transactions failed; retrying.");
+            tokio::time::sleep(backoff(attempt)).await;
+            attempt += 1;
+        }
+    }
 }
 
 /// Exponential backoff from 100 ms to 5 s.
@@ -150,23 +228,8 @@ pub async fn run(
         "transaction.timeout.ms",
         kafka.transaction_timeout_ms.to_string(),
     );
-    let producer: FutureProducer = pc.create().map_err(|source| WorkerError::Client {
-        what: "producer",
-        source,
-    })?;
     let init_timeout = Duration::from_millis(kafka.transaction_timeout_ms.max(30_000));
-    let mut attempt = 0;
-    loop {
-        match blocking(&producer, move |p| p.init_transactions(init_timeout)).await {
-            Ok(()) => break,
-            Err(e) if matches!(classify(&e), Failure::Retry) && attempt < 10 => {
-                tracing::warn!(error = %e, "init_transactions failed; retrying.");
-                tokio::time::sleep(backoff(attempt)).await;
-                attempt += 1;
-            }
-            Err(e) => return Err(WorkerError::Transaction(e)),
-        }
-    }
+    let mut producer = transactional_producer(&pc, init_timeout).await?;
     tracing::info!(transactional_id = %txn_id, "Transactions initialised.");
     super::subscribe_and_announce(
         &consumer,
@@ -324,9 +387,28 @@ pub async fn run(
                     aborts_in_a_row = aborts_in_a_row.saturating_add(1);
                 }
                 metrics.transaction(false);
-                if let Err(e) = abort(&producer, op_timeout).await {
-                    break Err(e);
+                match abort(&producer, op_timeout).await {
+                    Ok(()) => {}
+                    Err(CallError::Stuck) => {
+                        producer = match transactional_producer(&pc, init_timeout).await {
+                            Ok(p) => p,
+                            Err(e) => break Err(e),
+                        };
+                    }
+                    Err(CallError::Kafka(e)) => break Err(WorkerError::Transaction(e)),
                 }
+                rewind(&consumer, &batch);
+            }
+            Err(Failure::Stuck) => {
+                // A new producer with the same transactional.id fences the stuck one; the broker
+                // aborts the batch's transaction, and the batch is reviewed again.
+                aborts_in_a_row = aborts_in_a_row.saturating_add(1);
+                metrics.transaction(false);
+                producer = match transactional_producer(&pc, init_timeout).await {
+                    Ok(p) => p,
+                    Err(e) => break Err(e),
+                };
+                tracing::warn!(transactional_id = %txn_id, "Producer replaced; the batch will be reviewed again.");
                 rewind(&consumer, &batch);
             }
             Err(Failure::Fatal) => {
@@ -364,13 +446,14 @@ async fn commit(
     let mut attempt = 0;
     loop {
         let (o, g) = (offsets.clone(), Arc::clone(&group));
-        match blocking(producer, move |p| {
+        match blocking(producer, "send_offsets_to_transaction", timeout, move |p| {
             p.send_offsets_to_transaction(&o, &g, timeout)
         })
         .await
         {
             Ok(()) => break,
-            Err(e) => match classify(&e) {
+            Err(CallError::Stuck) => return Err(Failure::Stuck),
+            Err(CallError::Kafka(e)) => match classify(&e) {
                 Failure::Retry => {
                     tracing::warn!(error = %e, attempt, "send_offsets_to_transaction failed; retrying.");
                     tokio::time::sleep(backoff(attempt)).await;
@@ -385,9 +468,14 @@ async fn commit(
     }
     let mut attempt = 0;
     loop {
-        match blocking(producer, move |p| p.commit_transaction(timeout)).await {
+        match blocking(producer, "commit_transaction", timeout, move |p| {
+            p.commit_transaction(timeout)
+        })
+        .await
+        {
             Ok(()) => return Ok(()),
-            Err(e) => match classify(&e) {
+            Err(CallError::Stuck) => return Err(Failure::Stuck),
+            Err(CallError::Kafka(e)) => match classify(&e) {
                 Failure::Retry => {
                     tracing::warn!(error = %e, attempt, "commit_transaction failed; retrying.");
                     tokio::time::sleep(backoff(attempt)).await;
@@ -422,17 +510,21 @@ fn log_failure(e: &KafkaError, call: &str) {
     }
 }
 
-async fn abort(producer: &FutureProducer, timeout: Duration) -> Result<(), WorkerError> {
+async fn abort(producer: &FutureProducer, timeout: Duration) -> Result<(), CallError> {
     let mut attempt = 0;
     loop {
-        match blocking(producer, move |p| p.abort_transaction(timeout)).await {
+        match blocking(producer, "abort_transaction", timeout, move |p| {
+            p.abort_transaction(timeout)
+        })
+        .await
+        {
             Ok(()) => return Ok(()),
-            Err(e) if matches!(classify(&e), Failure::Retry) => {
+            Err(CallError::Kafka(e)) if matches!(classify(&e), Failure::Retry) => {
                 tracing::warn!(error = %e, attempt, "abort_transaction failed; retrying.");
                 tokio::time::sleep(backoff(attempt)).await;
                 attempt += 1;
             }
-            Err(e) => return Err(WorkerError::Transaction(e)),
+            Err(e) => return Err(e),
         }
     }
 }
@@ -449,5 +541,51 @@ fn rewind(consumer: &StreamConsumer<WorkerContext>, batch: &Batch) {
             // Revoked meanwhile: the new owner starts from the committed offset.
             tracing::info!(%error, topic, partition, "Partition not rewound (no longer assigned).");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// A producer that never connects (nothing listens on port 1): enough to hand to `blocking`.
+    fn producer() -> FutureProducer {
+        rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", "127.0.0.1:1")
+            .create()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_call_that_returns_passes_its_result_through() {
+        let p = producer();
+        let r = blocking(&p, "ok", Duration::from_millis(10), |_| Ok(7)).await;
+        assert!(matches!(r, Ok(7)));
+        let r: Result<(), _> = blocking(&p, "err", Duration::from_millis(10), |_| {
+            Err(KafkaError::Canceled)
+        })
+        .await;
+        assert!(matches!(r, Err(CallError::Kafka(KafkaError::Canceled))));
+    }
+
+    #[tokio::test]
+    async fn a_call_blocked_past_its_timeout_is_given_up_as_stuck() {
+        let p = producer();
+        let finished = Arc::new(AtomicBool::new(false));
+        let flag = finished.clone();
+        let r: Result<(), _> = blocking(&p, "hang", Duration::from_millis(10), move |_| {
+            std::thread::sleep(Duration::from_secs(2));
+            flag.store(true, Ordering::SeqCst);
+            Ok(())
+        })
+        .await;
+        assert!(matches!(r, Err(CallError::Stuck)));
+        assert!(
+            !finished.load(Ordering::SeqCst),
+            "given up while the call was still blocked"
+        );
     }
 }
