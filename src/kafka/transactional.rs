@@ -19,7 +19,12 @@
 //!   commits fail again and again (not rebalances), each retry waits longer (100 ms doubling to
 //!   5 s). Records too large for their topic never cause this: [`super::limits`] keeps them out;
 //! - fatal (fenced by another producer, or a fatal broker error): stop with exit code 1; the broker
-//!   aborts the open transaction.
+//!   aborts the open transaction. Except when the `transactional.id` is the default one, unique to
+//!   this process: then a fence can only be the broker's own doing (it bumps the epoch when it
+//!   aborts a transaction that outlived `transaction.timeout.ms`, e.g. across a broker restart),
+//!   and the worker replaces its producer and reviews the batch again;
+//! - stuck (a transactional call still blocked 10 s after its own timeout, librdkafka#5456):
+//!   replace the producer, which fences the stuck one, and review the batch again.
 //!
 //! Per partition, messages are routed and produced in offset order by one task, and the producer is
 //! idempotent, so outputs keep input order; offsets only move forward because a batch commits the
@@ -34,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::util::Timeout;
@@ -230,6 +235,8 @@ pub async fn run(
     );
     let init_timeout = Duration::from_millis(kafka.transaction_timeout_ms.max(30_000));
     let mut producer = transactional_producer(&pc, init_timeout).await?;
+    // A fence can only come from the broker itself when the id is unique to this process.
+    let own_id = kafka.transactional_id.is_none();
     tracing::info!(transactional_id = %txn_id, "Transactions initialised.");
     super::subscribe_and_announce(
         &consumer,
@@ -380,39 +387,37 @@ pub async fn run(
                     tx.send_replace(summary.acknowledged);
                 }
             }
-            // `commit` retries retriable errors itself; anything else that is not fatal aborts.
-            Err(Failure::Abort | Failure::Retry) => {
+            // `commit` retries retriable errors itself; anything else aborts the batch, which is
+            // then reviewed again.
+            Err(failure) => {
                 // A rebalance is no reason to wait; a failed commit is.
                 if !rebalanced {
                     aborts_in_a_row = aborts_in_a_row.saturating_add(1);
                 }
                 metrics.transaction(false);
-                match abort(&producer, op_timeout).await {
-                    Ok(()) => {}
-                    Err(CallError::Stuck) => {
-                        producer = match transactional_producer(&pc, init_timeout).await {
-                            Ok(p) => p,
-                            Err(e) => break Err(e),
-                        };
-                    }
-                    Err(CallError::Kafka(e)) => break Err(WorkerError::Transaction(e)),
+                let replace = match failure {
+                    Failure::Abort | Failure::Retry => match abort(&producer, op_timeout).await {
+                        Ok(()) => None,
+                        Err(CallError::Stuck) => Some("abort_transaction blocked"),
+                        Err(CallError::Kafka(e)) if own_id && fenced(&producer, Some(&e)) => {
+                            Some("fenced while aborting")
+                        }
+                        Err(CallError::Kafka(e)) => break Err(WorkerError::Transaction(e)),
+                    },
+                    Failure::Stuck => Some("a transactional call blocked"),
+                    Failure::Fatal if own_id && fenced(&producer, None) => Some("fenced"),
+                    Failure::Fatal => break Err(WorkerError::Transaction(last_error(&producer))),
+                };
+                if let Some(why) = replace {
+                    // A new producer with the same transactional.id fences the old one; the broker
+                    // aborts the batch's transaction if it is still open.
+                    tracing::warn!(transactional_id = %txn_id, why, "Replacing the producer; the batch will be reviewed again.");
+                    producer = match transactional_producer(&pc, init_timeout).await {
+                        Ok(p) => p,
+                        Err(e) => break Err(e),
+                    };
                 }
                 rewind(&consumer, &batch);
-            }
-            Err(Failure::Stuck) => {
-                // A new producer with the same transactional.id fences the stuck one; the broker
-                // aborts the batch's transaction, and the batch is reviewed again.
-                aborts_in_a_row = aborts_in_a_row.saturating_add(1);
-                metrics.transaction(false);
-                producer = match transactional_producer(&pc, init_timeout).await {
-                    Ok(p) => p,
-                    Err(e) => break Err(e),
-                };
-                tracing::warn!(transactional_id = %txn_id, "Producer replaced; the batch will be reviewed again.");
-                rewind(&consumer, &batch);
-            }
-            Err(Failure::Fatal) => {
-                break Err(WorkerError::Transaction(last_error(&producer)));
             }
         }
         if stopping {
@@ -488,6 +493,29 @@ async fn commit(
             },
         }
     }
+}
+
+/// Whether the producer was fenced (its epoch is no longer the transactional id's current one).
+/// With the default `transactional.id`, unique to this process, no other instance can have done
+/// it: the broker bumps the epoch itself when it aborts a transaction that outlived
+/// `transaction.timeout.ms` (KIP-360), e.g. while the broker was restarting. The worker then
+/// replaces its producer rather than exit; with a configured (possibly shared) id it exits.
+fn fenced(producer: &FutureProducer, error: Option<&KafkaError>) -> bool {
+    let is_fence = |c: RDKafkaErrorCode| {
+        matches!(
+            c,
+            RDKafkaErrorCode::Fenced
+                | RDKafkaErrorCode::ProducerFenced
+                | RDKafkaErrorCode::InvalidProducerEpoch
+        )
+    };
+    error
+        .and_then(KafkaError::rdkafka_error_code)
+        .is_some_and(is_fence)
+        || producer
+            .client()
+            .fatal_error()
+            .is_some_and(|(code, _)| is_fence(code))
 }
 
 /// The producer's fatal error, if librdkafka recorded one.
