@@ -10,9 +10,10 @@
 //!
 //! 1. **Latin word boundaries.** When a term starts (ends) with a letter or digit of a
 //!    space-separated script, the folded character before (after) the match must not be one
-//!    too, unless a visible separator stands between them in the original. So `daikai` is
-//!    found in `找daikai` and `x. daikai`, but not in `daikaixyz`, `xdaikai` or
-//!    `x\u{200B}daikai`.
+//!    of the same kind (letter next to letter, digit next to digit), unless a visible
+//!    separator stands between them in the original. So `daikai` is found in `找daikai`,
+//!    `x. daikai` and `daikai888`, but not in `daikaixyz`, `xdaikai` or `x\u{200B}daikai`;
+//!    `123` is not found in `41234`.
 //! 2. **Clause breaks.** Separators are skipped, but clause punctuation (`。，、；：！？`, an
 //!    ellipsis, `. `, `——`, a line break; see [`CharFlags::clause_break_before`]) between two
 //!    matched characters is only accepted when the separators look deliberate: the match has
@@ -227,12 +228,17 @@ impl PatternInfo {
         if self.bits & (Self::WORD_START | Self::WORD_END) == 0 {
             return true;
         }
-        // The folded char at `i` continues a word from the one before it.
-        let glued = |i: usize| flags[i].is_word() && !flags[i].gap_before();
-        let bad_start = self.bits & Self::WORD_START != 0
-            && start > 0
-            && flags[start - 1].is_word()
-            && glued(start);
+        // The folded char at `i` continues the word of the one before it: both are letters or
+        // both are digits, with no visible separator between them. A change between letters
+        // and digits is a boundary (`daikai888`, `888daikai`), as is a separator.
+        let glued = |i: usize| {
+            let (prev, this) = (flags[i - 1], flags[i]);
+            prev.is_word()
+                && this.is_word()
+                && !this.gap_before()
+                && prev.is_digit() == this.is_digit()
+        };
+        let bad_start = self.bits & Self::WORD_START != 0 && start > 0 && glued(start);
         let bad_end = self.bits & Self::WORD_END != 0 && end < flags.len() && glued(end);
         !bad_start && !bad_end
     }
@@ -1600,6 +1606,69 @@ mod tests {
             ),
             ("latin across a sentence", "daik, ai", &[]),
             ("english sentence end", "dai. kai", &[]),
+        ];
+        for (name, text, want) in cases {
+            check(name, text, &m.find(text), want);
+        }
+    }
+
+    #[test]
+    fn digits_next_to_a_latin_term_are_a_boundary() {
+        use TermAction::*;
+        let m = matcher(&[
+            ("daikai", "goods", Hold),
+            ("123", "digits", Hold),
+            ("pk10", "lottery", Hold),
+            ("3d打印枪", "weapons", Hold),
+        ])
+        .unwrap();
+        let cases: &[(&str, &str, Want)] = &[
+            ("digits after", "daikai888", &[(0, 6, "daikai", "daikai")]),
+            ("digits before", "888daikai", &[(3, 9, "daikai", "daikai")]),
+            (
+                "digits both sides",
+                "加V888daikai666",
+                &[(5, 11, "daikai", "daikai")],
+            ),
+            (
+                "full-width digits",
+                "ＤＡＩＫＡＩ８８８",
+                &[(0, 6, "ＤＡＩＫＡＩ", "daikai")],
+            ),
+            ("circled digit", "①daikai", &[(1, 7, "daikai", "daikai")]),
+            ("digit term after letters", "qq123", &[(2, 5, "123", "123")]),
+            (
+                "digit term between letters",
+                "a123b",
+                &[(1, 4, "123", "123")],
+            ),
+            (
+                "term ending in a digit",
+                "pk10期",
+                &[(0, 4, "pk10", "pk10")],
+            ),
+            (
+                "term ending in a digit, letter after",
+                "pk10x",
+                &[(0, 4, "pk10", "pk10")],
+            ),
+            (
+                "term starting with a digit",
+                "abc3d打印枪",
+                &[(3, 8, "3d打印枪", "3d打印枪")],
+            ),
+            // Negative controls: letters next to letters, digits next to digits stay glued.
+            ("letters after", "daikaixyz", &[]),
+            ("letters before", "xdaikai888", &[]),
+            ("digits inside a number", "41234", &[]),
+            ("longer number after a digit term", "pk100", &[]),
+            ("letters before a term starting with a letter", "apk10", &[]),
+            (
+                "digit before a term starting with a digit",
+                "13d打印枪",
+                &[],
+            ),
+            ("invisible character still glues", "888x\u{200B}daikai", &[]),
         ];
         for (name, text, want) in cases {
             check(name, text, &m.find(text), want);

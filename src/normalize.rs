@@ -134,12 +134,21 @@ impl CharFlags {
     const WORD: u8 = 1;
     const GAP_BEFORE: u8 = 2;
     const CLAUSE_BREAK_BEFORE: u8 = 4;
+    /// Set together with `WORD` on a digit (`0`–`9` after NFKC).
+    const DIGIT: u8 = 64;
 
     /// True for a letter or digit of a script that separates words with spaces: Latin, Greek,
     /// Cyrillic, Armenian. Full-width forms count, because NFKC has already made them ASCII.
     /// False for ideographs, kana, Hangul and other scripts.
     pub fn is_word(self) -> bool {
         self.0 & Self::WORD != 0
+    }
+
+    /// True for a word character ([`is_word`](Self::is_word)) that is a digit `0`–`9` (after
+    /// NFKC, so `１` and `①` count). The matcher's word-boundary rule treats a change between
+    /// digits and letters as a boundary (`daikai888`).
+    pub fn is_digit(self) -> bool {
+        self.0 & Self::DIGIT != 0
     }
 
     /// True when a visible separator was skipped between the previous folded character and
@@ -359,7 +368,12 @@ impl Normalizer {
         for (at, c) in (0u32..).zip(text.chars()) {
             match self.entry(c) {
                 Entry::One { ch, word } => {
-                    out.push(ch, at, pending | if word { CharFlags::WORD } else { 0 });
+                    let word = if word {
+                        CharFlags::WORD | digit_bit(ch)
+                    } else {
+                        0
+                    };
+                    out.push(ch, at, pending | word);
                     pending = 0;
                     last_class = 0;
                     attach = true;
@@ -622,9 +636,20 @@ fn is_word_char(c: char) -> bool {
             | 0xA640..=0xA69F | 0xA720..=0xA7FF | 0xAB30..=0xAB6F)
 }
 
+/// The [`CharFlags`] word bits of folded character `c`: `WORD`, plus `DIGIT` for `0`–`9`.
 fn word_bit(c: char) -> u8 {
     if is_word_char(c) {
-        CharFlags::WORD
+        CharFlags::WORD | digit_bit(c)
+    } else {
+        0
+    }
+}
+
+/// `DIGIT` for an ASCII digit (every digit of a word script is one after NFKC), else 0.
+#[inline]
+fn digit_bit(c: char) -> u8 {
+    if c.is_ascii_digit() {
+        CharFlags::DIGIT
     } else {
         0
     }
@@ -757,6 +782,25 @@ pub(crate) mod tests {
                 .map(|f| (f.is_word(), f.gap_before(), f.clause_break_before()))
                 .collect();
             assert_eq!(got, *want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn digit_flags() {
+        let n = shared();
+        // (input, per folded char: is_digit)
+        let cases: &[(&str, &[bool])] = &[
+            ("a1", &[false, true]),
+            ("１①²", &[true, true, true]),
+            ("x9\u{FE0F}\u{20E3}", &[false, true]),
+            ("赌3", &[false, true]),
+            ("٣", &[false]), // Arabic-Indic three: not a word character, so not a digit here
+        ];
+        for (input, want) in cases {
+            let f = n.fold_text(input);
+            let got: Vec<bool> = f.flags.iter().map(|f| f.is_digit()).collect();
+            assert_eq!(got, *want, "{input:?}");
+            assert!(f.flags.iter().all(|f| !f.is_digit() || f.is_word()));
         }
     }
 
