@@ -790,6 +790,12 @@ impl FoldSink for SymbolFold<'_> {
     fn folded_len(&self) -> usize {
         self.buf.codes.len()
     }
+
+    fn replace(&mut self, _from: usize, fixes: &[(usize, char)]) {
+        for &(i, ch) in fixes {
+            self.buf.codes[i] = self.symbols.get(ch);
+        }
+    }
 }
 
 /// Per-thread buffers of [`Matcher::find`], reused from call to call.
@@ -1669,6 +1675,80 @@ mod tests {
                 &[],
             ),
             ("invisible character still glues", "888x\u{200B}daikai", &[]),
+        ];
+        for (name, text, want) in cases {
+            check(name, text, &m.find(text), want);
+        }
+    }
+
+    #[test]
+    fn decorated_forms_and_look_alikes() {
+        use TermAction::*;
+        let m = matcher(&[
+            ("daikai", "goods", Hold),
+            ("123", "digits", Hold),
+            ("goip", "fraud", Hold),
+            ("av", "probe", Hold),
+        ])
+        .unwrap();
+        let cases: &[(&str, &str, Want)] = &[
+            (
+                "negative squared",
+                "加🅳🅰🅸🅺🅰🅸",
+                &[(1, 7, "🅳🅰🅸🅺🅰🅸", "daikai")],
+            ),
+            (
+                "regional indicators",
+                "🇩🇦🇮🇰🇦🇮",
+                &[(0, 6, "🇩🇦🇮🇰🇦🇮", "daikai")],
+            ),
+            (
+                "negative circled digits",
+                "电话❶❷❸",
+                &[(2, 5, "❶❷❸", "123")],
+            ),
+            ("mixed decorations", "Ⓓ🅰𝐢🄺aⅰ", &[(0, 6, "Ⓓ🅰𝐢🄺aⅰ", "daikai")]),
+            (
+                "parking sign before",
+                "🅿\u{FE0F}daikai",
+                &[(2, 8, "daikai", "daikai")],
+            ),
+            ("flag before", "🇨🇳daikai", &[(2, 8, "daikai", "daikai")]),
+            (
+                "cyrillic a",
+                "d\u{0430}ik\u{0430}i",
+                &[(0, 6, "d\u{0430}ik\u{0430}i", "daikai")],
+            ),
+            (
+                "cyrillic capitals",
+                "找D\u{0410}IK\u{0410}I",
+                &[(1, 7, "D\u{0410}IK\u{0410}I", "daikai")],
+            ),
+            (
+                "komi de",
+                "\u{0501}aikai",
+                &[(0, 6, "\u{0501}aikai", "daikai")],
+            ),
+            (
+                "greek omicron",
+                "g\u{03BF}ip",
+                &[(0, 4, "g\u{03BF}ip", "goip")],
+            ),
+            // Negative controls.
+            ("decorated run continues", "🅳🅰🅸🅺🅰🅸🆇", &[]),
+            ("decorated digits continue", "❶❷❸❹", &[]),
+            (
+                "all-cyrillic word",
+                "\u{0501}\u{0430}\u{0456}\u{043A}\u{0430}\u{0456}",
+                &[],
+            ),
+            ("greek word", "\u{03B1}\u{03BD}", &[]),
+            ("greek word in chinese", "希腊语\u{03B1}\u{03BD}的意思", &[]),
+            (
+                "look-alike makes a longer word",
+                "d\u{0430}ik\u{0430}ix",
+                &[],
+            ),
         ];
         for (name, text, want) in cases {
             check(name, text, &m.find(text), want);

@@ -38,6 +38,17 @@
 //!    selectors and Hangul fillers. So `赌*博`, `赌 博`, `赌.博`, `赌\u{200B}博` and `赌😀博` all fold
 //!    to `赌博`.
 //!
+//! Two more folds come from tables of our own (`docs/matching.md` §2.1a, §2.3a):
+//!
+//! - **Decorated digits and letters** that NFKC leaves alone (`❶`, `⓫`, `🅰`, `🅐`, `🇦`, `🔟`)
+//!   fold, before step 1, to the digits or letter they show, and the GB 2312 pinyin letters
+//!   `ɑ`, `ɡ` to `a`, `g`. A switch between such a decorated character and a plain one sets
+//!   [`CharFlags::gap_before`], so `🅿️daikai` keeps `daikai` a word of its own.
+//! - **Greek and Cyrillic look-alikes** (UTS #39 confusables via `unicode-security`, kept to
+//!   letters that look like one ASCII letter) fold to that letter only when a whole run of
+//!   Greek and Cyrillic letters consists of look-alikes and touches an ASCII letter (separators
+//!   ignored): `dаikаi` with Cyrillic `а` folds to `daikai`, while `αν` and `сосна` stay.
+//!
 //! A step may produce a character that a step before it would change. To catch that, the table
 //! folds each result again until it stops changing. So `fold(fold(x)) == fold(x)`.
 //!
@@ -94,17 +105,33 @@ pub struct Normalizer {
     table: Box<[Entry]>,
     /// Folded characters of every character that folds to two or more.
     pool: Vec<char>,
-    /// `Entry::Many(i)` folds to `pool[many[i].0 .. many[i].1]`.
+    /// `Entry::Many(i, _)` folds to `pool[many[i].0 .. many[i].1]`.
     many: Vec<(u32, u32)>,
 }
+
+/// Greek and Cyrillic letters that look like an ASCII Latin letter: the confusables data of
+/// UTS #39 (through the `unicode-security` crate), kept to letters whose skeleton, or whose
+/// capital's skeleton, is one ASCII letter (`а` → `a`, `ο` → `o`, `ԁ` → `d`, `в` → `b`, since
+/// `В` looks like `B` and case is folded anyway). Keys and values are lower case.
+type LookAlikes = HashMap<char, u8>;
 
 /// What one original character folds to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Entry {
-    /// One folded character. `word` caches [`is_word_char`].
-    One { ch: char, word: bool },
-    /// Two or more folded characters: an index into `Normalizer::many`.
-    Many(u32),
+    /// One folded character. `word` caches [`is_word_char`]; `decorated` is set when only
+    /// [`decorated_alnum`] folds the original (see [`Normalizer::fold_into`]).
+    One {
+        ch: char,
+        word: bool,
+        decorated: bool,
+    },
+    /// Two or more folded characters: an index into `Normalizer::many`, and `decorated` as for
+    /// `One`.
+    Many(u32, bool),
+    /// A Greek or Cyrillic letter `ch` (a word character). `latin` is the ASCII letter it looks
+    /// like ([`LookAlikes`]), or 0 when it looks like none. [`Normalizer::fold_into`] folds it
+    /// to `latin` only inside a Latin word (see the module docs).
+    Greek { ch: char, latin: u8 },
     /// Skipped, and the span of the folded character just before it grows over it: a combining
     /// mark or a variation selector.
     Attach,
@@ -220,6 +247,9 @@ pub(crate) trait FoldSink {
     fn extend_last_span(&mut self, end: u32);
     /// Number of folded characters so far.
     fn folded_len(&self) -> usize;
+    /// Replaces folded characters: `(index, char)` for each, every index at least `from`.
+    /// `from` is near the end, so this costs the length of the tail.
+    fn replace(&mut self, from: usize, fixes: &[(usize, char)]);
 }
 
 impl FoldSink for Folded {
@@ -248,6 +278,21 @@ impl FoldSink for Folded {
 
     fn folded_len(&self) -> usize {
         self.spans.len()
+    }
+
+    fn replace(&mut self, from: usize, fixes: &[(usize, char)]) {
+        let byte = self
+            .text
+            .char_indices()
+            .rev()
+            .nth(self.spans.len() - from - 1)
+            .map_or(0, |(b, _)| b);
+        let mut tail: Vec<char> = self.text[byte..].chars().collect();
+        for &(i, ch) in fixes {
+            tail[i - from] = ch;
+        }
+        self.text.truncate(byte);
+        self.text.extend(tail);
     }
 }
 
@@ -296,6 +341,100 @@ impl FoldBuf {
     }
 }
 
+/// What [`Normalizer::fold_into`] carries from one original character to the next.
+#[derive(Default)]
+struct FoldState {
+    /// [`CharFlags`] bits owed to the next folded character by the separators skipped since the
+    /// last one.
+    pending: u8,
+    /// The last visible separator skipped was a lone `.` (SEP_DOT) or dash (SEP_DASH): with
+    /// the next one it may make clause punctuation (`..`, `. `, `——`).
+    last_class: u8,
+    /// Whether an attaching mark here would extend the last folded character's span.
+    attach: bool,
+    /// The last folded character came from a decorated form ([`decorated_alnum`]).
+    last_decorated: bool,
+    /// The last folded character is an ASCII letter.
+    last_latin: bool,
+    /// The current run of Greek and Cyrillic letters: its first folded index, whether an ASCII
+    /// letter came right before it, and whether every letter in it has a look-alike.
+    run: Option<(usize, bool, bool)>,
+    /// The look-alike folds of the current run, while every letter has one.
+    fixes: Vec<(usize, char)>,
+}
+
+impl FoldState {
+    /// Appends folded `ch` from original character `at`, with `word` bits. `greek`: `None`,
+    /// or `Some(latin)` for a Greek or Cyrillic letter (`latin` as in [`Entry::Greek`]).
+    #[inline]
+    fn push(
+        &mut self,
+        out: &mut impl FoldSink,
+        ch: char,
+        at: u32,
+        word: u8,
+        decorated: bool,
+        greek: Option<u8>,
+    ) {
+        let index = out.folded_len();
+        let mut flags = self.pending | word;
+        if decorated != self.last_decorated && index > 0 {
+            // Switching between decorated and plain characters is a visible break:
+            // `🅿️daikai` and `🇨🇳daikai` keep `daikai` a word of its own.
+            flags |= CharFlags::GAP_BEFORE;
+        }
+        match greek {
+            Some(latin) => {
+                let (_, _, all) = self.run.get_or_insert((index, self.last_latin, true));
+                if latin == 0 {
+                    *all = false;
+                    self.fixes.clear();
+                } else if *all {
+                    self.fixes.push((index, latin as char));
+                }
+            }
+            None if self.run.is_some() => self.end_run(out, ch.is_ascii_lowercase()),
+            None => {}
+        }
+        out.push(ch, at, flags);
+        self.pending = 0;
+        self.last_class = 0;
+        self.attach = true;
+        self.last_decorated = decorated;
+        self.last_latin = ch.is_ascii_lowercase();
+    }
+
+    /// Ends the current run of Greek and Cyrillic letters; `latin_after`: an ASCII letter
+    /// follows it. A run whose letters all look like Latin letters, next to a Latin letter, is
+    /// folded to those letters (`dаikаi` with Cyrillic `а`).
+    #[inline]
+    fn end_run(&mut self, out: &mut impl FoldSink, latin_after: bool) {
+        if let Some((from, latin_before, all)) = self.run.take() {
+            if all && (latin_before || latin_after) {
+                out.replace(from, &self.fixes);
+            }
+            self.fixes.clear();
+        }
+    }
+
+    /// A skipped character, with its [`Entry::Skip`] bits.
+    #[inline]
+    fn skip(&mut self, bits: u8) {
+        if bits & CharFlags::GAP_BEFORE != 0 {
+            let class = bits & (SEP_DOT | SEP_DASH | SEP_SPACE);
+            let doubled = self.last_class != 0 && class == self.last_class;
+            let dot_space = self.last_class == SEP_DOT && class == SEP_SPACE;
+            if doubled || dot_space {
+                self.pending |= CharFlags::CLAUSE_BREAK_BEFORE;
+            }
+            self.last_class = class & (SEP_DOT | SEP_DASH);
+        }
+        // Invisible characters change nothing: `.\u{200B}.` is still `..`.
+        self.pending |= bits & FLAG_BITS;
+        self.attach = false;
+    }
+}
+
 impl Normalizer {
     /// Builds the folding table. Every code point below U+20000 is folded once, and OpenCC `t2s`
     /// is called once for each of the 28,000 ideographs in CJK Unified Ideographs, Extension A
@@ -307,6 +446,7 @@ impl Normalizer {
     /// be a broken build, not something input can cause.
     pub fn new() -> Self {
         let t2s = t2s_map();
+        let look_alikes = look_alikes();
         let mut normalizer = Normalizer {
             table: Box::default(),
             pool: Vec::new(),
@@ -316,7 +456,7 @@ impl Normalizer {
         let mut buf = Vec::new();
         for cp in 0..TABLE_LEN {
             let entry = match char::from_u32(cp) {
-                Some(c) => normalizer.build_entry(c, &t2s, &mut buf),
+                Some(c) => normalizer.build_entry(c, &t2s, &look_alikes, &mut buf),
                 None => Entry::Skip(0), // surrogate code points never occur in a `str`
             };
             table.push(entry);
@@ -358,56 +498,44 @@ impl Normalizer {
         );
         // A CJK text needs a third of this, a Latin one more (`push` absorbs that).
         out.reset(text.len() / 2 + 16);
-        // CharFlags bits owed to the next folded character by the separators skipped since the last one.
-        let mut pending = 0u8;
-        // The last visible separator skipped was a lone `.` (SEP_DOT) or dash (SEP_DASH): with
-        // the next one it may make clause punctuation (`..`, `. `, `——`).
-        let mut last_class = 0u8;
-        // Whether an attaching mark here would extend the last folded character's span.
-        let mut attach = false;
+        let mut state = FoldState::default();
         for (at, c) in (0u32..).zip(text.chars()) {
             match self.entry(c) {
-                Entry::One { ch, word } => {
+                Entry::One {
+                    ch,
+                    word,
+                    decorated,
+                } => {
                     let word = if word {
                         CharFlags::WORD | digit_bit(ch)
                     } else {
                         0
                     };
-                    out.push(ch, at, pending | word);
-                    pending = 0;
-                    last_class = 0;
-                    attach = true;
+                    state.push(out, ch, at, word, decorated, None);
                 }
-                Entry::Many(i) => {
+                Entry::Greek { ch, latin } => {
+                    state.push(out, ch, at, CharFlags::WORD, false, Some(latin));
+                }
+                Entry::Many(i, decorated) => {
                     let (start, end) = self.many[i as usize];
                     for &ch in &self.pool[start as usize..end as usize] {
-                        out.push(ch, at, pending | word_bit(ch));
-                        pending = 0;
+                        // Every folded character is its own table entry (the table is idempotent).
+                        let greek = match self.entry(ch) {
+                            Entry::Greek { latin, .. } => Some(latin),
+                            _ => None,
+                        };
+                        state.push(out, ch, at, word_bit(ch), decorated, greek);
                     }
-                    last_class = 0;
-                    attach = true;
                 }
                 Entry::Attach => {
-                    if attach {
+                    if state.attach {
                         out.extend_last_span(at + 1);
                     }
                 }
-                Entry::Skip(bits) => {
-                    if bits & CharFlags::GAP_BEFORE != 0 {
-                        let class = bits & (SEP_DOT | SEP_DASH | SEP_SPACE);
-                        let doubled = last_class != 0 && class == last_class;
-                        let dot_space = last_class == SEP_DOT && class == SEP_SPACE;
-                        if doubled || dot_space {
-                            pending |= CharFlags::CLAUSE_BREAK_BEFORE;
-                        }
-                        last_class = class & (SEP_DOT | SEP_DASH);
-                    }
-                    // Invisible characters change nothing: `.\u{200B}.` is still `..`.
-                    pending |= bits & FLAG_BITS;
-                    attach = false;
-                }
+                Entry::Skip(bits) => state.skip(bits),
             }
         }
+        state.end_run(out, false);
         assert!(
             u32::try_from(out.folded_len()).is_ok(),
             "text folds to too many characters: {}",
@@ -447,13 +575,20 @@ impl Normalizer {
             None => Entry::One {
                 ch: decomposed,
                 word: false,
+                decorated: false,
             },
         }
     }
 
     /// Folds `c` through steps 1–5 and turns the result into a table entry. Multi-character
     /// results go into `self.pool`.
-    fn build_entry(&mut self, c: char, t2s: &HashMap<char, char>, buf: &mut Vec<char>) -> Entry {
+    fn build_entry(
+        &mut self,
+        c: char,
+        t2s: &HashMap<char, char>,
+        look_alikes: &LookAlikes,
+        buf: &mut Vec<char>,
+    ) -> Entry {
         if is_combining_mark(c) || is_variation_selector(c) {
             return Entry::Attach;
         }
@@ -477,17 +612,23 @@ impl Normalizer {
                 std::mem::swap(buf, &mut next);
             }
         }
+        let decorated = decorated_alnum(c).is_some();
         match buf.as_slice() {
             [] => Entry::Skip(bits),
+            &[ch] if is_greek_or_cyrillic_letter(ch) => Entry::Greek {
+                ch,
+                latin: look_alikes.get(&ch).copied().unwrap_or(0),
+            },
             &[ch] => Entry::One {
                 ch,
                 word: is_word_char(ch),
+                decorated,
             },
             many => {
                 let start = self.pool.len() as u32;
                 self.pool.extend_from_slice(many);
                 self.many.push((start, self.pool.len() as u32));
-                Entry::Many(self.many.len() as u32 - 1)
+                Entry::Many(self.many.len() as u32 - 1, decorated)
             }
         }
     }
@@ -531,6 +672,17 @@ fn fold_char(c: char, t2s: &HashMap<char, char>, out: &mut Vec<char>) -> u8 {
             bits |= CharFlags::GAP_BEFORE | class;
         }
     };
+    if let Some(shown) = decorated_alnum(c) {
+        // Step 0: what NFKC does not do for enclosed and decorated digits and letters.
+        for ch in shown.chars() {
+            keep(ch.to_ascii_lowercase());
+        }
+        return bits;
+    }
+    if let Some(latin) = latin_variant(c) {
+        keep(latin);
+        return bits;
+    }
     let unchanged_by_steps_1_to_3 = is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
         && !strips_diacritics(c)
         && c.to_uppercase().eq(std::iter::once(c))
@@ -575,6 +727,80 @@ fn t2s_map() -> HashMap<char, char> {
             if s != c {
                 map.insert(c, s);
             }
+        }
+    }
+    map
+}
+
+/// The digits or the letter that an enclosed or decorated character shows, for those that NFKC
+/// leaves alone because Unicode gives them no compatibility decomposition (NFKC already folds
+/// `①`, `⑴`, `⒈`, `Ⓐ`, `🄰`, `🄐` and the mathematical alphanumerics `𝐝`). Letters come back
+/// upper case. A test checks that NFKC leaves every one of these unchanged.
+fn decorated_alnum(c: char) -> Option<String> {
+    let cp = c as u32;
+    let number = |first: u32, value: u32| Some((cp - first + value).to_string());
+    let letter = |first: u32| char::from_u32('A' as u32 + cp - first).map(String::from);
+    match cp {
+        0x2776..=0x277F => number(0x2776, 1), // ❶..❿ dingbat negative circled digits
+        0x2780..=0x2789 => number(0x2780, 1), // ➀..➉ dingbat circled sans-serif digits
+        0x278A..=0x2793 => number(0x278A, 1), // ➊..➓ dingbat negative circled sans-serif
+        0x24EB..=0x24F4 => number(0x24EB, 11), // ⓫..⓴ negative circled numbers
+        0x24F5..=0x24FE => number(0x24F5, 1), // ⓵..⓾ double circled digits
+        0x24FF | 0x1F10B | 0x1F10C => Some("0".to_string()), // ⓿ 🄋 🄌
+        0x1F150..=0x1F169 => letter(0x1F150), // 🅐..🅩 negative circled letters
+        0x1F170..=0x1F189 => letter(0x1F170), // 🅰..🆉 negative squared letters
+        0x1F1E6..=0x1F1FF => letter(0x1F1E6), // 🇦..🇿 regional indicator symbols
+        0x1F51F => Some("10".to_string()),    // 🔟 keycap ten
+        _ => None,
+    }
+}
+
+/// Latin letters that pinyin writes for `a` and `g`: GB 2312 encodes pinyin with U+0251 `ɑ` and
+/// U+0261 `ɡ`, so Chinese input methods and pinyin tables produce them, and NFKC keeps them.
+fn latin_variant(c: char) -> Option<char> {
+    match c {
+        '\u{0251}' | '\u{2C6D}' => Some('a'), // ɑ, Ɑ
+        '\u{0261}' => Some('g'),              // ɡ
+        _ => None,
+    }
+}
+
+/// A Greek or Cyrillic letter (Unicode Script property), after folding: lower case.
+fn is_greek_or_cyrillic_letter(c: char) -> bool {
+    use unicode_script::{Script, UnicodeScript};
+    c.is_alphabetic() && matches!(c.script(), Script::Greek | Script::Cyrillic)
+}
+
+/// Builds [`LookAlikes`] from the UTS #39 confusables data of the `unicode-security` crate.
+fn look_alikes() -> LookAlikes {
+    use unicode_security::confusable_detection::skeleton;
+    let ascii_letter = |c: char| {
+        let mut buf = [0; 4];
+        let mut s = skeleton(c.encode_utf8(&mut buf)).flat_map(char::to_lowercase);
+        match (s.next(), s.next()) {
+            (Some(l), None) if l.is_ascii_lowercase() => Some(l as u8),
+            _ => None,
+        }
+    };
+    let mut map = LookAlikes::new();
+    for cp in (0x0370..0x0530).chain(0x1C80..0x1C90).chain(0xA640..0xA6A0) {
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
+        let mut lower = c.to_lowercase();
+        let (Some(lower), None) = (lower.next(), lower.next()) else {
+            continue;
+        };
+        if lower != c || !is_greek_or_cyrillic_letter(c) {
+            continue; // capitals are reached through their lower case
+        }
+        let mut upper = c.to_uppercase();
+        let capital = match (upper.next(), upper.next()) {
+            (Some(u), None) => ascii_letter(u),
+            _ => None,
+        };
+        if let Some(latin) = ascii_letter(lower).or(capital) {
+            map.insert(lower, latin);
         }
     }
     map
@@ -801,6 +1027,147 @@ pub(crate) mod tests {
             let got: Vec<bool> = f.flags.iter().map(|f| f.is_digit()).collect();
             assert_eq!(got, *want, "{input:?}");
             assert!(f.flags.iter().all(|f| !f.is_digit() || f.is_word()));
+        }
+    }
+
+    #[test]
+    fn decorated_digits_and_letters() {
+        let n = shared();
+        let cases: &[(&str, &str, &str)] = &[
+            // What NFKC already folds.
+            ("circled digits", "①②⑩", "1210"),
+            ("parenthesized digits", "⑴⑵", "12"),
+            ("digits with full stop", "⒈⒉", "12"),
+            ("circled letters", "ⒹⒶⒾ", "dai"),
+            ("parenthesized letters", "⒟⒜⒤", "dai"),
+            ("squared letters", "🄳🄰🄸", "dai"),
+            ("math bold", "𝐝𝐚𝐢𝐤𝐚𝐢", "daikai"),
+            ("math double-struck digits", "𝟙𝟚𝟛", "123"),
+            ("keycaps", "1\u{FE0F}\u{20E3}8\u{20E3}", "18"),
+            // What only the decorated table folds.
+            ("negative circled digits", "❶❷❸❿", "12310"),
+            ("circled sans-serif digits", "➀➁➉", "1210"),
+            ("negative circled sans-serif", "➊➋➓", "1210"),
+            ("negative circled numbers", "⓫⓴⓿", "11200"),
+            ("double circled digits", "⓵⓶⓾", "1210"),
+            ("negative circled letters", "🅓🅐🅘", "dai"),
+            ("negative squared letters", "🅳🅰🅸🅺🅰🅸", "daikai"),
+            ("with emoji presentation", "🅰\u{FE0F}🅱\u{FE0F}", "ab"),
+            ("regional indicators", "🇩🇦🇮🇰🇦🇮", "daikai"),
+            ("keycap ten", "🔟", "10"),
+            ("pinyin letters of GB 2312", "dɑikɑi ɡ", "daikaig"),
+        ];
+        for (name, input, want) in cases {
+            assert_eq!(n.fold_term(input), *want, "{name}: {input:?}");
+        }
+        // NFKC leaves every character of the decorated table alone: the table is needed.
+        for cp in (0x2000..0x2800).chain(0x1F100..0x1F600) {
+            let c = char::from_u32(cp).unwrap();
+            if decorated_alnum(c).is_some() {
+                assert!(std::iter::once(c).nfkc().eq([c]), "U+{cp:04X}");
+            }
+        }
+    }
+
+    #[test]
+    fn decorated_and_plain_characters_are_separate_words() {
+        let n = shared();
+        // (input, per folded char: (word, gap_before))
+        type Want = &'static [(bool, bool)];
+        let cases: &[(&str, Want)] = &[
+            ("🅿\u{FE0F}ab", &[(true, false), (true, true), (true, false)]),
+            ("🇨🇳a", &[(true, false), (true, false), (true, true)]),
+            ("a🅰b", &[(true, false), (true, true), (true, true)]),
+            ("❶❷", &[(true, false), (true, false)]),
+            ("赌❶博", &[(false, false), (true, true), (false, true)]),
+        ];
+        for (input, want) in cases {
+            let f = n.fold_text(input);
+            let got: Vec<_> = f
+                .flags
+                .iter()
+                .map(|f| (f.is_word(), f.gap_before()))
+                .collect();
+            assert_eq!(got, *want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn look_alike_table() {
+        let table = look_alikes();
+        // Cyrillic, then Greek, then capitals that look like Latin capitals.
+        for (c, latin) in [
+            ('\u{0430}', 'a'), // а
+            ('\u{0435}', 'e'), // е
+            ('\u{043E}', 'o'), // о
+            ('\u{0440}', 'p'), // р
+            ('\u{0441}', 'c'), // с
+            ('\u{0445}', 'x'), // х
+            ('\u{0443}', 'y'), // у
+            ('\u{0456}', 'i'), // і
+            ('\u{0458}', 'j'), // ј
+            ('\u{0455}', 's'), // ѕ
+            ('\u{04BB}', 'h'), // һ
+            ('\u{0501}', 'd'), // ԁ
+            ('\u{03BF}', 'o'), // ο
+            ('\u{03B9}', 'i'), // ι
+            ('\u{03BD}', 'v'), // ν
+            ('\u{03C1}', 'p'), // ρ
+            ('\u{043A}', 'k'), // к (К)
+            ('\u{043C}', 'm'), // м (М)
+            ('\u{0442}', 't'), // т (Т)
+            ('\u{0432}', 'b'), // в (В)
+            ('\u{043D}', 'h'), // н (Н)
+            ('\u{03BA}', 'k'), // κ (Κ)
+        ] {
+            assert_eq!(table.get(&c).map(|&b| b as char), Some(latin), "{c:?}");
+        }
+        // Letters with no Latin look-alike.
+        for c in ['\u{043B}', '\u{0434}', '\u{0436}', '\u{03BB}', '\u{03C0}'] {
+            assert_eq!(table.get(&c), None, "{c:?}"); // л д ж λ π
+        }
+        assert!(table
+            .keys()
+            .all(|&c| is_greek_or_cyrillic_letter(c) && c.to_lowercase().eq([c])));
+        assert!(table.values().all(u8::is_ascii_lowercase));
+    }
+
+    #[test]
+    fn look_alikes_fold_only_next_to_latin_letters() {
+        let n = shared();
+        let cases: &[(&str, &str, &str)] = &[
+            ("cyrillic a inside", "d\u{0430}ik\u{0430}i", "daikai"),
+            ("cyrillic capitals", "D\u{0410}IK\u{0410}I", "daikai"),
+            (
+                "run of look-alikes",
+                "\u{0501}\u{0430}\u{0456}k\u{0430}\u{0456}",
+                "daikai",
+            ),
+            ("greek", "g\u{03BF}\u{03B9}p", "goip"),
+            ("across separators", "d.\u{0430}.i k\u{0430}i", "daikai"),
+            ("after latin only", "ka\u{0456}", "kai"),
+            // Negative controls: not next to a Latin letter, or a letter without a look-alike.
+            (
+                "russian word",
+                "\u{0441}\u{043E}\u{0441}\u{043D}\u{0430}",
+                "сосна",
+            ),
+            ("greek word", "\u{03B1}\u{03BD}", "αν"),
+            ("next to ideographs", "出售\u{043A}粉", "出售к粉"),
+            ("next to digits", "1\u{0430}2", "1а2"),
+            (
+                "run with a letter without look-alike",
+                "d\u{043B}\u{0430}i",
+                "dлаi",
+            ),
+            ("greek word between chinese", "用\u{03B1}粒子", "用α粒子"),
+        ];
+        for (name, input, want) in cases {
+            assert_eq!(n.fold_term(input), *want, "{name}: {input:?}");
+            // Spans and flags stay in step with the folded text.
+            let f = n.fold_text(input);
+            assert_eq!(f.text.chars().count(), f.spans.len(), "{name}");
+            assert_eq!(n.fold_term(want), *want, "idempotent: {name}");
         }
     }
 
