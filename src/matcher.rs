@@ -20,6 +20,9 @@
 //!    at least 3 characters and **every** pair of neighbouring characters in it is separated
 //!    (`网，络，赌，场`). So `金黄，播种` does not contain `黄播`, and `赌。博` is not `赌博`,
 //!    while `赌.博`, `赌 博` and `赌*博` are (a lone `.` is not clause punctuation).
+//!    A single ASCII letter or digit glued between two ideographs (`赌a博`, `网x络x赌x场`) may
+//!    be skipped: a second scan passes over such fillers and keeps the matches with one inside.
+//!    Digit fillers count for `hold` terms and allow phrases only (`手枪1支` is a quantity).
 //! 3. **Allow phrases.** A blocking match whose folded span lies entirely inside an allow
 //!    phrase's match is dropped. A partial overlap does not suppress it. Allow phrases match
 //!    under the same folding and rules 1–2, so `打擊 賭博` suppresses like `打击赌博`.
@@ -505,6 +508,7 @@ impl Matcher {
     fn find_with<'a>(&'a self, text: &'a str, scratch: &mut Scratch) -> Vec<Hit<'a>> {
         let Scratch {
             fold,
+            consumed,
             run_syms,
             run_starts,
             rejects,
@@ -545,6 +549,44 @@ impl Matcher {
                 },
             );
         });
+
+        // Rule 3 (fillers): a single ASCII letter or digit glued between two ideographs may be
+        // an insertion (`赌a博`, `网x络x赌x场`). A second scan skips every such filler and keeps
+        // the matches that have one inside; a digit filler counts for `hold` terms (and allow
+        // phrases) only, since quantities stand there in ordinary text (`手枪1支`).
+        let is_filler = |i: usize| {
+            flags[i].is_ascii_alnum()
+                && flags[i - 1].is_ideograph()
+                && flags[i + 1].is_ideograph()
+                && !flags[i].gap_before()
+                && !flags[i + 1].gap_before()
+        };
+        if flags.len() >= 3 && (1..flags.len() - 1).any(is_filler) {
+            let skip = |i: usize| i > 0 && i + 1 < flags.len() && is_filler(i);
+            self.plain
+                .scan_skipping(&fold.codes, consumed, skip, |start, end, pattern, info| {
+                    let digit_inside = (start + 1..end - 1).any(|i| skip(i) && flags[i].is_digit());
+                    if digit_inside && info.action() == TermAction::Reject {
+                        return;
+                    }
+                    if !info.boundaries_ok(flags, start, end) || !clause_ok(flags, start, end) {
+                        return;
+                    }
+                    let list = match info.action() {
+                        TermAction::Reject => &mut *rejects,
+                        TermAction::Hold => &mut *holds,
+                        TermAction::Allow => &mut *allows,
+                    };
+                    insert_sorted(
+                        list,
+                        Candidate {
+                            start: start as u32,
+                            end: end as u32,
+                            pattern,
+                        },
+                    );
+                });
+        }
 
         // Repeat terms, over runs of equal folded characters.
         if let Some(repeat) = &self.repeat {
@@ -802,6 +844,8 @@ impl FoldSink for SymbolFold<'_> {
 #[derive(Default)]
 struct Scratch {
     fold: FoldBuf,
+    /// Folded indices the filler scan consumed (rule 3).
+    consumed: Vec<u32>,
     run_syms: Vec<u32>,
     run_starts: Vec<u32>,
     rejects: Vec<Candidate>,
@@ -1222,6 +1266,51 @@ impl Automaton {
                 let e = self.emit[(out & !Self::EMITS) as usize];
                 for o in &self.outputs[e.out.0 as usize..e.out.1 as usize] {
                     found(i + 1, o.pattern, o.info);
+                }
+                out = e.dict;
+            }
+        }
+    }
+}
+
+impl Automaton {
+    /// Like [`scan`](Self::scan), but the positions where `skip` is true are passed over
+    /// without changing the automaton's state, and only matches with a skipped position inside
+    /// are reported, as `found(start, end, pattern, info)` in folded indices of `syms`.
+    /// `consumed` is scratch space.
+    fn scan_skipping(
+        &self,
+        syms: &[u32],
+        consumed: &mut Vec<u32>,
+        skip: impl Fn(usize) -> bool,
+        mut found: impl FnMut(usize, usize, u32, PatternInfo),
+    ) {
+        consumed.clear();
+        let mut state = 0u32;
+        let mut last_skip = None;
+        for (i, &sym) in syms.iter().enumerate() {
+            if skip(i) {
+                last_skip = Some(i);
+                continue;
+            }
+            consumed.push(i as u32);
+            if sym == 0 {
+                state = 0;
+                continue;
+            }
+            state = self.next(state, sym);
+            let Some(last_skip) = last_skip else {
+                continue;
+            };
+            let mut out = state;
+            while out & Self::EMITS != 0 {
+                let e = self.emit[(out & !Self::EMITS) as usize];
+                for o in &self.outputs[e.out.0 as usize..e.out.1 as usize] {
+                    let len = o.info.len as usize;
+                    let start = consumed[consumed.len() - len] as usize;
+                    if start < last_skip {
+                        found(start, i + 1, o.pattern, o.info);
+                    }
                 }
                 out = e.dict;
             }
@@ -1749,6 +1838,48 @@ mod tests {
                 "d\u{0430}ik\u{0430}ix",
                 &[],
             ),
+        ];
+        for (name, text, want) in cases {
+            check(name, text, &m.find(text), want);
+        }
+    }
+
+    #[test]
+    fn single_fillers_between_ideographs() {
+        use TermAction::*;
+        let m = matcher(&[
+            ("赌博", "gambling", Reject),
+            ("网络赌场", "gambling", Reject),
+            ("枪支", "weapons", Hold),
+            ("出售k粉", "drugs", Reject),
+            ("打击赌博", "news", Allow),
+        ])
+        .unwrap();
+        let cases: &[(&str, &str, Want)] = &[
+            ("letter", "来赌a博", &[(1, 4, "赌a博", "赌博")]),
+            ("capital letter", "赌X博", &[(0, 3, "赌X博", "赌博")]),
+            ("full-width letter", "赌ａ博", &[(0, 3, "赌ａ博", "赌博")]),
+            (
+                "every gap",
+                "网x络x赌x场",
+                &[(0, 7, "网x络x赌x场", "网络赌场")],
+            ),
+            ("traditional", "賭b博", &[(0, 3, "賭b博", "赌博")]),
+            ("digit, hold term", "枪1支", &[(0, 3, "枪1支", "枪支")]),
+            (
+                "a term's own letter still matches",
+                "出售k粉",
+                &[(0, 4, "出售k粉", "出售k粉")],
+            ),
+            // Negative controls.
+            ("digit, reject term", "赌1博", &[]),
+            ("two letters", "赌ab博", &[]),
+            ("letter with a separator", "赌 a博", &[]),
+            ("letter before a separator", "赌a 博", &[]),
+            ("latin neighbour", "赌a博x", &[(0, 3, "赌a博", "赌博")]),
+            ("letter after clause punctuation", "赌，a博", &[]),
+            ("allow phrase with a filler", "打击赌a博", &[]),
+            ("only at the edge", "a赌博b", &[(1, 3, "赌博", "赌博")]),
         ];
         for (name, text, want) in cases {
             check(name, text, &m.find(text), want);

@@ -163,6 +163,10 @@ impl CharFlags {
     const CLAUSE_BREAK_BEFORE: u8 = 4;
     /// Set together with `WORD` on a digit (`0`–`9` after NFKC).
     const DIGIT: u8 = 64;
+    /// An ASCII letter or digit (after folding).
+    const ASCII_ALNUM: u8 = 16;
+    /// A CJK ideograph.
+    const IDEOGRAPH: u8 = 32;
 
     /// True for a letter or digit of a script that separates words with spaces: Latin, Greek,
     /// Cyrillic, Armenian. Full-width forms count, because NFKC has already made them ASCII.
@@ -176,6 +180,17 @@ impl CharFlags {
     /// digits and letters as a boundary (`daikai888`).
     pub fn is_digit(self) -> bool {
         self.0 & Self::DIGIT != 0
+    }
+
+    /// True for an ASCII letter or digit, after folding (`ａ`, `①`, `А` in a Latin word).
+    pub fn is_ascii_alnum(self) -> bool {
+        self.0 & Self::ASCII_ALNUM != 0
+    }
+
+    /// True for a CJK ideograph (the blocks of CJK Unified Ideographs, its extensions and the
+    /// compatibility ideographs).
+    pub fn is_ideograph(self) -> bool {
+        self.0 & Self::IDEOGRAPH != 0
     }
 
     /// True when a visible separator was skipped between the previous folded character and
@@ -378,6 +393,11 @@ impl FoldState {
     ) {
         let index = out.folded_len();
         let mut flags = self.pending | word;
+        if ch.is_ascii_alphanumeric() {
+            flags |= CharFlags::ASCII_ALNUM;
+        } else if is_ideograph(ch) {
+            flags |= CharFlags::IDEOGRAPH;
+        }
         if decorated != self.last_decorated && index > 0 {
             // Switching between decorated and plain characters is a visible break:
             // `🅿️daikai` and `🇨🇳daikai` keep `daikai` a word of its own.
@@ -763,6 +783,12 @@ fn latin_variant(c: char) -> Option<char> {
         '\u{0261}' => Some('g'),              // ɡ
         _ => None,
     }
+}
+
+/// CJK ideographs: Unified Ideographs, Extension A, the Compatibility Ideographs and planes 2–3.
+#[inline]
+fn is_ideograph(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x2_0000..=0x3_FFFF)
 }
 
 /// A Greek or Cyrillic letter (Unicode Script property), after folding: lower case.
