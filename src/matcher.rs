@@ -178,6 +178,15 @@ pub struct Matcher {
     run_specs: Vec<(u32, bool)>,
     /// Number of patterns whose action is not `Allow`.
     blocking: usize,
+    /// Where a filler can matter (rule 3): every pair of symbols that stand next to each other
+    /// in a plain pattern, as `first << 32 | second`, sorted. A filler between two characters
+    /// that form no such pair is inside no match of the filler scan.
+    filler_pairs: Vec<u64>,
+    /// The same for the plain `hold` terms and allow phrases only: a digit filler inside a
+    /// `reject` match is ignored.
+    digit_filler_pairs: Vec<u64>,
+    /// The longest plain pattern, in symbols.
+    max_plain_len: usize,
 }
 
 /// What a hit of one pattern reports, kept compact: a dictionary-sized lexicon has hundreds of
@@ -414,6 +423,9 @@ impl Matcher {
         let mut run_specs: Vec<(u32, bool)> = Vec::new();
         let mut plain_seqs: Vec<(Vec<u32>, u32)> = Vec::new();
         let mut repeat_seqs: Vec<(Vec<u32>, u32)> = Vec::new();
+        let mut filler_pairs: Vec<u64> = Vec::new();
+        let mut digit_filler_pairs: Vec<u64> = Vec::new();
+        let mut max_plain_len = 0;
         for (id, (term, pattern)) in parsed.iter().zip(patterns).enumerate() {
             let from = terms.len() as u32;
             terms.push_str(&pattern.term);
@@ -452,7 +464,15 @@ impl Matcher {
                     len: term.chars.len() as u32,
                     bits,
                 });
-                let seq = term.chars.iter().map(|&c| symbols.get(c)).collect();
+                let seq: Vec<u32> = term.chars.iter().map(|&c| symbols.get(c)).collect();
+                for pair in seq.windows(2) {
+                    let key = u64::from(pair[0]) << 32 | u64::from(pair[1]);
+                    filler_pairs.push(key);
+                    if pattern.action != TermAction::Reject {
+                        digit_filler_pairs.push(key);
+                    }
+                }
+                max_plain_len = max_plain_len.max(seq.len());
                 plain_seqs.push((seq, id as u32));
             }
             reported.push(report);
@@ -467,6 +487,11 @@ impl Matcher {
         } else {
             Some(Automaton::build(repeat_seqs, &info, alphabet)?)
         };
+        for pairs in [&mut filler_pairs, &mut digit_filler_pairs] {
+            pairs.sort_unstable();
+            pairs.dedup();
+            pairs.shrink_to_fit();
+        }
         let blocking = reported
             .iter()
             .filter(|p| p.action != TermAction::Allow)
@@ -482,6 +507,9 @@ impl Matcher {
             categories,
             run_specs,
             blocking,
+            filler_pairs,
+            digit_filler_pairs,
+            max_plain_len,
         })
     }
 
@@ -492,7 +520,7 @@ impl Matcher {
         if self.blocking == 0 {
             return Vec::new();
         }
-        let run = |scratch: &mut Scratch| self.find_with(text, scratch);
+        let run = |scratch: &mut Scratch| self.find_with::<false>(text, scratch);
         SCRATCH
             .try_with(|cell| match cell.try_borrow_mut() {
                 Ok(mut scratch) => {
@@ -505,7 +533,38 @@ impl Matcher {
             .unwrap_or_else(|_| run(&mut Scratch::default()))
     }
 
-    fn find_with<'a>(&'a self, text: &'a str, scratch: &mut Scratch) -> Vec<Hit<'a>> {
+    /// [`find`](Self::find) with the straightforward filler scan of rule 3 (the whole text,
+    /// whenever it has a filler): the reference the property tests compare `find` with.
+    #[cfg(test)]
+    fn find_reference<'a>(&'a self, text: &'a str) -> Vec<Hit<'a>> {
+        if self.blocking == 0 {
+            return Vec::new();
+        }
+        self.find_with::<true>(text, &mut Scratch::default())
+    }
+
+    /// True when a filler between folded symbols `before` and `after` can be inside a match
+    /// of the filler scan that rule 3 keeps: the two stand next to each other in some plain
+    /// pattern (a `hold` term or allow phrase for a digit filler).
+    #[inline]
+    fn filler_may_join(&self, before: u32, after: u32, digit: bool) -> bool {
+        if before == 0 || after == 0 {
+            return false;
+        }
+        let key = u64::from(before) << 32 | u64::from(after);
+        let pairs = if digit {
+            &self.digit_filler_pairs
+        } else {
+            &self.filler_pairs
+        };
+        pairs.binary_search(&key).is_ok()
+    }
+
+    fn find_with<'a, const REFERENCE: bool>(
+        &'a self,
+        text: &'a str,
+        scratch: &mut Scratch,
+    ) -> Vec<Hit<'a>> {
         let Scratch {
             fold,
             consumed,
@@ -561,31 +620,70 @@ impl Matcher {
                 && !flags[i].gap_before()
                 && !flags[i + 1].gap_before()
         };
-        if flags.len() >= 3 && (1..flags.len() - 1).any(is_filler) {
-            let skip = |i: usize| i > 0 && i + 1 < flags.len() && is_filler(i);
-            self.plain
-                .scan_skipping(&fold.codes, consumed, skip, |start, end, pattern, info| {
-                    let digit_inside = (start + 1..end - 1).any(|i| skip(i) && flags[i].is_digit());
-                    if digit_inside && info.action() == TermAction::Reject {
-                        return;
+        let n = flags.len();
+        if n >= 3 {
+            let skip = |i: usize| i > 0 && i + 1 < n && is_filler(i);
+            let mut report = |start: usize, end: usize, pattern: u32, info: PatternInfo| {
+                let digit_inside = (start + 1..end - 1).any(|i| skip(i) && flags[i].is_digit());
+                if digit_inside && info.action() == TermAction::Reject {
+                    return;
+                }
+                if !info.boundaries_ok(flags, start, end) || !clause_ok(flags, start, end) {
+                    return;
+                }
+                let list = match info.action() {
+                    TermAction::Reject => &mut *rejects,
+                    TermAction::Hold => &mut *holds,
+                    TermAction::Allow => &mut *allows,
+                };
+                insert_sorted(
+                    list,
+                    Candidate {
+                        start: start as u32,
+                        end: end as u32,
+                        pattern,
+                    },
+                );
+            };
+            if REFERENCE {
+                if (1..n - 1).any(is_filler) {
+                    let codes = &fold.codes;
+                    self.plain
+                        .scan_skipping(codes, 0..n, consumed, skip, &mut report);
+                }
+            } else {
+                // Only the windows around the fillers that can be inside a kept match: its two
+                // neighbours stand next to each other in a pattern (see `filler_may_join`).
+                // Such a match has at most `max_plain_len` symbols and a filler between any
+                // two of them, so it lies within `2 * max_plain_len` of each of its fillers.
+                // Overlapping windows are merged and scanned once: every match is found in
+                // exactly one of them, as the whole-text scan finds it.
+                let reach = 2 * self.max_plain_len;
+                let codes = &fold.codes;
+                let mut window: Option<(usize, usize)> = None;
+                for i in 1..n - 1 {
+                    if !flags[i].is_ascii_alnum()
+                        || !is_filler(i)
+                        || !self.filler_may_join(codes[i - 1], codes[i + 1], flags[i].is_digit())
+                    {
+                        continue;
                     }
-                    if !info.boundaries_ok(flags, start, end) || !clause_ok(flags, start, end) {
-                        return;
+                    let (from, to) = (i.saturating_sub(reach), (i + reach + 1).min(n));
+                    match &mut window {
+                        Some((_, end)) if from <= *end => *end = to,
+                        _ => {
+                            if let Some((a, b)) = window.replace((from, to)) {
+                                self.plain
+                                    .scan_skipping(codes, a..b, consumed, skip, &mut report);
+                            }
+                        }
                     }
-                    let list = match info.action() {
-                        TermAction::Reject => &mut *rejects,
-                        TermAction::Hold => &mut *holds,
-                        TermAction::Allow => &mut *allows,
-                    };
-                    insert_sorted(
-                        list,
-                        Candidate {
-                            start: start as u32,
-                            end: end as u32,
-                            pattern,
-                        },
-                    );
-                });
+                }
+                if let Some((a, b)) = window {
+                    self.plain
+                        .scan_skipping(codes, a..b, consumed, skip, &mut report);
+                }
+            }
         }
 
         // Repeat terms, over runs of equal folded characters.
@@ -1276,11 +1374,13 @@ impl Automaton {
 impl Automaton {
     /// Like [`scan`](Self::scan), but the positions where `skip` is true are passed over
     /// without changing the automaton's state, and only matches with a skipped position inside
-    /// are reported, as `found(start, end, pattern, info)` in folded indices of `syms`.
-    /// `consumed` is scratch space.
+    /// are reported, as `found(start, end, pattern, info)` in folded indices of `syms`. Only
+    /// `syms[range]` is scanned (from the root state), so the matches reported are those that
+    /// lie inside it. `consumed` is scratch space.
     fn scan_skipping(
         &self,
         syms: &[u32],
+        range: std::ops::Range<usize>,
         consumed: &mut Vec<u32>,
         skip: impl Fn(usize) -> bool,
         mut found: impl FnMut(usize, usize, u32, PatternInfo),
@@ -1288,7 +1388,8 @@ impl Automaton {
         consumed.clear();
         let mut state = 0u32;
         let mut last_skip = None;
-        for (i, &sym) in syms.iter().enumerate() {
+        for i in range {
+            let sym = syms[i];
             if skip(i) {
                 last_skip = Some(i);
                 continue;
@@ -1883,6 +1984,82 @@ mod tests {
         ];
         for (name, text, want) in cases {
             check(name, text, &m.find(text), want);
+        }
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Random texts, mostly the ideographs of the lexicons below (one with a traditional
+        /// form) and ASCII letters and digits between them (fillers), with some separators and
+        /// clause punctuation, Greek and Cyrillic look-alikes and a letter without one,
+        /// decorated and full-width digits and letters, and date characters (`年1月5日`).
+        fn text() -> impl Strategy<Value = String> {
+            let select = |s: &str| prop::sample::select(s.chars().collect::<Vec<char>>());
+            let c = prop_oneof![
+                6 => select("赌博賭网络场枪支出售粉打击彩票手年月日"),
+                3 => select("akxdiA0159ａ１"),
+                1 => select(" ，。.*\u{200B}аοлα❶🅰"),
+            ];
+            prop::collection::vec(c, 0..80).prop_map(|v| v.into_iter().collect())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            /// The windowed filler scan of `find` gives exactly the hits of the whole-text
+            /// scan, with the unit tests' lexicon of fillers.
+            #[test]
+            fn find_matches_the_reference(text in text()) {
+                use TermAction::*;
+                let m = matcher(&[
+                    ("赌博", "gambling", Reject),
+                    ("网络赌场", "gambling", Reject),
+                    ("赌场", "gambling", Hold),
+                    ("枪支", "weapons", Hold),
+                    ("手枪", "weapons", Hold),
+                    ("出售k粉", "drugs", Reject),
+                    ("彩票", "lottery", Hold),
+                    ("daikai", "goods", Hold),
+                    ("1年", "probe", Hold),
+                    ("月5日", "probe", Reject),
+                    ("赌+博彩", "gambling", Hold),
+                    ("打击赌博", "news", Allow),
+                    ("打击网络赌场", "news", Allow),
+                ])
+                .unwrap();
+                prop_assert_eq!(m.find(&text), m.find_reference(&text));
+            }
+
+            /// The same with random lexicons: terms of 1 to 9 characters, so that windows of
+            /// every size meet, overlap and end at the text's edges, and one of the terms
+            /// written into the text with fillers in some of its gaps.
+            #[test]
+            fn find_matches_the_reference_any_lexicon(
+                terms in prop::collection::vec(("[赌博网络场枪支年月日ak1]{1,9}", 0..3usize), 1..8),
+                pick in any::<prop::sample::Index>(),
+                fillers in prop::collection::vec(prop::option::of(prop::sample::select(vec!['a', 'x', '1', '5', 'ａ'])), 9),
+                before in text(),
+                after in text(),
+            ) {
+                let actions = [TermAction::Reject, TermAction::Hold, TermAction::Allow];
+                let rows: Vec<(&str, &str, TermAction)> = terms
+                    .iter()
+                    .map(|(t, a)| (t.as_str(), "c", actions[*a]))
+                    .collect();
+                let mut text = before;
+                for (i, c) in pick.get(&terms).0.chars().enumerate() {
+                    if i > 0 {
+                        text.extend(fillers[i - 1]);
+                    }
+                    text.push(c);
+                }
+                text.push_str(&after);
+                if let Ok(m) = matcher(&rows) {
+                    prop_assert_eq!(m.find(&text), m.find_reference(&text));
+                }
+            }
         }
     }
 
