@@ -49,7 +49,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::normalize::{CharFlags, FoldBuf, FoldSink, Normalizer};
+use crate::normalize::{next_ascii_alnum, CharFlags, FoldBuf, FoldSink, Normalizer};
 
 /// What a lexicon row asks for when its term is found (DESIGN §5 `action`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -661,9 +661,13 @@ impl Matcher {
                 let reach = 2 * self.max_plain_len;
                 let codes = &fold.codes;
                 let mut window: Option<(usize, usize)> = None;
-                for i in 1..n - 1 {
-                    if !flags[i].is_ascii_alnum()
-                        || !is_filler(i)
+                let mut i = 0;
+                loop {
+                    i = next_ascii_alnum(flags, i + 1);
+                    if i + 1 >= n {
+                        break;
+                    }
+                    if !is_filler(i)
                         || !self.filler_may_join(codes[i - 1], codes[i + 1], flags[i].is_digit())
                     {
                         continue;

@@ -227,6 +227,24 @@ impl CharFlags {
     }
 }
 
+/// The first index at or after `from` whose folded character is an ASCII letter or digit
+/// ([`CharFlags::is_ascii_alnum`]), or `flags.len()`. Looks at 16 characters at a time, so
+/// that text without ASCII (most Chinese text) costs little.
+#[inline]
+pub(crate) fn next_ascii_alnum(flags: &[CharFlags], from: usize) -> usize {
+    let mut i = from;
+    while let Some(chunk) = flags.get(i..i + 16) {
+        if chunk.iter().fold(0, |any, f| any | f.0) & CharFlags::ASCII_ALNUM != 0 {
+            break;
+        }
+        i += 16;
+    }
+    flags[i.min(flags.len())..]
+        .iter()
+        .position(|f| f.is_ascii_alnum())
+        .map_or(flags.len(), |p| i + p)
+}
+
 /// Text folded by [`Normalizer::fold_text`], with its way back to the original.
 ///
 /// `text`, `spans` and `flags` run in parallel. The n-th `char` of `text` has `spans[n]` and
@@ -373,8 +391,10 @@ impl FoldBuf {
     }
 }
 
-/// What [`Normalizer::fold_into`] carries from one original character to the next.
-#[derive(Default)]
+/// What [`Normalizer::fold_into`] carries from one original character to the next, on the
+/// hot path: a small `Copy` value, never passed by reference to a call that is not inlined,
+/// so that it lives in registers.
+#[derive(Clone, Copy, Default)]
 struct FoldState {
     /// [`CharFlags`] bits owed to the next folded character by the separators skipped since the
     /// last one.
@@ -384,12 +404,20 @@ struct FoldState {
     last_class: u8,
     /// Whether an attaching mark here would extend the last folded character's span.
     attach: bool,
-    /// The [`DECORATED`] and [`LATIN`] bits of the last folded character (0 before the first).
+    /// The entry bits of the last folded character: [`DECORATED`] and [`LATIN`] are looked
+    /// at (0 before the first).
     last: u8,
-    /// The current run of Greek and Cyrillic letters: its first folded index, whether an ASCII
-    /// letter came right before it, and whether every letter in it has a look-alike.
+    /// A run of Greek and Cyrillic letters is open ([`GreekRun`]).
+    in_run: bool,
+}
+
+/// The current run of Greek and Cyrillic letters, off the hot path.
+#[derive(Default)]
+struct GreekRun {
+    /// Its first folded index, whether an ASCII letter came right before it, and whether every
+    /// letter in it has a look-alike.
     run: Option<(usize, bool, bool)>,
-    /// The look-alike folds of the current run, while every letter has one.
+    /// The look-alike folds of the run, while every letter has one.
     fixes: Vec<(usize, char)>,
 }
 
@@ -398,62 +426,64 @@ impl FoldState {
     /// [`DECORATED`] for a decorated original. The hot path: a few bit operations, and a
     /// branch for the rare decorated characters and Greek and Cyrillic runs.
     #[inline(always)]
-    fn push(&mut self, out: &mut impl FoldSink, ch: char, at: u32, bits: u8) {
+    fn push(&mut self, out: &mut impl FoldSink, greek: &mut GreekRun, ch: char, at: u32, bits: u8) {
         let mut flags = self.pending | (bits & CHAR_BITS);
         if (bits ^ self.last) & DECORATED != 0 && out.folded_len() > 0 {
             // Switching between decorated and plain characters is a visible break:
             // `🅿️daikai` and `🇨🇳daikai` keep `daikai` a word of its own.
             flags |= CharFlags::GAP_BEFORE;
         }
-        if self.run.is_some() {
-            self.end_run(out, bits & LATIN != 0);
+        if self.in_run {
+            greek.end(out, bits & LATIN != 0);
         }
         out.push(ch, at, flags);
-        self.pending = 0;
-        self.last_class = 0;
-        self.attach = true;
-        self.last = bits & (DECORATED | LATIN);
+        *self = FoldState {
+            pending: 0,
+            last_class: 0,
+            attach: true,
+            last: bits,
+            in_run: false,
+        };
     }
 
     /// Like [`push`](Self::push), for a Greek or Cyrillic letter whose look-alike is `latin`
     /// (as in [`Entry::Greek`]): it joins the current run of such letters or starts one.
     #[cold]
-    fn push_greek(&mut self, out: &mut impl FoldSink, ch: char, at: u32, bits: u8, latin: u8) {
+    #[must_use]
+    fn push_greek(
+        self,
+        out: &mut impl FoldSink,
+        greek: &mut GreekRun,
+        ch: char,
+        at: u32,
+        bits: u8,
+        latin: u8,
+    ) -> Self {
         let index = out.folded_len();
         let mut flags = self.pending | (bits & CHAR_BITS);
         if (bits ^ self.last) & DECORATED != 0 && index > 0 {
             flags |= CharFlags::GAP_BEFORE;
         }
         let latin_before = self.last & LATIN != 0;
-        let (_, _, all) = self.run.get_or_insert((index, latin_before, true));
+        let (_, _, all) = greek.run.get_or_insert((index, latin_before, true));
         if latin == 0 {
             *all = false;
-            self.fixes.clear();
+            greek.fixes.clear();
         } else if *all {
-            self.fixes.push((index, latin as char));
+            greek.fixes.push((index, latin as char));
         }
         out.push(ch, at, flags);
-        self.pending = 0;
-        self.last_class = 0;
-        self.attach = true;
-        self.last = bits & (DECORATED | LATIN);
-    }
-
-    /// Ends the current run of Greek and Cyrillic letters; `latin_after`: an ASCII letter
-    /// follows it. A run whose letters all look like Latin letters, next to a Latin letter, is
-    /// folded to those letters (`dаikаi` with Cyrillic `а`).
-    #[cold]
-    fn end_run(&mut self, out: &mut impl FoldSink, latin_after: bool) {
-        if let Some((from, latin_before, all)) = self.run.take() {
-            if all && (latin_before || latin_after) {
-                out.replace(from, &self.fixes);
-            }
-            self.fixes.clear();
+        FoldState {
+            pending: 0,
+            last_class: 0,
+            attach: true,
+            last: bits,
+            in_run: true,
         }
     }
 
     /// A skipped character, with its [`Entry::Skip`] bits.
-    #[inline]
+    #[inline(always)]
     fn skip(&mut self, bits: u8) {
         if bits & CharFlags::GAP_BEFORE != 0 {
             let class = bits & (SEP_DOT | SEP_DASH | SEP_SPACE);
@@ -467,6 +497,21 @@ impl FoldState {
         // Invisible characters change nothing: `.\u{200B}.` is still `..`.
         self.pending |= bits & FLAG_BITS;
         self.attach = false;
+    }
+}
+
+impl GreekRun {
+    /// Ends the current run of Greek and Cyrillic letters; `latin_after`: an ASCII letter
+    /// follows it. A run whose letters all look like Latin letters, next to a Latin letter, is
+    /// folded to those letters (`dаikаi` with Cyrillic `а`).
+    #[cold]
+    fn end(&mut self, out: &mut impl FoldSink, latin_after: bool) {
+        if let Some((from, latin_before, all)) = self.run.take() {
+            if all && (latin_before || latin_after) {
+                out.replace(from, &self.fixes);
+            }
+            self.fixes.clear();
+        }
     }
 }
 
@@ -541,20 +586,22 @@ impl Normalizer {
         // A CJK text needs a third of this, a Latin one more (`push` absorbs that).
         out.reset(text.len() / 2 + 16);
         let mut state = FoldState::default();
+        let mut greek = GreekRun::default();
         for (at, c) in (0u32..).zip(text.chars()) {
             match self.entry(c) {
-                Entry::One { ch, bits } => state.push(out, ch, at, bits),
+                Entry::One { ch, bits } => state.push(out, &mut greek, ch, at, bits),
                 Entry::Greek { ch, latin } => {
-                    state.push_greek(out, ch, at, CharFlags::WORD, latin);
+                    state = state.push_greek(out, &mut greek, ch, at, CharFlags::WORD, latin);
                 }
                 Entry::Many(i, decorated) => {
                     let (start, end) = self.many[i as usize];
                     let decorated = if decorated { DECORATED } else { 0 };
                     for p in &self.pool[start as usize..end as usize] {
+                        let bits = p.bits | decorated;
                         match p.greek {
-                            None => state.push(out, p.ch, at, p.bits | decorated),
+                            None => state.push(out, &mut greek, p.ch, at, bits),
                             Some(latin) => {
-                                state.push_greek(out, p.ch, at, p.bits | decorated, latin)
+                                state = state.push_greek(out, &mut greek, p.ch, at, bits, latin)
                             }
                         }
                     }
@@ -567,7 +614,7 @@ impl Normalizer {
                 Entry::Skip(bits) => state.skip(bits),
             }
         }
-        state.end_run(out, false);
+        greek.end(out, false);
         assert!(
             u32::try_from(out.folded_len()).is_ok(),
             "text folds to too many characters: {}",
