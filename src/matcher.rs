@@ -10,15 +10,19 @@
 //!
 //! 1. **Latin word boundaries.** When a term starts (ends) with a letter or digit of a
 //!    space-separated script, the folded character before (after) the match must not be one
-//!    too, unless a visible separator stands between them in the original. So `daikai` is
-//!    found in `找daikai` and `x. daikai`, but not in `daikaixyz`, `xdaikai` or
-//!    `x\u{200B}daikai`.
+//!    of the same kind (letter next to letter, digit next to digit), unless a visible
+//!    separator stands between them in the original. So `daikai` is found in `找daikai`,
+//!    `x. daikai` and `daikai888`, but not in `daikaixyz`, `xdaikai` or `x\u{200B}daikai`;
+//!    `123` is not found in `41234`.
 //! 2. **Clause breaks.** Separators are skipped, but clause punctuation (`。，、；：！？`, an
 //!    ellipsis, `. `, `——`, a line break; see [`CharFlags::clause_break_before`]) between two
 //!    matched characters is only accepted when the separators look deliberate: the match has
 //!    at least 3 characters and **every** pair of neighbouring characters in it is separated
 //!    (`网，络，赌，场`). So `金黄，播种` does not contain `黄播`, and `赌。博` is not `赌博`,
 //!    while `赌.博`, `赌 博` and `赌*博` are (a lone `.` is not clause punctuation).
+//!    A single ASCII letter or digit glued between two ideographs (`赌a博`, `网x络x赌x场`) may
+//!    be skipped: a second scan passes over such fillers and keeps the matches with one inside.
+//!    Digit fillers count for `hold` terms and allow phrases only (`手枪1支` is a quantity).
 //! 3. **Allow phrases.** A blocking match whose folded span lies entirely inside an allow
 //!    phrase's match is dropped. A partial overlap does not suppress it. Allow phrases match
 //!    under the same folding and rules 1–2, so `打擊 賭博` suppresses like `打击赌博`.
@@ -45,7 +49,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::normalize::{CharFlags, FoldBuf, FoldSink, Normalizer};
+use crate::normalize::{next_ascii_alnum, CharFlags, FoldBuf, FoldSink, Normalizer};
 
 /// What a lexicon row asks for when its term is found (DESIGN §5 `action`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -174,6 +178,15 @@ pub struct Matcher {
     run_specs: Vec<(u32, bool)>,
     /// Number of patterns whose action is not `Allow`.
     blocking: usize,
+    /// Where a filler can matter (rule 3): every pair of symbols that stand next to each other
+    /// in a plain pattern, as `first << 32 | second`, sorted. A filler between two characters
+    /// that form no such pair is inside no match of the filler scan.
+    filler_pairs: Vec<u64>,
+    /// The same for the plain `hold` terms and allow phrases only: a digit filler inside a
+    /// `reject` match is ignored.
+    digit_filler_pairs: Vec<u64>,
+    /// The longest plain pattern, in symbols.
+    max_plain_len: usize,
 }
 
 /// What a hit of one pattern reports, kept compact: a dictionary-sized lexicon has hundreds of
@@ -227,12 +240,17 @@ impl PatternInfo {
         if self.bits & (Self::WORD_START | Self::WORD_END) == 0 {
             return true;
         }
-        // The folded char at `i` continues a word from the one before it.
-        let glued = |i: usize| flags[i].is_word() && !flags[i].gap_before();
-        let bad_start = self.bits & Self::WORD_START != 0
-            && start > 0
-            && flags[start - 1].is_word()
-            && glued(start);
+        // The folded char at `i` continues the word of the one before it: both are letters or
+        // both are digits, with no visible separator between them. A change between letters
+        // and digits is a boundary (`daikai888`, `888daikai`), as is a separator.
+        let glued = |i: usize| {
+            let (prev, this) = (flags[i - 1], flags[i]);
+            prev.is_word()
+                && this.is_word()
+                && !this.gap_before()
+                && prev.is_digit() == this.is_digit()
+        };
+        let bad_start = self.bits & Self::WORD_START != 0 && start > 0 && glued(start);
         let bad_end = self.bits & Self::WORD_END != 0 && end < flags.len() && glued(end);
         !bad_start && !bad_end
     }
@@ -405,6 +423,9 @@ impl Matcher {
         let mut run_specs: Vec<(u32, bool)> = Vec::new();
         let mut plain_seqs: Vec<(Vec<u32>, u32)> = Vec::new();
         let mut repeat_seqs: Vec<(Vec<u32>, u32)> = Vec::new();
+        let mut filler_pairs: Vec<u64> = Vec::new();
+        let mut digit_filler_pairs: Vec<u64> = Vec::new();
+        let mut max_plain_len = 0;
         for (id, (term, pattern)) in parsed.iter().zip(patterns).enumerate() {
             let from = terms.len() as u32;
             terms.push_str(&pattern.term);
@@ -443,7 +464,15 @@ impl Matcher {
                     len: term.chars.len() as u32,
                     bits,
                 });
-                let seq = term.chars.iter().map(|&c| symbols.get(c)).collect();
+                let seq: Vec<u32> = term.chars.iter().map(|&c| symbols.get(c)).collect();
+                for pair in seq.windows(2) {
+                    let key = u64::from(pair[0]) << 32 | u64::from(pair[1]);
+                    filler_pairs.push(key);
+                    if pattern.action != TermAction::Reject {
+                        digit_filler_pairs.push(key);
+                    }
+                }
+                max_plain_len = max_plain_len.max(seq.len());
                 plain_seqs.push((seq, id as u32));
             }
             reported.push(report);
@@ -458,6 +487,11 @@ impl Matcher {
         } else {
             Some(Automaton::build(repeat_seqs, &info, alphabet)?)
         };
+        for pairs in [&mut filler_pairs, &mut digit_filler_pairs] {
+            pairs.sort_unstable();
+            pairs.dedup();
+            pairs.shrink_to_fit();
+        }
         let blocking = reported
             .iter()
             .filter(|p| p.action != TermAction::Allow)
@@ -473,6 +507,9 @@ impl Matcher {
             categories,
             run_specs,
             blocking,
+            filler_pairs,
+            digit_filler_pairs,
+            max_plain_len,
         })
     }
 
@@ -483,7 +520,7 @@ impl Matcher {
         if self.blocking == 0 {
             return Vec::new();
         }
-        let run = |scratch: &mut Scratch| self.find_with(text, scratch);
+        let run = |scratch: &mut Scratch| self.find_with::<false>(text, scratch);
         SCRATCH
             .try_with(|cell| match cell.try_borrow_mut() {
                 Ok(mut scratch) => {
@@ -496,9 +533,41 @@ impl Matcher {
             .unwrap_or_else(|_| run(&mut Scratch::default()))
     }
 
-    fn find_with<'a>(&'a self, text: &'a str, scratch: &mut Scratch) -> Vec<Hit<'a>> {
+    /// [`find`](Self::find) with the straightforward filler scan of rule 3 (the whole text,
+    /// whenever it has a filler): the reference the property tests compare `find` with.
+    #[cfg(test)]
+    fn find_reference<'a>(&'a self, text: &'a str) -> Vec<Hit<'a>> {
+        if self.blocking == 0 {
+            return Vec::new();
+        }
+        self.find_with::<true>(text, &mut Scratch::default())
+    }
+
+    /// True when a filler between folded symbols `before` and `after` can be inside a match
+    /// of the filler scan that rule 3 keeps: the two stand next to each other in some plain
+    /// pattern (a `hold` term or allow phrase for a digit filler).
+    #[inline]
+    fn filler_may_join(&self, before: u32, after: u32, digit: bool) -> bool {
+        if before == 0 || after == 0 {
+            return false;
+        }
+        let key = u64::from(before) << 32 | u64::from(after);
+        let pairs = if digit {
+            &self.digit_filler_pairs
+        } else {
+            &self.filler_pairs
+        };
+        pairs.binary_search(&key).is_ok()
+    }
+
+    fn find_with<'a, const REFERENCE: bool>(
+        &'a self,
+        text: &'a str,
+        scratch: &mut Scratch,
+    ) -> Vec<Hit<'a>> {
         let Scratch {
             fold,
+            consumed,
             run_syms,
             run_starts,
             rejects,
@@ -539,6 +608,87 @@ impl Matcher {
                 },
             );
         });
+
+        // Rule 3 (fillers): a single ASCII letter or digit glued between two ideographs may be
+        // an insertion (`赌a博`, `网x络x赌x场`). A second scan skips every such filler and keeps
+        // the matches that have one inside; a digit filler counts for `hold` terms (and allow
+        // phrases) only, since quantities stand there in ordinary text (`手枪1支`).
+        let is_filler = |i: usize| {
+            flags[i].is_ascii_alnum()
+                && flags[i - 1].is_ideograph()
+                && flags[i + 1].is_ideograph()
+                && !flags[i].gap_before()
+                && !flags[i + 1].gap_before()
+        };
+        let n = flags.len();
+        if n >= 3 {
+            let skip = |i: usize| i > 0 && i + 1 < n && is_filler(i);
+            let mut report = |start: usize, end: usize, pattern: u32, info: PatternInfo| {
+                let digit_inside = (start + 1..end - 1).any(|i| skip(i) && flags[i].is_digit());
+                if digit_inside && info.action() == TermAction::Reject {
+                    return;
+                }
+                if !info.boundaries_ok(flags, start, end) || !clause_ok(flags, start, end) {
+                    return;
+                }
+                let list = match info.action() {
+                    TermAction::Reject => &mut *rejects,
+                    TermAction::Hold => &mut *holds,
+                    TermAction::Allow => &mut *allows,
+                };
+                insert_sorted(
+                    list,
+                    Candidate {
+                        start: start as u32,
+                        end: end as u32,
+                        pattern,
+                    },
+                );
+            };
+            if REFERENCE {
+                if (1..n - 1).any(is_filler) {
+                    let codes = &fold.codes;
+                    self.plain
+                        .scan_skipping(codes, 0..n, consumed, skip, &mut report);
+                }
+            } else {
+                // Only the windows around the fillers that can be inside a kept match: its two
+                // neighbours stand next to each other in a pattern (see `filler_may_join`).
+                // Such a match has at most `max_plain_len` symbols and a filler between any
+                // two of them, so it lies within `2 * max_plain_len` of each of its fillers.
+                // Overlapping windows are merged and scanned once: every match is found in
+                // exactly one of them, as the whole-text scan finds it.
+                let reach = 2 * self.max_plain_len;
+                let codes = &fold.codes;
+                let mut window: Option<(usize, usize)> = None;
+                let mut i = 0;
+                loop {
+                    i = next_ascii_alnum(flags, i + 1);
+                    if i + 1 >= n {
+                        break;
+                    }
+                    if !is_filler(i)
+                        || !self.filler_may_join(codes[i - 1], codes[i + 1], flags[i].is_digit())
+                    {
+                        continue;
+                    }
+                    let (from, to) = (i.saturating_sub(reach), (i + reach + 1).min(n));
+                    match &mut window {
+                        Some((_, end)) if from <= *end => *end = to,
+                        _ => {
+                            if let Some((a, b)) = window.replace((from, to)) {
+                                self.plain
+                                    .scan_skipping(codes, a..b, consumed, skip, &mut report);
+                            }
+                        }
+                    }
+                }
+                if let Some((a, b)) = window {
+                    self.plain
+                        .scan_skipping(codes, a..b, consumed, skip, &mut report);
+                }
+            }
+        }
 
         // Repeat terms, over runs of equal folded characters.
         if let Some(repeat) = &self.repeat {
@@ -784,12 +934,20 @@ impl FoldSink for SymbolFold<'_> {
     fn folded_len(&self) -> usize {
         self.buf.codes.len()
     }
+
+    fn replace(&mut self, _from: usize, fixes: &[(usize, char)]) {
+        for &(i, ch) in fixes {
+            self.buf.codes[i] = self.symbols.get(ch);
+        }
+    }
 }
 
 /// Per-thread buffers of [`Matcher::find`], reused from call to call.
 #[derive(Default)]
 struct Scratch {
     fold: FoldBuf,
+    /// Folded indices the filler scan consumed (rule 3).
+    consumed: Vec<u32>,
     run_syms: Vec<u32>,
     run_starts: Vec<u32>,
     rejects: Vec<Candidate>,
@@ -1217,6 +1375,54 @@ impl Automaton {
     }
 }
 
+impl Automaton {
+    /// Like [`scan`](Self::scan), but the positions where `skip` is true are passed over
+    /// without changing the automaton's state, and only matches with a skipped position inside
+    /// are reported, as `found(start, end, pattern, info)` in folded indices of `syms`. Only
+    /// `syms[range]` is scanned (from the root state), so the matches reported are those that
+    /// lie inside it. `consumed` is scratch space.
+    fn scan_skipping(
+        &self,
+        syms: &[u32],
+        range: std::ops::Range<usize>,
+        consumed: &mut Vec<u32>,
+        skip: impl Fn(usize) -> bool,
+        mut found: impl FnMut(usize, usize, u32, PatternInfo),
+    ) {
+        consumed.clear();
+        let mut state = 0u32;
+        let mut last_skip = None;
+        for i in range {
+            let sym = syms[i];
+            if skip(i) {
+                last_skip = Some(i);
+                continue;
+            }
+            consumed.push(i as u32);
+            if sym == 0 {
+                state = 0;
+                continue;
+            }
+            state = self.next(state, sym);
+            let Some(last_skip) = last_skip else {
+                continue;
+            };
+            let mut out = state;
+            while out & Self::EMITS != 0 {
+                let e = self.emit[(out & !Self::EMITS) as usize];
+                for o in &self.outputs[e.out.0 as usize..e.out.1 as usize] {
+                    let len = o.info.len as usize;
+                    let start = consumed[consumed.len() - len] as usize;
+                    if start < last_skip {
+                        found(start, i + 1, o.pattern, o.info);
+                    }
+                }
+                out = e.dict;
+            }
+        }
+    }
+}
+
 /// Keeps a byte offset and a char index of a UTF-8 string in step, so converting a series of
 /// increasing char indices to byte offsets costs only the distance between them.
 #[derive(Default)]
@@ -1603,6 +1809,261 @@ mod tests {
         ];
         for (name, text, want) in cases {
             check(name, text, &m.find(text), want);
+        }
+    }
+
+    #[test]
+    fn digits_next_to_a_latin_term_are_a_boundary() {
+        use TermAction::*;
+        let m = matcher(&[
+            ("daikai", "goods", Hold),
+            ("123", "digits", Hold),
+            ("pk10", "lottery", Hold),
+            ("3d打印枪", "weapons", Hold),
+        ])
+        .unwrap();
+        let cases: &[(&str, &str, Want)] = &[
+            ("digits after", "daikai888", &[(0, 6, "daikai", "daikai")]),
+            ("digits before", "888daikai", &[(3, 9, "daikai", "daikai")]),
+            (
+                "digits both sides",
+                "加V888daikai666",
+                &[(5, 11, "daikai", "daikai")],
+            ),
+            (
+                "full-width digits",
+                "ＤＡＩＫＡＩ８８８",
+                &[(0, 6, "ＤＡＩＫＡＩ", "daikai")],
+            ),
+            ("circled digit", "①daikai", &[(1, 7, "daikai", "daikai")]),
+            ("digit term after letters", "qq123", &[(2, 5, "123", "123")]),
+            (
+                "digit term between letters",
+                "a123b",
+                &[(1, 4, "123", "123")],
+            ),
+            (
+                "term ending in a digit",
+                "pk10期",
+                &[(0, 4, "pk10", "pk10")],
+            ),
+            (
+                "term ending in a digit, letter after",
+                "pk10x",
+                &[(0, 4, "pk10", "pk10")],
+            ),
+            (
+                "term starting with a digit",
+                "abc3d打印枪",
+                &[(3, 8, "3d打印枪", "3d打印枪")],
+            ),
+            // Negative controls: letters next to letters, digits next to digits stay glued.
+            ("letters after", "daikaixyz", &[]),
+            ("letters before", "xdaikai888", &[]),
+            ("digits inside a number", "41234", &[]),
+            ("longer number after a digit term", "pk100", &[]),
+            ("letters before a term starting with a letter", "apk10", &[]),
+            (
+                "digit before a term starting with a digit",
+                "13d打印枪",
+                &[],
+            ),
+            ("invisible character still glues", "888x\u{200B}daikai", &[]),
+        ];
+        for (name, text, want) in cases {
+            check(name, text, &m.find(text), want);
+        }
+    }
+
+    #[test]
+    fn decorated_forms_and_look_alikes() {
+        use TermAction::*;
+        let m = matcher(&[
+            ("daikai", "goods", Hold),
+            ("123", "digits", Hold),
+            ("goip", "fraud", Hold),
+            ("av", "probe", Hold),
+        ])
+        .unwrap();
+        let cases: &[(&str, &str, Want)] = &[
+            (
+                "negative squared",
+                "加🅳🅰🅸🅺🅰🅸",
+                &[(1, 7, "🅳🅰🅸🅺🅰🅸", "daikai")],
+            ),
+            (
+                "regional indicators",
+                "🇩🇦🇮🇰🇦🇮",
+                &[(0, 6, "🇩🇦🇮🇰🇦🇮", "daikai")],
+            ),
+            (
+                "negative circled digits",
+                "电话❶❷❸",
+                &[(2, 5, "❶❷❸", "123")],
+            ),
+            ("mixed decorations", "Ⓓ🅰𝐢🄺aⅰ", &[(0, 6, "Ⓓ🅰𝐢🄺aⅰ", "daikai")]),
+            (
+                "parking sign before",
+                "🅿\u{FE0F}daikai",
+                &[(2, 8, "daikai", "daikai")],
+            ),
+            ("flag before", "🇨🇳daikai", &[(2, 8, "daikai", "daikai")]),
+            (
+                "cyrillic a",
+                "d\u{0430}ik\u{0430}i",
+                &[(0, 6, "d\u{0430}ik\u{0430}i", "daikai")],
+            ),
+            (
+                "cyrillic capitals",
+                "找D\u{0410}IK\u{0410}I",
+                &[(1, 7, "D\u{0410}IK\u{0410}I", "daikai")],
+            ),
+            (
+                "komi de",
+                "\u{0501}aikai",
+                &[(0, 6, "\u{0501}aikai", "daikai")],
+            ),
+            (
+                "greek omicron",
+                "g\u{03BF}ip",
+                &[(0, 4, "g\u{03BF}ip", "goip")],
+            ),
+            // Negative controls.
+            ("decorated run continues", "🅳🅰🅸🅺🅰🅸🆇", &[]),
+            ("decorated digits continue", "❶❷❸❹", &[]),
+            (
+                "all-cyrillic word",
+                "\u{0501}\u{0430}\u{0456}\u{043A}\u{0430}\u{0456}",
+                &[],
+            ),
+            ("greek word", "\u{03B1}\u{03BD}", &[]),
+            ("greek word in chinese", "希腊语\u{03B1}\u{03BD}的意思", &[]),
+            (
+                "look-alike makes a longer word",
+                "d\u{0430}ik\u{0430}ix",
+                &[],
+            ),
+        ];
+        for (name, text, want) in cases {
+            check(name, text, &m.find(text), want);
+        }
+    }
+
+    #[test]
+    fn single_fillers_between_ideographs() {
+        use TermAction::*;
+        let m = matcher(&[
+            ("赌博", "gambling", Reject),
+            ("网络赌场", "gambling", Reject),
+            ("枪支", "weapons", Hold),
+            ("出售k粉", "drugs", Reject),
+            ("打击赌博", "news", Allow),
+        ])
+        .unwrap();
+        let cases: &[(&str, &str, Want)] = &[
+            ("letter", "来赌a博", &[(1, 4, "赌a博", "赌博")]),
+            ("capital letter", "赌X博", &[(0, 3, "赌X博", "赌博")]),
+            ("full-width letter", "赌ａ博", &[(0, 3, "赌ａ博", "赌博")]),
+            (
+                "every gap",
+                "网x络x赌x场",
+                &[(0, 7, "网x络x赌x场", "网络赌场")],
+            ),
+            ("traditional", "賭b博", &[(0, 3, "賭b博", "赌博")]),
+            ("digit, hold term", "枪1支", &[(0, 3, "枪1支", "枪支")]),
+            (
+                "a term's own letter still matches",
+                "出售k粉",
+                &[(0, 4, "出售k粉", "出售k粉")],
+            ),
+            // Negative controls.
+            ("digit, reject term", "赌1博", &[]),
+            ("two letters", "赌ab博", &[]),
+            ("letter with a separator", "赌 a博", &[]),
+            ("letter before a separator", "赌a 博", &[]),
+            ("latin neighbour", "赌a博x", &[(0, 3, "赌a博", "赌博")]),
+            ("letter after clause punctuation", "赌，a博", &[]),
+            ("allow phrase with a filler", "打击赌a博", &[]),
+            ("only at the edge", "a赌博b", &[(1, 3, "赌博", "赌博")]),
+        ];
+        for (name, text, want) in cases {
+            check(name, text, &m.find(text), want);
+        }
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Random texts, mostly the ideographs of the lexicons below (one with a traditional
+        /// form) and ASCII letters and digits between them (fillers), with some separators and
+        /// clause punctuation, Greek and Cyrillic look-alikes and a letter without one,
+        /// decorated and full-width digits and letters, and date characters (`年1月5日`).
+        fn text() -> impl Strategy<Value = String> {
+            let select = |s: &str| prop::sample::select(s.chars().collect::<Vec<char>>());
+            let c = prop_oneof![
+                6 => select("赌博賭网络场枪支出售粉打击彩票手年月日"),
+                3 => select("akxdiA0159ａ１"),
+                1 => select(" ，。.*\u{200B}аοлα❶🅰"),
+            ];
+            prop::collection::vec(c, 0..80).prop_map(|v| v.into_iter().collect())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            /// The windowed filler scan of `find` gives exactly the hits of the whole-text
+            /// scan, with the unit tests' lexicon of fillers.
+            #[test]
+            fn find_matches_the_reference(text in text()) {
+                use TermAction::*;
+                let m = matcher(&[
+                    ("赌博", "gambling", Reject),
+                    ("网络赌场", "gambling", Reject),
+                    ("赌场", "gambling", Hold),
+                    ("枪支", "weapons", Hold),
+                    ("手枪", "weapons", Hold),
+                    ("出售k粉", "drugs", Reject),
+                    ("彩票", "lottery", Hold),
+                    ("daikai", "goods", Hold),
+                    ("1年", "probe", Hold),
+                    ("月5日", "probe", Reject),
+                    ("赌+博彩", "gambling", Hold),
+                    ("打击赌博", "news", Allow),
+                    ("打击网络赌场", "news", Allow),
+                ])
+                .unwrap();
+                prop_assert_eq!(m.find(&text), m.find_reference(&text));
+            }
+
+            /// The same with random lexicons: terms of 1 to 9 characters, so that windows of
+            /// every size meet, overlap and end at the text's edges, and one of the terms
+            /// written into the text with fillers in some of its gaps.
+            #[test]
+            fn find_matches_the_reference_any_lexicon(
+                terms in prop::collection::vec(("[赌博网络场枪支年月日ak1]{1,9}", 0..3usize), 1..8),
+                pick in any::<prop::sample::Index>(),
+                fillers in prop::collection::vec(prop::option::of(prop::sample::select(vec!['a', 'x', '1', '5', 'ａ'])), 9),
+                before in text(),
+                after in text(),
+            ) {
+                let actions = [TermAction::Reject, TermAction::Hold, TermAction::Allow];
+                let rows: Vec<(&str, &str, TermAction)> = terms
+                    .iter()
+                    .map(|(t, a)| (t.as_str(), "c", actions[*a]))
+                    .collect();
+                let mut text = before;
+                for (i, c) in pick.get(&terms).0.chars().enumerate() {
+                    if i > 0 {
+                        text.extend(fillers[i - 1]);
+                    }
+                    text.push(c);
+                }
+                text.push_str(&after);
+                if let Ok(m) = matcher(&rows) {
+                    prop_assert_eq!(m.find(&text), m.find_reference(&text));
+                }
+            }
         }
     }
 

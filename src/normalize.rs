@@ -38,6 +38,17 @@
 //!    selectors and Hangul fillers. So `赌*博`, `赌 博`, `赌.博`, `赌\u{200B}博` and `赌😀博` all fold
 //!    to `赌博`.
 //!
+//! Two more folds come from tables of our own (`docs/matching.md` §2.1a, §2.3a):
+//!
+//! - **Decorated digits and letters** that NFKC leaves alone (`❶`, `⓫`, `🅰`, `🅐`, `🇦`, `🔟`)
+//!   fold, before step 1, to the digits or letter they show, and the GB 2312 pinyin letters
+//!   `ɑ`, `ɡ` to `a`, `g`. A switch between such a decorated character and a plain one sets
+//!   [`CharFlags::gap_before`], so `🅿️daikai` keeps `daikai` a word of its own.
+//! - **Greek and Cyrillic look-alikes** (UTS #39 confusables via `unicode-security`, kept to
+//!   letters that look like one ASCII letter) fold to that letter only when a whole run of
+//!   Greek and Cyrillic letters consists of look-alikes and touches an ASCII letter (separators
+//!   ignored): `dаikаi` with Cyrillic `а` folds to `daikai`, while `αν` and `сосна` stay.
+//!
 //! A step may produce a character that a step before it would change. To catch that, the table
 //! folds each result again until it stops changing. So `fold(fold(x)) == fold(x)`.
 //!
@@ -93,18 +104,32 @@ pub struct Normalizer {
     /// One entry per code point below [`TABLE_LEN`].
     table: Box<[Entry]>,
     /// Folded characters of every character that folds to two or more.
-    pool: Vec<char>,
-    /// `Entry::Many(i)` folds to `pool[many[i].0 .. many[i].1]`.
+    pool: Vec<PoolChar>,
+    /// `Entry::Many(i, _)` folds to `pool[many[i].0 .. many[i].1]`.
     many: Vec<(u32, u32)>,
 }
 
-/// What one original character folds to.
+/// Greek and Cyrillic letters that look like an ASCII Latin letter: the confusables data of
+/// UTS #39 (through the `unicode-security` crate), kept to letters whose skeleton, or whose
+/// capital's skeleton, is one ASCII letter (`а` → `a`, `ο` → `o`, `ԁ` → `d`, `в` → `b`, since
+/// `В` looks like `B` and case is folded anyway). Keys and values are lower case.
+type LookAlikes = HashMap<char, u8>;
+
+/// What one original character folds to. Eight bytes (a test checks): the table has 128 Ki of
+/// them, and the fold loop reads one per character.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Entry {
-    /// One folded character. `word` caches [`is_word_char`].
-    One { ch: char, word: bool },
-    /// Two or more folded characters: an index into `Normalizer::many`.
-    Many(u32),
+    /// One folded character `ch`, with `bits` precomputed by [`char_bits`] (the [`CharFlags`]
+    /// bits that depend on `ch` alone, plus [`LATIN`]), and [`DECORATED`] when only
+    /// [`decorated_alnum`] folds the original (see [`Normalizer::fold_into`]).
+    One { ch: char, bits: u8 },
+    /// Two or more folded characters: an index into `Normalizer::many`, and `decorated` as for
+    /// `One`.
+    Many(u32, bool),
+    /// A Greek or Cyrillic letter `ch` (a word character). `latin` is the ASCII letter it looks
+    /// like ([`LookAlikes`]), or 0 when it looks like none. [`Normalizer::fold_into`] folds it
+    /// to `latin` only inside a Latin word (see the module docs).
+    Greek { ch: char, latin: u8 },
     /// Skipped, and the span of the folded character just before it grows over it: a combining
     /// mark or a variation selector.
     Attach,
@@ -126,6 +151,25 @@ const SEP_SPACE: u8 = 32;
 /// The bits of a skip entry that become [`CharFlags`] of the next folded character.
 const FLAG_BITS: u8 = CharFlags::GAP_BEFORE | CharFlags::CLAUSE_BREAK_BEFORE;
 
+/// Entry bit (not a [`CharFlags`] bit): the folded character is an ASCII lower-case letter,
+/// which the look-alike rule looks for next to a run of Greek and Cyrillic letters.
+const LATIN: u8 = 8;
+/// Entry bit (not a [`CharFlags`] bit): the folded character comes from a decorated form
+/// ([`decorated_alnum`]).
+const DECORATED: u8 = 128;
+/// The bits of a precomputed entry that become [`CharFlags`] of the folded character itself.
+const CHAR_BITS: u8 =
+    CharFlags::WORD | CharFlags::DIGIT | CharFlags::ASCII_ALNUM | CharFlags::IDEOGRAPH;
+
+/// One folded character of a multi-character entry (`Entry::Many`), with its precomputed
+/// [`char_bits`] and, for a Greek or Cyrillic letter, its look-alike (as in [`Entry::Greek`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PoolChar {
+    ch: char,
+    bits: u8,
+    greek: Option<u8>,
+}
+
 /// Facts about one folded character that matching rules need (see the module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CharFlags(u8);
@@ -134,12 +178,36 @@ impl CharFlags {
     const WORD: u8 = 1;
     const GAP_BEFORE: u8 = 2;
     const CLAUSE_BREAK_BEFORE: u8 = 4;
+    /// Set together with `WORD` on a digit (`0`–`9` after NFKC).
+    const DIGIT: u8 = 64;
+    /// An ASCII letter or digit (after folding).
+    const ASCII_ALNUM: u8 = 16;
+    /// A CJK ideograph.
+    const IDEOGRAPH: u8 = 32;
 
     /// True for a letter or digit of a script that separates words with spaces: Latin, Greek,
     /// Cyrillic, Armenian. Full-width forms count, because NFKC has already made them ASCII.
     /// False for ideographs, kana, Hangul and other scripts.
     pub fn is_word(self) -> bool {
         self.0 & Self::WORD != 0
+    }
+
+    /// True for a word character ([`is_word`](Self::is_word)) that is a digit `0`–`9` (after
+    /// NFKC, so `１` and `①` count). The matcher's word-boundary rule treats a change between
+    /// digits and letters as a boundary (`daikai888`).
+    pub fn is_digit(self) -> bool {
+        self.0 & Self::DIGIT != 0
+    }
+
+    /// True for an ASCII letter or digit, after folding (`ａ`, `①`, `А` in a Latin word).
+    pub fn is_ascii_alnum(self) -> bool {
+        self.0 & Self::ASCII_ALNUM != 0
+    }
+
+    /// True for a CJK ideograph (the blocks of CJK Unified Ideographs, its extensions and the
+    /// compatibility ideographs).
+    pub fn is_ideograph(self) -> bool {
+        self.0 & Self::IDEOGRAPH != 0
     }
 
     /// True when a visible separator was skipped between the previous folded character and
@@ -157,6 +225,24 @@ impl CharFlags {
     pub fn clause_break_before(self) -> bool {
         self.0 & Self::CLAUSE_BREAK_BEFORE != 0
     }
+}
+
+/// The first index at or after `from` whose folded character is an ASCII letter or digit
+/// ([`CharFlags::is_ascii_alnum`]), or `flags.len()`. Looks at 16 characters at a time, so
+/// that text without ASCII (most Chinese text) costs little.
+#[inline]
+pub(crate) fn next_ascii_alnum(flags: &[CharFlags], from: usize) -> usize {
+    let mut i = from;
+    while let Some(chunk) = flags.get(i..i + 16) {
+        if chunk.iter().fold(0, |any, f| any | f.0) & CharFlags::ASCII_ALNUM != 0 {
+            break;
+        }
+        i += 16;
+    }
+    flags[i.min(flags.len())..]
+        .iter()
+        .position(|f| f.is_ascii_alnum())
+        .map_or(flags.len(), |p| i + p)
 }
 
 /// Text folded by [`Normalizer::fold_text`], with its way back to the original.
@@ -211,6 +297,9 @@ pub(crate) trait FoldSink {
     fn extend_last_span(&mut self, end: u32);
     /// Number of folded characters so far.
     fn folded_len(&self) -> usize;
+    /// Replaces folded characters: `(index, char)` for each, every index at least `from`.
+    /// `from` is near the end, so this costs the length of the tail.
+    fn replace(&mut self, from: usize, fixes: &[(usize, char)]);
 }
 
 impl FoldSink for Folded {
@@ -239,6 +328,21 @@ impl FoldSink for Folded {
 
     fn folded_len(&self) -> usize {
         self.spans.len()
+    }
+
+    fn replace(&mut self, from: usize, fixes: &[(usize, char)]) {
+        let byte = self
+            .text
+            .char_indices()
+            .rev()
+            .nth(self.spans.len() - from - 1)
+            .map_or(0, |(b, _)| b);
+        let mut tail: Vec<char> = self.text[byte..].chars().collect();
+        for &(i, ch) in fixes {
+            tail[i - from] = ch;
+        }
+        self.text.truncate(byte);
+        self.text.extend(tail);
     }
 }
 
@@ -287,6 +391,130 @@ impl FoldBuf {
     }
 }
 
+/// What [`Normalizer::fold_into`] carries from one original character to the next, on the
+/// hot path: a small `Copy` value, never passed by reference to a call that is not inlined,
+/// so that it lives in registers.
+#[derive(Clone, Copy, Default)]
+struct FoldState {
+    /// [`CharFlags`] bits owed to the next folded character by the separators skipped since the
+    /// last one.
+    pending: u8,
+    /// The last visible separator skipped was a lone `.` (SEP_DOT) or dash (SEP_DASH): with
+    /// the next one it may make clause punctuation (`..`, `. `, `——`).
+    last_class: u8,
+    /// Whether an attaching mark here would extend the last folded character's span.
+    attach: bool,
+    /// The entry bits of the last folded character: [`DECORATED`] and [`LATIN`] are looked
+    /// at (0 before the first).
+    last: u8,
+    /// A run of Greek and Cyrillic letters is open ([`GreekRun`]).
+    in_run: bool,
+}
+
+/// The current run of Greek and Cyrillic letters, off the hot path.
+#[derive(Default)]
+struct GreekRun {
+    /// Its first folded index, whether an ASCII letter came right before it, and whether every
+    /// letter in it has a look-alike.
+    run: Option<(usize, bool, bool)>,
+    /// The look-alike folds of the run, while every letter has one.
+    fixes: Vec<(usize, char)>,
+}
+
+impl FoldState {
+    /// Appends folded `ch` from original character `at`. `bits`: its [`char_bits`], plus
+    /// [`DECORATED`] for a decorated original. The hot path: a few bit operations, and a
+    /// branch for the rare decorated characters and Greek and Cyrillic runs.
+    #[inline(always)]
+    fn push(&mut self, out: &mut impl FoldSink, greek: &mut GreekRun, ch: char, at: u32, bits: u8) {
+        let mut flags = self.pending | (bits & CHAR_BITS);
+        if (bits ^ self.last) & DECORATED != 0 && out.folded_len() > 0 {
+            // Switching between decorated and plain characters is a visible break:
+            // `🅿️daikai` and `🇨🇳daikai` keep `daikai` a word of its own.
+            flags |= CharFlags::GAP_BEFORE;
+        }
+        if self.in_run {
+            greek.end(out, bits & LATIN != 0);
+        }
+        out.push(ch, at, flags);
+        *self = FoldState {
+            pending: 0,
+            last_class: 0,
+            attach: true,
+            last: bits,
+            in_run: false,
+        };
+    }
+
+    /// Like [`push`](Self::push), for a Greek or Cyrillic letter whose look-alike is `latin`
+    /// (as in [`Entry::Greek`]): it joins the current run of such letters or starts one.
+    #[cold]
+    #[must_use]
+    fn push_greek(
+        self,
+        out: &mut impl FoldSink,
+        greek: &mut GreekRun,
+        ch: char,
+        at: u32,
+        bits: u8,
+        latin: u8,
+    ) -> Self {
+        let index = out.folded_len();
+        let mut flags = self.pending | (bits & CHAR_BITS);
+        if (bits ^ self.last) & DECORATED != 0 && index > 0 {
+            flags |= CharFlags::GAP_BEFORE;
+        }
+        let latin_before = self.last & LATIN != 0;
+        let (_, _, all) = greek.run.get_or_insert((index, latin_before, true));
+        if latin == 0 {
+            *all = false;
+            greek.fixes.clear();
+        } else if *all {
+            greek.fixes.push((index, latin as char));
+        }
+        out.push(ch, at, flags);
+        FoldState {
+            pending: 0,
+            last_class: 0,
+            attach: true,
+            last: bits,
+            in_run: true,
+        }
+    }
+
+    /// A skipped character, with its [`Entry::Skip`] bits.
+    #[inline(always)]
+    fn skip(&mut self, bits: u8) {
+        if bits & CharFlags::GAP_BEFORE != 0 {
+            let class = bits & (SEP_DOT | SEP_DASH | SEP_SPACE);
+            let doubled = self.last_class != 0 && class == self.last_class;
+            let dot_space = self.last_class == SEP_DOT && class == SEP_SPACE;
+            if doubled || dot_space {
+                self.pending |= CharFlags::CLAUSE_BREAK_BEFORE;
+            }
+            self.last_class = class & (SEP_DOT | SEP_DASH);
+        }
+        // Invisible characters change nothing: `.\u{200B}.` is still `..`.
+        self.pending |= bits & FLAG_BITS;
+        self.attach = false;
+    }
+}
+
+impl GreekRun {
+    /// Ends the current run of Greek and Cyrillic letters; `latin_after`: an ASCII letter
+    /// follows it. A run whose letters all look like Latin letters, next to a Latin letter, is
+    /// folded to those letters (`dаikаi` with Cyrillic `а`).
+    #[cold]
+    fn end(&mut self, out: &mut impl FoldSink, latin_after: bool) {
+        if let Some((from, latin_before, all)) = self.run.take() {
+            if all && (latin_before || latin_after) {
+                out.replace(from, &self.fixes);
+            }
+            self.fixes.clear();
+        }
+    }
+}
+
 impl Normalizer {
     /// Builds the folding table. Every code point below U+20000 is folded once, and OpenCC `t2s`
     /// is called once for each of the 28,000 ideographs in CJK Unified Ideographs, Extension A
@@ -298,6 +526,7 @@ impl Normalizer {
     /// be a broken build, not something input can cause.
     pub fn new() -> Self {
         let t2s = t2s_map();
+        let look_alikes = look_alikes();
         let mut normalizer = Normalizer {
             table: Box::default(),
             pool: Vec::new(),
@@ -307,12 +536,19 @@ impl Normalizer {
         let mut buf = Vec::new();
         for cp in 0..TABLE_LEN {
             let entry = match char::from_u32(cp) {
-                Some(c) => normalizer.build_entry(c, &t2s, &mut buf),
+                Some(c) => normalizer.build_entry(c, &t2s, &look_alikes, &mut buf),
                 None => Entry::Skip(0), // surrogate code points never occur in a `str`
             };
             table.push(entry);
         }
         normalizer.table = table.into_boxed_slice();
+        // Every folded character is its own table entry (the table is idempotent): a Greek or
+        // Cyrillic letter among them takes part in the look-alike rule.
+        for i in 0..normalizer.pool.len() {
+            if let Entry::Greek { latin, .. } = normalizer.entry(normalizer.pool[i].ch) {
+                normalizer.pool[i].greek = Some(latin);
+            }
+        }
         normalizer
     }
 
@@ -349,51 +585,36 @@ impl Normalizer {
         );
         // A CJK text needs a third of this, a Latin one more (`push` absorbs that).
         out.reset(text.len() / 2 + 16);
-        // CharFlags bits owed to the next folded character by the separators skipped since the last one.
-        let mut pending = 0u8;
-        // The last visible separator skipped was a lone `.` (SEP_DOT) or dash (SEP_DASH): with
-        // the next one it may make clause punctuation (`..`, `. `, `——`).
-        let mut last_class = 0u8;
-        // Whether an attaching mark here would extend the last folded character's span.
-        let mut attach = false;
+        let mut state = FoldState::default();
+        let mut greek = GreekRun::default();
         for (at, c) in (0u32..).zip(text.chars()) {
             match self.entry(c) {
-                Entry::One { ch, word } => {
-                    out.push(ch, at, pending | if word { CharFlags::WORD } else { 0 });
-                    pending = 0;
-                    last_class = 0;
-                    attach = true;
+                Entry::One { ch, bits } => state.push(out, &mut greek, ch, at, bits),
+                Entry::Greek { ch, latin } => {
+                    state = state.push_greek(out, &mut greek, ch, at, CharFlags::WORD, latin);
                 }
-                Entry::Many(i) => {
+                Entry::Many(i, decorated) => {
                     let (start, end) = self.many[i as usize];
-                    for &ch in &self.pool[start as usize..end as usize] {
-                        out.push(ch, at, pending | word_bit(ch));
-                        pending = 0;
+                    let decorated = if decorated { DECORATED } else { 0 };
+                    for p in &self.pool[start as usize..end as usize] {
+                        let bits = p.bits | decorated;
+                        match p.greek {
+                            None => state.push(out, &mut greek, p.ch, at, bits),
+                            Some(latin) => {
+                                state = state.push_greek(out, &mut greek, p.ch, at, bits, latin)
+                            }
+                        }
                     }
-                    last_class = 0;
-                    attach = true;
                 }
                 Entry::Attach => {
-                    if attach {
+                    if state.attach {
                         out.extend_last_span(at + 1);
                     }
                 }
-                Entry::Skip(bits) => {
-                    if bits & CharFlags::GAP_BEFORE != 0 {
-                        let class = bits & (SEP_DOT | SEP_DASH | SEP_SPACE);
-                        let doubled = last_class != 0 && class == last_class;
-                        let dot_space = last_class == SEP_DOT && class == SEP_SPACE;
-                        if doubled || dot_space {
-                            pending |= CharFlags::CLAUSE_BREAK_BEFORE;
-                        }
-                        last_class = class & (SEP_DOT | SEP_DASH);
-                    }
-                    // Invisible characters change nothing: `.\u{200B}.` is still `..`.
-                    pending |= bits & FLAG_BITS;
-                    attach = false;
-                }
+                Entry::Skip(bits) => state.skip(bits),
             }
         }
+        greek.end(out, false);
         assert!(
             u32::try_from(out.folded_len()).is_ok(),
             "text folds to too many characters: {}",
@@ -432,14 +653,20 @@ impl Normalizer {
             Some(&entry) => entry,
             None => Entry::One {
                 ch: decomposed,
-                word: false,
+                bits: char_bits(decomposed),
             },
         }
     }
 
     /// Folds `c` through steps 1–5 and turns the result into a table entry. Multi-character
     /// results go into `self.pool`.
-    fn build_entry(&mut self, c: char, t2s: &HashMap<char, char>, buf: &mut Vec<char>) -> Entry {
+    fn build_entry(
+        &mut self,
+        c: char,
+        t2s: &HashMap<char, char>,
+        look_alikes: &LookAlikes,
+        buf: &mut Vec<char>,
+    ) -> Entry {
         if is_combining_mark(c) || is_variation_selector(c) {
             return Entry::Attach;
         }
@@ -463,17 +690,26 @@ impl Normalizer {
                 std::mem::swap(buf, &mut next);
             }
         }
+        let decorated = decorated_alnum(c).is_some();
         match buf.as_slice() {
             [] => Entry::Skip(bits),
+            &[ch] if is_greek_or_cyrillic_letter(ch) => Entry::Greek {
+                ch,
+                latin: look_alikes.get(&ch).copied().unwrap_or(0),
+            },
             &[ch] => Entry::One {
                 ch,
-                word: is_word_char(ch),
+                bits: char_bits(ch) | if decorated { DECORATED } else { 0 },
             },
             many => {
                 let start = self.pool.len() as u32;
-                self.pool.extend_from_slice(many);
+                self.pool.extend(many.iter().map(|&ch| PoolChar {
+                    ch,
+                    bits: char_bits(ch),
+                    greek: None, // filled in by `new`, once the table is complete
+                }));
                 self.many.push((start, self.pool.len() as u32));
-                Entry::Many(self.many.len() as u32 - 1)
+                Entry::Many(self.many.len() as u32 - 1, decorated)
             }
         }
     }
@@ -517,6 +753,17 @@ fn fold_char(c: char, t2s: &HashMap<char, char>, out: &mut Vec<char>) -> u8 {
             bits |= CharFlags::GAP_BEFORE | class;
         }
     };
+    if let Some(shown) = decorated_alnum(c) {
+        // Step 0: what NFKC does not do for enclosed and decorated digits and letters.
+        for ch in shown.chars() {
+            keep(ch.to_ascii_lowercase());
+        }
+        return bits;
+    }
+    if let Some(latin) = latin_variant(c) {
+        keep(latin);
+        return bits;
+    }
     let unchanged_by_steps_1_to_3 = is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
         && !strips_diacritics(c)
         && c.to_uppercase().eq(std::iter::once(c))
@@ -561,6 +808,86 @@ fn t2s_map() -> HashMap<char, char> {
             if s != c {
                 map.insert(c, s);
             }
+        }
+    }
+    map
+}
+
+/// The digits or the letter that an enclosed or decorated character shows, for those that NFKC
+/// leaves alone because Unicode gives them no compatibility decomposition (NFKC already folds
+/// `①`, `⑴`, `⒈`, `Ⓐ`, `🄰`, `🄐` and the mathematical alphanumerics `𝐝`). Letters come back
+/// upper case. A test checks that NFKC leaves every one of these unchanged.
+fn decorated_alnum(c: char) -> Option<String> {
+    let cp = c as u32;
+    let number = |first: u32, value: u32| Some((cp - first + value).to_string());
+    let letter = |first: u32| char::from_u32('A' as u32 + cp - first).map(String::from);
+    match cp {
+        0x2776..=0x277F => number(0x2776, 1), // ❶..❿ dingbat negative circled digits
+        0x2780..=0x2789 => number(0x2780, 1), // ➀..➉ dingbat circled sans-serif digits
+        0x278A..=0x2793 => number(0x278A, 1), // ➊..➓ dingbat negative circled sans-serif
+        0x24EB..=0x24F4 => number(0x24EB, 11), // ⓫..⓴ negative circled numbers
+        0x24F5..=0x24FE => number(0x24F5, 1), // ⓵..⓾ double circled digits
+        0x24FF | 0x1F10B | 0x1F10C => Some("0".to_string()), // ⓿ 🄋 🄌
+        0x1F150..=0x1F169 => letter(0x1F150), // 🅐..🅩 negative circled letters
+        0x1F170..=0x1F189 => letter(0x1F170), // 🅰..🆉 negative squared letters
+        0x1F1E6..=0x1F1FF => letter(0x1F1E6), // 🇦..🇿 regional indicator symbols
+        0x1F51F => Some("10".to_string()),    // 🔟 keycap ten
+        _ => None,
+    }
+}
+
+/// Latin letters that pinyin writes for `a` and `g`: GB 2312 encodes pinyin with U+0251 `ɑ` and
+/// U+0261 `ɡ`, so Chinese input methods and pinyin tables produce them, and NFKC keeps them.
+fn latin_variant(c: char) -> Option<char> {
+    match c {
+        '\u{0251}' | '\u{2C6D}' => Some('a'), // ɑ, Ɑ
+        '\u{0261}' => Some('g'),              // ɡ
+        _ => None,
+    }
+}
+
+/// CJK ideographs: Unified Ideographs, Extension A, the Compatibility Ideographs and planes 2–3.
+#[inline]
+fn is_ideograph(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x2_0000..=0x3_FFFF)
+}
+
+/// A Greek or Cyrillic letter (Unicode Script property), after folding: lower case.
+fn is_greek_or_cyrillic_letter(c: char) -> bool {
+    use unicode_script::{Script, UnicodeScript};
+    c.is_alphabetic() && matches!(c.script(), Script::Greek | Script::Cyrillic)
+}
+
+/// Builds [`LookAlikes`] from the UTS #39 confusables data of the `unicode-security` crate.
+fn look_alikes() -> LookAlikes {
+    use unicode_security::confusable_detection::skeleton;
+    let ascii_letter = |c: char| {
+        let mut buf = [0; 4];
+        let mut s = skeleton(c.encode_utf8(&mut buf)).flat_map(char::to_lowercase);
+        match (s.next(), s.next()) {
+            (Some(l), None) if l.is_ascii_lowercase() => Some(l as u8),
+            _ => None,
+        }
+    };
+    let mut map = LookAlikes::new();
+    for cp in (0x0370..0x0530).chain(0x1C80..0x1C90).chain(0xA640..0xA6A0) {
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
+        let mut lower = c.to_lowercase();
+        let (Some(lower), None) = (lower.next(), lower.next()) else {
+            continue;
+        };
+        if lower != c || !is_greek_or_cyrillic_letter(c) {
+            continue; // capitals are reached through their lower case
+        }
+        let mut upper = c.to_uppercase();
+        let capital = match (upper.next(), upper.next()) {
+            (Some(u), None) => ascii_letter(u),
+            _ => None,
+        };
+        if let Some(latin) = ascii_letter(lower).or(capital) {
+            map.insert(lower, latin);
         }
     }
     map
@@ -622,9 +949,35 @@ fn is_word_char(c: char) -> bool {
             | 0xA640..=0xA69F | 0xA720..=0xA7FF | 0xAB30..=0xAB6F)
 }
 
+/// The precomputed bits of folded character `c` (see [`Entry::One`]): its [`CharFlags`] bits
+/// `WORD` and `DIGIT` ([`word_bit`]), `ASCII_ALNUM` or `IDEOGRAPH`, and [`LATIN`] for an ASCII
+/// lower-case letter.
+fn char_bits(c: char) -> u8 {
+    let class = if c.is_ascii_alphanumeric() {
+        CharFlags::ASCII_ALNUM
+    } else if is_ideograph(c) {
+        CharFlags::IDEOGRAPH
+    } else {
+        0
+    };
+    let latin = if c.is_ascii_lowercase() { LATIN } else { 0 };
+    word_bit(c) | class | latin
+}
+
+/// The [`CharFlags`] word bits of folded character `c`: `WORD`, plus `DIGIT` for `0`–`9`.
 fn word_bit(c: char) -> u8 {
     if is_word_char(c) {
-        CharFlags::WORD
+        CharFlags::WORD | digit_bit(c)
+    } else {
+        0
+    }
+}
+
+/// `DIGIT` for an ASCII digit (every digit of a word script is one after NFKC), else 0.
+#[inline]
+fn digit_bit(c: char) -> u8 {
+    if c.is_ascii_digit() {
+        CharFlags::DIGIT
     } else {
         0
     }
@@ -639,6 +992,191 @@ pub(crate) mod tests {
     pub(crate) fn shared() -> Arc<Normalizer> {
         static N: OnceLock<Arc<Normalizer>> = OnceLock::new();
         N.get_or_init(|| Arc::new(Normalizer::new())).clone()
+    }
+
+    #[test]
+    fn entries_stay_small() {
+        assert_eq!(std::mem::size_of::<Entry>(), 8);
+    }
+
+    #[test]
+    fn precomputed_bits_match_the_folded_characters() {
+        let n = shared();
+        let expect = |ch: char| {
+            let mut bits = word_bit(ch);
+            if ch.is_ascii_alphanumeric() {
+                bits |= CharFlags::ASCII_ALNUM;
+            } else if is_ideograph(ch) {
+                bits |= CharFlags::IDEOGRAPH;
+            }
+            if ch.is_ascii_lowercase() {
+                bits |= LATIN;
+            }
+            bits
+        };
+        for cp in 0..TABLE_LEN {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let decorated = if decorated_alnum(c).is_some() {
+                DECORATED
+            } else {
+                0
+            };
+            match n.entry(c) {
+                Entry::One { ch, bits } => {
+                    assert_eq!(bits, expect(ch) | decorated, "U+{cp:04X}")
+                }
+                Entry::Many(i, d) => {
+                    assert_eq!(d, decorated != 0, "U+{cp:04X}");
+                    let (start, end) = n.many[i as usize];
+                    for p in &n.pool[start as usize..end as usize] {
+                        assert_eq!(p.bits, expect(p.ch), "U+{cp:04X}");
+                        let greek = match n.entry(p.ch) {
+                            Entry::Greek { latin, .. } => Some(latin),
+                            _ => None,
+                        };
+                        assert_eq!(p.greek, greek, "U+{cp:04X}");
+                    }
+                }
+                Entry::Greek { .. } | Entry::Attach | Entry::Skip(_) => {}
+            }
+        }
+    }
+
+    /// The fold loop as it was before the table carried precomputed bits (commit 7273f60),
+    /// classifying each folded character as it goes: the reference that
+    /// `fold_matches_the_reference` compares the fast loop with.
+    fn fold_reference(n: &Normalizer, text: &str) -> Folded {
+        #[derive(Default)]
+        struct State {
+            pending: u8,
+            last_class: u8,
+            attach: bool,
+            last_decorated: bool,
+            last_latin: bool,
+            run: Option<(usize, bool, bool)>,
+            fixes: Vec<(usize, char)>,
+        }
+        impl State {
+            fn push(
+                &mut self,
+                out: &mut Folded,
+                ch: char,
+                at: u32,
+                word: u8,
+                decorated: bool,
+                greek: Option<u8>,
+            ) {
+                let index = out.folded_len();
+                let mut flags = self.pending | word;
+                if ch.is_ascii_alphanumeric() {
+                    flags |= CharFlags::ASCII_ALNUM;
+                } else if is_ideograph(ch) {
+                    flags |= CharFlags::IDEOGRAPH;
+                }
+                if decorated != self.last_decorated && index > 0 {
+                    flags |= CharFlags::GAP_BEFORE;
+                }
+                match greek {
+                    Some(latin) => {
+                        let (_, _, all) = self.run.get_or_insert((index, self.last_latin, true));
+                        if latin == 0 {
+                            *all = false;
+                            self.fixes.clear();
+                        } else if *all {
+                            self.fixes.push((index, latin as char));
+                        }
+                    }
+                    None if self.run.is_some() => self.end_run(out, ch.is_ascii_lowercase()),
+                    None => {}
+                }
+                out.push(ch, at, flags);
+                self.pending = 0;
+                self.last_class = 0;
+                self.attach = true;
+                self.last_decorated = decorated;
+                self.last_latin = ch.is_ascii_lowercase();
+            }
+            fn end_run(&mut self, out: &mut Folded, latin_after: bool) {
+                if let Some((from, latin_before, all)) = self.run.take() {
+                    if all && (latin_before || latin_after) {
+                        out.replace(from, &self.fixes);
+                    }
+                    self.fixes.clear();
+                }
+            }
+            fn skip(&mut self, bits: u8) {
+                if bits & CharFlags::GAP_BEFORE != 0 {
+                    let class = bits & (SEP_DOT | SEP_DASH | SEP_SPACE);
+                    let doubled = self.last_class != 0 && class == self.last_class;
+                    let dot_space = self.last_class == SEP_DOT && class == SEP_SPACE;
+                    if doubled || dot_space {
+                        self.pending |= CharFlags::CLAUSE_BREAK_BEFORE;
+                    }
+                    self.last_class = class & (SEP_DOT | SEP_DASH);
+                }
+                self.pending |= bits & FLAG_BITS;
+                self.attach = false;
+            }
+        }
+        let mut out = Folded::default();
+        let mut state = State::default();
+        for (at, c) in (0u32..).zip(text.chars()) {
+            match n.entry(c) {
+                Entry::One { ch, bits } => {
+                    let word = if is_word_char(ch) {
+                        CharFlags::WORD | digit_bit(ch)
+                    } else {
+                        0
+                    };
+                    state.push(&mut out, ch, at, word, bits & DECORATED != 0, None);
+                }
+                Entry::Greek { ch, latin } => {
+                    state.push(&mut out, ch, at, CharFlags::WORD, false, Some(latin));
+                }
+                Entry::Many(i, decorated) => {
+                    let (start, end) = n.many[i as usize];
+                    for p in &n.pool[start as usize..end as usize] {
+                        let greek = match n.entry(p.ch) {
+                            Entry::Greek { latin, .. } => Some(latin),
+                            _ => None,
+                        };
+                        state.push(&mut out, p.ch, at, word_bit(p.ch), decorated, greek);
+                    }
+                }
+                Entry::Attach => {
+                    if state.attach {
+                        out.extend_last_span(at + 1);
+                    }
+                }
+                Entry::Skip(bits) => state.skip(bits),
+            }
+        }
+        state.end_run(&mut out, false);
+        out
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2048))]
+
+            /// The fast fold loop gives exactly what the straightforward one gives: text,
+            /// spans and flags, over text dense in what the new rules look at.
+            #[test]
+            fn fold_matches_the_reference(
+                text in prop_oneof![
+                    "[a-dA-D0-9\u{0430}\u{0410}\u{0435}\u{043B}\u{0501}\u{03B1}\u{03BD}\u{03BF}\u{10140}🅰🇦❶Ⓐ⒈㈠ﬁ１ａ .,。\\-赌博賭网\u{200B}\u{301}\u{FE0F}😀]{0,40}",
+                    any::<String>(),
+                ],
+            ) {
+                let n = shared();
+                prop_assert_eq!(n.fold_text(&text), fold_reference(&n, &text));
+            }
+        }
     }
 
     #[test]
@@ -757,6 +1295,166 @@ pub(crate) mod tests {
                 .map(|f| (f.is_word(), f.gap_before(), f.clause_break_before()))
                 .collect();
             assert_eq!(got, *want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn digit_flags() {
+        let n = shared();
+        // (input, per folded char: is_digit)
+        let cases: &[(&str, &[bool])] = &[
+            ("a1", &[false, true]),
+            ("１①²", &[true, true, true]),
+            ("x9\u{FE0F}\u{20E3}", &[false, true]),
+            ("赌3", &[false, true]),
+            ("٣", &[false]), // Arabic-Indic three: not a word character, so not a digit here
+        ];
+        for (input, want) in cases {
+            let f = n.fold_text(input);
+            let got: Vec<bool> = f.flags.iter().map(|f| f.is_digit()).collect();
+            assert_eq!(got, *want, "{input:?}");
+            assert!(f.flags.iter().all(|f| !f.is_digit() || f.is_word()));
+        }
+    }
+
+    #[test]
+    fn decorated_digits_and_letters() {
+        let n = shared();
+        let cases: &[(&str, &str, &str)] = &[
+            // What NFKC already folds.
+            ("circled digits", "①②⑩", "1210"),
+            ("parenthesized digits", "⑴⑵", "12"),
+            ("digits with full stop", "⒈⒉", "12"),
+            ("circled letters", "ⒹⒶⒾ", "dai"),
+            ("parenthesized letters", "⒟⒜⒤", "dai"),
+            ("squared letters", "🄳🄰🄸", "dai"),
+            ("math bold", "𝐝𝐚𝐢𝐤𝐚𝐢", "daikai"),
+            ("math double-struck digits", "𝟙𝟚𝟛", "123"),
+            ("keycaps", "1\u{FE0F}\u{20E3}8\u{20E3}", "18"),
+            // What only the decorated table folds.
+            ("negative circled digits", "❶❷❸❿", "12310"),
+            ("circled sans-serif digits", "➀➁➉", "1210"),
+            ("negative circled sans-serif", "➊➋➓", "1210"),
+            ("negative circled numbers", "⓫⓴⓿", "11200"),
+            ("double circled digits", "⓵⓶⓾", "1210"),
+            ("negative circled letters", "🅓🅐🅘", "dai"),
+            ("negative squared letters", "🅳🅰🅸🅺🅰🅸", "daikai"),
+            ("with emoji presentation", "🅰\u{FE0F}🅱\u{FE0F}", "ab"),
+            ("regional indicators", "🇩🇦🇮🇰🇦🇮", "daikai"),
+            ("keycap ten", "🔟", "10"),
+            ("pinyin letters of GB 2312", "dɑikɑi ɡ", "daikaig"),
+        ];
+        for (name, input, want) in cases {
+            assert_eq!(n.fold_term(input), *want, "{name}: {input:?}");
+        }
+        // NFKC leaves every character of the decorated table alone: the table is needed.
+        for cp in (0x2000..0x2800).chain(0x1F100..0x1F600) {
+            let c = char::from_u32(cp).unwrap();
+            if decorated_alnum(c).is_some() {
+                assert!(std::iter::once(c).nfkc().eq([c]), "U+{cp:04X}");
+            }
+        }
+    }
+
+    #[test]
+    fn decorated_and_plain_characters_are_separate_words() {
+        let n = shared();
+        // (input, per folded char: (word, gap_before))
+        type Want = &'static [(bool, bool)];
+        let cases: &[(&str, Want)] = &[
+            ("🅿\u{FE0F}ab", &[(true, false), (true, true), (true, false)]),
+            ("🇨🇳a", &[(true, false), (true, false), (true, true)]),
+            ("a🅰b", &[(true, false), (true, true), (true, true)]),
+            ("❶❷", &[(true, false), (true, false)]),
+            ("赌❶博", &[(false, false), (true, true), (false, true)]),
+        ];
+        for (input, want) in cases {
+            let f = n.fold_text(input);
+            let got: Vec<_> = f
+                .flags
+                .iter()
+                .map(|f| (f.is_word(), f.gap_before()))
+                .collect();
+            assert_eq!(got, *want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn look_alike_table() {
+        let table = look_alikes();
+        // Cyrillic, then Greek, then capitals that look like Latin capitals.
+        for (c, latin) in [
+            ('\u{0430}', 'a'), // а
+            ('\u{0435}', 'e'), // е
+            ('\u{043E}', 'o'), // о
+            ('\u{0440}', 'p'), // р
+            ('\u{0441}', 'c'), // с
+            ('\u{0445}', 'x'), // х
+            ('\u{0443}', 'y'), // у
+            ('\u{0456}', 'i'), // і
+            ('\u{0458}', 'j'), // ј
+            ('\u{0455}', 's'), // ѕ
+            ('\u{04BB}', 'h'), // һ
+            ('\u{0501}', 'd'), // ԁ
+            ('\u{03BF}', 'o'), // ο
+            ('\u{03B9}', 'i'), // ι
+            ('\u{03BD}', 'v'), // ν
+            ('\u{03C1}', 'p'), // ρ
+            ('\u{043A}', 'k'), // к (К)
+            ('\u{043C}', 'm'), // м (М)
+            ('\u{0442}', 't'), // т (Т)
+            ('\u{0432}', 'b'), // в (В)
+            ('\u{043D}', 'h'), // н (Н)
+            ('\u{03BA}', 'k'), // κ (Κ)
+        ] {
+            assert_eq!(table.get(&c).map(|&b| b as char), Some(latin), "{c:?}");
+        }
+        // Letters with no Latin look-alike.
+        for c in ['\u{043B}', '\u{0434}', '\u{0436}', '\u{03BB}', '\u{03C0}'] {
+            assert_eq!(table.get(&c), None, "{c:?}"); // л д ж λ π
+        }
+        assert!(table
+            .keys()
+            .all(|&c| is_greek_or_cyrillic_letter(c) && c.to_lowercase().eq([c])));
+        assert!(table.values().all(u8::is_ascii_lowercase));
+    }
+
+    #[test]
+    fn look_alikes_fold_only_next_to_latin_letters() {
+        let n = shared();
+        let cases: &[(&str, &str, &str)] = &[
+            ("cyrillic a inside", "d\u{0430}ik\u{0430}i", "daikai"),
+            ("cyrillic capitals", "D\u{0410}IK\u{0410}I", "daikai"),
+            (
+                "run of look-alikes",
+                "\u{0501}\u{0430}\u{0456}k\u{0430}\u{0456}",
+                "daikai",
+            ),
+            ("greek", "g\u{03BF}\u{03B9}p", "goip"),
+            ("across separators", "d.\u{0430}.i k\u{0430}i", "daikai"),
+            ("after latin only", "ka\u{0456}", "kai"),
+            // Negative controls: not next to a Latin letter, or a letter without a look-alike.
+            (
+                "russian word",
+                "\u{0441}\u{043E}\u{0441}\u{043D}\u{0430}",
+                "сосна",
+            ),
+            ("greek word", "\u{03B1}\u{03BD}", "αν"),
+            ("next to ideographs", "出售\u{043A}粉", "出售к粉"),
+            ("next to digits", "1\u{0430}2", "1а2"),
+            (
+                "run with a letter without look-alike",
+                "d\u{043B}\u{0430}i",
+                "dлаi",
+            ),
+            ("greek word between chinese", "用\u{03B1}粒子", "用α粒子"),
+        ];
+        for (name, input, want) in cases {
+            assert_eq!(n.fold_term(input), *want, "{name}: {input:?}");
+            // Spans and flags stay in step with the folded text.
+            let f = n.fold_text(input);
+            assert_eq!(f.text.chars().count(), f.spans.len(), "{name}");
+            assert_eq!(n.fold_term(want), *want, "idempotent: {name}");
         }
     }
 

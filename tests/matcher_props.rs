@@ -329,6 +329,17 @@ proptest! {
         }
     }
 
+    /// Idempotent also where the decorated-letter table and the Greek/Cyrillic look-alike rule
+    /// apply (docs/matching.md §2.1a, §2.3a): folded runs never make another run fold.
+    #[test]
+    fn folding_is_idempotent_with_look_alikes(
+        text in "[a-dA-D0-9\u{0430}\u{0410}\u{0435}\u{043B}\u{0501}\u{03B1}\u{03BD}\u{03BF}🅰🇦❶Ⓐ .,赌\u{200B}]{0,24}",
+    ) {
+        let n = normalizer();
+        let once = n.fold_term(&text);
+        prop_assert_eq!(n.fold_term(&once), once);
+    }
+
     #[test]
     fn folding_is_idempotent(text in any::<String>()) {
         let n = normalizer();
