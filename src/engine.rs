@@ -192,7 +192,7 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
                     Arc::new(library),
                 ))
             }
-            StageConfig::Labels { .. } => Box::new(Labels::default()),
+            StageConfig::Labels { .. } => Box::new(Labels),
             StageConfig::BiometricConsent { .. } => Box::new(BiometricConsent),
         };
         stages.push(ConfiguredStage {

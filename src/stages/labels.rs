@@ -1198,7 +1198,7 @@ mod tests {
         ];
         for (name, patch, want) in cases {
             let mut out = StageOutput::default();
-            Labels::default().review(&event(patch), &mut out);
+            Labels.review(&event(patch), &mut out);
             assert!(out.findings.is_empty(), "{name}: {:?}", out.findings);
             assert_eq!(out.actions, want, "{name}");
         }

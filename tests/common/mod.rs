@@ -393,13 +393,16 @@ pub async fn produce_all(topic: &str, msgs: &[Generated]) {
     }
 }
 
+/// One dead letter as read back: its `dlq.reason` and every header.
+pub type DeadLetterSeen = (String, HashMap<String, String>);
+
 /// What the worker wrote.
 #[derive(Default, Debug)]
 pub struct Outputs {
     /// event id → (decision topic, decision record JSON), every occurrence.
     pub decisions: HashMap<String, Vec<(String, serde_json::Value)>>,
     /// key → (dlq.reason, every header), every occurrence.
-    pub dead_letters: HashMap<String, Vec<(String, HashMap<String, String>)>>,
+    pub dead_letters: HashMap<String, Vec<DeadLetterSeen>>,
     /// `source` coordinate → audit records.
     pub audit: HashMap<String, Vec<serde_json::Value>>,
     /// (audit partition, input `topic/partition`) → input offsets in the order they were read.
