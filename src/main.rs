@@ -110,17 +110,22 @@ fn config_error(e: ConfigError) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Resolves on the first SIGINT/SIGTERM. From then on, a watchdog bounds the shutdown: a second
-/// signal, or `grace` passing without the worker having stopped (e.g. the broker hangs), ends the
-/// process with exit code 1. Nothing is lost that way: whatever was not committed is reviewed
-/// again by the partitions' next owner, and an open transaction is aborted by the broker.
-async fn shutdown_with_watchdog(grace: std::time::Duration) {
-    shutdown_signal().await;
-    tracing::info!(
-        grace_ms = grace.as_millis() as u64,
-        "Stopping; a second signal forces exit."
-    );
+/// Watches for SIGINT/SIGTERM in a task of its own and returns a future that resolves on the first
+/// one. From then on a watchdog bounds the shutdown: a second signal, or `grace` passing without
+/// the worker having stopped (e.g. the broker is down and a transactional call is being retried),
+/// ends the process with exit code 1. The signals are watched apart from the worker loop, so they
+/// work even while the loop is busy retrying. Nothing is lost that way: whatever was not committed
+/// is reviewed again by the partitions' next owner, and an open transaction is aborted by the
+/// broker.
+fn shutdown_with_watchdog(grace: std::time::Duration) -> impl std::future::Future<Output = ()> {
+    let (tx, mut rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!(
+            grace_ms = grace.as_millis() as u64,
+            "Stopping; a second signal forces exit."
+        );
+        let _ = tx.send(true);
         tokio::select! {
             _ = shutdown_signal() => {
                 eprintln!("error: second signal; exiting without finishing the shutdown");
@@ -131,6 +136,9 @@ async fn shutdown_with_watchdog(grace: std::time::Duration) {
         }
         std::process::exit(1);
     });
+    async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
 }
 
 async fn shutdown_signal() {

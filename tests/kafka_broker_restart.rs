@@ -75,4 +75,48 @@ async fn broker_restart_mid_stream() {
             started.elapsed()
         );
     }
+
+    // Stopping while the broker is down: the worker is retrying a transactional call, and SIGTERM
+    // must still end it within drain_timeout_ms + 5 s (exit 0 if it drained, 1 if the watchdog
+    // ended it) — not only once the broker is back.
+    let prefix = unique("stop-while-down");
+    let topics = TestTopics::new(&prefix);
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = write_pipeline_with(
+        dir.path(),
+        &topics,
+        &format!("{prefix}-group"),
+        "delivery = \"exactly_once\"\ntransaction_timeout_ms = 10000\nbatch_max_events = 500\ndrain_timeout_ms = 2000",
+    );
+    create_topics(&topics, 4).await;
+    let clean = clean_paragraphs(&pipeline);
+    produce_all(&topics.input, &generate(20_000, 0, &clean, 77)).await;
+    let port = free_port();
+    let mut worker = spawn_worker(&pipeline, port);
+    wait_until(
+        "progress before the broker stops",
+        Duration::from_secs(300),
+        || events_done(port).unwrap_or(0) >= 1_000,
+    );
+    let kafka = |cmd: &str| {
+        let status = Command::new("bash")
+            .arg(repo().join("scripts/kafka.sh"))
+            .args([cmd, &kafka_dir])
+            .status()
+            .expect("run scripts/kafka.sh");
+        assert!(status.success(), "kafka.sh {cmd} failed");
+    };
+    kafka("stop");
+    let stopped = Instant::now();
+    // Bounded: `terminate` kills the worker and fails the test if it is still running after 60 s.
+    let status = terminate(&mut worker, Duration::from_secs(60));
+    eprintln!(
+        "stop while the broker is down: {status:?} after {:?}",
+        stopped.elapsed()
+    );
+    kafka("start");
+    assert!(
+        matches!(status.code(), Some(0 | 1)),
+        "exit code 0 or 1 expected: {status:?}"
+    );
 }

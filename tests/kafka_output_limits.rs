@@ -252,3 +252,58 @@ async fn oversized_outputs_exactly_once() {
 async fn oversized_outputs_at_least_once() {
     oversized_outputs("at_least_once").await;
 }
+
+/// An output topic below the worker's minimum (8 KiB) is refused at start-up with a clear error
+/// and exit code 1: bounded audit records and dead-letter keys/headers could not be guaranteed to
+/// fit, and a refused record would stall its partition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_topics_below_the_minimum_are_refused_at_start_up() {
+    let prefix = unique("limits-min");
+    let topics = TestTopics::new(&prefix);
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = write_pipeline_with(dir.path(), &topics, &format!("{prefix}-group"), "");
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .expect("admin client");
+    let mut new = vec![NewTopic::new(&topics.input, 1, TopicReplication::Fixed(1))];
+    for t in [
+        &topics.approved,
+        &topics.held,
+        &topics.rejected,
+        &topics.dead_letter,
+    ] {
+        new.push(NewTopic::new(t, 1, TopicReplication::Fixed(1)));
+    }
+    new.push(
+        NewTopic::new(&topics.audit, 1, TopicReplication::Fixed(1))
+            .set("max.message.bytes", "1000"),
+    );
+    for r in admin
+        .create_topics(
+            &new,
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+        )
+        .await
+        .expect("create topics")
+    {
+        r.expect("topic created");
+    }
+    let port = free_port();
+    let mut worker = spawn_worker(&pipeline, port);
+    let mut status = None;
+    wait_until(
+        "the worker to refuse to start",
+        Duration::from_secs(60),
+        || {
+            status = worker.try_wait().unwrap();
+            status.is_some()
+        },
+    );
+    assert_eq!(status.unwrap().code(), Some(1));
+    let log = std::fs::read_to_string(worker_log(port)).unwrap();
+    assert!(
+        log.contains(&format!("`{}`: 1000 bytes", topics.audit)) && log.contains("at least 8192"),
+        "the error names the topic, its limit and the minimum"
+    );
+}

@@ -33,6 +33,12 @@ use crate::config::{KafkaConfig, Topics};
 /// The broker compares the whole batch with `max.message.bytes`.
 pub const BATCH_OVERHEAD: usize = 61;
 
+/// The smallest `max.message.bytes` the worker accepts on an output topic, in bytes. Audit
+/// records and the keys and headers of dead letters are bounded (event ids ≤ 256 bytes, each
+/// reason code once, `dlq.detail` ≤ 1 KiB, cut keys ≤ 1 KiB) and fit well within it; below it the
+/// worker refuses to start, since such a record could be refused and stall its partition.
+pub const MIN_OUTPUT_LIMIT: usize = 8192;
+
 /// Slack kept below every limit, for what the bound in [`record_size_bound`] cannot see.
 const SLACK: usize = 256;
 
@@ -60,6 +66,18 @@ impl OutputLimits {
             topics,
             producer_max,
         }
+    }
+
+    /// Output topics whose limit is below [`MIN_OUTPUT_LIMIT`], with their limit.
+    pub fn too_small(&self) -> Vec<(String, usize)> {
+        let mut v: Vec<(String, usize)> = self
+            .topics
+            .iter()
+            .filter(|(_, &l)| l < MIN_OUTPUT_LIMIT)
+            .map(|(t, &l)| (t.clone(), l))
+            .collect();
+        v.sort();
+        v
     }
 
     /// The smallest `max.message.bytes` of the output topics, if the broker has answered.
@@ -231,6 +249,14 @@ fn apply(
         Ok(topics) => {
             if slot.load().topics != topics {
                 tracing::info!(?topics, "Output topic limits (max.message.bytes) read.");
+                let small = OutputLimits::with_topics(producer_max, topics.clone()).too_small();
+                if !small.is_empty() {
+                    tracing::error!(
+                        ?small,
+                        min = MIN_OUTPUT_LIMIT,
+                        "Output topics accept less than the worker needs; records may be refused."
+                    );
+                }
             }
             slot.store(Arc::new(OutputLimits::with_topics(producer_max, topics)));
             true
@@ -243,6 +269,23 @@ fn apply(
             false
         }
     }
+}
+
+/// The start-up check: an error naming the output topics whose limit is below
+/// [`MIN_OUTPUT_LIMIT`] (`topic: N bytes`, comma-separated), if any.
+///
+/// # Errors
+/// The list of topics that are too small.
+pub fn check_minimum(limits: &OutputLimits) -> Result<(), String> {
+    let small = limits.too_small();
+    if small.is_empty() {
+        return Ok(());
+    }
+    Err(small
+        .iter()
+        .map(|(t, l)| format!("`{t}`: {l} bytes"))
+        .collect::<Vec<_>>()
+        .join(", "))
 }
 
 /// The effective `max.message.bytes` of each topic (topics the broker does not know are left out).

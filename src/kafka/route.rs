@@ -108,11 +108,14 @@ pub fn prepare<M: Message>(
                 Decision::Reject => &topics.rejected,
             };
             let key = parsed.event.event_id.as_bytes().to_vec();
-            let reasons: Vec<String> = review
-                .reasons
-                .iter()
-                .map(|r| r.code.as_str().to_string())
-                .collect();
+            // The audit record names each reason code once (the decision record has them all),
+            // which keeps it small whatever the text.
+            let mut reasons: Vec<String> = Vec::new();
+            for r in &review.reasons {
+                if !reasons.iter().any(|c| c == r.code.as_str()) {
+                    reasons.push(r.code.as_str().to_string());
+                }
+            }
             let value = serde_json::to_vec(&record).unwrap_or_default();
             let headers = vec![(
                 "decision".to_string(),
@@ -123,7 +126,7 @@ pub fn prepare<M: Message>(
                     "the {} decision record (reasons: [{}]) is {} bytes; topic `{topic}` accepts \
                      records of at most {} bytes (max.message.bytes)",
                     review.decision.as_str(),
-                    reasons.join(", "),
+                    reason_counts(&review),
                     value.len(),
                     limits.limit(topic),
                 );
@@ -154,6 +157,48 @@ pub fn prepare<M: Message>(
     }
 }
 
+/// The longest `dlq.detail`, in bytes: details are one-line explanations, and a bounded header
+/// keeps every dead letter within [`super::limits::MIN_OUTPUT_LIMIT`].
+pub const MAX_DETAIL_BYTES: usize = 1024;
+/// The longest record key the worker writes to the dead-letter and audit topics when a key has to
+/// be cut to fit (the original length is then in `dlq.key_truncated`).
+pub const MAX_CUT_KEY_BYTES: usize = 1024;
+
+/// Each reason code once, with its count when it occurs more than once: `prohibited_term×52`.
+fn reason_counts(review: &Review) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for r in &review.reasons {
+        match counts.iter_mut().find(|(c, _)| *c == r.code.as_str()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((r.code.as_str(), 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(c, n)| {
+            if *n > 1 {
+                format!("{c}×{n}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `s` cut to at most `max` bytes at a character boundary, with `…` when cut.
+fn cut_str(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max.saturating_sub('…'.len_utf8());
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}
+
 /// The dead-letter record (the original key and bytes with the `dlq.*` headers of DESIGN §1, then
 /// the producer's own headers) and the audit record of a message that could not be reviewed.
 fn dead_letter_records<M: Message>(
@@ -169,7 +214,10 @@ fn dead_letter_records<M: Message>(
     let payload = msg.payload().unwrap_or(&[]);
     let mut headers: Vec<(String, Vec<u8>)> = vec![
         ("dlq.reason".into(), kind.as_str().as_bytes().to_vec()),
-        ("dlq.detail".into(), message.into_bytes()),
+        (
+            "dlq.detail".into(),
+            cut_str(message, MAX_DETAIL_BYTES).into_bytes(),
+        ),
         ("dlq.source.topic".into(), msg.topic().as_bytes().to_vec()),
         (
             "dlq.source.partition".into(),
@@ -193,7 +241,7 @@ fn dead_letter_records<M: Message>(
         }
     }
     let dlq = &topics.dead_letter;
-    let key = msg.key();
+    let mut key = msg.key();
     // Room for the header that says the value was cut (its value: the original size).
     let truncated_header = (
         "dlq.truncated".to_string(),
@@ -213,6 +261,13 @@ fn dead_letter_records<M: Message>(
             dropped.to_string().into_bytes(),
         ));
     }
+    // A key too long for the topic is cut (an oversized key cannot be produced at all).
+    if let Some(k) = key.filter(|k| k.len() > MAX_CUT_KEY_BYTES) {
+        if !limits.fits(dlq, key, 0, &with_truncated(&headers)) {
+            headers.push(("dlq.key_truncated".into(), k.len().to_string().into_bytes()));
+            key = Some(&k[..MAX_CUT_KEY_BYTES]);
+        }
+    }
     // The original bytes, unless they could not be produced at all (the producer accepts
     // 2 × max_event_bytes + 1 MiB) or do not fit the dead-letter topic: then as many of the first
     // bytes as fit (at most max_event_bytes), and the original size in `dlq.truncated`, so one
@@ -226,11 +281,16 @@ fn dead_letter_records<M: Message>(
     } else {
         payload.to_vec()
     };
+    // The audit key: the event id (at most max_event_id_bytes), else the message key, cut to
+    // MAX_CUT_KEY_BYTES.
     let audit_key = audit
         .event_id
         .as_deref()
         .map(|k| k.as_bytes().to_vec())
-        .or_else(|| key.map(<[u8]>::to_vec));
+        .or_else(|| {
+            msg.key()
+                .map(|k| k[..k.len().min(MAX_CUT_KEY_BYTES)].to_vec())
+        });
     let records = vec![
         OutRecord {
             topic: dlq.clone(),
@@ -544,5 +604,144 @@ mod tests {
             dlq.value.len(),
             &dlq.headers
         ));
+    }
+
+    /// Every record `prepare` builds fits its topic when every output topic is at the smallest
+    /// limit the worker accepts — whatever the input: many reasons, escaped ids, huge keys and
+    /// headers, huge payloads.
+    #[test]
+    fn every_record_fits_topics_at_the_minimum_limit() {
+        use crate::kafka::limits::MIN_OUTPUT_LIMIT;
+        let (engine, topics) = engine_and_topics();
+        let l = limits(&topics, MIN_OUTPUT_LIMIT, MIN_OUTPUT_LIMIT);
+        let l = OutputLimits::with_topics(
+            10 << 20,
+            [
+                &topics.approved,
+                &topics.held,
+                &topics.rejected,
+                &topics.dead_letter,
+                &topics.audit,
+            ]
+            .into_iter()
+            .map(|t| (t.clone(), l.limit(t)))
+            .collect(),
+        );
+        let many_reasons = serde_json::json!({"event_id": "many", "user": {"id": "u", "identity_verified": false},
+            "content": {"kind": "text", "title": "网络赌场。".repeat(120), "text": "网络赌场。".repeat(120)},
+            "synthesis": {"technique": "text_generation"}})
+        .to_string();
+        let escaped_id = format!(
+            r#"{{"event_id":"{}","user":{{"id":"u","identity_verified":true}},"content":{{"kind":"text","text":"你好"}},"synthesis":{{"technique":"tts"}}}}"#,
+            "\\u0001".repeat(256)
+        );
+        let big_header = vec![b'h'; 20_000];
+        let cases: Vec<(&str, Vec<u8>, Option<Vec<u8>>, Option<OwnedHeaders>)> = vec![
+            ("many reasons", many_reasons.into_bytes(), None, None),
+            ("escaped id", escaped_id.into_bytes(), None, None),
+            (
+                "huge key",
+                b"not json".to_vec(),
+                Some(vec![b'K'; 20_000]),
+                None,
+            ),
+            (
+                "huge key, huge payload",
+                vec![b'{'; 300_000],
+                Some(vec![b'K'; 20_000]),
+                None,
+            ),
+            (
+                "huge header",
+                b"not json".to_vec(),
+                None,
+                Some(OwnedHeaders::new().insert(Header {
+                    key: "h",
+                    value: Some(&big_header),
+                })),
+            ),
+            ("big clean event", event("big", true, 100_000), None, None),
+            (
+                "big rejected event",
+                event("big", false, 100_000),
+                None,
+                None,
+            ),
+        ];
+        for (name, payload, key, headers) in cases {
+            let original_key = key.clone();
+            let msg = OwnedMessage::new(
+                Some(payload),
+                key,
+                "in".into(),
+                Timestamp::CreateTime(1),
+                0,
+                7,
+                headers,
+            );
+            let (records, _) = prepare(&engine, &topics, &l, "w", &msg);
+            assert_eq!(records.len(), 2, "{name}");
+            for r in &records {
+                assert!(
+                    l.fits(&r.topic, r.key.as_deref(), r.value.len(), &r.headers),
+                    "{name}: record for {} does not fit: key {} value {} headers {}",
+                    r.topic,
+                    r.key.as_ref().map_or(0, Vec::len),
+                    r.value.len(),
+                    r.headers
+                        .iter()
+                        .map(|(k, v)| k.len() + v.len())
+                        .sum::<usize>()
+                );
+            }
+            if let Some(k) = original_key.filter(|k| k.len() > MAX_CUT_KEY_BYTES) {
+                let dlq = &records[0];
+                assert_eq!(
+                    header(dlq, "dlq.key_truncated"),
+                    Some(k.len().to_string().as_str()),
+                    "{name}"
+                );
+                assert!(k.starts_with(dlq.key.as_deref().unwrap()), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn audit_records_name_each_reason_code_once_and_details_count_them() {
+        let (engine, topics) = engine_and_topics();
+        let payload =
+            serde_json::json!({"event_id": "many", "user": {"id": "u", "identity_verified": false},
+            "content": {"kind": "text", "text": "网络赌场。".repeat(60)},
+            "synthesis": {"technique": "text_generation"}})
+            .to_string()
+            .into_bytes();
+        let roomy = limits(&topics, 10 << 20, 10 << 20);
+        let (records, _) = prepare(&engine, &topics, &roomy, "w", &message(&payload, None));
+        let audit: serde_json::Value = serde_json::from_slice(&records[1].value).unwrap();
+        let codes: Vec<&str> = audit["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let mut unique = codes.clone();
+        unique.dedup();
+        assert_eq!(codes, unique, "each code once");
+        assert!(
+            codes.contains(&"prohibited_term") && codes.contains(&"identity_unverified"),
+            "{codes:?}"
+        );
+        // Too large for its topic: the detail counts the codes instead of listing each.
+        let tight = limits(&topics, 8 << 10, 8 << 10);
+        let big =
+            serde_json::json!({"event_id": "many", "user": {"id": "u", "identity_verified": false},
+            "content": {"kind": "text", "text": "网络赌场。".repeat(600)},
+            "synthesis": {"technique": "text_generation"}})
+            .to_string()
+            .into_bytes();
+        let (records, _) = prepare(&engine, &topics, &tight, "w", &message(&big, None));
+        let detail = header(&records[0], "dlq.detail").unwrap();
+        assert!(detail.contains("prohibited_term×"), "{detail}");
+        assert!(detail.len() <= MAX_DETAIL_BYTES, "{}", detail.len());
     }
 }

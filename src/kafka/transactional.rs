@@ -223,6 +223,7 @@ pub async fn run(
         what: "admin client",
         source,
     })?;
+    super::limits::check_minimum(&limits.load()).map_err(WorkerError::TopicLimits)?;
     let mut pc = producer_config(&kafka, engine.load().limits().max_event_bytes);
     limits.load().cap_batch_size(&mut pc);
     let txn_id = kafka

@@ -46,6 +46,9 @@ pub enum WorkerError {
         /// The librdkafka error.
         source: KafkaError,
     },
+    /// An output topic's `max.message.bytes` is below [`super::limits::MIN_OUTPUT_LIMIT`].
+    #[error("output topics accept records of at most {0}; the worker needs at least {min} bytes (raise max.message.bytes)", min = super::limits::MIN_OUTPUT_LIMIT)]
+    TopicLimits(String),
     /// Consuming failed with a non-retriable error.
     #[error("consuming failed: {0}")]
     Consume(KafkaError),
@@ -179,6 +182,7 @@ async fn run_at_least_once(
         what: "admin client",
         source,
     })?;
+    super::limits::check_minimum(&limits.load()).map_err(WorkerError::TopicLimits)?;
     let mut pc = producer_config(&kafka, max_event_bytes);
     limits.load().cap_batch_size(&mut pc);
     let producer: FutureProducer = pc.create().map_err(|source| WorkerError::Client {
