@@ -636,7 +636,9 @@ mod tests {
             "\\u0001".repeat(256)
         );
         let big_header = vec![b'h'; 20_000];
-        let cases: Vec<(&str, Vec<u8>, Option<Vec<u8>>, Option<OwnedHeaders>)> = vec![
+        // (name, payload, key, headers)
+        type Case<'a> = (&'a str, Vec<u8>, Option<Vec<u8>>, Option<OwnedHeaders>);
+        let cases: Vec<Case> = vec![
             ("many reasons", many_reasons.into_bytes(), None, None),
             ("escaped id", escaped_id.into_bytes(), None, None),
             (
