@@ -42,7 +42,7 @@
 //!
 //! - **Decorated digits and letters** that NFKC leaves alone (`❶`, `⓫`, `🅰`, `🅐`, `🇦`, `🔟`)
 //!   fold, before step 1, to the digits or letter they show, and the GB 2312 pinyin letters
-//!   `ɑ`, `ɡ` to `a`, `g`. A switch between such a decorated character and a plain one sets
+//!   `ɑ`, `ɡ`, small capitals (`ᴅ`) and hooked letters (`ɗ`) to the ASCII letter. A switch between such a decorated character and a plain one sets
 //!   [`CharFlags::gap_before`], so `🅿️daikai` keeps `daikai` a word of its own.
 //! - **Greek and Cyrillic look-alikes** (UTS #39 confusables via `unicode-security`, kept to
 //!   letters that look like one ASCII letter) fold to that letter only when a whole run of
@@ -836,14 +836,56 @@ fn decorated_alnum(c: char) -> Option<String> {
     }
 }
 
-/// Latin letters that pinyin writes for `a` and `g`: GB 2312 encodes pinyin with U+0251 `ɑ` and
-/// U+0261 `ɡ`, so Chinese input methods and pinyin tables produce them, and NFKC keeps them.
+/// Latin letters that NFKC keeps and that read as one ASCII letter:
+/// - the pinyin letters of GB 2312, U+0251 `ɑ` and U+0261 `ɡ` (Chinese input methods and pinyin
+///   tables produce them);
+/// - small capitals (`ᴅᴀɪᴋᴀɪ`, U+1D00 block and IPA) and letters with a hook (`ɗ`, `ɓ`, `ƙ`),
+///   which evaders pick from symbol pickers and which no Chinese text needs as themselves.
 fn latin_variant(c: char) -> Option<char> {
-    match c {
-        '\u{0251}' | '\u{2C6D}' => Some('a'), // ɑ, Ɑ
-        '\u{0261}' => Some('g'),              // ɡ
-        _ => None,
-    }
+    Some(match c {
+        '\u{0251}' | '\u{2C6D}' => 'a', // ɑ, Ɑ
+        '\u{0261}' => 'g',              // ɡ
+        // small capitals
+        '\u{1D00}' => 'a', // ᴀ
+        '\u{0299}' => 'b', // ʙ
+        '\u{1D04}' => 'c', // ᴄ
+        '\u{1D05}' => 'd', // ᴅ
+        '\u{1D07}' => 'e', // ᴇ
+        '\u{A730}' => 'f', // ꜰ
+        '\u{0262}' => 'g', // ɢ
+        '\u{029C}' => 'h', // ʜ
+        '\u{026A}' => 'i', // ɪ
+        '\u{1D0A}' => 'j', // ᴊ
+        '\u{1D0B}' => 'k', // ᴋ
+        '\u{029F}' => 'l', // ʟ
+        '\u{1D0D}' => 'm', // ᴍ
+        '\u{0274}' => 'n', // ɴ
+        '\u{1D0F}' => 'o', // ᴏ
+        '\u{1D18}' => 'p', // ᴘ
+        '\u{0280}' => 'r', // ʀ
+        '\u{A731}' => 's', // ꜱ
+        '\u{1D1B}' => 't', // ᴛ
+        '\u{1D1C}' => 'u', // ᴜ
+        '\u{1D20}' => 'v', // ᴠ
+        '\u{1D21}' => 'w', // ᴡ
+        '\u{028F}' => 'y', // ʏ
+        '\u{1D22}' => 'z', // ᴢ
+        // letters with a hook
+        '\u{0253}' => 'b', // ɓ
+        '\u{0188}' => 'c', // ƈ
+        '\u{0257}' => 'd', // ɗ
+        '\u{0260}' => 'g', // ɠ
+        '\u{0266}' => 'h', // ɦ
+        '\u{0199}' => 'k', // ƙ
+        '\u{0271}' => 'm', // ɱ
+        '\u{0272}' => 'n', // ɲ
+        '\u{01A5}' => 'p', // ƥ
+        '\u{0282}' => 's', // ʂ
+        '\u{01AD}' => 't', // ƭ
+        '\u{028B}' => 'v', // ʋ
+        '\u{0290}' => 'z', // ʐ
+        _ => return None,
+    })
 }
 
 /// CJK ideographs: Unified Ideographs, Extension A, the Compatibility Ideographs and planes 2–3.
@@ -1343,6 +1385,8 @@ pub(crate) mod tests {
             ("regional indicators", "🇩🇦🇮🇰🇦🇮", "daikai"),
             ("keycap ten", "🔟", "10"),
             ("pinyin letters of GB 2312", "dɑikɑi ɡ", "daikaig"),
+            ("small capitals", "ᴅᴀɪᴋᴀɪ 3ᴅ", "daikai3d"),
+            ("letters with a hook", "ɗaikai ɓƙ", "daikaibk"),
         ];
         for (name, input, want) in cases {
             assert_eq!(n.fold_term(input), *want, "{name}: {input:?}");
