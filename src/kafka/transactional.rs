@@ -72,6 +72,10 @@ enum CallError {
     Stuck,
 }
 
+/// Retries of a retriable `send_offsets_to_transaction` / `commit_transaction` failure before the
+/// producer is replaced (each attempt waits up to `transaction_timeout_ms`).
+const MAX_CALL_RETRIES: u32 = 6;
+
 /// How long past its own timeout a transactional call may block before it counts as stuck.
 const WATCHDOG_GRACE: Duration = if cfg!(test) {
     Duration::from_millis(200)
@@ -411,14 +415,33 @@ pub async fn run(
                 };
                 if let Some(why) = replace {
                     // A new producer with the same transactional.id fences the old one; the broker
-                    // aborts the batch's transaction if it is still open.
-                    tracing::warn!(transactional_id = %txn_id, why, "Replacing the producer; the batch will be reviewed again.");
+                    // completes the batch's transaction — aborts it, or commits it if the old
+                    // producer's commit had already reached the coordinator. Which of the two is
+                    // only known from the group's committed offsets: continue from there, so the
+                    // batch is reviewed again only if it was not committed.
+                    tracing::warn!(transactional_id = %txn_id, why, "Replacing the producer.");
                     producer = match transactional_producer(&pc, init_timeout).await {
                         Ok(p) => p,
                         Err(e) => break Err(e),
                     };
+                    match resume_from_committed(&consumer, &batch).await {
+                        // The old producer's commit went through: count the batch as done.
+                        Ok(true) => {
+                            for (consumed_at, outcome) in &batch.outcomes {
+                                metrics.latency(consumed_at.elapsed());
+                                outcome.count(&metrics);
+                            }
+                            summary.acknowledged += batch.outcomes.len() as u64;
+                            if let Some(tx) = &progress {
+                                tx.send_replace(summary.acknowledged);
+                            }
+                        }
+                        Ok(false) => {}
+                        Err(e) => break Err(e),
+                    }
+                } else {
+                    rewind(&consumer, &batch);
                 }
-                rewind(&consumer, &batch);
             }
         }
         if stopping {
@@ -460,6 +483,12 @@ async fn commit(
             Ok(()) => break,
             Err(CallError::Stuck) => return Err(Failure::Stuck),
             Err(CallError::Kafka(e)) => match classify(&e) {
+                // librdkafka can keep timing out for good once its coordinator connection
+                // is lost (confluentinc/librdkafka#5511): after a while, a new producer.
+                Failure::Retry if attempt >= MAX_CALL_RETRIES => {
+                    tracing::warn!(error = %e, attempt, "send_offsets_to_transaction keeps failing; replacing the producer.");
+                    return Err(Failure::Stuck);
+                }
                 Failure::Retry => {
                     tracing::warn!(error = %e, attempt, "send_offsets_to_transaction failed; retrying.");
                     tokio::time::sleep(backoff(attempt)).await;
@@ -482,6 +511,12 @@ async fn commit(
             Ok(()) => return Ok(()),
             Err(CallError::Stuck) => return Err(Failure::Stuck),
             Err(CallError::Kafka(e)) => match classify(&e) {
+                // librdkafka can keep timing out for good once its coordinator connection
+                // is lost (confluentinc/librdkafka#5511): after a while, a new producer.
+                Failure::Retry if attempt >= MAX_CALL_RETRIES => {
+                    tracing::warn!(error = %e, attempt, "commit_transaction keeps failing; replacing the producer.");
+                    return Err(Failure::Stuck);
+                }
                 Failure::Retry => {
                     tracing::warn!(error = %e, attempt, "commit_transaction failed; retrying.");
                     tokio::time::sleep(backoff(attempt)).await;
@@ -559,6 +594,72 @@ async fn abort(producer: &FutureProducer, timeout: Duration) -> Result<(), CallE
 }
 
 /// Seeks every still-assigned partition of an aborted batch back to the batch's first offset.
+/// Seeks every still-assigned partition of the batch to the group's committed offset, fetched
+/// from the group coordinator (which waits for pending transactional offsets, KIP-447); where
+/// none is committed, to the batch's first offset. Retries for up to about a minute. Returns
+/// whether the whole batch turned out to be committed.
+///
+/// # Errors
+/// The offset fetch failing for good ([`WorkerError::Commit`]): exit, nothing is lost.
+async fn resume_from_committed(
+    consumer: &Arc<StreamConsumer<WorkerContext>>,
+    batch: &Batch,
+) -> Result<bool, WorkerError> {
+    let mut tpl = TopicPartitionList::new();
+    for (topic, partition) in batch.offsets.keys() {
+        tpl.add_partition(topic, *partition);
+    }
+    let mut attempt = 0;
+    let committed = loop {
+        let (c, t) = (Arc::clone(consumer), tpl.clone());
+        let fetched =
+            tokio::task::spawn_blocking(move || c.committed_offsets(t, Duration::from_secs(10)))
+                .await
+                .unwrap_or(Err(KafkaError::Canceled));
+        match fetched {
+            Ok(c) => break c,
+            Err(e) if attempt < 10 => {
+                tracing::warn!(error = %e, attempt, "Fetching committed offsets failed; retrying.");
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(WorkerError::Commit(e)),
+        }
+    };
+    let mut all_committed = true;
+    for ((topic, partition), (first, last)) in &batch.offsets {
+        let to = match committed
+            .find_partition(topic, *partition)
+            .map(|e| e.offset())
+        {
+            Some(Offset::Offset(o)) => o,
+            _ => *first,
+        };
+        all_committed &= to > *last;
+        let outcome = if to > *last {
+            "committed"
+        } else {
+            "not committed"
+        };
+        tracing::info!(
+            topic,
+            partition,
+            offset = to,
+            batch = outcome,
+            "Resuming from the committed offset."
+        );
+        if let Err(error) = consumer.seek(
+            topic,
+            *partition,
+            Offset::Offset(to),
+            Duration::from_secs(10),
+        ) {
+            tracing::info!(%error, topic, partition, "Partition not repositioned (no longer assigned).");
+        }
+    }
+    Ok(all_committed)
+}
+
 fn rewind(consumer: &StreamConsumer<WorkerContext>, batch: &Batch) {
     for ((topic, partition), (first, _)) in &batch.offsets {
         if let Err(error) = consumer.seek(
