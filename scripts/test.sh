@@ -8,7 +8,8 @@
 #    ${SYNTH_REVIEW_CACHE:-~/.cache/synth-review} (once; cached afterwards),
 # 3. starts a single-node KRaft broker on free 127.0.0.1 ports in a temp dir
 #    (stopped again on exit, failure, Ctrl-C or SIGTERM),
-# 4. runs `cargo test --locked --all-targets -- --test-threads=2` with
+# 4. runs `cargo test --locked --lib --bins --tests --examples -- --test-threads=2`, then the
+#    benchmarks once in test mode (`cargo test --locked --benches`), with
 #      SYNTH_REVIEW_TEST_BROKERS=127.0.0.1:PORT   bootstrap address
 #      SYNTH_REVIEW_TEST_KAFKA_DIR=DIR                 for `scripts/kafka.sh restart DIR`
 #      SYNTH_REVIEW_PROMETHEUS=/usr/bin/prometheus  the real Prometheus server and
@@ -161,9 +162,16 @@ done
 
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 set +e
-cargo test --locked --all-targets "${cargo_args[@]+"${cargo_args[@]}"}" \
+# Tests, examples included; then the criterion benchmarks in test mode (each benchmark run once,
+# checking that it works; criterion's command line takes no libtest options such as
+# --test-threads, so they run as a step of their own, and only in a full run).
+cargo test --locked --lib --bins --tests --examples "${cargo_args[@]+"${cargo_args[@]}"}" \
     -- "${threads[@]+"${threads[@]}"}" "${bin_args[@]+"${bin_args[@]}"}"
 status=$?
+if (( status == 0 )) && (( ${#bin_args[@]} == 0 )); then
+    cargo test --locked --benches "${cargo_args[@]+"${cargo_args[@]}"}"
+    status=$?
+fi
 set -e
 
 if (( status != 0 )); then
