@@ -89,6 +89,42 @@ pub fn producer_max_message_bytes(max_event_bytes: usize) -> usize {
     (max_event_bytes * 2 + (1 << 20)).max(1_000_000)
 }
 
+/// The output topics' limits (read first: the producer's batches must fit the smallest, see
+/// [`limits`]) and the producer settings with `batch.size` capped accordingly — the common start of
+/// both delivery loops.
+///
+/// # Errors
+/// The admin client cannot be created, or an output topic is below
+/// [`limits::MIN_OUTPUT_LIMIT`].
+pub(crate) async fn output_limits_and_producer_config(
+    kafka: &KafkaConfig,
+    topics: &crate::config::Topics,
+    max_event_bytes: usize,
+    read_topic_limits: bool,
+) -> Result<
+    (
+        std::sync::Arc<arc_swap::ArcSwap<limits::OutputLimits>>,
+        ClientConfig,
+    ),
+    worker::WorkerError,
+> {
+    let limits = limits::watch(
+        kafka,
+        topics,
+        producer_max_message_bytes(max_event_bytes),
+        read_topic_limits,
+    )
+    .await
+    .map_err(|source| worker::WorkerError::Client {
+        what: "admin client",
+        source,
+    })?;
+    limits::check_minimum(&limits.load()).map_err(worker::WorkerError::TopicLimits)?;
+    let mut pc = producer_config(kafka, max_event_bytes);
+    limits.load().cap_batch_size(&mut pc);
+    Ok((limits, pc))
+}
+
 /// Checks that librdkafka accepts every client property (typos in `[kafka.options]` or a
 /// `SYNTH_REVIEW_LIBRDKAFKA_*` variable), without connecting to anything.
 ///

@@ -47,7 +47,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::route::{prepare_all, produce, Outcome};
 use super::worker::{is_fatal_consume_error, RunSummary, WorkerError, WorkerSettings};
-use super::{consumer_config, producer_config, worker_id, WorkerContext};
+use super::{consumer_config, worker_id, WorkerContext};
 use crate::engine::Engine;
 
 /// What to do about a failed transactional call.
@@ -215,21 +215,13 @@ pub async fn run(
                 source,
             })?,
     );
-    // The output topics' limits first: the producer's batches must fit the smallest.
-    let limits = super::limits::watch(
+    let (limits, mut pc) = super::output_limits_and_producer_config(
         &kafka,
         &topics,
-        super::producer_max_message_bytes(engine.load().limits().max_event_bytes),
+        engine.load().limits().max_event_bytes,
         read_topic_limits,
     )
-    .await
-    .map_err(|source| WorkerError::Client {
-        what: "admin client",
-        source,
-    })?;
-    super::limits::check_minimum(&limits.load()).map_err(WorkerError::TopicLimits)?;
-    let mut pc = producer_config(&kafka, engine.load().limits().max_event_bytes);
-    limits.load().cap_batch_size(&mut pc);
+    .await?;
     let txn_id = kafka
         .transactional_id
         .clone()

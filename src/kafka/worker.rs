@@ -29,7 +29,7 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use super::route::{route, Ack, Outcome};
-use super::{consumer_config, producer_config, worker_id, WorkerContext};
+use super::{consumer_config, worker_id, WorkerContext};
 use crate::config::{Delivery, KafkaConfig, Topics};
 use crate::engine::Engine;
 use crate::http::Readiness;
@@ -170,21 +170,13 @@ async fn run_at_least_once(
             source,
         })?;
     let max_event_bytes = engine.load().limits().max_event_bytes;
-    // The output topics' limits first: the producer's batches must fit the smallest.
-    let limits = super::limits::watch(
+    let (limits, pc) = super::output_limits_and_producer_config(
         &kafka,
         &topics,
-        super::producer_max_message_bytes(max_event_bytes),
+        max_event_bytes,
         read_topic_limits,
     )
-    .await
-    .map_err(|source| WorkerError::Client {
-        what: "admin client",
-        source,
-    })?;
-    super::limits::check_minimum(&limits.load()).map_err(WorkerError::TopicLimits)?;
-    let mut pc = producer_config(&kafka, max_event_bytes);
-    limits.load().cap_batch_size(&mut pc);
+    .await?;
     let producer: FutureProducer = pc.create().map_err(|source| WorkerError::Client {
         what: "producer",
         source,
