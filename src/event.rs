@@ -46,24 +46,31 @@ pub enum EventErrorKind {
     TooLarge,
     /// The message bytes are not UTF-8 (RFC 8259 §8.1 requires UTF-8 for JSON exchanged between systems).
     InvalidUtf8,
+    /// The event parsed, but reviewing it failed inside the worker (a stage panicked): a bug, not
+    /// the producer's fault. The event is set aside so the partition moves on; `dlq.detail` names
+    /// the stage.
+    InternalError,
 }
 
 impl EventErrorKind {
     /// Every kind, for pre-registering metric series at zero.
-    pub const ALL: [EventErrorKind; 4] = [
+    pub const ALL: [EventErrorKind; 5] = [
         EventErrorKind::MalformedJson,
         EventErrorKind::Schema,
         EventErrorKind::TooLarge,
         EventErrorKind::InvalidUtf8,
+        EventErrorKind::InternalError,
     ];
 
-    /// The stable snake_case name (`malformed_json`, `schema`, `too_large`, `invalid_utf8`).
+    /// The stable snake_case name (`malformed_json`, `schema`, `too_large`, `invalid_utf8`,
+    /// `internal_error`).
     pub fn as_str(self) -> &'static str {
         match self {
             EventErrorKind::MalformedJson => "malformed_json",
             EventErrorKind::Schema => "schema",
             EventErrorKind::TooLarge => "too_large",
             EventErrorKind::InvalidUtf8 => "invalid_utf8",
+            EventErrorKind::InternalError => "internal_error",
         }
     }
 }
