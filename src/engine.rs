@@ -15,16 +15,16 @@ use crate::decision::{
     combine, Action, Decision, DecisionRecord, PublishAction, Reason, ReasonCode, StageKind,
 };
 use crate::event::{Limits, PublishEvent};
-use crate::lexicon::parse_lexicon;
-use crate::matcher::Matcher;
 use crate::news_sources::NewsSources;
-use crate::normalize::Normalizer;
 use crate::rumours::RumourLibrary;
 use crate::stages::{
     biometric_consent::BiometricConsent, identity::Identity, labels::Labels,
     news_source::NewsSource, prohibited::Prohibited, reprint_source::ReprintSource,
 };
 use crate::stages::{Stage, StageOutput};
+use crate::text::lexicon::parse_lexicon;
+use crate::text::matcher::Matcher;
+use crate::text::normalize::Normalizer;
 
 /// The result of reviewing one event.
 #[derive(Debug, Clone)]
@@ -153,7 +153,7 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
                 }
                 if !entries
                     .iter()
-                    .any(|e| e.action != crate::matcher::TermAction::Allow)
+                    .any(|e| e.action != crate::text::matcher::TermAction::Allow)
                 {
                     return Err(ConfigError::line(
                         path.display(),

@@ -12,7 +12,8 @@
 //! - [`config`]: pipeline files, the one place configuration is read.
 //! - [`engine`]: stages in order + policy + combination; no Kafka, so `review` runs offline.
 //! - [`stages`]: one module per stage behind the [`stages::Stage`] trait.
-//! - [`normalize`], [`matcher`], [`lexicon`]: the feature library (Art. 10).
+//! - [`text`]: the feature library (Art. 10): [`text::normalize`] (folding),
+//!   [`text::matcher`] (lexicon matching), [`text::lexicon`] (lexicon files).
 //! - [`news_sources`]: the CAC list of licensed news source units (with aliases).
 //! - [`rumours`]: the known-rumour library (Art. 11).
 //! - [`kafka`]: consumer/producer plumbing and the worker loop.
@@ -34,12 +35,10 @@ pub mod engine;
 pub mod event;
 pub mod http;
 pub mod kafka;
-pub mod lexicon;
-pub mod matcher;
 pub mod metrics;
 pub mod news_sources;
-pub mod normalize;
 pub mod reload;
 pub mod review;
 pub mod rumours;
 pub mod stages;
+pub mod text;
