@@ -15,8 +15,8 @@ use crate::decision::{
     combine, Action, Decision, DecisionRecord, PublishAction, Reason, ReasonCode, StageKind,
 };
 use crate::event::{Limits, PublishEvent};
-use crate::news_sources::NewsSources;
-use crate::rumours::RumourLibrary;
+use crate::sources::news_units::NewsSources;
+use crate::sources::rumours::RumourLibrary;
 use crate::stages::{
     biometric_consent::BiometricConsent, identity::Identity, labels::Labels,
     news_source::NewsSource, prohibited::Prohibited, reprint_source::ReprintSource,
@@ -187,10 +187,13 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
                     }
                     None => RumourLibrary::empty(),
                 };
-                Box::new(NewsSource::new(
-                    load_sources(sources, aliases.as_deref(), &span)?,
-                    Arc::new(library),
-                ))
+                Box::new(
+                    NewsSource::new(
+                        load_sources(sources, aliases.as_deref(), &span)?,
+                        Arc::new(library),
+                    )
+                    .map_err(|e| ConfigError::file(path.display(), e.to_string()))?,
+                )
             }
             StageConfig::Labels { .. } => Box::new(Labels),
             StageConfig::BiometricConsent { .. } => Box::new(BiometricConsent),

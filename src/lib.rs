@@ -11,11 +11,14 @@
 //! - [`decision`]: decisions, reason codes (with default actions and articles), output records.
 //! - [`config`]: pipeline files, the one place configuration is read.
 //! - [`engine`]: stages in order + policy + combination; no Kafka, so `review` runs offline.
-//! - [`stages`]: one module per stage behind the [`stages::Stage`] trait.
+//! - [`stages`]: one module per stage behind the [`stages::Stage`] trait; a stage applies the
+//!   libraries below to an event and turns what they find into reasons.
 //! - [`text`]: the feature library (Art. 10): [`text::normalize`] (folding),
 //!   [`text::matcher`] (lexicon matching), [`text::lexicon`] (lexicon files).
-//! - [`news_sources`]: the CAC list of licensed news source units (with aliases).
-//! - [`rumours`]: the known-rumour library (Art. 11).
+//! - [`sources`]: what the news stages check against: [`sources::news_units`] (the CAC list of
+//!   licensed news source units, with aliases), [`sources::url`] (source URL hosts),
+//!   [`sources::news_detector`] and [`sources::attribution`] (reading news copy),
+//!   [`sources::rumours`] (the known-rumour library, Art. 11).
 //! - [`kafka`]: consumer/producer plumbing and the worker loop.
 //! - [`metrics`], [`http`]: Prometheus metrics and `/metrics`, `/healthz`, `/readyz`.
 //! - [`reload`]: hot reload of the pipeline and its lexicons on SIGHUP.
@@ -36,9 +39,8 @@ pub mod event;
 pub mod http;
 pub mod kafka;
 pub mod metrics;
-pub mod news_sources;
 pub mod reload;
 pub mod review;
-pub mod rumours;
+pub mod sources;
 pub mod stages;
 pub mod text;
