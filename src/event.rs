@@ -419,6 +419,35 @@ pub enum Technique {
     Other,
 }
 
+impl Technique {
+    /// The contract name (DESIGN §2; the value of `synthesis.technique`), e.g. `face_swap`.
+    pub fn as_str(self) -> &'static str {
+        use Technique::*;
+        match self {
+            TextGeneration => "text_generation",
+            Dialogue => "dialogue",
+            TextStyleTransfer => "text_style_transfer",
+            Tts => "tts",
+            VoiceConversion => "voice_conversion",
+            VoiceEditing => "voice_editing",
+            MusicGeneration => "music_generation",
+            AudioSceneEditing => "audio_scene_editing",
+            FaceGeneration => "face_generation",
+            FaceSwap => "face_swap",
+            FaceAttributeEditing => "face_attribute_editing",
+            FaceManipulation => "face_manipulation",
+            PoseManipulation => "pose_manipulation",
+            ImageGeneration => "image_generation",
+            ImageEnhancement => "image_enhancement",
+            ImageRestoration => "image_restoration",
+            ThreeDReconstruction => "3d_reconstruction",
+            DigitalHuman => "digital_human",
+            VirtualScene => "virtual_scene",
+            Other => "other",
+        }
+    }
+}
+
 /// Labels on the content.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Labels {
@@ -685,6 +714,36 @@ mod tests {
         let p = parse_event(s.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(p.event.synthesis.technique, Technique::ThreeDReconstruction);
         assert!(p.event.news.unwrap().source.is_none());
+    }
+
+    #[test]
+    fn technique_names_are_the_contract_names() {
+        let all = [
+            "text_generation",
+            "dialogue",
+            "text_style_transfer",
+            "tts",
+            "voice_conversion",
+            "voice_editing",
+            "music_generation",
+            "audio_scene_editing",
+            "face_generation",
+            "face_swap",
+            "face_attribute_editing",
+            "face_manipulation",
+            "pose_manipulation",
+            "image_generation",
+            "image_enhancement",
+            "image_restoration",
+            "3d_reconstruction",
+            "digital_human",
+            "virtual_scene",
+            "other",
+        ];
+        for name in all {
+            let t: Technique = serde_json::from_value(serde_json::json!(name)).unwrap();
+            assert_eq!(t.as_str(), name);
+        }
     }
 
     #[test]
