@@ -11,10 +11,14 @@
 //! - [`decision`]: decisions, reason codes (with default actions and articles), output records.
 //! - [`config`]: pipeline files, the one place configuration is read.
 //! - [`engine`]: stages in order + policy + combination; no Kafka, so `review` runs offline.
-//! - [`stages`]: one module per stage behind the [`stages::Stage`] trait.
-//! - [`normalize`], [`matcher`], [`lexicon`]: the feature library (Art. 10).
-//! - [`news_sources`]: the CAC list of licensed news source units (with aliases).
-//! - [`rumours`]: the known-rumour library (Art. 11).
+//! - [`stages`]: one module per stage behind the [`stages::Stage`] trait; a stage applies the
+//!   libraries below to an event and turns what they find into reasons.
+//! - [`text`]: the feature library (Art. 10): [`text::normalize`] (folding),
+//!   [`text::matcher`] (lexicon matching), [`text::lexicon`] (lexicon files).
+//! - [`sources`]: what the news stages check against: [`sources::news_units`] (the CAC list of
+//!   licensed news source units, with aliases), [`sources::url`] (source URL hosts),
+//!   [`sources::news_detector`] and [`sources::attribution`] (reading news copy),
+//!   [`sources::rumours`] (the known-rumour library, Art. 11).
 //! - [`kafka`]: Kafka plumbing: the delivery core (consume → batch → review → produce → commit)
 //!   with the exactly-once and at-least-once modes, output records, topic limits, clients.
 //! - [`ops`]: Prometheus metrics, `/metrics`, `/healthz`, `/readyz`, hot reload on SIGHUP.
@@ -34,10 +38,7 @@ pub mod embedded;
 pub mod engine;
 pub mod event;
 pub mod kafka;
-pub mod lexicon;
-pub mod matcher;
-pub mod news_sources;
-pub mod normalize;
 pub mod ops;
-pub mod rumours;
+pub mod sources;
 pub mod stages;
+pub mod text;

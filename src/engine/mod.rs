@@ -15,16 +15,16 @@ use crate::decision::{
     combine, Action, Decision, DecisionRecord, PublishAction, Reason, ReasonCode, StageKind,
 };
 use crate::event::{Limits, PublishEvent};
-use crate::lexicon::parse_lexicon;
-use crate::matcher::Matcher;
-use crate::news_sources::NewsSources;
-use crate::normalize::Normalizer;
-use crate::rumours::RumourLibrary;
+use crate::sources::news_units::NewsSources;
+use crate::sources::rumours::RumourLibrary;
 use crate::stages::{
     biometric_consent::BiometricConsent, identity::Identity, labels::Labels,
     news_source::NewsSource, prohibited::Prohibited, reprint_source::ReprintSource,
 };
 use crate::stages::{Stage, StageOutput};
+use crate::text::lexicon::parse_lexicon;
+use crate::text::matcher::Matcher;
+use crate::text::normalize::Normalizer;
 
 mod panic_guard;
 
@@ -168,7 +168,7 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
                 }
                 if !entries
                     .iter()
-                    .any(|e| e.action != crate::matcher::TermAction::Allow)
+                    .any(|e| e.action != crate::text::matcher::TermAction::Allow)
                 {
                     return Err(ConfigError::line(
                         path.display(),
@@ -202,10 +202,13 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
                     }
                     None => RumourLibrary::empty(),
                 };
-                Box::new(NewsSource::new(
-                    load_sources(sources, aliases.as_deref(), &span)?,
-                    Arc::new(library),
-                ))
+                Box::new(
+                    NewsSource::new(
+                        load_sources(sources, aliases.as_deref(), &span)?,
+                        Arc::new(library),
+                    )
+                    .map_err(|e| ConfigError::file(path.display(), e.to_string()))?,
+                )
             }
             StageConfig::Labels { .. } => Box::new(Labels),
             StageConfig::BiometricConsent { .. } => Box::new(BiometricConsent),

@@ -21,7 +21,6 @@
 //! | `other` | yes | unknown technique applied to a real person: fails safe to a moderator |
 //! | text, music, `audio_scene_editing`, `image_*`, `3d_reconstruction`, `virtual_scene` | no | do not edit face or voice biometrics (Art. 23(1), (3), (5), (6) non-biometric categories) |
 
-use super::labels::technique_name;
 use super::{Finding, Stage, StageOutput};
 use crate::decision::{Evidence, ReasonCode, StageKind};
 use crate::event::{Consent, PublishEvent, Technique};
@@ -70,7 +69,7 @@ impl Stage for BiometricConsent {
                 .detail(format!(
                     "{} edits the face or voice of a real person (subject.real_person); Art. 14 \
                      requires that person's separate consent, but subject.consent is {}",
-                    technique_name(technique),
+                    technique.as_str(),
                     state.unwrap_or("absent")
                 ))
                 .evidence(Evidence {

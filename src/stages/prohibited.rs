@@ -1,5 +1,5 @@
 //! `prohibited` stage (Art. 6(1), Art. 10): matches the feature library (lexicon) against the
-//! event's text fields after normalization (see [`crate::normalize`]) and reports every hit with
+//! event's text fields after normalization (see [`crate::text::normalize`]) and reports every hit with
 //! its evidence span in code points of the original field value.
 
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::{Finding, Stage, StageOutput};
 use crate::decision::{Action, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
-use crate::matcher::{Matcher, TermAction};
+use crate::text::matcher::{Matcher, TermAction};
 
 /// At most this many hits are reported per field; a longer list is cut and the last reason says
 /// how many were left out (keeps decision records bounded for adversarial texts).
@@ -68,9 +68,9 @@ impl Stage for Prohibited {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lexicon::parse_lexicon;
-    use crate::normalize::Normalizer;
     use crate::stages::test_support::event;
+    use crate::text::lexicon::parse_lexicon;
+    use crate::text::normalize::Normalizer;
     use serde_json::json;
 
     fn stage() -> Prohibited {
