@@ -1,6 +1,5 @@
-//! The `synth-review` command line (DESIGN §6): argument parsing, logging set-up and exit codes.
-//! Each command is a function of [`synth_review::app`]. Exit codes: 0 ok, 2 usage or
-//! configuration error, 1 runtime failure.
+//! The `synth-review` command line (DESIGN §6): arguments, logging and exit codes (0 ok, 2 usage
+//! or configuration error, 1 runtime failure); each command is a function of [`synth_review::app`].
 
 use std::io::{self, IsTerminal};
 use std::net::SocketAddr;
@@ -83,16 +82,15 @@ async fn command(command: Command) -> Result<(), AppError> {
         Command::Check { pipeline } => println!("{}", app::check(&pipeline)?),
         Command::Review(options) => app::review(&options).map(|_counts| ())?,
         Command::Run { pipeline, listen } => {
-            let loaded = app::load(&pipeline)?;
-            let grace = Duration::from_millis(loaded.file.kafka.drain_timeout_ms + 5_000);
-            let listener = app::listen(listen).await?;
+            let (loaded, listener) = (app::load(&pipeline)?, app::listen(listen).await?);
             let run = app::Run {
                 pipeline,
                 loaded,
                 listener,
                 progress: None,
             };
-            app::run(run, app::shutdown::on_signal_with_watchdog(grace)).await?;
+            let stop = app::shutdown::on_signal_with_watchdog(run.shutdown_grace());
+            app::run(run, stop).await?;
         }
         Command::Demo { listen } => print!("{}", app::demo(app::listen(listen).await.ok()).await?),
     }
@@ -102,15 +100,18 @@ async fn command(command: Command) -> Result<(), AppError> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_format);
-    let result = tokio::runtime::Runtime::new()
-        .map_err(|e| AppError::Io(format!("cannot start the runtime: {e}")))
-        .and_then(|rt| rt.block_on(command(cli.command)));
+    let result = match tokio::runtime::Runtime::new() {
+        Ok(rt) => {
+            let result = rt.block_on(command(cli.command));
+            // A librdkafka call the worker gave up on as stuck may still block a thread: exit anyway.
+            rt.shutdown_timeout(Duration::from_secs(1));
+            result
+        }
+        Err(e) => Err(AppError::Io(format!("cannot start the runtime: {e}"))),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if matches!(e, AppError::Worker(_)) {
-                tracing::error!(error = %e, "Worker failed.");
-            }
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())
         }

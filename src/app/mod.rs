@@ -130,6 +130,14 @@ pub struct Run {
     pub progress: Option<watch::Sender<u64>>,
 }
 
+impl Run {
+    /// How long a shutdown may take before the watchdog of [`shutdown::on_signal_with_watchdog`]
+    /// ends the process: `drain_timeout_ms` + 5 s (README, exit codes).
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.loaded.file.kafka.drain_timeout_ms + 5_000)
+    }
+}
+
 /// `run`: the Kafka worker until `shutdown` resolves or a fatal error, serving the operations
 /// endpoints and reloading the pipeline on SIGHUP meanwhile.
 ///
@@ -166,5 +174,8 @@ pub async fn run(cmd: Run, shutdown: impl Future<Output = ()>) -> Result<RunSumm
     let result = crate::kafka::run(slot, settings, shutdown).await;
     hup.abort();
     server.stop();
+    if let Err(error) = &result {
+        tracing::error!(%error, "Worker failed.");
+    }
     Ok(result?)
 }

@@ -17,7 +17,7 @@ use rdkafka::ClientConfig;
 
 use super::client::{LogContext, Producer};
 use super::error::{DeliveryError, WorkerError};
-use super::worker::{Batch, Committed, DeliveryMode, WorkerConsumer};
+use super::worker::{Acks, Batch, Committed, DeliveryMode, WorkerConsumer};
 use crate::config::KafkaConfig;
 use crate::ops::metrics::Metrics;
 
@@ -72,10 +72,11 @@ impl DeliveryMode for AtLeastOnce {
     async fn commit(
         &mut self,
         consumer: &std::sync::Arc<WorkerConsumer>,
-        batch: &mut Batch,
+        batch: &Batch,
+        acks: Acks,
         metrics: &Metrics,
     ) -> Result<Committed, WorkerError> {
-        for (i, topic, ack) in std::mem::take(&mut batch.acks) {
+        for (i, topic, ack) in acks {
             if let Err(error) = ack.await {
                 metrics.produce_error();
                 let r = &batch.reviewed[i];

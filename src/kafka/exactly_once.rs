@@ -35,7 +35,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::client::{worker_id, LogContext, Producer};
 use super::error::WorkerError;
-use super::worker::{Batch, Committed, DeliveryMode, WorkerConsumer};
+use super::worker::{Acks, Batch, Committed, DeliveryMode, WorkerConsumer};
 use crate::config::KafkaConfig;
 use crate::ops::metrics::Metrics;
 
@@ -303,11 +303,12 @@ impl DeliveryMode for ExactlyOnce {
     async fn commit(
         &mut self,
         consumer: &Arc<WorkerConsumer>,
-        batch: &mut Batch,
+        batch: &Batch,
+        acks: Acks,
         metrics: &Metrics,
     ) -> Result<Committed, WorkerError> {
         // Deliveries are confirmed by commit_transaction, which fails if any failed.
-        batch.acks.clear();
+        drop(acks);
         // Commit offsets and outputs together — unless the partitions were rebalanced while the
         // batch was read: then abort, and review again what is still ours.
         let rebalanced = consumer.context().rebalances() != self.epoch;

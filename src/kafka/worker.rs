@@ -90,8 +90,6 @@ pub(super) struct Batch {
     pub offsets: BTreeMap<(String, i32), (i64, i64)>,
     /// The reviewed messages, in consumption order.
     pub reviewed: Vec<Reviewed>,
-    /// Each produced record's acknowledgement, with the index of its message in `reviewed`.
-    pub acks: Vec<(usize, String, Ack)>,
     started: Instant,
 }
 
@@ -100,7 +98,6 @@ impl Batch {
         Batch {
             offsets: BTreeMap::new(),
             reviewed: Vec::new(),
-            acks: Vec::new(),
             started: Instant::now(),
         }
     }
@@ -117,6 +114,10 @@ impl Batch {
         Ok(tpl)
     }
 }
+
+/// Each produced record's acknowledgement: the index of its message in [`Batch::reviewed`], the
+/// output topic, the acknowledgement.
+pub(super) type Acks = Vec<(usize, String, Ack)>;
 
 /// Whether a batch became durable.
 pub(super) enum Committed {
@@ -158,7 +159,8 @@ pub(super) trait DeliveryMode {
     async fn commit(
         &mut self,
         consumer: &Arc<WorkerConsumer>,
-        batch: &mut Batch,
+        batch: &Batch,
+        acks: Acks,
         metrics: &Metrics,
     ) -> Result<Committed, WorkerError>;
 
@@ -354,6 +356,7 @@ impl Core {
             // 2. Fill the batch.
             let engine = self.engine.load_full();
             let mut batch = Batch::new();
+            let mut acks: Acks = Vec::new();
             let pending = self
                 .fill(
                     first,
@@ -379,7 +382,7 @@ impl Core {
             let messages = consumed_at.into_iter().zip(pending);
             for (i, ((consumed_at, m), (records, outcome))) in messages.zip(prepared).enumerate() {
                 for (topic, ack) in produce(mode.producer(), records).await {
-                    batch.acks.push((i, topic, ack));
+                    acks.push((i, topic, ack));
                 }
                 batch.reviewed.push(Reviewed {
                     topic: m.topic().to_string(),
@@ -392,7 +395,7 @@ impl Core {
             // 4. Commit; once stopping, within the drain timeout.
             let events = batch.reviewed.len();
             let committed = {
-                let commit = mode.commit(&self.consumer, &mut batch, &self.metrics);
+                let commit = mode.commit(&self.consumer, &batch, acks, &self.metrics);
                 tokio::pin!(commit);
                 let mut deadline = stopping.then(|| tokio::time::Instant::now() + drain);
                 loop {
