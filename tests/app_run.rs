@@ -73,6 +73,7 @@ async fn app_run_in_process_sets_a_panicking_event_aside_and_moves_on() {
             }
         })
         .collect();
+    let expected = msgs.clone();
     let marked = msgs
         .iter()
         .filter(|m| m.expected.starts_with("dead"))
@@ -121,12 +122,22 @@ async fn app_run_in_process_sets_a_panicking_event_aside_and_moves_on() {
 
     let (out, committed) = tokio::task::spawn_blocking(move || {
         let out = common::collect_complete(&topics, Duration::from_secs(60));
+        let missing = msgs.len() - out.decisions.len() - out.dead_letters.len();
+        if missing > 0 {
+            // Diagnostics for a rare failure seen once under load: does a second read see them?
+            let again = common::collect_complete(&topics, Duration::from_secs(60));
+            eprintln!(
+                "{missing} events missing in the first read; a second read sees {} decisions, {} dead letters",
+                again.decisions.len(),
+                again.dead_letters.len()
+            );
+        }
         let committed = common::committed_vs_end(&group, &topics.input, partitions);
         (out, committed)
     })
     .await
     .unwrap();
-    common::assert_exactly_once(&msgs, &out);
+    common::assert_exactly_once(&expected, &out);
     for (key, seen) in &out.dead_letters {
         let (reason, headers) = &seen[0];
         assert_eq!(reason, "internal_error", "{key}");

@@ -17,6 +17,7 @@ use rdkafka::ClientConfig;
 
 use super::client::{LogContext, Producer};
 use super::error::{DeliveryError, WorkerError};
+use super::exactly_once::rewind;
 use super::worker::{Acks, Batch, Committed, DeliveryMode, WorkerConsumer};
 use crate::config::KafkaConfig;
 use crate::ops::metrics::Metrics;
@@ -25,6 +26,9 @@ use crate::ops::metrics::Metrics;
 pub(super) struct AtLeastOnce {
     producer: Producer,
     max_events: usize,
+    metrics: Metrics,
+    /// Batches in a row whose delivery failed: each retry waits longer (100 ms doubling to 5 s).
+    failures_in_a_row: u32,
 }
 
 impl AtLeastOnce {
@@ -35,6 +39,7 @@ impl AtLeastOnce {
     pub(super) fn start(
         k: &KafkaConfig,
         producer_config: ClientConfig,
+        metrics: Metrics,
     ) -> Result<Self, WorkerError> {
         let producer =
             Producer::from_config_and_context(&producer_config, LogContext::new("producer"))
@@ -42,6 +47,8 @@ impl AtLeastOnce {
         Ok(AtLeastOnce {
             producer,
             max_events: k.batch_max_events.min(k.max_in_flight),
+            metrics,
+            failures_in_a_row: 0,
         })
     }
 }
@@ -62,10 +69,11 @@ impl DeliveryMode for AtLeastOnce {
     }
 
     fn backoff(&self) -> Option<Duration> {
-        None
+        (self.failures_in_a_row > 0)
+            .then(|| super::exactly_once::backoff(self.failures_in_a_row - 1))
     }
 
-    fn begin(&mut self, _consumer: &WorkerConsumer) -> Result<(), WorkerError> {
+    async fn begin(&mut self, _consumer: &WorkerConsumer) -> Result<(), WorkerError> {
         Ok(())
     }
 
@@ -74,21 +82,35 @@ impl DeliveryMode for AtLeastOnce {
         consumer: &std::sync::Arc<WorkerConsumer>,
         batch: &Batch,
         acks: Acks,
-        metrics: &Metrics,
     ) -> Result<Committed, WorkerError> {
+        let mut failed = None;
         for (i, topic, ack) in acks {
-            if let Err(error) = ack.await {
-                metrics.produce_error();
+            // Await every acknowledgement, also after a failure: nothing of the batch may still
+            // be in flight when it is produced again.
+            if let (Err(error), None) = (ack.await, &failed) {
+                self.metrics.produce_error();
                 let r = &batch.reviewed[i];
-                return Err(WorkerError::Delivery(Box::new(DeliveryError {
+                failed = Some(DeliveryError {
                     topic,
                     source_topic: r.topic.clone(),
                     partition: r.partition,
                     offset: r.offset,
                     error,
-                })));
+                });
             }
         }
+        if let Some(failure) = failed {
+            if is_fatal_delivery_error(&failure.error) {
+                return Err(WorkerError::Delivery(Box::new(failure)));
+            }
+            // Transient (the brokers were away longer than `message.timeout.ms`, say): review the
+            // batch again. Outputs already delivered are delivered twice — at-least-once.
+            self.failures_in_a_row = self.failures_in_a_row.saturating_add(1);
+            tracing::warn!(error = %failure, "Delivery failed; the batch is reviewed and produced again.");
+            rewind(consumer, batch);
+            return Ok(Committed::No);
+        }
+        self.failures_in_a_row = 0;
         match batch.next_offsets() {
             Ok(tpl) => {
                 if let Err(error) = consumer.store_offsets(&tpl) {
@@ -110,4 +132,21 @@ impl DeliveryMode for AtLeastOnce {
             Err(e) => Err(WorkerError::Commit(e)),
         }
     }
+}
+
+/// Whether a failed delivery stops the worker: the broker refuses the record for good (no
+/// authorization on the topic or the cluster, a record too large or invalid). Timeouts and broker
+/// outages are transient.
+fn is_fatal_delivery_error(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::ClusterAuthorizationFailed
+                | RDKafkaErrorCode::TransactionalIdAuthorizationFailed
+                | RDKafkaErrorCode::MessageSizeTooLarge
+                | RDKafkaErrorCode::InvalidRecord
+                | RDKafkaErrorCode::Fatal
+        )
+    )
 }

@@ -24,8 +24,9 @@
 //!   librdkafka#5456): replace the producer, which fences the stuck one, and review the batch
 //!   again.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::config::FromClientConfigAndContext;
 use rdkafka::consumer::{Consumer, ConsumerGroupMetadata};
@@ -37,7 +38,8 @@ use super::client::{worker_id, LogContext, Producer};
 use super::error::WorkerError;
 use super::worker::{Acks, Batch, Committed, DeliveryMode, WorkerConsumer};
 use crate::config::KafkaConfig;
-use crate::ops::metrics::Metrics;
+use crate::ops::http::Readiness;
+use crate::ops::metrics::{Metrics, Replacement};
 
 /// What to do about a failed transactional call.
 enum Failure {
@@ -47,6 +49,8 @@ enum Failure {
     /// The call did not return long after its own timeout (see [`CallError::Stuck`]): replace
     /// the producer.
     Stuck,
+    /// The call timed out retry after retry ([`MAX_CALL_RETRIES`]): replace the producer.
+    Timeouts,
 }
 
 /// A transactional call that failed, or never returned.
@@ -131,6 +135,8 @@ pub(super) struct ExactlyOnce {
     /// Aborted batches in a row: a cause that persists (an output topic the worker may not write
     /// to, say) is retried with backoff rather than in a tight loop.
     aborts_in_a_row: u32,
+    metrics: Metrics,
+    ready: Arc<Readiness>,
 }
 
 impl ExactlyOnce {
@@ -141,6 +147,8 @@ impl ExactlyOnce {
     pub(super) async fn start(
         k: &KafkaConfig,
         mut producer_config: ClientConfig,
+        metrics: Metrics,
+        ready: Arc<Readiness>,
     ) -> Result<Self, WorkerError> {
         let transactional_id = k
             .transactional_id
@@ -169,13 +177,26 @@ impl ExactlyOnce {
             epoch: 0,
             group: None,
             aborts_in_a_row: 0,
+            metrics,
+            ready,
         })
+    }
+
+    /// Replaces the producer (`/readyz` is false meanwhile); retries until it is ready or a
+    /// fatal error.
+    async fn replace_producer(&mut self, why: Replacement) -> Result<(), WorkerError> {
+        tracing::warn!(transactional_id = %self.transactional_id, cause = why.cause(), "Replacing the producer.");
+        self.metrics.client_replaced(why);
+        self.ready.producer_ready.store(false, Ordering::Relaxed);
+        self.producer = transactional_producer(&self.config, self.init_timeout, self.grace).await?;
+        self.ready.producer_ready.store(true, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Replaces the producer and continues from the group's committed offsets.
     async fn replace(
         &mut self,
-        why: &str,
+        why: Replacement,
         consumer: &Arc<WorkerConsumer>,
         batch: &Batch,
     ) -> Result<Committed, WorkerError> {
@@ -184,13 +205,8 @@ impl ExactlyOnce {
         // already reached the coordinator. Which of the two is only known from the group's
         // committed offsets: continue from there, so the batch is reviewed again only if it was
         // not committed.
-        tracing::warn!(transactional_id = %self.transactional_id, why, "Replacing the producer.");
-        self.producer = transactional_producer(&self.config, self.init_timeout, self.grace).await?;
-        if resume_from_committed(consumer, batch).await? {
-            Ok(Committed::Yes)
-        } else {
-            Ok(Committed::No)
-        }
+        self.replace_producer(why).await?;
+        Ok(resume_from_committed(consumer, batch).await)
     }
 
     /// Sends the batch's offsets and commits, retrying retriable errors with backoff.
@@ -232,7 +248,7 @@ impl ExactlyOnce {
                 Err(CallError::Kafka(e)) => match classify(&e) {
                     Failure::Retry if attempt >= MAX_CALL_RETRIES => {
                         tracing::warn!(error = %e, attempt, call, "Transactional call keeps failing; replacing the producer.");
-                        return Err(Failure::Stuck);
+                        return Err(Failure::Timeouts);
                     }
                     Failure::Retry => {
                         tracing::warn!(error = %e, attempt, call, "Transactional call failed; retrying.");
@@ -292,12 +308,21 @@ impl DeliveryMode for ExactlyOnce {
         (self.aborts_in_a_row > 0).then(|| backoff(self.aborts_in_a_row - 1))
     }
 
-    fn begin(&mut self, consumer: &WorkerConsumer) -> Result<(), WorkerError> {
+    async fn begin(&mut self, consumer: &WorkerConsumer) -> Result<(), WorkerError> {
         self.epoch = consumer.context().rebalances();
         self.group = consumer.group_metadata().map(Arc::new);
-        self.producer
-            .begin_transaction()
-            .map_err(WorkerError::Transaction)
+        loop {
+            let Err(e) = self.producer.begin_transaction() else {
+                return Ok(());
+            };
+            // Fenced under a configured (possibly shared) id: another instance owns it; stop.
+            if !self.own_id && fenced(&self.producer, Some(&e)) {
+                return Err(WorkerError::Transaction(e));
+            }
+            tracing::warn!(error = %e, "begin_transaction failed.");
+            self.replace_producer(Replacement::ProducerBeginFailed)
+                .await?;
+        }
     }
 
     async fn commit(
@@ -305,8 +330,8 @@ impl DeliveryMode for ExactlyOnce {
         consumer: &Arc<WorkerConsumer>,
         batch: &Batch,
         acks: Acks,
-        metrics: &Metrics,
     ) -> Result<Committed, WorkerError> {
+        let metrics = &self.metrics;
         // Deliveries are confirmed by commit_transaction, which fails if any failed.
         drop(acks);
         // Commit offsets and outputs together — unless the partitions were rebalanced while the
@@ -343,14 +368,17 @@ impl DeliveryMode for ExactlyOnce {
         let replace = match failure {
             Failure::Abort | Failure::Retry => match self.abort().await {
                 Ok(()) => None,
-                Err(CallError::Stuck) => Some("abort_transaction blocked"),
+                Err(CallError::Stuck) => Some(Replacement::ProducerStuckCall),
                 Err(CallError::Kafka(e)) if own_id && fenced(&self.producer, Some(&e)) => {
-                    Some("fenced while aborting")
+                    Some(Replacement::ProducerFenced)
                 }
                 Err(CallError::Kafka(e)) => return Err(WorkerError::Transaction(e)),
             },
-            Failure::Stuck => Some("a transactional call blocked"),
-            Failure::Fatal if own_id && fenced(&self.producer, None) => Some("fenced"),
+            Failure::Stuck => Some(Replacement::ProducerStuckCall),
+            Failure::Timeouts => Some(Replacement::ProducerCallTimeouts),
+            Failure::Fatal if own_id && fenced(&self.producer, None) => {
+                Some(Replacement::ProducerFenced)
+            }
             Failure::Fatal => return Err(WorkerError::Transaction(last_error(&self.producer))),
         };
         match replace {
@@ -369,13 +397,19 @@ impl DeliveryMode for ExactlyOnce {
 }
 
 /// Creates the transactional producer and initialises transactions (which fences any earlier
-/// producer with the same `transactional.id` and aborts its open transaction), retrying
-/// retriable errors up to 10 times.
+/// producer with the same `transactional.id` and aborts its open transaction). Retriable errors
+/// and calls stuck past their timeout are retried for as long as they last (backoff up to 5 s,
+/// logged at most every 10 s): a broker outage of any length ends with a ready producer.
+///
+/// # Errors
+/// The producer cannot be created (bad settings), or a non-retriable error (e.g. authorization,
+/// or fenced under a configured id).
 async fn transactional_producer(
     config: &ClientConfig,
     init_timeout: Duration,
     grace: Duration,
 ) -> Result<Producer, WorkerError> {
+    let logs = super::client::LogLimiter::new(super::client::ERROR_LOG_INTERVAL);
     let mut attempt = 0;
     // A stuck `init_transactions` leaves its producer behind: the next attempt starts afresh.
     'create: loop {
@@ -390,24 +424,22 @@ async fn transactional_producer(
                 move |p| p.init_transactions(init_timeout),
             )
             .await;
-            let error = match result {
+            let stuck = match result {
                 Ok(()) => return Ok(producer),
-                Err(CallError::Kafka(e)) if matches!(classify(&e), Failure::Retry) => e,
+                Err(CallError::Kafka(e)) if matches!(classify(&e), Failure::Retry) => {
+                    if let Some(suppressed) = logs.allow() {
+                        tracing::warn!(error = %e, attempt, suppressed, "init_transactions failed; retrying.");
+                    }
+                    false
+                }
                 Err(CallError::Kafka(e)) => return Err(WorkerError::Transaction(e)),
-                Err(CallError::Stuck) if attempt < 10 => {
-                    attempt += 1;
-                    continue 'create;
-                }
-                Err(CallError::Stuck) => {
-                    return Err(WorkerError::Transaction(KafkaError::Canceled))
-                }
+                Err(CallError::Stuck) => true,
             };
-            if attempt >= 10 {
-                return Err(WorkerError::Transaction(error));
-            }
-            tracing::warn!(%error, "init_transactions failed; retrying.");
             tokio::time::sleep(backoff(attempt)).await;
-            attempt += 1;
+            attempt = attempt.saturating_add(1);
+            if stuck {
+                continue 'create;
+            }
         }
     }
 }
@@ -455,36 +487,45 @@ fn log_failure(e: &KafkaError, call: &str) {
     }
 }
 
+/// How long the worker keeps asking the group coordinator for the committed offsets after a
+/// producer replacement before it replaces the consumer instead.
+pub const OFFSETS_PATIENCE: Duration = Duration::from_secs(30);
+
 /// Seeks every still-assigned partition of the batch to the group's committed offset, fetched
 /// from the group coordinator (which waits for pending transactional offsets, KIP-447); where
-/// none is committed, to the batch's first offset. Retries for up to about a minute. Returns
-/// whether the whole batch turned out to be committed.
-///
-/// # Errors
-/// The offset fetch failing for good ([`WorkerError::Commit`]): exit, nothing is lost.
-async fn resume_from_committed(
-    consumer: &Arc<WorkerConsumer>,
-    batch: &Batch,
-) -> Result<bool, WorkerError> {
+/// none is committed, to the batch's first offset. Returns [`Committed::Yes`] when the whole
+/// batch turned out to be committed, [`Committed::No`] when it is to be reviewed again, and
+/// [`Committed::ReplaceConsumer`] when the coordinator did not answer within
+/// [`OFFSETS_PATIENCE`] (after a broker restart the consumer can stay cut off from it): a new
+/// consumer joins the group and starts from the committed offsets, which settles the question
+/// the same way.
+async fn resume_from_committed(consumer: &Arc<WorkerConsumer>, batch: &Batch) -> Committed {
     let mut tpl = TopicPartitionList::new();
     for (topic, partition) in batch.offsets.keys() {
         tpl.add_partition(topic, *partition);
     }
+    let started = Instant::now();
     let mut attempt = 0;
     let committed = loop {
         let (c, t) = (Arc::clone(consumer), tpl.clone());
-        let fetched =
-            tokio::task::spawn_blocking(move || c.committed_offsets(t, Duration::from_secs(10)))
-                .await
-                .unwrap_or(Err(KafkaError::Canceled));
+        let fetch =
+            tokio::task::spawn_blocking(move || c.committed_offsets(t, Duration::from_secs(10)));
+        // The fetch itself can block past its timeout when the coordinator is gone.
+        let fetched = match tokio::time::timeout(Duration::from_secs(20), fetch).await {
+            Ok(joined) => joined.unwrap_or(Err(KafkaError::Canceled)),
+            Err(_) => Err(KafkaError::Canceled),
+        };
         match fetched {
             Ok(c) => break c,
-            Err(e) if attempt < 10 => {
+            Err(e) if started.elapsed() < OFFSETS_PATIENCE => {
                 tracing::warn!(error = %e, attempt, "Fetching committed offsets failed; retrying.");
                 tokio::time::sleep(backoff(attempt)).await;
                 attempt += 1;
             }
-            Err(e) => return Err(WorkerError::Commit(e)),
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, "The group coordinator does not answer; replacing the consumer.");
+                return Committed::ReplaceConsumer(Replacement::ConsumerOffsetsUnreachable);
+            }
         }
     };
     let mut all_committed = true;
@@ -518,11 +559,15 @@ async fn resume_from_committed(
             tracing::info!(%error, topic, partition, "Partition not repositioned (no longer assigned).");
         }
     }
-    Ok(all_committed)
+    if all_committed {
+        Committed::Yes
+    } else {
+        Committed::No
+    }
 }
 
 /// Seeks every still-assigned partition of an aborted batch back to the batch's first offset.
-fn rewind(consumer: &WorkerConsumer, batch: &Batch) {
+pub(super) fn rewind(consumer: &WorkerConsumer, batch: &Batch) {
     for ((topic, partition), (first, _)) in &batch.offsets {
         if let Err(error) = consumer.seek(
             topic,

@@ -41,7 +41,7 @@ use super::records::{prepare_all, produce, Ack, Outcome};
 use crate::config::{Delivery, KafkaConfig, Topics};
 use crate::engine::Engine;
 use crate::ops::http::Readiness;
-use crate::ops::metrics::Metrics;
+use crate::ops::metrics::{Metrics, Replacement};
 
 /// The worker's consumer.
 pub(super) type WorkerConsumer = StreamConsumer<WorkerContext>;
@@ -125,6 +125,10 @@ pub(super) enum Committed {
     Yes,
     /// Not committed; the mode has repositioned the consumer, so the batch is reviewed again.
     No,
+    /// Unknown, and the consumer is cut off from its group coordinator: replace the consumer,
+    /// which rejoins the group and resumes from the committed offsets (where the batch is, or is
+    /// not, included). Such a batch is not counted in the metrics.
+    ReplaceConsumer(Replacement),
 }
 
 /// How a batch becomes durable: the strategy of a delivery guarantee.
@@ -149,7 +153,7 @@ pub(super) trait DeliveryMode {
     ///
     /// # Errors
     /// A fatal error: the worker stops.
-    fn begin(&mut self, consumer: &WorkerConsumer) -> Result<(), WorkerError>;
+    async fn begin(&mut self, consumer: &WorkerConsumer) -> Result<(), WorkerError>;
 
     /// Makes the produced batch durable together with its input offsets, or repositions the
     /// consumer so that it is reviewed again.
@@ -161,7 +165,6 @@ pub(super) trait DeliveryMode {
         consumer: &Arc<WorkerConsumer>,
         batch: &Batch,
         acks: Acks,
-        metrics: &Metrics,
     ) -> Result<Committed, WorkerError>;
 
     /// The last step on the way out (a final offset commit).
@@ -182,14 +185,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunSummary, WorkerError> {
     let k = &settings.kafka;
-    let consumer: Arc<WorkerConsumer> = Arc::new(
-        consumer_config(k)
-            .create_with_context(WorkerContext::new(
-                settings.metrics.clone(),
-                settings.ready.clone(),
-            ))
-            .map_err(WorkerError::client("consumer"))?,
-    );
+    let consumer = new_consumer(k, &settings.metrics, &settings.ready)?;
     // The output topics' limits first: the producer's batches must fit the smallest.
     let max_event_bytes = engine.load().limits().max_event_bytes;
     let limits = limits::watch(
@@ -205,17 +201,54 @@ pub async fn run(
     limits.load().cap_batch_size(&mut pc);
     match k.delivery {
         Delivery::ExactlyOnce => {
-            let mode = super::exactly_once::ExactlyOnce::start(k, pc).await?;
+            let mode = super::exactly_once::ExactlyOnce::start(
+                k,
+                pc,
+                settings.metrics.clone(),
+                settings.ready.clone(),
+            )
+            .await?;
             Core::new(engine, settings, consumer, limits)
                 .run(mode, shutdown)
                 .await
         }
         Delivery::AtLeastOnce => {
-            let mode = super::at_least_once::AtLeastOnce::start(k, pc)?;
+            let mode = super::at_least_once::AtLeastOnce::start(k, pc, settings.metrics.clone())?;
             Core::new(engine, settings, consumer, limits)
                 .run(mode, shutdown)
                 .await
         }
+    }
+}
+
+fn new_consumer(
+    k: &KafkaConfig,
+    metrics: &Metrics,
+    ready: &Arc<Readiness>,
+) -> Result<Arc<WorkerConsumer>, WorkerError> {
+    let context = WorkerContext::new(metrics.clone(), ready.clone());
+    let consumer = consumer_config(k)
+        .create_with_context(context)
+        .map_err(WorkerError::client("consumer"))?;
+    Ok(Arc::new(consumer))
+}
+
+/// How long leaving the group may take on the way out or when the consumer is replaced; past it
+/// the old consumer is left to close in the background (its group session then times out).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Leaves the group and closes `consumer` off the async threads, waiting at most `timeout`:
+/// with the coordinator unreachable, librdkafka's close blocks until it gives up.
+async fn close_consumer(consumer: Arc<WorkerConsumer>, timeout: Duration) {
+    let closing = tokio::task::spawn_blocking(move || {
+        consumer.unsubscribe();
+        drop(consumer);
+    });
+    if tokio::time::timeout(timeout, closing).await.is_err() {
+        tracing::warn!(
+            timeout_ms = timeout.as_millis() as u64,
+            "The consumer did not leave the group in time (coordinator unreachable?); its session will time out."
+        );
     }
 }
 
@@ -283,9 +316,10 @@ impl Core {
         if let Err(e) = mode.close(&self.consumer) {
             result = result.and(Err(e));
         }
-        self.consumer.unsubscribe();
         self.ready.assigned.store(false, Ordering::Relaxed);
-        let _ = rdkafka::producer::Producer::flush(mode.producer(), Duration::from_secs(5));
+        // Nothing is left to deliver (every batch was committed or given up), so the producer
+        // needs no flush; leaving the group is bounded, so a stop with the brokers away is prompt.
+        close_consumer(self.consumer.clone(), CLOSE_TIMEOUT).await;
         tracing::info!(acknowledged = self.summary.acknowledged, "Worker stopped.");
         result.map(|()| self.summary)
     }
@@ -352,7 +386,7 @@ impl Core {
                     continue;
                 }
             };
-            mode.begin(&self.consumer)?;
+            mode.begin(&self.consumer).await?;
             // 2. Fill the batch.
             let engine = self.engine.load_full();
             let mut batch = Batch::new();
@@ -395,7 +429,7 @@ impl Core {
             // 4. Commit; once stopping, within the drain timeout.
             let events = batch.reviewed.len();
             let committed = {
-                let commit = mode.commit(&self.consumer, &batch, acks, &self.metrics);
+                let commit = mode.commit(&self.consumer, &batch, acks);
                 tokio::pin!(commit);
                 let mut deadline = stopping.then(|| tokio::time::Instant::now() + drain);
                 loop {
@@ -412,8 +446,10 @@ impl Core {
                     }
                 }
             };
-            if let Committed::Yes = committed {
-                self.count(&batch);
+            match committed {
+                Committed::Yes => self.count(&batch),
+                Committed::No => {}
+                Committed::ReplaceConsumer(why) => self.replace_consumer(why).await?,
             }
             if *stopping {
                 return Ok(());
@@ -473,6 +509,21 @@ impl Core {
                 None => {}
             }
         }
+    }
+
+    /// Replaces the consumer: leaves the group (bounded), creates a new consumer and subscribes;
+    /// it resumes from the group's committed offsets. `/readyz` is false until partitions are
+    /// assigned again.
+    async fn replace_consumer(&mut self, why: Replacement) -> Result<(), WorkerError> {
+        tracing::warn!(cause = why.cause(), "Replacing the consumer.");
+        self.metrics.client_replaced(why);
+        self.ready.assigned.store(false, Ordering::Relaxed);
+        self.metrics.set_assigned_partitions(0);
+        close_consumer(self.consumer.clone(), CLOSE_TIMEOUT).await;
+        self.consumer = new_consumer(&self.kafka, &self.metrics, &self.ready)?;
+        self.consumer
+            .subscribe(&[self.topics.input.as_str()])
+            .map_err(WorkerError::client("consumer"))
     }
 
     /// Counts a durable batch: metrics, the run summary and the progress channel.
