@@ -15,11 +15,13 @@
 //!   reach `read_committed` consumers; the partitions' new owner reviews what was revoked. When
 //!   commits fail again and again (not rebalances), each retry waits longer (100 ms doubling to
 //!   5 s). Records too large for their topic never cause this: [`super::limits`] keeps them out;
-//! - fatal (fenced by another producer, or a fatal broker error): stop with exit code 1; the broker
-//!   aborts the open transaction. Except when the `transactional.id` is the default one, unique to
-//!   this process: then a fence can only be the broker's own doing (it bumps the epoch when it
-//!   aborts a transaction that outlived `transaction.timeout.ms`, e.g. across a broker restart),
-//!   and the worker replaces its producer and reviews the batch again;
+//! - fenced under a configured `transactional.id`: another instance owns the id; stop with exit
+//!   code 1 (the broker aborts the open transaction). With the default id, unique to this
+//!   process, a fence can only be the broker's own doing (it bumps the epoch when it aborts a
+//!   transaction that outlived `transaction.timeout.ms`, e.g. across a broker restart): the worker
+//!   replaces its producer and reviews the batch again;
+//! - any other fatal producer error (e.g. `INVALID_TXN_STATE` from an abort right after a broker
+//!   restart): replace the producer, continue from the committed offsets;
 //! - stuck (a transactional call still blocked [`WATCHDOG_GRACE`] after its own timeout,
 //!   librdkafka#5456): replace the producer, which fences the stuck one, and review the batch
 //!   again.
@@ -364,22 +366,34 @@ impl DeliveryMode for ExactlyOnce {
             self.aborts_in_a_row = self.aborts_in_a_row.saturating_add(1);
         }
         metrics.transaction(false);
+        // Only a fence under a configured (possibly shared) id stops the worker: another
+        // instance owns the id. Any other fatal producer state — also the broker's own fence of a
+        // per-process id — is recovered from with a new producer.
         let own_id = self.own_id;
+        // `Err(())`: stop; `Ok(why)`: replace the producer.
+        let after_fatal = |producer: &Producer, e: Option<&KafkaError>| match fenced(producer, e) {
+            true if own_id => Ok(Replacement::ProducerFenced),
+            true => Err(()),
+            false => Ok(Replacement::ProducerFatalError),
+        };
         let replace = match failure {
             Failure::Abort | Failure::Retry => match self.abort().await {
                 Ok(()) => None,
                 Err(CallError::Stuck) => Some(Replacement::ProducerStuckCall),
-                Err(CallError::Kafka(e)) if own_id && fenced(&self.producer, Some(&e)) => {
-                    Some(Replacement::ProducerFenced)
-                }
-                Err(CallError::Kafka(e)) => return Err(WorkerError::Transaction(e)),
+                Err(CallError::Kafka(e)) => match after_fatal(&self.producer, Some(&e)) {
+                    Ok(why) => {
+                        tracing::warn!(error = %e, "abort_transaction failed.");
+                        Some(why)
+                    }
+                    Err(()) => return Err(WorkerError::Transaction(e)),
+                },
             },
             Failure::Stuck => Some(Replacement::ProducerStuckCall),
             Failure::Timeouts => Some(Replacement::ProducerCallTimeouts),
-            Failure::Fatal if own_id && fenced(&self.producer, None) => {
-                Some(Replacement::ProducerFenced)
-            }
-            Failure::Fatal => return Err(WorkerError::Transaction(last_error(&self.producer))),
+            Failure::Fatal => match after_fatal(&self.producer, None) {
+                Ok(why) => Some(why),
+                Err(()) => return Err(WorkerError::Transaction(last_error(&self.producer))),
+            },
         };
         match replace {
             Some(why) => self.replace(why, consumer, batch).await,

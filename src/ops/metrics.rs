@@ -30,17 +30,21 @@ pub enum Replacement {
     ProducerFenced,
     /// `begin_transaction` failed: the producer was left in an error state.
     ProducerBeginFailed,
+    /// librdkafka put the producer in a fatal state other than a fence (e.g. `INVALID_TXN_STATE`
+    /// answered to an abort right after a broker restart).
+    ProducerFatalError,
     /// The group coordinator did not answer for the committed offsets for a bounded time.
     ConsumerOffsetsUnreachable,
 }
 
 impl Replacement {
     /// Every replacement, for pre-registering the series at zero.
-    pub const ALL: [Replacement; 5] = [
+    pub const ALL: [Replacement; 6] = [
         Replacement::ProducerStuckCall,
         Replacement::ProducerCallTimeouts,
         Replacement::ProducerFenced,
         Replacement::ProducerBeginFailed,
+        Replacement::ProducerFatalError,
         Replacement::ConsumerOffsetsUnreachable,
     ];
 
@@ -59,6 +63,7 @@ impl Replacement {
             Replacement::ProducerCallTimeouts => "call_timeouts",
             Replacement::ProducerFenced => "fenced",
             Replacement::ProducerBeginFailed => "begin_failed",
+            Replacement::ProducerFatalError => "fatal_error",
             Replacement::ConsumerOffsetsUnreachable => "offsets_unreachable",
         }
     }
