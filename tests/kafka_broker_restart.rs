@@ -4,17 +4,15 @@
 //! every input message must still appear exactly once in the read_committed outputs and in audit.
 //! Its own test binary, so no other test shares the broker while it is down.
 
-mod common;
+pub mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_restart_mid_stream() {
-    let kafka_dir = std::env::var("SYNTH_REVIEW_TEST_KAFKA_DIR")
-        .expect("SYNTH_REVIEW_TEST_KAFKA_DIR is not set: run the tests through scripts/test.sh");
+    let broker = TestBroker::from_env();
     let rounds: u64 = std::env::var("SYNTH_REVIEW_FAULT_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -37,34 +35,25 @@ async fn broker_restart_mid_stream() {
         let (first, second) = msgs.split_at(msgs.len() / 2);
         produce_all(&topics.input, first).await;
 
-        let port = free_port();
-        let mut worker = spawn_worker(&pipeline, port);
-        wait_until(
-            "progress before the restart",
-            Duration::from_secs(300),
-            || events_done(port).unwrap_or(0) >= 3_000,
-        );
-        let status = Command::new("bash")
-            .arg(repo().join("scripts/kafka.sh"))
-            .args(["restart", &kafka_dir])
-            .status()
-            .expect("run scripts/kafka.sh restart");
-        assert!(status.success(), "broker restart failed");
+        let mut worker = Worker::start(&pipeline);
+        wait_for("progress before the restart", Duration::from_secs(300))
+            .watching(&worker)
+            .watching(&broker)
+            .until(|| worker.events_done() >= 3_000);
+        broker.kafka_sh("restart");
         assert!(
-            worker.try_wait().unwrap().is_none(),
+            worker.exit_status().is_none(),
             "the worker survives the broker restart"
         );
         produce_all(&topics.input, second).await;
 
-        let total = msgs.len() as i64;
-        wait_until(
+        wait_for(
             "committed offsets to cover the input",
             Duration::from_secs(600),
-            || {
-                let o = committed_vs_end(&group, &topics.input, 4);
-                o.iter().all(|(c, e)| c == e) && o.iter().map(|(_, e)| e).sum::<i64>() == total
-            },
-        );
+        )
+        .watching(&worker)
+        .watching(&broker)
+        .until(|| committed_covers(&group, &topics.input, 4, msgs.len()));
         let status = terminate(&mut worker, Duration::from_secs(30));
         assert!(status.success(), "{status:?}");
         let out = collect_complete(&topics, Duration::from_secs(300));
@@ -91,22 +80,12 @@ async fn broker_restart_mid_stream() {
     create_topics(&topics, 4).await;
     let clean = clean_paragraphs(&pipeline);
     produce_all(&topics.input, &generate(20_000, 0, &clean, 77)).await;
-    let port = free_port();
-    let mut worker = spawn_worker(&pipeline, port);
-    wait_until(
-        "progress before the broker stops",
-        Duration::from_secs(300),
-        || events_done(port).unwrap_or(0) >= 1_000,
-    );
-    let kafka = |cmd: &str| {
-        let status = Command::new("bash")
-            .arg(repo().join("scripts/kafka.sh"))
-            .args([cmd, &kafka_dir])
-            .status()
-            .expect("run scripts/kafka.sh");
-        assert!(status.success(), "kafka.sh {cmd} failed");
-    };
-    kafka("stop");
+    let mut worker = Worker::start(&pipeline);
+    wait_for("progress before the broker stops", Duration::from_secs(300))
+        .watching(&worker)
+        .watching(&broker)
+        .until(|| worker.events_done() >= 1_000);
+    let down = broker.stopped();
     let stopped = Instant::now();
     // Bounded: `terminate` kills the worker and fails the test if it is still running after 60 s.
     let status = terminate(&mut worker, Duration::from_secs(60));
@@ -114,7 +93,7 @@ async fn broker_restart_mid_stream() {
         "stop while the broker is down: {status:?} after {:?}",
         stopped.elapsed()
     );
-    kafka("start");
+    drop(down);
     assert!(
         matches!(status.code(), Some(0 | 1)),
         "exit code 0 or 1 expected: {status:?}"
