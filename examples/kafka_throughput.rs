@@ -20,7 +20,7 @@
 //! works through them while its VmRSS is sampled every 100 ms; prints the peak.
 
 #[path = "../tests/common/mod.rs"]
-mod common;
+pub mod common;
 
 use std::time::{Duration, Instant};
 

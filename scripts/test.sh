@@ -4,26 +4,33 @@
 #   scripts/test.sh [CARGO_TEST_ARGS...] [-- TEST_BINARY_ARGS...]
 #
 # 1. checks the tools (cargo, cc, java 17+, mvn),
-# 2. resolves the official Apache Kafka jars from Maven Central into
+# 2. makes sure Prometheus (prometheus, promtool) and python3 with PyYAML are there (see below),
+# 3. resolves the official Apache Kafka jars from Maven Central into
 #    ${SYNTH_REVIEW_CACHE:-~/.cache/synth-review} (once; cached afterwards),
-# 3. starts a single-node KRaft broker on free 127.0.0.1 ports in a temp dir
+# 4. starts a single-node KRaft broker on free 127.0.0.1 ports in a temp dir
 #    (stopped again on exit, failure, Ctrl-C or SIGTERM),
-# 4. runs `cargo test --locked --lib --bins --tests --examples -- --test-threads=2`, then the
-#    benchmarks once in test mode (`cargo test --locked --benches`), with
+# 5. runs `cargo test --locked --no-fail-fast --lib --bins --tests --examples -- --test-threads=2`
+#    (every test binary runs, also after a failure), then, unless the arguments select targets
+#    or pass test-binary arguments, the benchmarks once in test mode
+#    (`cargo test --locked --no-fail-fast --benches`), with
 #      SYNTH_REVIEW_TEST_BROKERS=127.0.0.1:PORT   bootstrap address
-#      SYNTH_REVIEW_TEST_KAFKA_DIR=DIR                 for `scripts/kafka.sh restart DIR`
+#      SYNTH_REVIEW_TEST_KAFKA_DIR=DIR            for `scripts/kafka.sh restart DIR`
 #      SYNTH_REVIEW_PROMETHEUS=/usr/bin/prometheus  the real Prometheus server and
-#      SYNTH_REVIEW_PROMTOOL=/usr/bin/promtool      its checker (tests/observability.rs)
-#    and exits with cargo's status.
+#      SYNTH_REVIEW_PROMTOOL=/usr/bin/promtool      its checker (tests/ops_*.rs)
+#      SYNTH_REVIEW_PYTHON=PATH                   python3 with PyYAML (tests/ops_compose.rs)
+# 6. ends with a one-line summary of what failed (test binary and test names; the whole output
+#    is in target/test.sh.log) and exits non-zero if anything failed.
 #
 # Prometheus: when `prometheus` or `promtool` is missing and we are root on a
 # Debian-like machine, Debian's `prometheus` package is installed first
 # (apt-get update; apt-get install -y --no-install-recommends prometheus), with
 # its service kept from starting (see ensure_prometheus below).
+# PyYAML: python3 on PATH if it has PyYAML; else, as root on a Debian-like machine, Debian's
+# python3-yaml (for /usr/bin/python3); else `python3 -m pip install pyyaml` from PyPI.
 #
 # Examples:
 #   scripts/test.sh                          # everything
-#   scripts/test.sh --test pipeline          # one integration test target
+#   scripts/test.sh --test kafka_e2e         # one integration test target
 #   scripts/test.sh some_name -- --nocapture # filter + libtest flags
 #
 # Set SYNTH_REVIEW_KEEP_KAFKA_DIR=1 to keep the broker's state dir afterwards.
@@ -57,8 +64,9 @@ fi
 command -v make >/dev/null 2>&1 || say "warning: 'make' not found; building rdkafka-sys (librdkafka) usually needs it"
 
 # ------------------------------------------------------------ prometheus --
-# tests/observability.rs runs the real Prometheus server against a worker and checks the
-# dashboards' config and alert rules with promtool. Both come from Debian's `prometheus` package.
+# tests/ops_dashboard.rs runs the real Prometheus server against a worker, tests/ops_alerts.rs
+# checks the dashboards' config and alert rules with promtool. Both come from Debian's `prometheus`
+# package.
 # Its postinst would start a Prometheus service (listening on :9090, scraping localhost); a
 # policy-rc.d that answers 101 ("action forbidden") keeps invoke-rc.d from starting it, and if one
 # was started anyway it is stopped again. No systemd runs on the build machines; where one does,
@@ -111,6 +119,49 @@ export SYNTH_REVIEW_PROMETHEUS="${SYNTH_REVIEW_PROMETHEUS:-$(command -v promethe
 export SYNTH_REVIEW_PROMTOOL="${SYNTH_REVIEW_PROMTOOL:-$(command -v promtool)}"
 say "Prometheus: $("$SYNTH_REVIEW_PROMETHEUS" --version 2>&1 | head -n 1)"
 
+# ------------------------------------------------------------ python ------
+# tests/ops_compose.rs checks our YAML reader against PyYAML, an independent (YAML 1.1) reader,
+# on every YAML file we ship; the test fails when PyYAML is missing, so it is provided here.
+has_pyyaml() { "$1" -c 'import yaml' >/dev/null 2>&1; }
+ensure_pyyaml() {
+    local py
+    for py in "${SYNTH_REVIEW_PYTHON:-}" "$(command -v python3 || true)" /usr/bin/python3; do
+        if [[ -n "$py" ]] && has_pyyaml "$py"; then
+            PYTHON="$py"
+            return 0
+        fi
+    done
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        say "installing Debian's python3-yaml (PyYAML, for tests/ops_compose.rs)"
+        (
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get update -qq </dev/null &&
+                apt-get install -y -qq --no-install-recommends python3 python3-yaml </dev/null
+        ) >&2 || say "apt-get install python3-yaml failed"
+        if has_pyyaml /usr/bin/python3; then
+            PYTHON=/usr/bin/python3
+            return 0
+        fi
+    fi
+    py="$(command -v python3 || true)"
+    if [[ -n "$py" ]]; then
+        say "installing PyYAML from PyPI for $py (python3 -m pip install pyyaml)"
+        "$py" -m pip install --quiet pyyaml >&2 || "$py" -m pip install --quiet --user pyyaml >&2 || true
+        if has_pyyaml "$py"; then
+            PYTHON="$py"
+            return 0
+        fi
+    fi
+    return 1
+}
+PYTHON=""
+if ! ensure_pyyaml; then
+    say "cannot run the tests: python3 with PyYAML is needed (Debian: apt-get install -y python3-yaml; otherwise: python3 -m pip install pyyaml)"
+    exit 127
+fi
+export SYNTH_REVIEW_PYTHON="$PYTHON"
+say "PyYAML: $("$PYTHON" -c 'import sys, yaml; print(yaml.__version__, "for python", sys.version.split()[0])') ($PYTHON)"
+
 # ------------------------------------------------------------ kafka -------
 "${KAFKA_SH[@]}" fetch
 
@@ -160,22 +211,97 @@ for a in "${bin_args[@]+"${bin_args[@]}"}"; do
     [[ "$a" == --test-threads* ]] && threads=()
 done
 
+# Arguments that select targets (`--test NAME` …) replace the default selection: cargo would run
+# the union, i.e. everything.
+selects_targets=0
+for a in "${cargo_args[@]+"${cargo_args[@]}"}"; do
+    case "$a" in
+        --lib | --bins | --bin | --bin=* | --tests | --test | --test=* | --examples | --example | \
+            --example=* | --benches | --bench | --bench=* | --all-targets | --doc) selects_targets=1 ;;
+    esac
+done
+targets=(--lib --bins --tests --examples)
+(( selects_targets )) && targets=()
+
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+
+# Everything cargo prints also goes to LOG, from which the summary is read.
+LOG="${CARGO_TARGET_DIR:-$ROOT/target}/test.sh.log"
+mkdir -p "$(dirname "$LOG")"
+: >"$LOG"
+run_cargo() {
+    cargo "$@" 2>&1 | tee -a "$LOG"
+    return "${PIPESTATUS[0]}"
+}
+
+# The summary, read from LOG: "BINARIES FAILED_BINARIES PASSED FAILED LIST", where LIST names
+# each test binary (cargo's `Running PATH` blocks) that did not end with `test result: ok`, with
+# up to three of its failing tests (or that it crashed or did not finish).
+summarize() {
+    awk '
+        function flush() {
+            if (cur == "") return
+            bins++
+            if (!ok) {
+                desc = cur
+                if (nfail) desc = desc " (" names (nfail > 3 ? ", +" (nfail - 3) " more" : "") ")"
+                else desc = desc " (crashed or did not finish)"
+                list = list (list == "" ? "" : "; ") desc
+                failed_bins++
+            }
+            cur = ""
+        }
+        # Criterion benchmarks print no `test result:`; their step has a status of its own.
+        /^ *Running / {
+            flush()
+            cur = ($2 == "unittests") ? $3 : $2
+            if (cur ~ /^benches\//) cur = ""
+            ok = 0; nfail = 0; names = ""
+            next
+        }
+        /^test .* \.\.\. FAILED$/ {
+            nfail++
+            if (nfail <= 3) names = names (names == "" ? "" : ", ") $2
+            next
+        }
+        /^test result: / { passed += $4; failed += $6; if ($3 == "ok.") ok = 1; next }
+        END {
+            flush()
+            printf "%d %d %d %d %s\n", bins, failed_bins, passed, failed, list
+        }
+    ' "$LOG"
+}
+
 set +e
 # Tests, examples included; then the criterion benchmarks in test mode (each benchmark run once,
 # checking that it works; criterion's command line takes no libtest options such as
-# --test-threads, so they run as a step of their own, and only in a full run).
-cargo test --locked --lib --bins --tests --examples "${cargo_args[@]+"${cargo_args[@]}"}" \
+# --test-threads, so they run as a step of their own, also after a test failure, but not when the
+# arguments select targets or pass test-binary arguments). --no-fail-fast:
+# every test binary runs, also after another one failed.
+run_cargo test --locked --no-fail-fast "${targets[@]+"${targets[@]}"}" "${cargo_args[@]+"${cargo_args[@]}"}" \
     -- "${threads[@]+"${threads[@]}"}" "${bin_args[@]+"${bin_args[@]}"}"
 status=$?
-if (( status == 0 )) && (( ${#bin_args[@]} == 0 )); then
-    cargo test --locked --benches "${cargo_args[@]+"${cargo_args[@]}"}"
-    status=$?
+bench_status=0
+# Only in a run that selects no targets and passes no test-binary arguments.
+if (( ${#bin_args[@]} == 0 && ! selects_targets )); then
+    run_cargo test --locked --no-fail-fast --benches "${cargo_args[@]+"${cargo_args[@]}"}"
+    bench_status=$?
 fi
 set -e
 
-if (( status != 0 )); then
-    say "cargo test failed (exit $status); last lines of the Kafka broker log ($KAFKA_DIR/logs/server.log):"
+read -r bins failed_bins passed failed list < <(summarize)
+if (( status != 0 || bench_status != 0 )); then
+    say "cargo test failed (exit $status, benchmarks exit $bench_status); last lines of the Kafka broker log ($KAFKA_DIR/logs/server.log):"
     "${KAFKA_SH[@]}" logs "$KAFKA_DIR" 60 >&2 || true
+    what="${list:-}"
+    if (( status != 0 )) && [[ -z "$what" ]]; then
+        what="no test binary failed: a build error or a cargo error (exit $status), see above"
+    fi
+    if (( bench_status != 0 )); then
+        what="${what:+$what; }benchmarks in test mode (cargo test --benches, exit $bench_status)"
+    fi
+    say "summary: FAILED: $what. $passed tests passed, $failed failed, in $bins test binaries ($failed_bins failed); full output in $LOG"
+    (( status != 0 )) && exit "$status"
+    exit "$bench_status"
 fi
-exit "$status"
+say "summary: all $bins test binaries passed ($passed tests passed, 0 failed); full output in $LOG"

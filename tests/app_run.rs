@@ -5,7 +5,7 @@
 //! the offsets are committed past the marked events, so a restarted worker would not meet them
 //! again.
 
-mod common;
+pub mod common;
 
 use std::time::Duration;
 

@@ -2,19 +2,28 @@
 //! started again (same ports and data, `scripts/kafka.sh restart`) while a worker consumes a
 //! stream. The worker must ride it out — retrying transactional calls, pausing consumption — and
 //! every input message must still appear exactly once in the read_committed outputs and in audit.
-//! Its own test binary, so no other test shares the broker while it is down.
+//! Then the shutdown contract while the broker is down. Its own test binary, so no other test
+//! shares the broker while it is down.
 
-mod common;
+pub mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
 
+/// `drain_timeout_ms` of the stop-while-down worker.
+const DRAIN_TIMEOUT_MS: u64 = 2_000;
+/// The shutdown watchdog's grace after SIGTERM: `drain_timeout_ms` + 5 s (README "Exit codes",
+/// `shutdown_with_watchdog` in `src/main.rs`).
+const WATCHDOG_GRACE: Duration = Duration::from_millis(DRAIN_TIMEOUT_MS + 5_000);
+/// Between the watchdog's deadline and this test seeing the exit: signal delivery, the runtime
+/// noticing it, `process::exit` and the test's 20 ms polling of the exit status, on a machine as
+/// loaded as CI machines get (load 5–7 on 2 cores).
+const EXIT_MARGIN: Duration = Duration::from_secs(2);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_restart_mid_stream() {
-    let kafka_dir = std::env::var("SYNTH_REVIEW_TEST_KAFKA_DIR")
-        .expect("SYNTH_REVIEW_TEST_KAFKA_DIR is not set: run the tests through scripts/test.sh");
+    let broker = TestBroker::from_env();
     let rounds: u64 = std::env::var("SYNTH_REVIEW_FAULT_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -37,34 +46,25 @@ async fn broker_restart_mid_stream() {
         let (first, second) = msgs.split_at(msgs.len() / 2);
         produce_all(&topics.input, first).await;
 
-        let port = free_port();
-        let mut worker = spawn_worker(&pipeline, port);
-        wait_until(
-            "progress before the restart",
-            Duration::from_secs(300),
-            || events_done(port).unwrap_or(0) >= 3_000,
-        );
-        let status = Command::new("bash")
-            .arg(repo().join("scripts/kafka.sh"))
-            .args(["restart", &kafka_dir])
-            .status()
-            .expect("run scripts/kafka.sh restart");
-        assert!(status.success(), "broker restart failed");
+        let mut worker = Worker::start(&pipeline);
+        wait_for("progress before the restart", Duration::from_secs(300))
+            .watching(&worker)
+            .watching(&broker)
+            .until(|| worker.events_done() >= 3_000);
+        broker.kafka_sh("restart");
         assert!(
-            worker.try_wait().unwrap().is_none(),
+            worker.exit_status().is_none(),
             "the worker survives the broker restart"
         );
         produce_all(&topics.input, second).await;
 
-        let total = msgs.len() as i64;
-        wait_until(
+        wait_for(
             "committed offsets to cover the input",
             Duration::from_secs(600),
-            || {
-                let o = committed_vs_end(&group, &topics.input, 4);
-                o.iter().all(|(c, e)| c == e) && o.iter().map(|(_, e)| e).sum::<i64>() == total
-            },
-        );
+        )
+        .watching(&worker)
+        .watching(&broker)
+        .until(|| committed_covers(&group, &topics.input, 4, msgs.len()));
         let status = terminate(&mut worker, Duration::from_secs(30));
         assert!(status.success(), "{status:?}");
         let out = collect_complete(&topics, Duration::from_secs(300));
@@ -76,9 +76,10 @@ async fn broker_restart_mid_stream() {
         );
     }
 
-    // Stopping while the broker is down: the worker is retrying a transactional call, and SIGTERM
-    // must still end it within drain_timeout_ms + 5 s (exit 0 if it drained, 1 if the watchdog
-    // ended it) — not only once the broker is back.
+    // Stopping while the broker is down, with an open batch: the worker is retrying a
+    // transactional call, and SIGTERM must still end it — not only once the broker is back. The
+    // batch cannot commit without a broker, so the shutdown cannot finish, and the watchdog ends
+    // the process with exit code 1 once drain_timeout_ms + 5 s have passed since the signal.
     let prefix = unique("stop-while-down");
     let topics = TestTopics::new(&prefix);
     let dir = tempfile::tempdir().unwrap();
@@ -86,37 +87,41 @@ async fn broker_restart_mid_stream() {
         dir.path(),
         &topics,
         &format!("{prefix}-group"),
-        "delivery = \"exactly_once\"\ntransaction_timeout_ms = 10000\nbatch_max_events = 500\ndrain_timeout_ms = 2000",
+        &format!("delivery = \"exactly_once\"\ntransaction_timeout_ms = 10000\nbatch_max_events = 500\ndrain_timeout_ms = {DRAIN_TIMEOUT_MS}"),
     );
     create_topics(&topics, 4).await;
     let clean = clean_paragraphs(&pipeline);
-    produce_all(&topics.input, &generate(20_000, 0, &clean, 77)).await;
-    let port = free_port();
-    let mut worker = spawn_worker(&pipeline, port);
-    wait_until(
-        "progress before the broker stops",
-        Duration::from_secs(300),
-        || events_done(port).unwrap_or(0) >= 1_000,
-    );
-    let kafka = |cmd: &str| {
-        let status = Command::new("bash")
-            .arg(repo().join("scripts/kafka.sh"))
-            .args([cmd, &kafka_dir])
-            .status()
-            .expect("run scripts/kafka.sh");
-        assert!(status.success(), "kafka.sh {cmd} failed");
-    };
-    kafka("stop");
-    let stopped = Instant::now();
-    // Bounded: `terminate` kills the worker and fails the test if it is still running after 60 s.
-    let status = terminate(&mut worker, Duration::from_secs(60));
-    eprintln!(
-        "stop while the broker is down: {status:?} after {:?}",
-        stopped.elapsed()
-    );
-    kafka("start");
+    let msgs = generate(20_000, 0, &clean, 77);
+    produce_all(&topics.input, &msgs).await;
+    let mut worker = Worker::start(&pipeline);
+    wait_for("progress before the broker stops", Duration::from_secs(300))
+        .watching(&worker)
+        .watching(&broker)
+        .until(|| worker.events_done() >= 1_000);
+    // Started again when this guard is dropped, also if an assertion below fails.
+    let down = broker.stopped();
+    let reviewed = worker.events_done();
     assert!(
-        matches!(status.code(), Some(0 | 1)),
-        "exit code 0 or 1 expected: {status:?}"
+        reviewed < msgs.len() as u64,
+        "the worker still has input when the broker is down (reviewed {reviewed} of {})",
+        msgs.len()
+    );
+    let stopping = Instant::now();
+    // Bounded well beyond the contract, so that a late exit is measured rather than killed.
+    let status = terminate(&mut worker, Duration::from_secs(60));
+    let took = stopping.elapsed();
+    eprintln!("stop while the broker is down: {status:?} after {took:?}");
+    drop(down);
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "the watchdog ends a shutdown that cannot commit with exit code 1: {status:?}\n{}",
+        log_tail(worker.log(), LOG_TAIL_LINES)
+    );
+    assert!(
+        took <= WATCHDOG_GRACE + EXIT_MARGIN,
+        "exit within drain_timeout_ms + 5 s ({WATCHDOG_GRACE:?}, plus {EXIT_MARGIN:?} margin) of \
+         SIGTERM, took {took:?}\n{}",
+        log_tail(worker.log(), LOG_TAIL_LINES)
     );
 }

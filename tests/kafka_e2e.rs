@@ -5,7 +5,7 @@
 //! audit; dead letters carry their reason headers; the group's committed offsets cover the input;
 //! SIGTERM exits cleanly; and `synth-review review` on the same messages as JSONL decides the same.
 
-mod common;
+pub mod common;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -40,7 +40,8 @@ async fn ten_thousand_corpus_events_route_exactly_once() {
         .filter(|m| !m.expected.starts_with("dead_letter"))
         .count();
     let expected_dlq = total - expected_decisions;
-    let out = collect(&topics, Duration::from_secs(600), |o| {
+    let wait = wait_for("every output record", Duration::from_secs(600)).watching(&worker);
+    let out = collect(&topics, wait, |o| {
         o.total_decisions >= expected_decisions
             && o.total_dead_letters >= expected_dlq
             && o.total_audit >= total
@@ -52,19 +53,22 @@ async fn ten_thousand_corpus_events_route_exactly_once() {
     );
 
     // Committed offsets reach the end of every input partition while the worker still runs.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let offsets = wait_for(
+        "committed offsets to cover the input",
+        Duration::from_secs(60),
+    )
+    .watching(&worker)
+    .until(|| {
         let offsets = committed_vs_end(&group, &topics.input, PARTITIONS);
         if offsets.iter().all(|(c, end)| c == end) {
-            assert_eq!(offsets.iter().map(|(_, e)| e).sum::<i64>() as usize, total);
-            break;
+            Ok(offsets)
+        } else {
+            Err(format!(
+                "committed offsets {offsets:?} do not cover the input"
+            ))
         }
-        assert!(
-            Instant::now() < deadline,
-            "committed offsets {offsets:?} never covered the input"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    });
+    assert_eq!(offsets.iter().map(|(_, e)| e).sum::<i64>() as usize, total);
     // The operations endpoints agree with what was routed.
     let (code, _) = http_get(port, "/healthz").expect("/healthz");
     assert_eq!(code, 200);

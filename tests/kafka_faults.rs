@@ -7,9 +7,8 @@
 //! Each test runs `SYNTH_REVIEW_FAULT_ROUNDS` rounds (default 3) with different seeds and fresh
 //! topics. Every wait is on a condition with a deadline; nothing sleeps for a fixed time.
 
-mod common;
+pub mod common;
 
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -23,38 +22,11 @@ fn rounds() -> u64 {
         .unwrap_or(3)
 }
 
-struct Worker {
-    child: Child,
-    port: u16,
-}
-
-impl Worker {
-    fn start(pipeline: &std::path::Path) -> Worker {
-        let port = free_port();
-        Worker {
-            child: spawn_worker(pipeline, port),
-            port,
-        }
-    }
-    fn done(&self) -> u64 {
-        events_done(self.port).unwrap_or(0)
-    }
-    fn kill9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-    fn sigterm(mut self, timeout: Duration) -> (std::process::ExitStatus, Duration) {
-        let t = Instant::now();
-        let status = terminate(&mut self.child, timeout);
-        (status, t.elapsed())
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// SIGTERM, and how long the exit took.
+fn sigterm(mut worker: Worker, timeout: Duration) -> (std::process::ExitStatus, Duration) {
+    let t = Instant::now();
+    let status = worker.terminate(timeout);
+    (status, t.elapsed())
 }
 
 /// A round's topics, pipeline and messages, with the messages being produced in the background.
@@ -106,12 +78,19 @@ impl Round {
             p.await.expect("producer task");
         }
     }
-    /// Waits until the group's committed offsets cover every input message.
-    fn wait_committed(&self, timeout: Duration) {
-        let total = self.msgs.len() as i64;
-        wait_until("committed offsets to cover the input", timeout, || {
-            let o = committed_vs_end(&self.group, &self.topics.input, self.partitions);
-            o.iter().all(|(c, e)| c == e) && o.iter().map(|(_, e)| e).sum::<i64>() == total
+    /// Waits until the group's committed offsets cover every input message, watching `workers`.
+    fn wait_committed(&self, timeout: Duration, workers: &[&Worker]) {
+        let mut wait = wait_for("committed offsets to cover the input", timeout);
+        for w in workers {
+            wait = wait.watching(*w);
+        }
+        wait.until(|| {
+            committed_covers(
+                &self.group,
+                &self.topics.input,
+                self.partitions,
+                self.msgs.len(),
+            )
         });
     }
     fn verify(&self) {
@@ -131,16 +110,16 @@ async fn kill_9_at_random_points_then_restart() {
         for _ in 0..3 {
             let w = Worker::start(&round.pipeline);
             let at = rng.gen_range(3_000..20_000);
-            wait_until("progress before the kill", Duration::from_secs(300), || {
-                w.done() >= at
-            });
+            wait_for("progress before the kill", Duration::from_secs(300))
+                .watching(&w)
+                .until(|| w.events_done() >= at);
             w.kill9();
             kills += 1;
         }
         let w = Worker::start(&round.pipeline);
         round.produced().await;
-        round.wait_committed(Duration::from_secs(600));
-        let (status, _) = w.sigterm(Duration::from_secs(30));
+        round.wait_committed(Duration::from_secs(600), &[&w]);
+        let (status, _) = sigterm(w, Duration::from_secs(30));
         assert!(status.success(), "{status:?}");
         round.verify();
         eprintln!(
@@ -159,13 +138,14 @@ async fn two_workers_one_killed_mid_stream() {
         let mut round = round("rebalance", seed, 30_000, 6).await;
         let a = Worker::start(&round.pipeline);
         let b = Worker::start(&round.pipeline);
-        wait_until("both workers busy", Duration::from_secs(300), || {
-            a.done() >= 2_000 && b.done() >= 2_000
-        });
+        wait_for("both workers busy", Duration::from_secs(300))
+            .watching(&a)
+            .watching(&b)
+            .until(|| a.events_done() >= 2_000 && b.events_done() >= 2_000);
         a.kill9();
         round.produced().await;
-        round.wait_committed(Duration::from_secs(600));
-        let (status, _) = b.sigterm(Duration::from_secs(30));
+        round.wait_committed(Duration::from_secs(600), &[&b]);
+        let (status, _) = sigterm(b, Duration::from_secs(30));
         assert!(status.success(), "{status:?}");
         round.verify();
         eprintln!(
@@ -184,19 +164,20 @@ async fn third_worker_joins_mid_stream() {
         let mut round = round("join", seed, 30_000, 6).await;
         let a = Worker::start(&round.pipeline);
         let b = Worker::start(&round.pipeline);
-        wait_until("progress before the join", Duration::from_secs(300), || {
-            a.done() + b.done() >= 6_000
-        });
+        wait_for("progress before the join", Duration::from_secs(300))
+            .watching(&a)
+            .watching(&b)
+            .until(|| a.events_done() + b.events_done() >= 6_000);
         let c = Worker::start(&round.pipeline);
-        wait_until(
-            "the new worker takes work",
-            Duration::from_secs(300),
-            || c.done() >= 500,
-        );
+        wait_for("the new worker takes work", Duration::from_secs(300))
+            .watching(&a)
+            .watching(&b)
+            .watching(&c)
+            .until(|| c.events_done() >= 500);
         round.produced().await;
-        round.wait_committed(Duration::from_secs(600));
+        round.wait_committed(Duration::from_secs(600), &[&a, &b, &c]);
         for w in [a, b, c] {
-            let (status, _) = w.sigterm(Duration::from_secs(30));
+            let (status, _) = sigterm(w, Duration::from_secs(30));
             assert!(status.success(), "{status:?}");
         }
         round.verify();
@@ -215,10 +196,10 @@ async fn sigterm_under_load_drains_within_the_timeout() {
         let started = Instant::now();
         let mut round = round("sigterm", seed, 30_000, 4).await;
         let a = Worker::start(&round.pipeline);
-        wait_until("progress before SIGTERM", Duration::from_secs(300), || {
-            a.done() >= 5_000
-        });
-        let (status, took) = a.sigterm(Duration::from_secs(30));
+        wait_for("progress before SIGTERM", Duration::from_secs(300))
+            .watching(&a)
+            .until(|| a.events_done() >= 5_000);
+        let (status, took) = sigterm(a, Duration::from_secs(30));
         assert!(status.success(), "clean exit on SIGTERM: {status:?}");
         assert!(
             took < Duration::from_secs(10 + 5),
@@ -226,8 +207,8 @@ async fn sigterm_under_load_drains_within_the_timeout() {
         );
         let b = Worker::start(&round.pipeline);
         round.produced().await;
-        round.wait_committed(Duration::from_secs(600));
-        let (status, _) = b.sigterm(Duration::from_secs(30));
+        round.wait_committed(Duration::from_secs(600), &[&b]);
+        let (status, _) = sigterm(b, Duration::from_secs(30));
         assert!(status.success(), "{status:?}");
         round.verify();
         eprintln!(

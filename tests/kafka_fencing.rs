@@ -8,7 +8,7 @@
 //! - With a configured id (which two processes could share), a fence means a zombie: the worker
 //!   exits with code 1, and a new worker finishes the stream, exactly once.
 
-mod common;
+pub mod common;
 
 use std::time::Duration;
 
@@ -17,8 +17,8 @@ use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::ClientConfig;
 
 /// The `transactional_id` the worker logged at start-up.
-fn logged_transactional_id(port: u16) -> Option<String> {
-    let log = std::fs::read_to_string(worker_log(port)).ok()?;
+fn logged_transactional_id(worker: &Worker) -> Option<String> {
+    let log = std::fs::read_to_string(worker.log()).ok()?;
     log.lines()
         .filter(|l| l.contains("Transactions initialised."))
         .find_map(|l| {
@@ -65,15 +65,13 @@ async fn setup(
     (topics, group, dir, pipeline, msgs)
 }
 
-fn wait_committed(group: &str, topics: &TestTopics, total: usize) {
-    wait_until(
+fn wait_committed(group: &str, topics: &TestTopics, total: usize, worker: &Worker) {
+    wait_for(
         "committed offsets to cover the input",
         Duration::from_secs(300),
-        || {
-            let o = committed_vs_end(group, &topics.input, 3);
-            o.iter().all(|(c, e)| c == e) && o.iter().map(|(_, e)| e).sum::<i64>() == total as i64
-        },
-    );
+    )
+    .watching(worker)
+    .until(|| committed_covers(group, &topics.input, 3, total));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,22 +79,21 @@ async fn a_worker_fenced_under_its_own_transactional_id_replaces_its_producer() 
     let (topics, group, _dir, pipeline, msgs) = setup("fence-own", "").await;
     let (first, second) = msgs.split_at(msgs.len() / 2);
     produce_all(&topics.input, first).await;
-    let port = free_port();
-    let mut worker = spawn_worker(&pipeline, port);
-    wait_until("progress", Duration::from_secs(120), || {
-        events_done(port).unwrap_or(0) >= 500
-    });
-    let id = logged_transactional_id(port).expect("transactional_id in the worker log");
+    let mut worker = Worker::start(&pipeline);
+    wait_for("progress", Duration::from_secs(120))
+        .watching(&worker)
+        .until(|| worker.events_done() >= 500);
+    let id = logged_transactional_id(&worker).expect("transactional_id in the worker log");
     fence(&id);
     produce_all(&topics.input, second).await;
-    wait_committed(&group, &topics, msgs.len());
+    wait_committed(&group, &topics, msgs.len(), &worker);
     assert!(
-        worker.try_wait().unwrap().is_none(),
+        worker.exit_status().is_none(),
         "the worker keeps running after the fence"
     );
     let status = terminate(&mut worker, Duration::from_secs(30));
     assert!(status.success(), "{status:?}");
-    let log = std::fs::read_to_string(worker_log(port)).unwrap();
+    let log = worker.log_text();
     assert!(
         log.contains("Replacing the producer"),
         "the fence was noticed and the producer replaced"
@@ -111,31 +108,21 @@ async fn a_worker_fenced_under_a_configured_transactional_id_exits_and_nothing_i
     let (topics, group, _dir, pipeline, msgs) =
         setup("fence-fixed", &format!("transactional_id = \"{id}\"")).await;
     produce_all(&topics.input, &msgs).await;
-    let port = free_port();
-    let mut worker = spawn_worker(&pipeline, port);
-    wait_until("progress", Duration::from_secs(120), || {
-        events_done(port).unwrap_or(0) >= 500
-    });
+    let worker = Worker::start(&pipeline);
+    wait_for("progress", Duration::from_secs(120))
+        .watching(&worker)
+        .until(|| worker.events_done() >= 500);
     fence(&id);
     // The zombie notices at its next transactional call and stops with exit code 1.
-    let mut status = None;
-    wait_until(
-        "the fenced worker to exit",
-        Duration::from_secs(120),
-        || {
-            status = worker.try_wait().unwrap();
-            status.is_some()
-        },
-    );
-    let status = status.unwrap();
+    let status = wait_for("the fenced worker to exit", Duration::from_secs(120))
+        .until(|| worker.exit_status());
     assert_eq!(status.code(), Some(1), "{status:?}");
-    let log = std::fs::read_to_string(worker_log(port)).unwrap();
+    let log = worker.log_text();
     assert!(log.contains("fenced"), "the exit names the fence");
 
     // A new worker with the same id finishes the stream.
-    let port = free_port();
-    let mut worker = spawn_worker(&pipeline, port);
-    wait_committed(&group, &topics, msgs.len());
+    let mut worker = Worker::start(&pipeline);
+    wait_committed(&group, &topics, msgs.len(), &worker);
     let status = terminate(&mut worker, Duration::from_secs(30));
     assert!(status.success(), "{status:?}");
     let out = collect_complete(&topics, Duration::from_secs(120));

@@ -5,10 +5,10 @@
 //! stalled partition, in both delivery modes. Without the check the broker refuses the records
 //! (`MESSAGE_TOO_LARGE`) and this test times out.
 
-mod common;
+pub mod common;
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -77,8 +77,14 @@ struct Record {
     headers: HashMap<String, String>,
 }
 
-/// Reads the decision and dead-letter topics (read_committed) until `n` records were seen.
-fn read_outputs(topics: &TestTopics, n: usize, timeout: Duration) -> HashMap<String, Vec<Record>> {
+/// Reads the decision and dead-letter topics (read_committed) until `n` records were seen,
+/// watching `worker`.
+fn read_outputs(
+    topics: &TestTopics,
+    n: usize,
+    timeout: Duration,
+    worker: &Worker,
+) -> HashMap<String, Vec<Record>> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers())
         .set("group.id", unique("limits-reader"))
@@ -97,38 +103,43 @@ fn read_outputs(topics: &TestTopics, n: usize, timeout: Duration) -> HashMap<Str
         .expect("subscribe");
     let mut out: HashMap<String, Vec<Record>> = HashMap::new();
     let mut seen = 0;
-    let deadline = Instant::now() + timeout;
-    while seen < n {
-        assert!(
-            Instant::now() < deadline,
-            "only {seen} of {n} output records within {timeout:?}: {:?}",
-            out.keys().collect::<Vec<_>>()
-        );
-        let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
-            continue;
-        };
-        let msg = msg.expect("consume");
-        let headers = msg
-            .headers()
-            .map(|h| {
-                h.iter()
+    wait_for(format!("{n} output records"), timeout)
+        .watching(worker)
+        .every(Duration::ZERO)
+        .until(|| {
+            if let Some(msg) = consumer.poll(Duration::from_millis(200)) {
+                let msg = msg.expect("consume");
+                let headers = msg
+                    .headers()
                     .map(|h| {
-                        (
-                            h.key.to_string(),
-                            String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
-                        )
+                        h.iter()
+                            .map(|h| {
+                                (
+                                    h.key.to_string(),
+                                    String::from_utf8_lossy(h.value.unwrap_or_default())
+                                        .into_owned(),
+                                )
+                            })
+                            .collect()
                     })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let key = String::from_utf8_lossy(msg.key().unwrap_or_default()).into_owned();
-        out.entry(key).or_default().push(Record {
-            topic: msg.topic().to_string(),
-            value: msg.payload().unwrap_or_default().to_vec(),
-            headers,
+                    .unwrap_or_default();
+                let key = String::from_utf8_lossy(msg.key().unwrap_or_default()).into_owned();
+                out.entry(key).or_default().push(Record {
+                    topic: msg.topic().to_string(),
+                    value: msg.payload().unwrap_or_default().to_vec(),
+                    headers,
+                });
+                seen += 1;
+            }
+            if seen >= n {
+                Ok(())
+            } else {
+                Err(format!(
+                    "only {seen} of {n} output records within {timeout:?}: {:?}",
+                    out.keys().collect::<Vec<_>>()
+                ))
+            }
         });
-        seen += 1;
-    }
     out
 }
 
@@ -170,7 +181,7 @@ async fn oversized_outputs(delivery: &str) {
     produce_all(&topics.input, &msgs).await;
 
     let mut worker = spawn_worker(&pipeline, free_port());
-    let out = read_outputs(&topics, cases.len(), Duration::from_secs(120));
+    let out = read_outputs(&topics, cases.len(), Duration::from_secs(120), &worker);
     let status = terminate(&mut worker, Duration::from_secs(30));
     assert!(status.success(), "{delivery}: worker exit {status:?}");
 
@@ -290,18 +301,11 @@ async fn output_topics_below_the_minimum_are_refused_at_start_up() {
         r.expect("topic created");
     }
     let port = free_port();
-    let mut worker = spawn_worker(&pipeline, port);
-    let mut status = None;
-    wait_until(
-        "the worker to refuse to start",
-        Duration::from_secs(60),
-        || {
-            status = worker.try_wait().unwrap();
-            status.is_some()
-        },
-    );
-    assert_eq!(status.unwrap().code(), Some(1));
-    let log = std::fs::read_to_string(worker_log(port)).unwrap();
+    let worker = spawn_worker(&pipeline, port);
+    let status = wait_for("the worker to refuse to start", Duration::from_secs(60))
+        .until(|| worker.exit_status());
+    assert_eq!(status.code(), Some(1));
+    let log = worker.log_text();
     assert!(
         log.contains(&format!("`{}`: 1000 bytes", topics.audit)) && log.contains("at least 8192"),
         "the error names the topic, its limit and the minimum"

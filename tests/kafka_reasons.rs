@@ -3,7 +3,7 @@
 //! differ from a positive case only in the one field that suppresses the reason. Text cases use
 //! real People's Daily (1998) lines from the committed corpus sample.
 
-mod common;
+pub mod common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -258,7 +258,9 @@ async fn every_reason_code_over_kafka() {
     produce_all(&topics.input, &msgs).await;
     let mut worker = spawn_worker(&pipeline, free_port());
     let started = Instant::now();
-    let out = collect(&topics, Duration::from_secs(120), |o| {
+    let wait =
+        wait_for("every decision and audit record", Duration::from_secs(120)).watching(&worker);
+    let out = collect(&topics, wait, |o| {
         o.total_decisions >= msgs.len() && o.total_audit >= msgs.len()
     });
     let status = terminate(&mut worker, Duration::from_secs(30));

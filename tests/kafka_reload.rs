@@ -4,12 +4,12 @@
 //! names (old version → approve, new version → reject), both versions must occur, and a later bad
 //! lexicon file must leave the new version serving.
 
-mod common;
+pub mod common;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 
@@ -31,26 +31,18 @@ fn events(from: usize, n: usize, clean: &[String]) -> Vec<Generated> {
         .collect()
 }
 
-fn hup(pid: u32) {
-    unsafe {
-        libc::kill(pid as i32, libc::SIGHUP);
-    }
-}
-
-fn wait_metric(port: u16, series: &str, at_least: f64) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok((200, text)) = http_get(port, "/metrics") {
-            if metric(&text, series).unwrap_or(0.0) >= at_least {
-                return;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{series} never reached {at_least}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Waits until `series` on the worker's /metrics reaches `at_least`.
+fn wait_metric(worker: &Worker, series: &str, at_least: f64) {
+    wait_for(
+        format!("{series} to reach {at_least}"),
+        Duration::from_secs(60),
+    )
+    .watching(worker)
+    .every(Duration::from_millis(50))
+    .until(|| {
+        worker_metrics(worker.port())
+            .is_some_and(|text| metric(&text, series).unwrap_or(0.0) >= at_least)
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +75,7 @@ async fn lexicon_reload_under_load_loses_nothing() {
     let port = free_port();
     let mut worker = spawn_worker(&pipeline, port);
     wait_metric(
-        port,
+        &worker,
         "synth_review_events_total{decision=\"approve\"}",
         500.0,
     );
@@ -114,30 +106,30 @@ async fn lexicon_reload_under_load_loses_nothing() {
         format!("{base}{NEW_TERM},education_fraud,reject,added at run time\n"),
     )
     .unwrap();
-    hup(worker.id());
+    worker.sighup();
     wait_metric(
-        port,
+        &worker,
         "synth_review_config_reloads_total{result=\"success\"}",
         1.0,
     );
     let at_reload = produced.load(Ordering::SeqCst);
-    wait_until(
-        "more events after the reload",
-        Duration::from_secs(300),
-        || produced.load(Ordering::SeqCst) >= at_reload + PHASE,
-    );
+    wait_for("more events after the reload", Duration::from_secs(300))
+        .watching(&worker)
+        .until(|| produced.load(Ordering::SeqCst) >= at_reload + PHASE);
     stop.store(true, Ordering::SeqCst);
     producer.await.unwrap();
     let total = produced.load(Ordering::SeqCst);
-    let out = collect(&topics, Duration::from_secs(300), |o| {
+    let wait =
+        wait_for("every decision and audit record", Duration::from_secs(300)).watching(&worker);
+    let out = collect(&topics, wait, |o| {
         o.total_decisions >= total && o.total_audit >= total
     });
 
     // A broken file later: the error is counted and the new version keeps serving.
     std::fs::write(&lexicon, "term,category,action\n量子,x,explode\n").unwrap();
-    hup(worker.id());
+    worker.sighup();
     wait_metric(
-        port,
+        &worker,
         "synth_review_config_reloads_total{result=\"error\"}",
         1.0,
     );
