@@ -124,4 +124,35 @@ async fn broker_restart_mid_stream() {
          SIGTERM, took {took:?}\n{}",
         log_tail(worker.log(), LOG_TAIL_LINES)
     );
+
+    // Stopping while the broker is down with nothing to commit (an idle worker): prompt, exit 0 —
+    // not after the watchdog's drain_timeout_ms + 5 s. Leaving the group is bounded (5 s) when the
+    // coordinator cannot be reached.
+    let prefix = unique("idle-stop-while-down");
+    let topics = TestTopics::new(&prefix);
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = write_pipeline(dir.path(), &topics, &format!("{prefix}-group"));
+    create_topics(&topics, 2).await;
+    let mut worker = Worker::start(&pipeline);
+    let port = worker.port();
+    wait_for("the idle worker to be ready", Duration::from_secs(120))
+        .watching(&worker)
+        .watching(&broker)
+        .until(|| matches!(http_get(port, "/readyz"), Ok((200, _))));
+    let down = broker.stopped();
+    let stopping = Instant::now();
+    let status = terminate(&mut worker, Duration::from_secs(60));
+    let took = stopping.elapsed();
+    drop(down);
+    eprintln!("idle stop while the broker is down: {status:?} after {took:?}");
+    assert!(
+        status.success(),
+        "nothing to commit: exit 0: {status:?}\n{}",
+        log_tail(worker.log(), LOG_TAIL_LINES)
+    );
+    assert!(
+        took <= Duration::from_secs(5) + EXIT_MARGIN,
+        "an idle worker stops promptly while the broker is down, took {took:?}\n{}",
+        log_tail(worker.log(), LOG_TAIL_LINES)
+    );
 }
