@@ -9,9 +9,11 @@
 //! # Layout
 //! - [`event`]: the publish event and its parsing at the edge (dead-letter kinds).
 //! - [`decision`]: decisions, reason codes (with default actions and articles), output records.
-//! - [`config`]: pipeline files, the one place configuration is read.
-//! - [`engine`]: stages in order + policy + combination; no Kafka, so `review` runs offline.
-//! - [`stages`]: one module per stage behind the [`stages::Stage`] trait.
+//! - [`config`]: pipeline files and their checks, every error at its `file:line`.
+//! - [`engine`]: [`engine::load`], the one place configuration (file, environment, data files) is
+//!   read; stages in order + policy + combination; no Kafka, so `review` runs offline.
+//! - [`stages`]: one module per stage (reason codes, config type, constructor, review), registered
+//!   in `stages!`.
 //! - [`normalize`], [`matcher`], [`lexicon`]: the feature library (Art. 10).
 //! - [`news_sources`]: the CAC list of licensed news source units (with aliases).
 //! - [`rumours`]: the known-rumour library (Art. 11).

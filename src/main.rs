@@ -11,7 +11,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use clap::{Parser, Subcommand, ValueEnum};
 use synth_review::config::{ConfigError, Disk};
-use synth_review::engine::{load_pipeline, LoadedPipeline};
+use synth_review::engine::LoadedPipeline;
 use synth_review::http::{serve, Readiness};
 use synth_review::kafka::worker::{run, WorkerSettings};
 use synth_review::metrics::Metrics;
@@ -95,14 +95,7 @@ fn init_tracing(format: LogFormat) {
 }
 
 fn load(path: &Path) -> Result<LoadedPipeline, ConfigError> {
-    let mut loaded = load_pipeline(path, &Disk)?;
-    loaded.file.kafka.apply_env(std::env::vars())?;
-    synth_review::kafka::validate_client_options(
-        &loaded.file.kafka,
-        loaded.engine.limits().max_event_bytes,
-    )
-    .map_err(|e| ConfigError::file(path.display(), e))?;
-    Ok(loaded)
+    synth_review::engine::load(path, &Disk, std::env::vars())
 }
 
 fn config_error(e: ConfigError) -> ExitCode {

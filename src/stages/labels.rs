@@ -79,9 +79,34 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
-use super::{Finding, Stage, StageOutput};
-use crate::decision::{Evidence, PublishAction, ReasonCode, StageKind};
+use super::{BuildStage, Finding, Stage, StageContext, StageOutput};
+use crate::config::ConfigError;
+use crate::decision::{reason_codes, Evidence, PublishAction, ReasonCode, StageKind};
 use crate::event::{ExplicitLabel, PublishEvent, Technique};
+
+reason_codes! {
+    /// An Art. 17(1) technique with neither a conforming label, implicit metadata nor a user declaration.
+    LabelMissing = "label_missing", Labels, Hold, "Art. 17";
+    /// `AIGC` implicit-label metadata that cannot be read.
+    LabelMetadataInvalid = "label_metadata_invalid", Labels, Hold, "Art. 16";
+    /// Explicit label wording lacks the AI or the generation element (GB 45438-2025).
+    LabelNonconforming = "label_nonconforming", Labels, Hold, "Art. 17";
+    /// Explicit label denies synthesis while metadata or technique says synthesized.
+    LabelTampered = "label_tampered", Labels, Reject, "Art. 18";
+}
+
+/// `[[stages]] kind = "labels"`: no settings besides `actions`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsConfig {}
+
+impl BuildStage for Labels {
+    type Config = LabelsConfig;
+
+    fn build(_: LabelsConfig, _: &mut StageContext<'_>) -> Result<Self, ConfigError> {
+        Ok(Labels)
+    }
+}
 
 /// The prompt added for LM Art. 6 case (1): the content **is** AI-generated (`Label` "1").
 pub const PROMPT_GENERATED: &str = "AI生成";
@@ -1206,7 +1231,6 @@ mod tests {
 
     #[test]
     fn decision_table() {
-        use ReasonCode::*;
         let meta1 = Some(json!({"AIGC": block("1")}));
         let cases: Vec<(&str, Value, Vec<ReasonCode>, Vec<PublishAction>)> = vec![
             // Conforming explicit label only: LM Art. 6(3) propagation, no second prompt.
