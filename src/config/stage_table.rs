@@ -12,12 +12,19 @@ use super::{line_of, ConfigError, ConfigErrorKind};
 use crate::decision::{Action, ReasonCode, StageKind};
 
 /// The pipeline file a table came from: its name in messages and its text, for line numbers.
-#[derive(Debug)]
 pub(crate) struct Origin {
     /// The path as shown in messages.
     pub(crate) path: String,
     /// The whole file.
     pub(crate) text: String,
+}
+
+impl std::fmt::Debug for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Origin")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Origin {
