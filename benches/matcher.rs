@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use criterion::measurement::Measurement;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use synth_review::matcher::Matcher;
-use synth_review::normalize::Normalizer;
+use synth_review::text::matcher::Matcher;
+use synth_review::text::normalize::Normalizer;
 
 fn find<M: Measurement>(c: &mut Criterion<M>, group_name: &str) {
     let normalizer = Arc::new(Normalizer::new());

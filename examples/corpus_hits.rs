@@ -15,9 +15,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use synth_review::lexicon::parse_lexicon;
-use synth_review::matcher::{LexiconEntry, Matcher, TermAction};
-use synth_review::normalize::Normalizer;
+use synth_review::text::lexicon::parse_lexicon;
+use synth_review::text::matcher::{LexiconEntry, Matcher, TermAction};
+use synth_review::text::normalize::Normalizer;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);

@@ -14,8 +14,8 @@ mod support;
 use std::sync::Arc;
 use std::time::Instant;
 
-use synth_review::matcher::Matcher;
-use synth_review::normalize::Normalizer;
+use synth_review::text::matcher::Matcher;
+use synth_review::text::normalize::Normalizer;
 
 /// `(VmRSS, VmHWM)` in KiB.
 fn memory() -> (u64, u64) {

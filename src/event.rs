@@ -46,24 +46,31 @@ pub enum EventErrorKind {
     TooLarge,
     /// The message bytes are not UTF-8 (RFC 8259 §8.1 requires UTF-8 for JSON exchanged between systems).
     InvalidUtf8,
+    /// The event parsed, but reviewing it failed inside the worker (a stage panicked): a bug, not
+    /// the producer's fault. The event is set aside so the partition moves on; `dlq.detail` names
+    /// the stage.
+    InternalError,
 }
 
 impl EventErrorKind {
     /// Every kind, for pre-registering metric series at zero.
-    pub const ALL: [EventErrorKind; 4] = [
+    pub const ALL: [EventErrorKind; 5] = [
         EventErrorKind::MalformedJson,
         EventErrorKind::Schema,
         EventErrorKind::TooLarge,
         EventErrorKind::InvalidUtf8,
+        EventErrorKind::InternalError,
     ];
 
-    /// The stable snake_case name (`malformed_json`, `schema`, `too_large`, `invalid_utf8`).
+    /// The stable snake_case name (`malformed_json`, `schema`, `too_large`, `invalid_utf8`,
+    /// `internal_error`).
     pub fn as_str(self) -> &'static str {
         match self {
             EventErrorKind::MalformedJson => "malformed_json",
             EventErrorKind::Schema => "schema",
             EventErrorKind::TooLarge => "too_large",
             EventErrorKind::InvalidUtf8 => "invalid_utf8",
+            EventErrorKind::InternalError => "internal_error",
         }
     }
 }
@@ -74,7 +81,8 @@ impl EventErrorKind {
 pub struct EventError {
     /// The category, used for routing and metrics.
     pub kind: EventErrorKind,
-    /// What exactly is wrong, e.g. `missing field `event_id` at line 1 column 52`.
+    /// What exactly is wrong, e.g. `user.identity_verified: expected a boolean, found "yes"` or
+    /// ``content: missing field `kind` ``.
     pub message: String,
 }
 
@@ -139,9 +147,124 @@ pub fn parse_event(bytes: &[u8], limits: &Limits) -> Result<ParsedEvent, EventEr
         ));
     }
     let event: PublishEvent = serde_json::from_str(raw.get())
-        .map_err(|e| EventError::new(EventErrorKind::Schema, e.to_string()))?;
+        .map_err(|e| EventError::new(EventErrorKind::Schema, schema_detail(raw.get(), e)))?;
     event.check(limits)?;
     Ok(ParsedEvent { event, raw })
+}
+
+/// Longest value quoted in a `schema` detail, in characters: enough to recognise a mistake, too
+/// short to carry content text.
+const MAX_FOUND_CHARS: usize = 32;
+
+/// The `schema` detail for a type error `error` in the JSON object `text`: the field path, then
+/// what was expected and what was found, e.g. `user.identity_verified: expected a boolean, found
+/// "yes"`, `content.media[0].mime: expected a string, found 7`, ``content: missing field `kind` ``.
+///
+/// The first parse does not track paths, so that valid events (nearly all) pay nothing for it;
+/// only a message that failed is parsed again, with `serde_path_to_error`, to find where.
+fn schema_detail(text: &str, error: serde_json::Error) -> String {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let (path, error) = match serde_path_to_error::deserialize::<_, PublishEvent>(&mut de) {
+        Err(e) => (Some(e.path().clone()), e.into_inner()),
+        Ok(_) => (None, error),
+    };
+    let path = path.filter(|p| p.iter().next().is_some());
+    let full = error.to_string();
+    // serde_json ends the message with the position; the path says where instead.
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    let message = full.strip_suffix(&position).unwrap_or(&full);
+    let message = match message
+        .strip_prefix("invalid type: ")
+        .and_then(|m| m.rsplit_once(", expected "))
+    {
+        Some((found, expected)) => {
+            format!(
+                "expected {}, found {}",
+                json_expected(expected),
+                json_found(found)
+            )
+        }
+        // An enum (`content.kind`) given something other than a string: serde_json says only
+        // "expected value", so the value is looked up at the path.
+        None if message == "expected value" => {
+            let found = serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| Some(show_value(v.pointer(&json_pointer(path.as_ref()?))?)));
+            match found {
+                Some(found) => format!("expected a string, found {found}"),
+                None => "expected a string".to_string(),
+            }
+        }
+        None => message.to_string(),
+    };
+    match path {
+        Some(path) => format!("{path}: {message}"),
+        None => message,
+    }
+}
+
+/// The JSON Pointer (RFC 6901) of a deserializer path: `content.media[0]` → `/content/media/0`.
+fn json_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path {
+        pointer.push('/');
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&index.to_string()),
+            Segment::Map { key } => pointer.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => pointer.push_str(variant),
+            Segment::Unknown => pointer.push('?'),
+        }
+    }
+    pointer
+}
+
+/// A JSON value as a `schema` detail shows it: scalars as written (strings cut to
+/// [`MAX_FOUND_CHARS`]), `an array`, `an object`.
+fn show_value(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => json_found(&format!("string {s:?}")),
+        serde_json::Value::Array(_) => "an array".to_string(),
+        serde_json::Value::Object(_) => "an object".to_string(),
+        scalar => scalar.to_string(),
+    }
+}
+
+/// What serde expected, in JSON terms: `struct User` is an object, a sequence an array.
+fn json_expected(expected: &str) -> &str {
+    if expected.starts_with("struct ") || expected == "a map" {
+        "an object"
+    } else if expected == "a sequence" {
+        "an array"
+    } else {
+        expected
+    }
+}
+
+/// What serde_json found, as it was written: `string "yes"` → `"yes"` (cut to
+/// [`MAX_FOUND_CHARS`]), ``integer `7` `` → `7`, `map` → `an object`, `sequence` → `an array`.
+fn json_found(found: &str) -> String {
+    if let Some(quoted) = found.strip_prefix("string ") {
+        // Written with Rust's escapes (`"a\"b"`), which JSON shares for the usual characters.
+        let inner = quoted
+            .strip_prefix('"')
+            .and_then(|q| q.strip_suffix('"'))
+            .unwrap_or(quoted);
+        let mut chars = inner.chars();
+        let shown: String = chars.by_ref().take(MAX_FOUND_CHARS).collect();
+        let more = if chars.next().is_some() { "…" } else { "" };
+        return format!("\"{shown}{more}\"");
+    }
+    match found {
+        "map" => return "an object".to_string(),
+        "sequence" => return "an array".to_string(),
+        _ => {}
+    }
+    // ``integer `7` ``, ``floating point `1.5` ``, ``boolean `true` ``.
+    match found.split_once(" `") {
+        Some((_, value)) => value.trim_end_matches('`').to_string(),
+        None => found.to_string(),
+    }
 }
 
 /// Deepest array/object nesting accepted. Common parsers stop at 100–512 levels (jq: 256 for
@@ -419,6 +542,35 @@ pub enum Technique {
     Other,
 }
 
+impl Technique {
+    /// The contract name (DESIGN §2; the value of `synthesis.technique`), e.g. `face_swap`.
+    pub fn as_str(self) -> &'static str {
+        use Technique::*;
+        match self {
+            TextGeneration => "text_generation",
+            Dialogue => "dialogue",
+            TextStyleTransfer => "text_style_transfer",
+            Tts => "tts",
+            VoiceConversion => "voice_conversion",
+            VoiceEditing => "voice_editing",
+            MusicGeneration => "music_generation",
+            AudioSceneEditing => "audio_scene_editing",
+            FaceGeneration => "face_generation",
+            FaceSwap => "face_swap",
+            FaceAttributeEditing => "face_attribute_editing",
+            FaceManipulation => "face_manipulation",
+            PoseManipulation => "pose_manipulation",
+            ImageGeneration => "image_generation",
+            ImageEnhancement => "image_enhancement",
+            ImageRestoration => "image_restoration",
+            ThreeDReconstruction => "3d_reconstruction",
+            DigitalHuman => "digital_human",
+            VirtualScene => "virtual_scene",
+            Other => "other",
+        }
+    }
+}
+
 /// Labels on the content.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Labels {
@@ -685,6 +837,132 @@ mod tests {
         let p = parse_event(s.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(p.event.synthesis.technique, Technique::ThreeDReconstruction);
         assert!(p.event.news.unwrap().source.is_none());
+    }
+
+    #[test]
+    fn schema_details_name_the_field_path() {
+        let detail = |patch: serde_json::Value| {
+            let mut event: serde_json::Value = serde_json::from_str(GOOD).unwrap();
+            merge(&mut event, patch);
+            let err = parse_event(event.to_string().as_bytes(), &Limits::default()).unwrap_err();
+            assert_eq!(err.kind, EventErrorKind::Schema, "{err}");
+            err.message
+        };
+        let cases = [
+            (
+                serde_json::json!({"user": {"identity_verified": "yes"}}),
+                r#"user.identity_verified: expected a boolean, found "yes""#,
+            ),
+            (
+                serde_json::json!({"content": {"media": [{"mime": "image/png"}, {"mime": 7}]}}),
+                "content.media[1].mime: expected a string, found 7",
+            ),
+            (
+                serde_json::json!({"content": {"media": [{"url": ["a"]}]}}),
+                "content.media[0].url: expected a string, found an array",
+            ),
+            (
+                serde_json::json!({"content": {"media": {"mime": "image/png"}}}),
+                "content.media: expected an array, found an object",
+            ),
+            (
+                serde_json::json!({"user": "u-1"}),
+                r#"user: expected an object, found "u-1""#,
+            ),
+            (
+                serde_json::json!({"labels": {"explicit": {"present": 1.5}}}),
+                "labels.explicit.present: expected a boolean, found 1.5",
+            ),
+            (
+                serde_json::json!({"content": {"kind": null}}),
+                "content.kind: expected a string, found null",
+            ),
+            (
+                serde_json::json!({"content": {"kind": 3}}),
+                "content.kind: expected a string, found 3",
+            ),
+            (
+                serde_json::json!({"content": {"media": [{}, {"url": {"href": "x"}}]}}),
+                "content.media[1].url: expected a string, found an object",
+            ),
+            (
+                serde_json::json!({"user": {"id": null}}),
+                "user.id: expected a string, found null",
+            ),
+            (
+                serde_json::json!({"event_id": 1}),
+                "event_id: expected a string, found 1",
+            ),
+            (
+                serde_json::json!({"news": {"is_news": "是".repeat(40)}}),
+                &format!(
+                    r#"news.is_news: expected a boolean, found "{}…""#,
+                    "是".repeat(32)
+                ),
+            ),
+        ];
+        for (patch, want) in cases {
+            assert_eq!(detail(patch.clone()), want, "{patch}");
+        }
+        let unknown = detail(serde_json::json!({"synthesis": {"technique": "magic"}}));
+        assert!(
+            unknown.starts_with(
+                "synthesis.technique: unknown variant `magic`, expected one of `text_generation`"
+            ),
+            "{unknown}"
+        );
+        // A missing field is named in the object that lacks it; at the top, without a path.
+        let missing = |json: &str| parse_event(json.as_bytes(), &Limits::default()).unwrap_err();
+        assert_eq!(
+            missing(r#"{"event_id":"e","user":{"id":"u"},"content":{"kind":"text"},"synthesis":{"technique":"tts"}}"#).message,
+            "user: missing field `identity_verified`"
+        );
+        assert_eq!(
+            missing(r#"{"event_id":"e","user":{"id":"u","identity_verified":true},"content":{"kind":"text"}}"#).message,
+            "missing field `synthesis`"
+        );
+    }
+
+    /// Merges `patch` into `base`, object by object (as in the stages' test events).
+    fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+        match (base, patch) {
+            (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
+                for (k, v) in p {
+                    merge(b.entry(k).or_insert(serde_json::Value::Null), v);
+                }
+            }
+            (b, p) => *b = p,
+        }
+    }
+
+    #[test]
+    fn technique_names_are_the_contract_names() {
+        let all = [
+            "text_generation",
+            "dialogue",
+            "text_style_transfer",
+            "tts",
+            "voice_conversion",
+            "voice_editing",
+            "music_generation",
+            "audio_scene_editing",
+            "face_generation",
+            "face_swap",
+            "face_attribute_editing",
+            "face_manipulation",
+            "pose_manipulation",
+            "image_generation",
+            "image_enhancement",
+            "image_restoration",
+            "3d_reconstruction",
+            "digital_human",
+            "virtual_scene",
+            "other",
+        ];
+        for name in all {
+            let t: Technique = serde_json::from_value(serde_json::json!(name)).unwrap();
+            assert_eq!(t.as_str(), name);
+        }
     }
 
     #[test]

@@ -9,39 +9,40 @@
 //! # Layout
 //! - [`event`]: the publish event and its parsing at the edge (dead-letter kinds).
 //! - [`decision`]: decisions, reason codes (with default actions and articles), output records.
-//! - [`config`]: pipeline files and their checks, every error at its `file:line`.
-//! - [`engine`]: [`engine::load`], the one place configuration (file, environment, data files) is
-//!   read; stages in order + policy + combination; no Kafka, so `review` runs offline.
-//! - [`stages`]: one module per stage (reason codes, config type, constructor, review), registered
-//!   in `stages!`.
-//! - [`normalize`], [`matcher`], [`lexicon`]: the feature library (Art. 10).
-//! - [`news_sources`]: the CAC list of licensed news source units (with aliases).
-//! - [`rumours`]: the known-rumour library (Art. 11).
-//! - [`kafka`]: consumer/producer plumbing and the worker loop.
-//! - [`metrics`], [`http`]: Prometheus metrics and `/metrics`, `/healthz`, `/readyz`.
-//! - [`reload`]: hot reload of the pipeline and its lexicons on SIGHUP.
-//! - [`review`], [`demo`]: the `review` and `demo` commands.
+//! - [`config`]: the pipeline file's sections and their checks (`[kafka]`, `[topics]`,
+//!   `[limits]`, each `[[stages]]` table), every error at its `file:line`.
+//! - [`engine`]: [`engine::load`], the one place configuration (file, environment, librdkafka
+//!   options, data files) is read; stages in order + policy + combination; no Kafka, so `review`
+//!   runs offline.
+//! - [`stages`]: one module per stage behind the [`stages::Stage`] trait, owning its reason codes,
+//!   config type and constructor, registered in one `stages!` list; a stage applies the libraries
+//!   below to an event and turns what they find into reasons.
+//! - [`text`]: the feature library (Art. 10): [`text::normalize`] (folding),
+//!   [`text::matcher`] (lexicon matching), [`text::lexicon`] (lexicon files).
+//! - [`sources`]: what the news stages check against: [`sources::news_units`] (the CAC list of
+//!   licensed news source units, with aliases), [`sources::url`] (source URL hosts),
+//!   [`sources::news_detector`] and [`sources::attribution`] (reading news copy),
+//!   [`sources::rumours`] (the known-rumour library, Art. 11).
+//! - [`kafka`]: Kafka plumbing: the delivery core (consume → batch → review → produce → commit)
+//!   with the exactly-once and at-least-once modes, output records, topic limits, clients.
+//! - [`ops`]: Prometheus metrics, `/metrics`, `/healthz`, `/readyz`, hot reload on SIGHUP.
+//! - [`app`]: one function per command (`run`, `review`, `check`, `demo`); the binary only parses
+//!   arguments, sets up logging and maps errors to exit codes.
 //!
 //! # Data flow
 //! `publish topic → parse_event → Engine::review → decision record → approved|held|rejected`
-//! (or `→ dead-letter`), `+ audit record`; the input offset is stored for commit only after both
-//! output records are acknowledged.
+//! (or `→ dead-letter`), `+ audit record`; a batch's input offsets commit together with its output
+//! records (exactly-once) or after they are acknowledged (at-least-once).
 #![deny(missing_docs)]
 
+pub mod app;
 pub mod config;
 pub mod decision;
-pub mod demo;
 pub mod embedded;
 pub mod engine;
 pub mod event;
-pub mod http;
 pub mod kafka;
-pub mod lexicon;
-pub mod matcher;
-pub mod metrics;
-pub mod news_sources;
-pub mod normalize;
-pub mod reload;
-pub mod review;
-pub mod rumours;
+pub mod ops;
+pub mod sources;
 pub mod stages;
+pub mod text;

@@ -13,9 +13,9 @@ use std::sync::{Arc, OnceLock};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
-use synth_review::lexicon::parse_lexicon;
-use synth_review::matcher::{Hit, LexiconEntry, Matcher, TermAction};
-use synth_review::normalize::Normalizer;
+use synth_review::text::lexicon::parse_lexicon;
+use synth_review::text::matcher::{Hit, LexiconEntry, Matcher, TermAction};
+use synth_review::text::normalize::Normalizer;
 
 /// The full corpus files, with the SHA-256 of their decompressed text (data/corpus/README.md).
 const CORPUS: &[(&str, &str)] = &[

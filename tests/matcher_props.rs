@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
-use synth_review::matcher::{Hit, LexiconEntry, Matcher, TermAction};
-use synth_review::normalize::Normalizer;
+use synth_review::text::matcher::{Hit, LexiconEntry, Matcher, TermAction};
+use synth_review::text::normalize::Normalizer;
 
 fn normalizer() -> Arc<Normalizer> {
     static N: OnceLock<Arc<Normalizer>> = OnceLock::new();

@@ -21,8 +21,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
-use synth_review::news_sources::NewsSources;
-use synth_review::rumours::RumourLibrary;
+use synth_review::sources::news_units::NewsSources;
+use synth_review::sources::rumours::RumourLibrary;
 use synth_review::stages::news_source::NewsSource;
 
 fn stage() -> NewsSource {
@@ -39,7 +39,7 @@ fn stage() -> NewsSource {
         None,
     )
     .unwrap();
-    NewsSource::new(Arc::new(sources), Arc::new(rumours))
+    NewsSource::new(Arc::new(sources), Arc::new(rumours)).unwrap()
 }
 
 /// Measured numbers for one corpus.

@@ -1679,7 +1679,7 @@ fn clean_paragraphs(pipeline: &Path) -> Vec<String> {
             let json = serde_json::json!({"event_id": "probe", "user": {"id": "u", "identity_verified": true},
                 "content": {"kind": "text", "text": p}, "synthesis": {"technique": "text_generation"}});
             let ev = parse_event(json.to_string().as_bytes(), &Limits::default()).unwrap().event;
-            engine.review(&ev).decision == Decision::Approve
+            engine.review(&ev).unwrap().decision == Decision::Approve
         })
         .collect()
 }

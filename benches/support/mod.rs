@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use synth_review::lexicon::parse_lexicon;
-use synth_review::matcher::{LexiconEntry, TermAction};
+use synth_review::text::lexicon::parse_lexicon;
+use synth_review::text::matcher::{LexiconEntry, TermAction};
 
 /// The seed of the 50,000-term sample: fixed, so every run measures the same lexicon.
 pub const SAMPLE_SEED: u64 = 4;
@@ -56,7 +56,7 @@ pub fn jieba_words() -> Vec<String> {
 /// words that fold to nothing (`&`).
 pub fn entries(
     words: &[String],
-    normalizer: &synth_review::normalize::Normalizer,
+    normalizer: &synth_review::text::normalize::Normalizer,
 ) -> Vec<LexiconEntry> {
     words
         .iter()

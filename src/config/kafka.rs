@@ -75,6 +75,11 @@ pub const RESERVED_KAFKA_KEYS: &[&str] = &[
     "transaction.timeout.ms",
 ];
 
+/// The largest `[limits] max_event_bytes` the clients can carry: a decision record embeds the
+/// whole event, so the producer's `message.max.bytes` is 2 × `max_event_bytes` + 1 MiB
+/// (`kafka::client::producer_max_message_bytes`), and librdkafka accepts at most 1,000,000,000.
+pub const MAX_EVENT_BYTES: usize = (1_000_000_000 - (1 << 20)) / 2;
+
 /// Why a librdkafka option is refused ([`check_option`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionError {

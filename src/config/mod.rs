@@ -31,7 +31,9 @@ use toml_edit::{Item, Table, TableLike, Value};
 
 pub use self::error::{ConfigError, ConfigErrorKind};
 pub use self::files::{normalize_path, Disk, Embedded, FileSource};
-pub use self::kafka::{check_option, Delivery, KafkaConfig, OptionError, RESERVED_KAFKA_KEYS};
+pub use self::kafka::{
+    check_option, Delivery, KafkaConfig, OptionError, MAX_EVENT_BYTES, RESERVED_KAFKA_KEYS,
+};
 use self::stage_table::Origin;
 pub use self::stage_table::StageTable;
 pub use self::topics::Topics;
@@ -192,6 +194,13 @@ pub fn parse_pipeline(path: &Path, text: &str) -> Result<PipelineFile, ConfigErr
             &["limits"],
             key,
             "[limits] values must be greater than zero".into(),
+        ));
+    }
+    if l.max_event_bytes > MAX_EVENT_BYTES {
+        return Err(invalid_at(
+            &["limits"],
+            "max_event_bytes",
+            format!("[limits] max_event_bytes must be at most {MAX_EVENT_BYTES} (the producer's message.max.bytes, 2 × max_event_bytes + 1 MiB, must stay within librdkafka's 1000000000)"),
         ));
     }
     sections
@@ -401,6 +410,13 @@ mod tests {
                 "p.toml:5",
                 InvalidValue,
                 "[limits] values must be greater than zero",
+            ),
+            // Was refused by librdkafka when the producer settings were checked, without a line.
+            (
+                "[limits]\nmax_event_bytes = 499475713\n[[stages]]\nkind = \"identity\"\n",
+                "p.toml:4",
+                InvalidValue,
+                "max_event_bytes must be at most 499475712",
             ),
             (
                 "[topics]\ninput = \"in\"\nheld = \"synth.approved.v1\"\n[[stages]]\nkind = \"identity\"\n",

@@ -4,7 +4,7 @@
 //! A refused record is not a passing fault: the broker refuses it again on every retry
 //! (`MESSAGE_TOO_LARGE`), so in exactly-once mode the batch would be aborted and reviewed again
 //! forever, and in at-least-once mode the worker would stop and refuse the same message after each
-//! restart — a stalled partition either way. Instead, [`super::route::prepare`] checks every record
+//! restart — a stalled partition either way. Instead, [`super::records::prepare`] checks every record
 //! against [`OutputLimits`] before producing it: a decision record that does not fit its topic
 //! turns the event into a dead letter `too_large`, and a dead letter that does not fit the
 //! dead-letter topic is cut to fit (`dlq.truncated` header).
@@ -191,21 +191,7 @@ pub async fn watch(
     if !from_broker {
         return Ok(limits);
     }
-    let mut c = ClientConfig::new();
-    for (key, value) in &k.options {
-        // Security and connection settings apply; consumer, producer and statistics ones do not.
-        if key.starts_with("security.")
-            || key.starts_with("sasl.")
-            || key.starts_with("ssl.")
-            || key.starts_with("socket.")
-            || key.starts_with("broker.")
-            || key.starts_with("client.dns")
-        {
-            c.set(key, value);
-        }
-    }
-    c.set("bootstrap.servers", &k.brokers)
-        .set("client.id", format!("{}-admin", k.client_id));
+    let c = super::client::admin_config(k);
     let admin = AdminClient::from_config_and_context(&c, QuietContext)?;
     let names: Vec<String> = [
         &topics.approved,

@@ -1,84 +1,50 @@
-//! The Kafka worker (`synth-review run`): [`run`] picks the loop for the configured delivery
-//! guarantee — [`super::transactional`] for exactly-once (default) or the at-least-once loop here.
+//! The delivery core of `synth-review run`: one loop for both delivery guarantees.
 //!
-//! At-least-once: for each consumed message, route it ([`super::route::route`]: parse, review,
-//! produce the decision or dead-letter record plus the audit record), and only when both are
-//! acknowledged by the broker store the message's offset for commit. Acknowledgements are awaited in consumption
-//! order (a `FuturesOrdered`), so the stored offset of a partition never passes a message whose
-//! output is not yet durable, and never moves backwards. At most `max_in_flight` messages are
-//! unacknowledged at once; beyond that the loop stops reading (backpressure).
+//! ```text
+//!  consume ─► batch ─► review (review_threads) ─► produce (consumption order) ─► commit
+//!     ▲                                                                          │
+//!     └──────────────── next batch (or: reviewed again, if not committed) ◄──────┘
+//! ```
 //!
-//! Shutdown (the `shutdown` future, wired to SIGINT/SIGTERM by the binary): stop reading, wait up
-//! to `drain_timeout_ms` for in-flight acknowledgements, store their offsets, commit synchronously,
-//! leave the group.
+//! What "commit" means is the delivery mode's, a small strategy behind [`DeliveryMode`]:
+//! - [`super::exactly_once`] (default): the batch's records and its consumed offsets commit in
+//!   one Kafka transaction; a failed commit aborts, and the batch is reviewed again;
+//! - [`super::at_least_once`]: the records' acknowledgements are awaited in consumption order and
+//!   only then are the offsets stored, for librdkafka's periodic commit.
+//!
+//! Per partition, messages are reviewed and produced in offset order and the producer is
+//! idempotent, so outputs keep input order; offsets only move forward because a batch commits the
+//! offset after its last message. Memory is bounded by one batch plus librdkafka's queues (see
+//! `docs/delivery.md`).
+//!
+//! Shutdown (the `shutdown` future, wired to SIGINT/SIGTERM by [`crate::app`]): stop reading,
+//! finish the open batch within `drain_timeout_ms`, commit, leave the group.
 
+use std::collections::BTreeMap;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use futures::stream::{FuturesOrdered, StreamExt};
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, Producer};
-use rdkafka::util::Timeout;
+use futures::FutureExt;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Message, OwnedMessage};
+use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
-use tracing::Instrument;
 
-use super::route::{route, Ack, Outcome};
-use super::{consumer_config, worker_id, WorkerContext};
+use super::client::{consumer_config, producer_config, worker_id, LogLimiter, WorkerContext};
+use super::error::{is_fatal_consume_error, WorkerError};
+use super::limits::{self, OutputLimits};
+use super::records::{prepare_all, produce, Ack, Outcome};
 use crate::config::{Delivery, KafkaConfig, Topics};
 use crate::engine::Engine;
-use crate::http::Readiness;
-use crate::metrics::Metrics;
+use crate::ops::http::Readiness;
+use crate::ops::metrics::{Metrics, Replacement};
 
-/// Errors that stop the worker (exit code 1).
-#[derive(Debug, thiserror::Error)]
-pub enum WorkerError {
-    /// A client could not be created or subscribed (bad settings, unknown option).
-    #[error("cannot create the Kafka {what}: {source}")]
-    Client {
-        /// `consumer` or `producer`.
-        what: &'static str,
-        /// The librdkafka error.
-        source: KafkaError,
-    },
-    /// An output topic's `max.message.bytes` is below [`super::limits::MIN_OUTPUT_LIMIT`].
-    #[error("output topics accept records of at most {0}; the worker needs at least {min} bytes (raise max.message.bytes)", min = super::limits::MIN_OUTPUT_LIMIT)]
-    TopicLimits(String),
-    /// Consuming failed with a non-retriable error.
-    #[error("consuming failed: {0}")]
-    Consume(KafkaError),
-    /// An output record could not be delivered: its input offset is not committed, so a restart
-    /// reviews the message again (at-least-once).
-    #[error("delivery to `{topic}` failed for input {source_topic}/{partition}@{offset}: {error}")]
-    Delivery {
-        /// The output topic.
-        topic: String,
-        /// Input topic.
-        source_topic: String,
-        /// Input partition.
-        partition: i32,
-        /// Input offset.
-        offset: i64,
-        /// The error.
-        error: KafkaError,
-    },
-    /// In-flight records were not acknowledged within the drain timeout.
-    #[error("{0} records still unacknowledged after the drain timeout; their offsets were not committed")]
-    DrainTimeout(usize),
-    /// The final offset commit failed.
-    #[error("final offset commit failed: {0}")]
-    Commit(KafkaError),
-    /// A transaction failed fatally: the producer was fenced by another instance with the same
-    /// `transactional.id`, or the broker reported a fatal error. The open transaction is aborted
-    /// by the broker; its records never become visible to `read_committed` consumers.
-    #[error("transaction failed fatally: {0}")]
-    Transaction(KafkaError),
-}
+/// The worker's consumer.
+pub(super) type WorkerConsumer = StreamConsumer<WorkerContext>;
 
 /// Everything the worker needs besides the engine.
 pub struct WorkerSettings {
@@ -102,35 +68,110 @@ pub struct WorkerSettings {
 /// Counts of a finished run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RunSummary {
-    /// Input messages whose outputs were acknowledged and offsets stored.
+    /// Input messages whose outputs and offsets were committed.
     pub acknowledged: u64,
 }
 
-struct InFlight {
-    topic: String,
-    partition: i32,
-    offset: i64,
-    consumed_at: Instant,
-    outputs: Vec<(String, Ack)>,
-    outcome: Outcome,
+/// One input message of a batch, once reviewed.
+pub(super) struct Reviewed {
+    /// Input topic, partition and offset.
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    /// When it was consumed (for `review_latency_seconds`).
+    pub consumed_at: Instant,
+    /// What became of it, counted once durable.
+    pub outcome: Outcome,
 }
 
-type Completed = Result<InFlight, WorkerError>;
+/// A batch of input messages: what a delivery mode commits at once.
+pub(super) struct Batch {
+    /// (topic, partition) → (first offset, last offset) of the batch.
+    pub offsets: BTreeMap<(String, i32), (i64, i64)>,
+    /// The reviewed messages, in consumption order.
+    pub reviewed: Vec<Reviewed>,
+    started: Instant,
+}
 
-type InFlightQueue = FuturesOrdered<Pin<Box<dyn Future<Output = Completed> + Send>>>;
-
-async fn await_outputs(mut f: InFlight) -> Completed {
-    for (topic, fut) in std::mem::take(&mut f.outputs) {
-        let Err(error) = fut.await else { continue };
-        return Err(WorkerError::Delivery {
-            topic,
-            source_topic: f.topic.clone(),
-            partition: f.partition,
-            offset: f.offset,
-            error,
-        });
+impl Batch {
+    fn new() -> Self {
+        Batch {
+            offsets: BTreeMap::new(),
+            reviewed: Vec::new(),
+            started: Instant::now(),
+        }
     }
-    Ok(f)
+
+    /// The offset to commit per partition: one past the batch's last message.
+    ///
+    /// # Errors
+    /// Only for an invalid partition (cannot happen for consumed messages).
+    pub fn next_offsets(&self) -> Result<TopicPartitionList, KafkaError> {
+        let mut tpl = TopicPartitionList::new();
+        for ((topic, partition), (_, last)) in &self.offsets {
+            tpl.add_partition_offset(topic, *partition, Offset::Offset(last + 1))?;
+        }
+        Ok(tpl)
+    }
+}
+
+/// Each produced record's acknowledgement: the index of its message in [`Batch::reviewed`], the
+/// output topic, the acknowledgement.
+pub(super) type Acks = Vec<(usize, String, Ack)>;
+
+/// Whether a batch became durable.
+pub(super) enum Committed {
+    /// Outputs and offsets are durable: count the batch.
+    Yes,
+    /// Not committed; the mode has repositioned the consumer, so the batch is reviewed again.
+    No,
+    /// Unknown, and the consumer is cut off from its group coordinator: replace the consumer,
+    /// which rejoins the group and resumes from the committed offsets (where the batch is, or is
+    /// not, included). Such a batch is not counted in the metrics.
+    ReplaceConsumer(Replacement),
+}
+
+/// How a batch becomes durable: the strategy of a delivery guarantee.
+pub(super) trait DeliveryMode {
+    /// `exactly_once` or `at_least_once` (start-up log).
+    const NAME: &'static str;
+
+    /// The producer the batch's records go to.
+    fn producer(&self) -> &super::client::Producer;
+
+    /// How long a batch keeps collecting after its first message; `None`: only what the
+    /// consumer already holds.
+    fn batch_window(&self) -> Option<Duration>;
+
+    /// The largest batch, in input messages.
+    fn max_events(&self) -> usize;
+
+    /// How long to wait before the next batch (repeated failures), if at all.
+    fn backoff(&self) -> Option<Duration>;
+
+    /// Opens a batch (e.g. begins a transaction).
+    ///
+    /// # Errors
+    /// A fatal error: the worker stops.
+    async fn begin(&mut self, consumer: &WorkerConsumer) -> Result<(), WorkerError>;
+
+    /// Makes the produced batch durable together with its input offsets, or repositions the
+    /// consumer so that it is reviewed again.
+    ///
+    /// # Errors
+    /// A fatal error: the worker stops.
+    async fn commit(
+        &mut self,
+        consumer: &Arc<WorkerConsumer>,
+        batch: &Batch,
+        acks: Acks,
+    ) -> Result<Committed, WorkerError>;
+
+    /// The last step on the way out (a final offset commit).
+    ///
+    /// # Errors
+    /// The commit failing.
+    fn close(&mut self, consumer: &WorkerConsumer) -> Result<(), WorkerError>;
 }
 
 /// Runs the worker until `shutdown` resolves or a fatal error occurs, with the delivery guarantee
@@ -143,166 +184,365 @@ pub async fn run(
     settings: WorkerSettings,
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunSummary, WorkerError> {
-    match settings.kafka.delivery {
-        Delivery::ExactlyOnce => super::transactional::run(engine, settings, shutdown).await,
-        Delivery::AtLeastOnce => run_at_least_once(engine, settings, shutdown).await,
-    }
-}
-
-async fn run_at_least_once(
-    engine: Arc<ArcSwap<Engine>>,
-    settings: WorkerSettings,
-    shutdown: impl Future<Output = ()>,
-) -> Result<RunSummary, WorkerError> {
-    let WorkerSettings {
-        kafka,
-        topics,
-        metrics,
-        ready,
-        progress,
-        read_topic_limits,
-    } = settings;
-    let context = WorkerContext::new(metrics.clone(), ready.clone());
-    let consumer: StreamConsumer<WorkerContext> = consumer_config(&kafka)
-        .create_with_context(context)
-        .map_err(|source| WorkerError::Client {
-            what: "consumer",
-            source,
-        })?;
+    let k = &settings.kafka;
+    let consumer = new_consumer(k, &settings.metrics, &settings.ready)?;
+    // The output topics' limits first: the producer's batches must fit the smallest.
     let max_event_bytes = engine.load().limits().max_event_bytes;
-    let (limits, pc) = super::output_limits_and_producer_config(
-        &kafka,
-        &topics,
-        max_event_bytes,
-        read_topic_limits,
+    let limits = limits::watch(
+        k,
+        &settings.topics,
+        super::client::producer_max_message_bytes(max_event_bytes),
+        settings.read_topic_limits,
     )
-    .await?;
-    let producer: FutureProducer = pc.create().map_err(|source| WorkerError::Client {
-        what: "producer",
-        source,
-    })?;
-    super::subscribe_and_announce(
-        &consumer,
-        &engine.load(),
-        &topics.input,
-        &kafka.group_id,
-        &ready,
-        &metrics,
-        "at_least_once",
-    )
-    .map_err(|source| WorkerError::Client {
-        what: "consumer",
-        source,
-    })?;
-    let worker = worker_id();
-    let consume_errors = super::LogLimiter::new(Duration::from_secs(10));
-
-    let mut in_flight: InFlightQueue = FuturesOrdered::new();
-    let mut summary = RunSummary::default();
-    let mut fatal: Option<WorkerError> = None;
-    tokio::pin!(shutdown);
-
-    loop {
-        tokio::select! {
-            biased;
-            _ = &mut shutdown => {
-                tracing::info!(in_flight = in_flight.len(), "Shutdown requested; draining.");
-                break;
-            }
-            Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                if let Err(e) = complete(&consumer, &metrics, &progress, &mut summary, done) {
-                    fatal = Some(e);
-                    break;
-                }
-            }
-            msg = consumer.recv(), if in_flight.len() < kafka.max_in_flight => {
-                let msg = match msg {
-                    Ok(m) => m,
-                    Err(e) if is_fatal_consume_error(&e) => { fatal = Some(WorkerError::Consume(e)); break; }
-                    Err(error) => { if let Some(suppressed) = consume_errors.allow() { tracing::warn!(%error, suppressed, "Consume error; continuing (logged at most every 10 s)."); }; continue; }
-                };
-                let consumed_at = Instant::now();
-                let span = tracing::debug_span!("event", topic = msg.topic(), partition = msg.partition(), offset = msg.offset(), event_id = tracing::field::Empty);
-                // One engine per message: a reload applies from the next message on.
-                let current = engine.load_full();
-                let (outputs, outcome) = route(&current, &producer, &topics, &limits.load(), &worker, &msg).instrument(span).await;
-                let f = InFlight {
-                    topic: msg.topic().to_string(),
-                    partition: msg.partition(),
-                    offset: msg.offset(),
-                    consumed_at,
-                    outputs,
-                    outcome,
-                };
-                in_flight.push_back(Box::pin(await_outputs(f)));
-            }
+    .await
+    .map_err(WorkerError::client("admin client"))?;
+    limits::check_minimum(&limits.load()).map_err(WorkerError::TopicLimits)?;
+    let mut pc = producer_config(k, max_event_bytes);
+    limits.load().cap_batch_size(&mut pc);
+    match k.delivery {
+        Delivery::ExactlyOnce => {
+            let mode = super::exactly_once::ExactlyOnce::start(
+                k,
+                pc,
+                settings.metrics.clone(),
+                settings.ready.clone(),
+            )
+            .await?;
+            Core::new(engine, settings, consumer, limits)
+                .run(mode, shutdown)
+                .await
         }
-    }
-
-    // Drain: everything already produced gets its acknowledgement (or the deadline passes).
-    let deadline = tokio::time::sleep(Duration::from_millis(kafka.drain_timeout_ms));
-    tokio::pin!(deadline);
-    while fatal.is_none() && !in_flight.is_empty() {
-        tokio::select! {
-            _ = &mut deadline => { fatal = Some(WorkerError::DrainTimeout(in_flight.len())); }
-            Some(done) = in_flight.next() => {
-                if let Err(e) = complete(&consumer, &metrics, &progress, &mut summary, done) {
-                    fatal = Some(e);
-                }
-            }
+        Delivery::AtLeastOnce => {
+            let mode = super::at_least_once::AtLeastOnce::start(k, pc, settings.metrics.clone())?;
+            Core::new(engine, settings, consumer, limits)
+                .run(mode, shutdown)
+                .await
         }
-    }
-    // Commit what is stored (only acknowledged messages ever are), then leave the group.
-    let commit = match consumer.commit_consumer_state(CommitMode::Sync) {
-        Ok(()) => Ok(()),
-        // Nothing stored since the last commit is not an error.
-        Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
-        Err(e) => Err(WorkerError::Commit(e)),
-    };
-    let _ = producer.flush(Timeout::After(Duration::from_secs(5)));
-    consumer.unsubscribe();
-    ready.assigned.store(false, Ordering::Relaxed);
-    tracing::info!(acknowledged = summary.acknowledged, "Worker stopped.");
-    match (fatal, commit) {
-        (Some(e), _) => Err(e),
-        (None, Err(e)) => Err(e),
-        (None, Ok(())) => Ok(summary),
     }
 }
 
-pub(super) fn is_fatal_consume_error(e: &KafkaError) -> bool {
-    matches!(
-        e.rdkafka_error_code(),
-        Some(RDKafkaErrorCode::Fatal)
-            | Some(RDKafkaErrorCode::TopicAuthorizationFailed)
-            | Some(RDKafkaErrorCode::GroupAuthorizationFailed)
-            | Some(RDKafkaErrorCode::SaslAuthenticationFailed)
-    )
-}
-
-fn complete(
-    consumer: &StreamConsumer<WorkerContext>,
+fn new_consumer(
+    k: &KafkaConfig,
     metrics: &Metrics,
-    progress: &Option<watch::Sender<u64>>,
-    summary: &mut RunSummary,
-    done: Completed,
-) -> Result<(), WorkerError> {
-    let f = match done {
-        Ok(f) => f,
-        Err(e) => {
-            metrics.produce_error();
-            return Err(e);
+    ready: &Arc<Readiness>,
+) -> Result<Arc<WorkerConsumer>, WorkerError> {
+    let context = WorkerContext::new(metrics.clone(), ready.clone());
+    let consumer = consumer_config(k)
+        .create_with_context(context)
+        .map_err(WorkerError::client("consumer"))?;
+    Ok(Arc::new(consumer))
+}
+
+/// How long leaving the group may take on the way out or when the consumer is replaced; past it
+/// the old consumer is left to close in the background (its group session then times out).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Leaves the group and closes `consumer` off the async threads, waiting at most `timeout`:
+/// with the coordinator unreachable, librdkafka's close blocks until it gives up.
+async fn close_consumer(consumer: Arc<WorkerConsumer>, timeout: Duration) {
+    let closing = tokio::task::spawn_blocking(move || {
+        consumer.unsubscribe();
+        drop(consumer);
+    });
+    if tokio::time::timeout(timeout, closing).await.is_err() {
+        tracing::warn!(
+            timeout_ms = timeout.as_millis() as u64,
+            "The consumer did not leave the group in time (coordinator unreachable?); its session will time out."
+        );
+    }
+}
+
+/// The state of the delivery loop that does not depend on the mode.
+struct Core {
+    engine: Arc<ArcSwap<Engine>>,
+    consumer: Arc<WorkerConsumer>,
+    limits: Arc<ArcSwap<OutputLimits>>,
+    topics: Topics,
+    metrics: Metrics,
+    ready: Arc<Readiness>,
+    progress: Option<watch::Sender<u64>>,
+    kafka: KafkaConfig,
+    worker: String,
+    threads: usize,
+    consume_errors: LogLimiter,
+    summary: RunSummary,
+}
+
+/// What the loop waits for between steps.
+enum Next {
+    Message(BorrowedMessageResult),
+    Stop,
+}
+
+type BorrowedMessageResult = Result<OwnedMessage, KafkaError>;
+
+impl Core {
+    fn new(
+        engine: Arc<ArcSwap<Engine>>,
+        settings: WorkerSettings,
+        consumer: Arc<WorkerConsumer>,
+        limits: Arc<ArcSwap<OutputLimits>>,
+    ) -> Self {
+        let threads = match settings.kafka.review_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        Core {
+            engine,
+            consumer,
+            limits,
+            topics: settings.topics,
+            metrics: settings.metrics,
+            ready: settings.ready,
+            progress: settings.progress,
+            kafka: settings.kafka,
+            worker: worker_id(),
+            threads,
+            consume_errors: LogLimiter::new(super::client::ERROR_LOG_INTERVAL),
+            summary: RunSummary::default(),
         }
-    };
-    metrics.latency(f.consumed_at.elapsed());
-    f.outcome.count(metrics);
-    if let Err(error) = consumer.store_offset(&f.topic, f.partition, f.offset) {
-        // The partition was revoked meanwhile; its new owner reviews the message again.
-        tracing::debug!(%error, topic = %f.topic, partition = f.partition, offset = f.offset, "Offset not stored.");
     }
-    summary.acknowledged += 1;
-    if let Some(tx) = progress {
-        tx.send_replace(summary.acknowledged);
+
+    /// Subscribes, then runs batches until shutdown or a fatal error; always leaves the group.
+    async fn run<M: DeliveryMode>(
+        mut self,
+        mut mode: M,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<RunSummary, WorkerError> {
+        self.subscribe(M::NAME)?;
+        tokio::pin!(shutdown);
+        let mut stopping = false;
+        let mut result = self.batches(&mut mode, &mut shutdown, &mut stopping).await;
+        if let Err(e) = mode.close(&self.consumer) {
+            result = result.and(Err(e));
+        }
+        self.ready.assigned.store(false, Ordering::Relaxed);
+        // Nothing is left to deliver (every batch was committed or given up), so the producer
+        // needs no flush; leaving the group is bounded, so a stop with the brokers away is prompt.
+        close_consumer(self.consumer.clone(), CLOSE_TIMEOUT).await;
+        tracing::info!(acknowledged = self.summary.acknowledged, "Worker stopped.");
+        result.map(|()| self.summary)
     }
-    Ok(())
+
+    fn subscribe(&self, mode: &str) -> Result<(), WorkerError> {
+        let input = self.topics.input.as_str();
+        self.consumer
+            .subscribe(&[input])
+            .map_err(WorkerError::client("consumer"))?;
+        self.ready.producer_ready.store(true, Ordering::Relaxed);
+        let engine = self.engine.load();
+        self.metrics
+            .set_lexicon_terms(engine.name(), engine.lexicon_terms());
+        tracing::info!(
+            pipeline = engine.name(),
+            version = engine.version(),
+            lexicon_version = engine.lexicon_version(),
+            input,
+            group = %self.kafka.group_id,
+            delivery = mode,
+            "Worker started."
+        );
+        Ok(())
+    }
+
+    /// A consume error: fatal ones stop the worker, the others are logged (rate-limited).
+    fn consume_error(&self, error: KafkaError) -> Result<(), WorkerError> {
+        if is_fatal_consume_error(&error) {
+            return Err(WorkerError::Consume(error));
+        }
+        if let Some(suppressed) = self.consume_errors.allow() {
+            tracing::warn!(%error, suppressed, "Consume error; continuing (logged at most every 10 s).");
+        }
+        Ok(())
+    }
+
+    async fn batches<M: DeliveryMode>(
+        &mut self,
+        mode: &mut M,
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+        stopping: &mut bool,
+    ) -> Result<(), WorkerError> {
+        let drain = Duration::from_millis(self.kafka.drain_timeout_ms);
+        let max_events = mode.max_events();
+        loop {
+            if let Some(wait) = mode.backoff() {
+                tokio::select! {
+                    biased;
+                    _ = shutdown.as_mut() => return Ok(()),
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+            // 1. The first message of a batch (or shutdown).
+            let next = tokio::select! {
+                biased;
+                _ = shutdown.as_mut() => Next::Stop,
+                m = self.consumer.recv() => Next::Message(m.map(|m| m.detach())),
+            };
+            let first = match next {
+                Next::Stop => return Ok(()),
+                Next::Message(Ok(m)) => m,
+                Next::Message(Err(e)) => {
+                    self.consume_error(e)?;
+                    continue;
+                }
+            };
+            mode.begin(&self.consumer).await?;
+            // 2. Fill the batch.
+            let engine = self.engine.load_full();
+            let mut batch = Batch::new();
+            let mut acks: Acks = Vec::new();
+            let pending = self
+                .fill(
+                    first,
+                    &mut batch,
+                    mode.batch_window(),
+                    max_events,
+                    shutdown,
+                    stopping,
+                )
+                .await?;
+            // 3. Review on `review_threads` threads; produce in consumption order, so each
+            //    partition's outputs keep offset order.
+            let (consumed_at, pending): (Vec<Instant>, Vec<OwnedMessage>) =
+                pending.into_iter().unzip();
+            let prepared = prepare_all(
+                &engine,
+                &self.topics,
+                &self.limits.load(),
+                &self.worker,
+                &pending,
+                self.threads,
+            );
+            let messages = consumed_at.into_iter().zip(pending);
+            for (i, ((consumed_at, m), (records, outcome))) in messages.zip(prepared).enumerate() {
+                for (topic, ack) in produce(mode.producer(), records).await {
+                    acks.push((i, topic, ack));
+                }
+                batch.reviewed.push(Reviewed {
+                    topic: m.topic().to_string(),
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    consumed_at,
+                    outcome,
+                });
+            }
+            // 4. Commit; once stopping, within the drain timeout.
+            let events = batch.reviewed.len();
+            let committed = {
+                let commit = mode.commit(&self.consumer, &batch, acks);
+                tokio::pin!(commit);
+                let mut deadline = stopping.then(|| tokio::time::Instant::now() + drain);
+                loop {
+                    tokio::select! {
+                        biased;
+                        r = &mut commit => break r?,
+                        _ = shutdown.as_mut(), if !*stopping => {
+                            *stopping = true;
+                            deadline = Some(tokio::time::Instant::now() + drain);
+                        }
+                        _ = sleep_until(deadline), if deadline.is_some() => {
+                            return Err(WorkerError::DrainTimeout(events));
+                        }
+                    }
+                }
+            };
+            match committed {
+                Committed::Yes => self.count(&batch),
+                Committed::No => {}
+                Committed::ReplaceConsumer(why) => self.replace_consumer(why).await?,
+            }
+            if *stopping {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Adds `first` and what follows to the batch until it is full, its window has passed (or,
+    /// without a window, the consumer holds nothing more), or shutdown is requested. Returns the
+    /// messages, in consumption order.
+    async fn fill(
+        &self,
+        first: OwnedMessage,
+        batch: &mut Batch,
+        window: Option<Duration>,
+        max_events: usize,
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+        stopping: &mut bool,
+    ) -> Result<Vec<(Instant, OwnedMessage)>, WorkerError> {
+        let mut pending: Vec<(Instant, OwnedMessage)> = Vec::new();
+        let mut bytes = 0usize;
+        let mut msg = Some(first);
+        loop {
+            if let Some(m) = msg.take() {
+                let entry = batch
+                    .offsets
+                    .entry((m.topic().to_string(), m.partition()))
+                    .or_insert((m.offset(), m.offset()));
+                entry.1 = m.offset();
+                bytes += m.payload().map_or(0, <[u8]>::len);
+                pending.push((Instant::now(), m));
+            }
+            if pending.len() >= max_events || bytes >= self.kafka.batch_max_bytes {
+                return Ok(pending);
+            }
+            let next: Option<Result<BorrowedMessage<'_>, KafkaError>> = match window {
+                None => match self.consumer.recv().now_or_never() {
+                    Some(m) => Some(m),
+                    None => return Ok(pending),
+                },
+                Some(window) => {
+                    let remaining = window.saturating_sub(batch.started.elapsed());
+                    if remaining.is_zero() {
+                        return Ok(pending);
+                    }
+                    tokio::select! {
+                        biased;
+                        _ = shutdown.as_mut(), if !*stopping => { *stopping = true; return Ok(pending); }
+                        _ = tokio::time::sleep(remaining) => return Ok(pending),
+                        m = self.consumer.recv() => Some(m),
+                    }
+                }
+            };
+            match next {
+                Some(Ok(m)) => msg = Some(m.detach()),
+                Some(Err(e)) => self.consume_error(e)?,
+                None => {}
+            }
+        }
+    }
+
+    /// Replaces the consumer: leaves the group (bounded), creates a new consumer and subscribes;
+    /// it resumes from the group's committed offsets. `/readyz` is false until partitions are
+    /// assigned again.
+    async fn replace_consumer(&mut self, why: Replacement) -> Result<(), WorkerError> {
+        tracing::warn!(cause = why.cause(), "Replacing the consumer.");
+        self.metrics.client_replaced(why);
+        self.ready.assigned.store(false, Ordering::Relaxed);
+        self.metrics.set_assigned_partitions(0);
+        close_consumer(self.consumer.clone(), CLOSE_TIMEOUT).await;
+        self.consumer = new_consumer(&self.kafka, &self.metrics, &self.ready)?;
+        self.consumer
+            .subscribe(&[self.topics.input.as_str()])
+            .map_err(WorkerError::client("consumer"))
+    }
+
+    /// Counts a durable batch: metrics, the run summary and the progress channel.
+    fn count(&mut self, batch: &Batch) {
+        for r in &batch.reviewed {
+            self.metrics.latency(r.consumed_at.elapsed());
+            r.outcome.count(&self.metrics);
+        }
+        self.summary.acknowledged += batch.reviewed.len() as u64;
+        if let Some(tx) = &self.progress {
+            tx.send_replace(self.summary.acknowledged);
+        }
+    }
+}
+
+/// Sleeps until `deadline`; never resolves for `None`.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
 }

@@ -23,7 +23,6 @@
 
 use serde::Deserialize;
 
-use super::labels::technique_name;
 use super::{BuildStage, Finding, Stage, StageContext, StageOutput};
 use crate::config::ConfigError;
 use crate::decision::{reason_codes, Evidence, ReasonCode, StageKind};
@@ -91,7 +90,7 @@ impl Stage for BiometricConsent {
                 .detail(format!(
                     "{} edits the face or voice of a real person (subject.real_person); Art. 14 \
                      requires that person's separate consent, but subject.consent is {}",
-                    technique_name(technique),
+                    technique.as_str(),
                     state.unwrap_or("absent")
                 ))
                 .evidence(Evidence {

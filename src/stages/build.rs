@@ -114,9 +114,9 @@ pub(crate) fn read_news_sources(
     ctx: &mut StageContext<'_>,
     sources: &str,
     aliases: Option<&str>,
-) -> Result<std::sync::Arc<crate::news_sources::NewsSources>, ConfigError> {
+) -> Result<std::sync::Arc<crate::sources::news_units::NewsSources>, ConfigError> {
     let file = ctx.read(sources)?;
-    let mut list = crate::news_sources::NewsSources::parse(&file.name, &file.bytes)?;
+    let mut list = crate::sources::news_units::NewsSources::parse(&file.name, &file.bytes)?;
     if let Some(aliases) = aliases {
         let file = ctx.read(aliases)?;
         list.add_aliases(&file.name, &file.bytes)?;

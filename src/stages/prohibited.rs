@@ -1,5 +1,5 @@
 //! `prohibited` stage (Art. 6(1), Art. 10): matches the feature library (lexicon) against the
-//! event's text fields after normalization (see [`crate::normalize`]) and reports every hit with
+//! event's text fields after normalization (see [`crate::text::normalize`]) and reports every hit with
 //! its evidence span in code points of the original field value.
 
 use std::sync::Arc;
@@ -10,9 +10,9 @@ use super::{BuildStage, Finding, Stage, StageContext, StageOutput};
 use crate::config::ConfigError;
 use crate::decision::{reason_codes, Action, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
-use crate::lexicon::parse_lexicon;
-use crate::matcher::{Matcher, TermAction};
-use crate::normalize::Normalizer;
+use crate::text::lexicon::parse_lexicon;
+use crate::text::matcher::{Matcher, TermAction};
+use crate::text::normalize::Normalizer;
 
 reason_codes! {
     /// A feature-library term was found; the action comes from the lexicon row.
@@ -123,9 +123,9 @@ impl Stage for Prohibited {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lexicon::parse_lexicon;
-    use crate::normalize::Normalizer;
     use crate::stages::test_support::event;
+    use crate::text::lexicon::parse_lexicon;
+    use crate::text::normalize::Normalizer;
     use serde_json::json;
 
     fn stage() -> Prohibited {

@@ -2,10 +2,9 @@
 //! state lists (the CAC 互联网新闻信息稿源单位名单). For events declared `news.is_reprint`:
 //!
 //! - no source name and no URL → `reprint_source_missing` (reject);
-//! - a URL whose host is not a listed domain or a subdomain of one, or that cannot be parsed as an
-//!   `http`/`https` URL (WHATWG URL Standard, via the `url` crate: userinfo, ports, case and
-//!   trailing dots are handled by the parser, so `people.com.cn@evil.example` is host
-//!   `evil.example`) → `reprint_source_unlicensed` (reject);
+//! - a URL whose host ([`url_host`]: `people.com.cn@evil.example` is host `evil.example`) is not
+//!   a listed domain or a subdomain of one, or that is not an `http`/`https` URL with a domain
+//!   → `reprint_source_unlicensed` (reject);
 //! - no URL and a name that is not listed → `reprint_source_unlicensed` (reject);
 //! - a listed name and a listed domain that belong to different units → `reprint_source_mismatch` (hold).
 
@@ -17,7 +16,8 @@ use super::{BuildStage, Finding, Stage, StageContext, StageOutput};
 use crate::config::ConfigError;
 use crate::decision::{reason_codes, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
-use crate::news_sources::NewsSources;
+use crate::sources::news_units::NewsSources;
+use crate::sources::url::url_host;
 
 reason_codes! {
     /// A reprint with no source.
@@ -72,23 +72,6 @@ fn evidence(field: &str, value: &str) -> Evidence {
     }
 }
 
-/// The host of an `http`/`https` URL, lower-case, without a trailing dot.
-pub(crate) fn url_host(raw: &str) -> Result<String, String> {
-    let url =
-        url::Url::parse(raw.trim()).map_err(|e| format!("source URL cannot be parsed: {e}"))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!(
-            "source URL scheme `{}` is not http or https",
-            url.scheme()
-        ));
-    }
-    match url.host() {
-        Some(url::Host::Domain(d)) => Ok(d.trim_end_matches('.').to_ascii_lowercase()),
-        Some(_) => Err("source URL names an IP address, not a listed domain".into()),
-        None => Err("source URL has no host".into()),
-    }
-}
-
 impl Stage for ReprintSource {
     fn kind(&self) -> StageKind {
         StageKind::ReprintSource
@@ -109,7 +92,7 @@ impl Stage for ReprintSource {
             (_, Some(url)) => match url_host(url) {
                 Err(why) => out.findings.push(
                     Finding::new(ReasonCode::ReprintSourceUnlicensed)
-                        .detail(why)
+                        .detail(why.to_string())
                         .evidence(evidence("news.source.url", url)),
                 ),
                 Ok(host) => match self.sources.unit_by_host(&host) {

@@ -2,7 +2,7 @@
 //! UTF-8, `action` ∈ `reject`, `hold`, `allow`. Lines starting with `#` are comments.
 
 use crate::config::ConfigError;
-use crate::matcher::{LexiconEntry, TermAction};
+use crate::text::matcher::{LexiconEntry, TermAction};
 
 /// Parses one lexicon CSV. `name` is how errors name the file (usually its path).
 ///

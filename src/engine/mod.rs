@@ -16,6 +16,8 @@ use crate::decision::{
 use crate::event::{Limits, PublishEvent};
 use crate::stages::{Stage, StageContext, StageOutput};
 
+mod panic_guard;
+
 /// The result of reviewing one event.
 #[derive(Debug, Clone)]
 pub struct Review {
@@ -32,6 +34,19 @@ pub struct Review {
 struct ConfiguredStage {
     stage: Box<dyn Stage>,
     overrides: BTreeMap<ReasonCode, Action>,
+}
+
+/// Reviewing an event failed inside the worker.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReviewError {
+    /// A stage panicked. `location` is the panic's `file:line`, if known.
+    #[error("stage `{}` failed (panic at {location}); the event was set aside", stage.as_str())]
+    StagePanicked {
+        /// The stage that panicked.
+        stage: StageKind,
+        /// Where, in the worker's source.
+        location: String,
+    },
 }
 
 /// A loaded pipeline: stages, policy and versions. Cheap to share behind an `Arc`.
@@ -137,19 +152,26 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
 
 impl Engine {
     /// Runs every stage (no short-circuit, DESIGN §3) and combines the findings.
-    pub fn review(&self, event: &PublishEvent) -> Review {
+    ///
+    /// # Errors
+    /// [`ReviewError::StagePanicked`] when a stage panics: the panic is caught here (so a bad
+    /// stage cannot crash the worker and crash-loop it on the same message), logged with the
+    /// stage name and the panic's location but no content, and the caller sets the event aside as
+    /// a dead letter `internal_error`.
+    pub fn review(&self, event: &PublishEvent) -> Result<Review, ReviewError> {
         let mut reasons = Vec::new();
         let mut actions = Vec::new();
         let mut timings = Vec::with_capacity(self.stages.len());
         let mut out = StageOutput::default();
         for cs in &self.stages {
             let started = Instant::now();
-            cs.stage.review(event, &mut out);
-            timings.push((cs.stage.kind(), started.elapsed()));
+            let stage = cs.stage.kind();
+            panic_guard::run(stage, || cs.stage.review(event, &mut out))?;
+            timings.push((stage, started.elapsed()));
             for f in out.findings.drain(..) {
                 let action = cs.overrides.get(&f.code).copied().unwrap_or(f.action);
                 reasons.push(Reason {
-                    stage: cs.stage.kind(),
+                    stage,
                     code: f.code,
                     category: f.category,
                     action,
@@ -160,12 +182,21 @@ impl Engine {
             }
             actions.append(&mut out.actions);
         }
-        Review {
+        Ok(Review {
             decision: combine(&reasons),
             reasons,
             actions,
             timings,
-        }
+        })
+    }
+
+    /// Appends a stage built outside the pipeline file (embedding the engine, fault-injection
+    /// tests). It runs after the configured stages, with its findings' own actions.
+    pub fn push_stage(&mut self, stage: Box<dyn Stage>) {
+        self.stages.push(ConfiguredStage {
+            stage,
+            overrides: BTreeMap::new(),
+        });
     }
 
     /// The decision record for a reviewed event (DESIGN §3).
@@ -256,11 +287,13 @@ mod tests {
     const PIPE: &str = "[pipeline]\nname = \"t\"\nversion = \"v1\"\n[[stages]]\nkind = \"identity\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"../data/lex.csv\"]\n[[stages]]\nkind = \"reprint_source\"\nsources = \"../data/src.csv\"\n";
 
     fn review(engine: &Engine, json: &str) -> Review {
-        engine.review(
-            &parse_event(json.as_bytes(), &Limits::default())
-                .unwrap()
-                .event,
-        )
+        engine
+            .review(
+                &parse_event(json.as_bytes(), &Limits::default())
+                    .unwrap()
+                    .event,
+            )
+            .unwrap()
     }
 
     #[test]

@@ -526,7 +526,7 @@ fn is_partial_date(s: &str) -> bool {
 mod tests {
     use super::*;
 
-    const SHIPPED: &str = include_str!("../data/rumours/known-rumours.csv");
+    const SHIPPED: &str = include_str!("../../data/rumours/known-rumours.csv");
 
     fn shipped() -> RumourLibrary {
         RumourLibrary::parse("known-rumours.csv", SHIPPED.as_bytes(), None).unwrap()
@@ -679,8 +679,8 @@ mod tests {
     fn corpus_samples_never_match() {
         let lib = shipped();
         for corpus in [
-            include_str!("../data/corpus/peoples-daily-199801.sample.txt"),
-            include_str!("../data/corpus/reviews.sample.txt"),
+            include_str!("../../data/corpus/peoples-daily-199801.sample.txt"),
+            include_str!("../../data/corpus/reviews.sample.txt"),
         ] {
             for line in corpus.lines() {
                 let got = lib.find(line);

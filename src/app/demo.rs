@@ -1,6 +1,6 @@
 //! `synth-review demo`: zero set-up. Starts librdkafka's in-process mock cluster, produces the
 //! embedded sample events (plus a few unreadable messages), runs the real worker path
-//! ([`crate::kafka::worker::run`]) with the embedded default pipeline, reads the output topics
+//! ([`crate::kafka::run`]) with the embedded default pipeline, reads the output topics
 //! back and prints where every event went.
 
 use std::path::Path;
@@ -14,11 +14,12 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, TopicPartitionList};
 use tokio::sync::watch;
 
+use super::AppError;
 use crate::embedded::{default_files, DEFAULT_PIPELINE, DEMO_EVENTS};
 use crate::engine::load_pipeline;
-use crate::http::Readiness;
-use crate::kafka::worker::{run, WorkerSettings};
-use crate::metrics::Metrics;
+use crate::kafka::{run, WorkerSettings};
+use crate::ops::http::{Readiness, Server};
+use crate::ops::metrics::Metrics;
 
 /// Partitions of each demo topic.
 const PARTITIONS: i32 = 3;
@@ -40,11 +41,33 @@ pub struct TopicSummary {
     pub samples: Vec<String>,
 }
 
-/// Runs the demo and returns the summary text printed by the CLI.
+/// `demo`: runs the demo and returns the summary text the binary prints. `/metrics`,
+/// `/healthz` and `/readyz` are served on `listener` meanwhile, if given.
 ///
 /// # Errors
-/// Mock cluster, client or worker failures.
-pub async fn demo(metrics: Metrics, ready: Arc<Readiness>) -> anyhow::Result<String> {
+/// [`AppError::Demo`]: mock cluster, client or worker failures.
+pub async fn demo(listener: Option<tokio::net::TcpListener>) -> Result<String, AppError> {
+    let metrics = Metrics::new();
+    let ready = Arc::new(Readiness::default());
+    let server = match listener.map(|l| Server::start(l, metrics.clone(), ready.clone())) {
+        Some(Ok(server)) => {
+            tracing::info!(addr = %server.addr(), "Serving /metrics, /healthz, /readyz during the demo.");
+            Some(server)
+        }
+        Some(Err(error)) => {
+            tracing::warn!(%error, "Cannot serve /metrics; the demo goes on without it.");
+            None
+        }
+        None => None,
+    };
+    let result = run_demo(metrics, ready).await.map_err(AppError::Demo);
+    if let Some(server) = server {
+        server.stop();
+    }
+    result
+}
+
+async fn run_demo(metrics: Metrics, ready: Arc<Readiness>) -> anyhow::Result<String> {
     let cluster = MockCluster::new(1).context("starting librdkafka's mock cluster")?;
     let loaded = load_pipeline(Path::new(DEFAULT_PIPELINE), &default_files())
         .map_err(|e| anyhow::anyhow!("embedded pipeline: {e}"))?;

@@ -17,7 +17,7 @@ use arc_swap::ArcSwap;
 
 use crate::config::{ConfigError, FileSource, PipelineFile};
 use crate::engine::{load, Engine};
-use crate::metrics::Metrics;
+use crate::ops::metrics::Metrics;
 
 /// Reloads one pipeline file into a shared engine slot.
 pub struct Reloader {
@@ -128,7 +128,7 @@ mod tests {
         )
         .unwrap()
         .event;
-        assert!(slot.load().review(&ev).reasons.is_empty());
+        assert!(slot.load().review(&ev).unwrap().reasons.is_empty());
 
         std::fs::write(
             &lex,
@@ -138,7 +138,7 @@ mod tests {
         r.reload().unwrap();
         let v2 = slot.load().lexicon_version().to_string();
         assert_ne!(v1, v2);
-        assert_eq!(slot.load().review(&ev).reasons.len(), 1);
+        assert_eq!(slot.load().review(&ev).unwrap().reasons.len(), 1);
 
         std::fs::write(&lex, "term,category,action\n仿真枪,weapons,maybe\n").unwrap();
         let err = r.reload().unwrap_err().to_string();

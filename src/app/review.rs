@@ -5,13 +5,17 @@
 //! Lines are read with a bound: a line longer than the event limit is skipped to its end without
 //! being held in memory and reported as `too_large`.
 
-use std::io::{self, BufRead, Write};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::AppError;
+
 use crate::engine::{now_rfc3339, Engine};
 use crate::event::{parse_event, EventError, EventErrorKind};
-use crate::metrics::Metrics;
+use crate::ops::metrics::Metrics;
 
 #[derive(Serialize)]
 struct DeadLetterLine<'a> {
@@ -109,9 +113,16 @@ pub fn review_jsonl(
                 message: format!("line is {n} bytes, the limit is {max} bytes"),
             }),
         };
-        match parsed {
-            Ok(p) => {
-                let review = engine.review(&p.event);
+        // A stage that panics makes the line a dead letter `internal_error`, like in `run`.
+        let reviewed = parsed.and_then(|p| match engine.review(&p.event) {
+            Ok(review) => Ok((p, review)),
+            Err(e) => Err(EventError {
+                kind: EventErrorKind::InternalError,
+                message: e.to_string(),
+            }),
+        });
+        match reviewed {
+            Ok((p, review)) => {
                 metrics.reviewed(&review);
                 let at = now_rfc3339();
                 serde_json::to_writer(
@@ -144,6 +155,82 @@ pub fn review_jsonl(
     }
     output.flush()?;
     Ok(counts)
+}
+
+/// What `review` reads and writes (also its command-line arguments).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReviewOptions {
+    /// Pipeline file (TOML); [pipeline], [limits] and [[stages]] are used, Kafka settings are not.
+    #[arg(long)]
+    pub pipeline: PathBuf,
+    /// Input JSONL file, or `-` for standard input.
+    #[arg(long, default_value = "-")]
+    pub input: String,
+    /// Output file, or `-` for standard output.
+    #[arg(long, default_value = "-")]
+    pub output: String,
+}
+
+/// `review`: one decision line per input line, in order. Reading a stream (stdin), each output
+/// line is written as soon as its input line is reviewed, so `review` works as a filter between
+/// processes; reading a file, output is written in large blocks. A closed output pipe ends the
+/// review quietly.
+///
+/// # Errors
+/// [`AppError::Config`] for the pipeline, [`AppError::Usage`] for an input that is a directory or
+/// the same file as the output, [`AppError::Io`] when reading or writing fails.
+pub fn review(opts: &ReviewOptions) -> Result<ReviewCounts, AppError> {
+    let loaded = super::load(&opts.pipeline)?;
+    let (input, output) = (opts.input.as_str(), opts.output.as_str());
+    if input != "-" && output != "-" {
+        if let (Ok(a), Ok(b)) = (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+            if a == b {
+                return Err(AppError::Usage(format!("--input and --output are the same file ({input}); it would be truncated before it is read")));
+            }
+        }
+    }
+    if input != "-" && Path::new(input).is_dir() {
+        return Err(AppError::Usage(format!("--input {input} is a directory")));
+    }
+    let mut reader: Box<dyn BufRead> = if input == "-" {
+        Box::new(BufReader::new(io::stdin().lock()))
+    } else {
+        let f = File::open(input)
+            .map_err(|e| AppError::Usage(format!("cannot open input {input}: {e}")))?;
+        Box::new(BufReader::with_capacity(1 << 16, f))
+    };
+    let streaming = input == "-";
+    let mut writer: Box<dyn Write> = match (output, streaming) {
+        ("-", true) => Box::new(io::LineWriter::new(io::stdout().lock())),
+        ("-", false) => Box::new(BufWriter::new(io::stdout().lock())),
+        (path, _) => {
+            let f = File::create(path)
+                .map_err(|e| AppError::Usage(format!("cannot create output {path}: {e}")))?;
+            if streaming {
+                Box::new(io::LineWriter::new(f))
+            } else {
+                Box::new(BufWriter::new(f))
+            }
+        }
+    };
+    let metrics = Metrics::new();
+    match review_jsonl(&loaded.engine, &metrics, &mut reader, &mut writer) {
+        Ok(c) => {
+            tracing::info!(
+                lines = c.lines,
+                approve = c.approve,
+                hold = c.hold,
+                reject = c.reject,
+                dead_letter = c.dead_letter,
+                "Review finished."
+            );
+            Ok(c)
+        }
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ReviewCounts::default()),
+        Err(e) => Err(AppError::Io(format!(
+            "reviewing {input} into {output}: {e}"
+        ))),
+    }
 }
 
 #[cfg(test)]

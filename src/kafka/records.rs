@@ -1,22 +1,23 @@
-//! Routing one consumed message: parse, review, and enqueue its output records — the decision
-//! record (or the original bytes to the dead-letter topic) plus the audit record. Shared by the
-//! at-least-once and the exactly-once loops; neither metrics nor offsets are touched here, because
-//! only the loop knows when the outputs are durable.
+//! The output records of one consumed message: parse, review, and build the decision record (or
+//! the original bytes for the dead-letter topic) plus the audit record; then enqueue them.
+//! Neither metrics nor offsets are touched here, because only the delivery mode knows when the
+//! outputs are durable.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::FutureRecord;
 
+use super::client::Producer;
 use super::limits::OutputLimits;
 use crate::config::Topics;
 use crate::decision::{AuditRecord, Decision};
 use crate::engine::{now_rfc3339, Engine, Review};
 use crate::event::{parse_event, salvage_event_id, EventError, EventErrorKind};
-use crate::metrics::Metrics;
+use crate::ops::metrics::Metrics;
 
 /// The acknowledgement of one produced record.
 pub type Ack = Pin<Box<dyn Future<Output = Result<(), KafkaError>> + Send>>;
@@ -100,7 +101,12 @@ pub fn prepare<M: Message>(
     match parse_event(payload, engine.limits()) {
         Ok(parsed) => {
             span.record("event_id", parsed.event.event_id.as_str());
-            let review = engine.review(&parsed.event);
+            let review = match engine.review(&parsed.event) {
+                Ok(review) => review,
+                // A stage panicked (logged with the stage name by the engine): the event is
+                // a dead letter, and the partition moves on.
+                Err(e) => return dead_letter(EventErrorKind::InternalError, e.to_string()),
+            };
             let record = engine.record(&parsed.event.event_id, &review, &parsed.raw, &reviewed_at);
             let topic = match review.decision {
                 Decision::Approve => &topics.approved,
@@ -116,7 +122,13 @@ pub fn prepare<M: Message>(
                     reasons.push(r.code.as_str().to_string());
                 }
             }
-            let value = serde_json::to_vec(&record).unwrap_or_default();
+            let value = match serde_json::to_vec(&record) {
+                Ok(v) => v,
+                Err(e) => {
+                    let message = format!("cannot serialize the decision record: {e}");
+                    return dead_letter(EventErrorKind::InternalError, message);
+                }
+            };
             let headers = vec![(
                 "decision".to_string(),
                 review.decision.as_str().as_bytes().to_vec(),
@@ -147,7 +159,7 @@ pub fn prepare<M: Message>(
                 OutRecord {
                     topic: topics.audit.clone(),
                     key: Some(key),
-                    value: serde_json::to_vec(&audit).unwrap_or_default(),
+                    value: audit_json(&audit),
                     headers: Vec::new(),
                 },
             ];
@@ -155,6 +167,18 @@ pub fn prepare<M: Message>(
         }
         Err(EventError { kind, message }) => dead_letter(kind, message),
     }
+}
+
+/// The audit record as JSON. Serializing it cannot fail (strings, numbers and lists only); should
+/// it ever, a minimal record still says what happened, rather than an empty one.
+fn audit_json(audit: &AuditRecord) -> Vec<u8> {
+    serde_json::to_vec(audit).unwrap_or_else(|error| {
+        tracing::error!(%error, "Cannot serialize an audit record; writing a minimal one.");
+        serde_json::json!({"decision": audit.decision, "reasons": ["internal_error"],
+            "worker_id": audit.worker_id})
+        .to_string()
+        .into_bytes()
+    })
 }
 
 /// The longest `dlq.detail`, in bytes: details are one-line explanations, and a bounded header
@@ -301,7 +325,7 @@ fn dead_letter_records<M: Message>(
         OutRecord {
             topic: topics.audit.clone(),
             key: audit_key,
-            value: serde_json::to_vec(audit).unwrap_or_default(),
+            value: audit_json(audit),
             headers: Vec::new(),
         },
     ];
@@ -347,7 +371,7 @@ pub fn prepare_all<M: Message + Sync>(
 }
 
 /// Enqueues prepared records, in order; returns their acknowledgements.
-pub async fn produce(producer: &FutureProducer, records: Vec<OutRecord>) -> Vec<(String, Ack)> {
+pub async fn produce(producer: &Producer, records: Vec<OutRecord>) -> Vec<(String, Ack)> {
     let mut acks = Vec::with_capacity(records.len());
     for r in records {
         let mut headers = OwnedHeaders::new_with_capacity(r.headers.len());
@@ -370,23 +394,10 @@ pub async fn produce(producer: &FutureProducer, records: Vec<OutRecord>) -> Vec<
     acks
 }
 
-/// Prepares one message and enqueues its output records; returns their acknowledgements.
-pub async fn route(
-    engine: &Engine,
-    producer: &FutureProducer,
-    topics: &Topics,
-    limits: &OutputLimits,
-    worker: &str,
-    msg: &BorrowedMessage<'_>,
-) -> (Vec<(String, Ack)>, Outcome) {
-    let (records, outcome) = prepare(engine, topics, limits, worker, msg);
-    (produce(producer, records).await, outcome)
-}
-
 /// Enqueues one record. When librdkafka's local queue is full, waits briefly while its delivery
 /// thread drains the queue (backpressure) rather than dropping or buffering without bound.
 pub async fn send(
-    producer: &FutureProducer,
+    producer: &Producer,
     topic: &str,
     key: Option<&[u8]>,
     value: &[u8],
@@ -463,7 +474,7 @@ mod tests {
     /// The decision the engine takes on `payload`, and its topic.
     fn decision_topic(engine: &Engine, topics: &Topics, payload: &[u8]) -> (&'static str, String) {
         let parsed = parse_event(payload, engine.limits()).unwrap();
-        let d = engine.review(&parsed.event).decision;
+        let d = engine.review(&parsed.event).unwrap().decision;
         let t = match d {
             Decision::Approve => &topics.approved,
             Decision::Hold => &topics.held,

@@ -16,6 +16,54 @@ use crate::event::EventErrorKind;
 
 const NS: &str = "synth_review";
 
+/// Why the worker replaced one of its Kafka clients: the labels of
+/// `synth_review_client_replacements_total{client,cause}`. A replacement is how the worker
+/// recovers from a broker restart or a network cut by itself, without exiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replacement {
+    /// A transactional call still blocked long after its own timeout (librdkafka#5456).
+    ProducerStuckCall,
+    /// A transactional call kept timing out, retry after retry (librdkafka#5511).
+    ProducerCallTimeouts,
+    /// The broker fenced the producer itself (it aborted a transaction that outlived
+    /// `transaction.timeout.ms`); only with the default, per-process `transactional.id`.
+    ProducerFenced,
+    /// `begin_transaction` failed: the producer was left in an error state.
+    ProducerBeginFailed,
+    /// The group coordinator did not answer for the committed offsets for a bounded time.
+    ConsumerOffsetsUnreachable,
+}
+
+impl Replacement {
+    /// Every replacement, for pre-registering the series at zero.
+    pub const ALL: [Replacement; 5] = [
+        Replacement::ProducerStuckCall,
+        Replacement::ProducerCallTimeouts,
+        Replacement::ProducerFenced,
+        Replacement::ProducerBeginFailed,
+        Replacement::ConsumerOffsetsUnreachable,
+    ];
+
+    /// The `client` label: `producer` or `consumer`.
+    pub fn client(self) -> &'static str {
+        match self {
+            Replacement::ConsumerOffsetsUnreachable => "consumer",
+            _ => "producer",
+        }
+    }
+
+    /// The `cause` label.
+    pub fn cause(self) -> &'static str {
+        match self {
+            Replacement::ProducerStuckCall => "stuck_call",
+            Replacement::ProducerCallTimeouts => "call_timeouts",
+            Replacement::ProducerFenced => "fenced",
+            Replacement::ProducerBeginFailed => "begin_failed",
+            Replacement::ConsumerOffsetsUnreachable => "offsets_unreachable",
+        }
+    }
+}
+
 /// All metrics of one worker, registered on its own [`Registry`].
 #[derive(Clone)]
 pub struct Metrics {
@@ -31,6 +79,7 @@ pub struct Metrics {
     lexicon_terms: IntGaugeVec,
     config_reloads: IntCounterVec,
     transactions: IntCounterVec,
+    replacements: IntCounterVec,
     lag_series: std::sync::Arc<std::sync::Mutex<Vec<(String, i32)>>>,
 }
 
@@ -113,6 +162,14 @@ impl Metrics {
             &["result"],
         )
         .expect("metric");
+        let replacements = IntCounterVec::new(
+            Opts::new(
+                "client_replacements_total",
+                "Kafka clients the worker replaced to recover by itself (broker restarts, network cuts), by client (producer, consumer) and cause.",
+            ),
+            &["client", "cause"],
+        )
+        .expect("metric");
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "build_info",
@@ -134,6 +191,7 @@ impl Metrics {
             Box::new(build_info.clone()),
             Box::new(config_reloads.clone()),
             Box::new(transactions.clone()),
+            Box::new(replacements.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -163,6 +221,9 @@ impl Metrics {
         for r in ["committed", "aborted"] {
             transactions.with_label_values(&[r]);
         }
+        for r in Replacement::ALL {
+            replacements.with_label_values(&[r.client(), r.cause()]);
+        }
         build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION")])
             .set(1);
@@ -179,6 +240,7 @@ impl Metrics {
             lexicon_terms,
             config_reloads,
             transactions,
+            replacements,
             lag_series: Default::default(),
         }
     }
@@ -259,6 +321,13 @@ impl Metrics {
     pub fn transaction(&self, committed: bool) {
         self.transactions
             .with_label_values(&[if committed { "committed" } else { "aborted" }])
+            .inc();
+    }
+
+    /// Counts a replaced Kafka client.
+    pub fn client_replaced(&self, why: Replacement) {
+        self.replacements
+            .with_label_values(&[why.client(), why.cause()])
             .inc();
     }
 

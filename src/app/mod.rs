@@ -1,0 +1,175 @@
+//! The commands of `synth-review` as library functions (DESIGN §6), one per command, each taking
+//! its settings and — for the long-running ones — a shutdown future, so that tests and embedders
+//! run exactly what the binary runs (the binary keeps only argument parsing, logging set-up and
+//! exit codes):
+//!
+//! - [`run`]: the Kafka worker, with `/metrics`, `/healthz`, `/readyz` and reload on SIGHUP;
+//! - [`review()`]: the engine over JSONL, no Kafka;
+//! - [`check`]: validate a pipeline and its data files;
+//! - [`demo()`]: zero set-up, on librdkafka's mock cluster.
+//!
+//! [`load`] reads a pipeline the way every command does; [`shutdown`] turns SIGINT/SIGTERM into
+//! the shutdown future, with a watchdog.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::{ConfigError, Disk};
+use crate::engine::LoadedPipeline;
+use crate::kafka::{RunSummary, WorkerError, WorkerSettings};
+use crate::ops::http::{self, Readiness};
+use crate::ops::metrics::Metrics;
+use crate::ops::reload::Reloader;
+
+pub mod demo;
+pub mod review;
+pub mod shutdown;
+
+pub use demo::demo;
+pub use review::{review, ReviewOptions};
+
+/// Why a command failed; [`AppError::exit_code`] maps it to the exit codes of DESIGN §6.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The pipeline or a data file is invalid (`file:line: reason`).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The command line names something unusable (an input that is a directory, say).
+    #[error("{0}")]
+    Usage(String),
+    /// The operations endpoint cannot listen.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address asked for.
+        addr: String,
+        /// The bind error.
+        source: std::io::Error,
+    },
+    /// Reading or writing the data of `review` failed.
+    #[error("{0}")]
+    Io(String),
+    /// The worker stopped on a fatal error.
+    #[error(transparent)]
+    Worker(#[from] WorkerError),
+    /// The demo failed.
+    #[error("demo failed: {0:#}")]
+    Demo(anyhow::Error),
+}
+
+impl AppError {
+    /// `2` for usage and configuration errors, `1` for runtime failures.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AppError::Config(_) | AppError::Usage(_) | AppError::Listen { .. } => 2,
+            AppError::Io(_) | AppError::Worker(_) | AppError::Demo(_) => 1,
+        }
+    }
+}
+
+/// Reads a pipeline file from disk with all its data files and the `SYNTH_REVIEW_*` environment —
+/// what every command starts with ([`engine::load`](crate::engine::load), which also checks every
+/// librdkafka option).
+///
+/// # Errors
+/// A [`ConfigError`] naming `file:line` (or the environment variable).
+pub fn load(path: &Path) -> Result<LoadedPipeline, ConfigError> {
+    crate::engine::load(path, &Disk, std::env::vars())
+}
+
+/// `check`: the one-line summary of a valid pipeline (stages, terms, data version).
+///
+/// # Errors
+/// The pipeline's [`ConfigError`].
+pub fn check(path: &Path) -> Result<String, AppError> {
+    let l = load(path)?;
+    let e = &l.engine;
+    let stages: Vec<_> = e.stage_kinds().iter().map(|k| k.as_str()).collect();
+    Ok(format!(
+        "ok: pipeline `{}` version {} — stages: {}; {} lexicon terms (lexicon {})",
+        e.name(),
+        e.version(),
+        stages.join(", "),
+        e.lexicon_terms(),
+        e.lexicon_version()
+    ))
+}
+
+/// Binds the operations endpoint's address (`--listen`).
+///
+/// # Errors
+/// [`AppError::Listen`], e.g. the address is in use.
+pub async fn listen(addr: std::net::SocketAddr) -> Result<TcpListener, AppError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| AppError::Listen {
+            addr: addr.to_string(),
+            source,
+        })
+}
+
+/// What `run` needs.
+pub struct Run {
+    /// The pipeline file, read again on SIGHUP.
+    pub pipeline: PathBuf,
+    /// The pipeline as loaded at start-up (see [`load`]).
+    pub loaded: LoadedPipeline,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served (bind it with port 0 in tests).
+    pub listener: TcpListener,
+    /// If set, receives the number of input messages committed so far.
+    pub progress: Option<watch::Sender<u64>>,
+}
+
+impl Run {
+    /// How long a shutdown may take before the watchdog of [`shutdown::on_signal_with_watchdog`]
+    /// ends the process: `drain_timeout_ms` + 5 s (README, exit codes).
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.loaded.file.kafka.drain_timeout_ms + 5_000)
+    }
+}
+
+/// `run`: the Kafka worker until `shutdown` resolves or a fatal error, serving the operations
+/// endpoints and reloading the pipeline on SIGHUP meanwhile.
+///
+/// # Errors
+/// [`AppError::Worker`] for a fatal Kafka error (see [`WorkerError`]).
+pub async fn run(cmd: Run, shutdown: impl Future<Output = ()>) -> Result<RunSummary, AppError> {
+    let Run {
+        pipeline,
+        loaded,
+        listener,
+        progress,
+    } = cmd;
+    let metrics = Metrics::new();
+    let ready = Arc::new(Readiness::default());
+    let server =
+        http::Server::start(listener, metrics.clone(), ready.clone()).map_err(|source| {
+            AppError::Listen {
+                addr: "the given listener".into(),
+                source,
+            }
+        })?;
+    tracing::info!(addr = %server.addr(), "Serving /metrics, /healthz, /readyz.");
+    let settings = WorkerSettings {
+        kafka: loaded.file.kafka.clone(),
+        topics: loaded.file.topics.clone(),
+        metrics: metrics.clone(),
+        ready,
+        progress,
+        read_topic_limits: true,
+    };
+    let slot = Arc::new(ArcSwap::from_pointee(loaded.engine));
+    let reloader = Reloader::new(pipeline, Arc::new(Disk), slot.clone(), metrics, loaded.file);
+    let hup = tokio::spawn(reloader.reload_on_sighup());
+    let result = crate::kafka::run(slot, settings, shutdown).await;
+    hup.abort();
+    server.stop();
+    if let Err(error) = &result {
+        tracing::error!(%error, "Worker failed.");
+    }
+    Ok(result?)
+}
