@@ -50,107 +50,180 @@ impl Action {
     }
 }
 
-/// Stage kinds (DESIGN §4); the names are part of the contract and the `stage` metric label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StageKind {
-    /// Real-identity check (Art. 9).
-    Identity,
-    /// Feature-library (lexicon) matching (Art. 6(1), Art. 10).
-    Prohibited,
-    /// News source checks (Art. 6(2), Art. 11).
-    NewsSource,
-    /// Reprint source validation (Art. 6(2)).
-    ReprintSource,
-    /// AI labels (Art. 16–18; labelling measures Art. 6; GB 45438-2025).
-    Labels,
-    /// Biometric editing consent (Art. 14).
-    BiometricConsent,
+pub use crate::stages::StageKind;
+
+/// A reason code (DESIGN §4): the rule a finding reports. Each code is declared, with its doc, the
+/// stage that emits it, its default action and the provision it enforces, by the module of that
+/// stage in a `reason_codes!` table (one row per code) and is reached as an associated constant,
+/// e.g. [`ReasonCode::IdentityUnverified`]. [`ReasonCode::ALL`] lists the codes of every registered
+/// stage. Pipeline files, records and metric labels name a code by its snake_case string
+/// ([`ReasonCode::as_str`]); codes compare, order and hash by that string.
+#[derive(Clone, Copy)]
+pub struct ReasonCode(pub(crate) &'static ReasonRow);
+
+/// One row of a `reason_codes!` table.
+#[derive(Debug)]
+pub(crate) struct ReasonRow {
+    /// The constant's name, e.g. `IdentityUnverified` (for `Debug`).
+    pub(crate) ident: &'static str,
+    /// The snake_case contract name, e.g. `identity_unverified`.
+    pub(crate) name: &'static str,
+    /// The stage kind that emits the code.
+    pub(crate) stage: StageKind,
+    /// The action when the pipeline does not override it.
+    pub(crate) default_action: Action,
+    /// The provision cited in decision records, e.g. `Art. 9`.
+    pub(crate) article: &'static str,
 }
 
-impl StageKind {
-    /// Every stage kind.
-    pub const ALL: [StageKind; 6] = [
-        StageKind::Identity,
-        StageKind::Prohibited,
-        StageKind::NewsSource,
-        StageKind::ReprintSource,
-        StageKind::Labels,
-        StageKind::BiometricConsent,
-    ];
+/// Declares the reason codes a stage emits, one row per code with its doc comment (DESIGN §4):
+///
+/// ```text
+/// /// `user.identity_verified` is not true.
+/// IdentityUnverified = "identity_unverified", Identity, Reject, "Art. 9";
+/// ```
+///
+/// that is `Constant = "contract_name", StageKind variant, default Action, "article";`. Each row
+/// becomes a constant of the stage's module and the associated constant `ReasonCode::Constant`;
+/// the module gets `REASON_CODES`, the list that the stage registry (`crate::stages`) gathers into
+/// [`ReasonCode::ALL`].
+macro_rules! reason_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $stage:ident, $action:ident, $article:literal; )*) => {
+        $(
+            $(#[$doc])*
+            #[allow(non_upper_case_globals)]
+            pub const $variant: $crate::decision::ReasonCode =
+                $crate::decision::ReasonCode(&$crate::decision::ReasonRow {
+                    ident: stringify!($variant),
+                    name: $name,
+                    stage: $crate::decision::StageKind::$stage,
+                    default_action: $crate::decision::Action::$action,
+                    article: $article,
+                });
+        )*
 
-    /// The snake_case contract name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StageKind::Identity => "identity",
-            StageKind::Prohibited => "prohibited",
-            StageKind::NewsSource => "news_source",
-            StageKind::ReprintSource => "reprint_source",
-            StageKind::Labels => "labels",
-            StageKind::BiometricConsent => "biometric_consent",
+        impl $crate::decision::ReasonCode {
+            $(
+                $(#[$doc])*
+                #[allow(non_upper_case_globals)]
+                pub const $variant: $crate::decision::ReasonCode = $variant;
+            )*
         }
+
+        /// The reason codes this stage emits, in the order of its `reason_codes!` table.
+        pub const REASON_CODES: &[$crate::decision::ReasonCode] = &[$($variant),*];
+    };
+}
+pub(crate) use reason_codes;
+
+impl ReasonCode {
+    /// The snake_case contract name, e.g. `prohibited_term`.
+    pub fn as_str(self) -> &'static str {
+        self.0.name
+    }
+    /// The stage kind that emits this code.
+    pub fn stage(self) -> StageKind {
+        self.0.stage
+    }
+    /// The default action (DESIGN §4); a pipeline may override it per code.
+    pub fn default_action(self) -> Action {
+        self.0.default_action
+    }
+    /// The article cited in the decision record.
+    pub fn article(self) -> &'static str {
+        self.0.article
+    }
+    /// The code with this contract name, if any stage declares one.
+    pub fn from_name(name: &str) -> Option<ReasonCode> {
+        ReasonCode::ALL.iter().copied().find(|c| c.as_str() == name)
     }
 }
 
-macro_rules! reason_codes {
-    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $stage:ident, $action:ident, $article:literal; )*) => {
-        /// Every reason code of DESIGN §4, with the stage that emits it, its default action and
-        /// the provision it enforces. Pipeline files name codes by their snake_case string.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum ReasonCode { $( $(#[$doc])* $variant, )* }
-
-        impl ReasonCode {
-            /// Every code, for metrics pre-registration and documentation.
-            pub const ALL: &'static [ReasonCode] = &[ $( ReasonCode::$variant, )* ];
-
-            /// The snake_case contract name, e.g. `prohibited_term`.
-            pub fn as_str(self) -> &'static str {
-                match self { $( ReasonCode::$variant => $name, )* }
-            }
-            /// The stage kind that emits this code.
-            pub fn stage(self) -> StageKind {
-                match self { $( ReasonCode::$variant => StageKind::$stage, )* }
-            }
-            /// The default action (DESIGN §4); a pipeline may override it per code.
-            pub fn default_action(self) -> Action {
-                match self { $( ReasonCode::$variant => Action::$action, )* }
-            }
-            /// The article cited in the decision record.
-            pub fn article(self) -> &'static str {
-                match self { $( ReasonCode::$variant => $article, )* }
-            }
+/// `N` codes out of the per-stage lists, in order: builds [`ReasonCode::ALL`] at compile time.
+///
+/// # Panics
+/// At compile time, when the lists do not hold exactly `N` codes together.
+pub(crate) const fn concat_codes<const N: usize>(lists: &[&[ReasonCode]]) -> [ReasonCode; N] {
+    let mut out = [lists[0][0]; N];
+    let mut n = 0;
+    let mut i = 0;
+    while i < lists.len() {
+        let mut j = 0;
+        while j < lists[i].len() {
+            out[n] = lists[i][j];
+            n += 1;
+            j += 1;
         }
-    };
+        i += 1;
+    }
+    assert!(n == N, "the code lists do not add up to N");
+    out
 }
 
-reason_codes! {
-    /// `user.identity_verified` is not true.
-    IdentityUnverified = "identity_unverified", Identity, Reject, "Art. 9";
-    /// A feature-library term was found; the action comes from the lexicon row.
-    ProhibitedTerm = "prohibited_term", Prohibited, Hold, "Art. 10";
-    /// News-like content whose source is not a listed news unit.
-    NewsSourceUnverified = "news_source_unverified", NewsSource, Hold, "Art. 6(2)";
-    /// Text attributes itself to a listed unit other than the event's source.
-    NewsAttributionMismatch = "news_attribution_mismatch", NewsSource, Hold, "Art. 6(2)";
-    /// Text matches a known refuted rumour.
-    KnownFalseNews = "known_false_news", NewsSource, Reject, "Art. 11";
-    /// A reprint with no source.
-    ReprintSourceMissing = "reprint_source_missing", ReprintSource, Reject, "Art. 6(2)";
-    /// A reprint whose source is not on the news-source list.
-    ReprintSourceUnlicensed = "reprint_source_unlicensed", ReprintSource, Reject, "Art. 6(2)";
-    /// Source name and source domain name different units.
-    ReprintSourceMismatch = "reprint_source_mismatch", ReprintSource, Hold, "Art. 6(2)";
-    /// An Art. 17(1) technique with neither a conforming label, implicit metadata nor a user declaration.
-    LabelMissing = "label_missing", Labels, Hold, "Art. 17";
-    /// `AIGC` implicit-label metadata that cannot be read.
-    LabelMetadataInvalid = "label_metadata_invalid", Labels, Hold, "Art. 16";
-    /// Explicit label wording lacks the AI or the generation element (GB 45438-2025).
-    LabelNonconforming = "label_nonconforming", Labels, Hold, "Art. 17";
-    /// Explicit label denies synthesis while metadata or technique says synthesized.
-    LabelTampered = "label_tampered", Labels, Reject, "Art. 18";
-    /// Face or voice editing of a real person without consent.
-    BiometricConsentMissing = "biometric_consent_missing", BiometricConsent, Hold, "Art. 14";
+impl std::fmt::Debug for ReasonCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.ident)
+    }
+}
+
+impl PartialEq for ReasonCode {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for ReasonCode {}
+
+impl PartialOrd for ReasonCode {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ReasonCode {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for ReasonCode {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl Serialize for ReasonCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ReasonCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = ReasonCode;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a reason code")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ReasonCode, E> {
+                ReasonCode::from_name(v).ok_or_else(|| E::custom(unknown_code(v)))
+            }
+        }
+        deserializer.deserialize_str(Name)
+    }
+}
+
+/// `unknown reason code `x`, expected one of `a`, `b`, …`.
+pub(crate) fn unknown_code(name: &str) -> String {
+    let all: Vec<String> = ReasonCode::ALL
+        .iter()
+        .map(|c| format!("`{}`", c.as_str()))
+        .collect();
+    format!(
+        "unknown reason code `{name}`, expected one of {}",
+        all.join(", ")
+    )
 }
 
 /// Where in the event a reason was found. Offsets are Unicode scalar values (code points) into the

@@ -9,10 +9,14 @@
 //! # Layout
 //! - [`event`]: the publish event and its parsing at the edge (dead-letter kinds).
 //! - [`decision`]: decisions, reason codes (with default actions and articles), output records.
-//! - [`config`]: pipeline files, the one place configuration is read.
-//! - [`engine`]: stages in order + policy + combination; no Kafka, so `review` runs offline.
-//! - [`stages`]: one module per stage behind the [`stages::Stage`] trait; a stage applies the
-//!   libraries below to an event and turns what they find into reasons.
+//! - [`config`]: the pipeline file's sections and their checks (`[kafka]`, `[topics]`,
+//!   `[limits]`, each `[[stages]]` table), every error at its `file:line`.
+//! - [`engine`]: [`engine::load`], the one place configuration (file, environment, librdkafka
+//!   options, data files) is read; stages in order + policy + combination; no Kafka, so `review`
+//!   runs offline.
+//! - [`stages`]: one module per stage behind the [`stages::Stage`] trait, owning its reason codes,
+//!   config type and constructor, registered in one `stages!` list; a stage applies the libraries
+//!   below to an event and turns what they find into reasons.
 //! - [`text`]: the feature library (Art. 10): [`text::normalize`] (folding),
 //!   [`text::matcher`] (lexicon matching), [`text::lexicon`] (lexicon files).
 //! - [`sources`]: what the news stages check against: [`sources::news_units`] (the CAC list of

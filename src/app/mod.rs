@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::{ConfigError, Disk};
-use crate::engine::{load_pipeline, LoadedPipeline};
+use crate::engine::LoadedPipeline;
 use crate::kafka::{RunSummary, WorkerError, WorkerSettings};
 use crate::ops::http::{self, Readiness};
 use crate::ops::metrics::Metrics;
@@ -71,20 +71,14 @@ impl AppError {
     }
 }
 
-/// Reads a pipeline file from disk with all its data files, applies the `SYNTH_REVIEW_*`
-/// environment and checks the librdkafka options — what every command starts with.
+/// Reads a pipeline file from disk with all its data files and the `SYNTH_REVIEW_*` environment —
+/// what every command starts with ([`engine::load`](crate::engine::load), which also checks every
+/// librdkafka option).
 ///
 /// # Errors
-/// A [`ConfigError`] naming `file:line`.
+/// A [`ConfigError`] naming `file:line` (or the environment variable).
 pub fn load(path: &Path) -> Result<LoadedPipeline, ConfigError> {
-    let mut loaded = load_pipeline(path, &Disk)?;
-    loaded.file.kafka.apply_env(std::env::vars())?;
-    crate::kafka::validate_client_options(
-        &loaded.file.kafka,
-        loaded.engine.limits().max_event_bytes,
-    )
-    .map_err(|e| ConfigError::file(path.display(), e))?;
-    Ok(loaded)
+    crate::engine::load(path, &Disk, std::env::vars())
 }
 
 /// `check`: the one-line summary of a valid pipeline (stages, terms, data version).

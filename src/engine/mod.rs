@@ -4,27 +4,17 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use crate::config::{parse_pipeline, ConfigError, FileSource, PipelineFile, StageConfig};
+use crate::config::{parse_pipeline, ConfigError, ConfigErrorKind, FileSource, PipelineFile};
 use crate::decision::{
     combine, Action, Decision, DecisionRecord, PublishAction, Reason, ReasonCode, StageKind,
 };
 use crate::event::{Limits, PublishEvent};
-use crate::sources::news_units::NewsSources;
-use crate::sources::rumours::RumourLibrary;
-use crate::stages::{
-    biometric_consent::BiometricConsent, identity::Identity, labels::Labels,
-    news_source::NewsSource, prohibited::Prohibited, reprint_source::ReprintSource,
-};
-use crate::stages::{Stage, StageOutput};
-use crate::text::lexicon::parse_lexicon;
-use crate::text::matcher::Matcher;
-use crate::text::normalize::Normalizer;
+use crate::stages::{Stage, StageContext, StageOutput};
 
 mod panic_guard;
 
@@ -87,138 +77,48 @@ fn digest(parts: &[&[u8]]) -> String {
     out[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Loads a pipeline file and every data file it names, and builds the engine.
-///
-/// Relative data paths resolve against the pipeline file's folder (DESIGN §5).
+/// Loads a pipeline: the one place where configuration is read and validated. Reads the pipeline
+/// file ([`parse_pipeline`]), applies the `SYNTH_REVIEW_*` overrides in `env` (pass
+/// `std::env::vars()`, see [`KafkaConfig::apply_env`](crate::config::KafkaConfig::apply_env)),
+/// checks every librdkafka option ([`check_option`](crate::config::check_option)), and builds
+/// every stage with its data files (relative paths resolve against the pipeline file's folder,
+/// DESIGN §5).
 ///
 /// # Errors
-/// A [`ConfigError`] naming `file:line` for any problem in the pipeline or a data file.
-pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline, ConfigError> {
-    let bytes = fs
-        .read(path)
-        .map_err(|e| ConfigError::file(path.display(), format!("cannot read: {e}")))?;
+/// A [`ConfigError`] naming `file:line` (or the environment variable) of the first problem, in
+/// the pipeline file, the environment or a data file.
+pub fn load(
+    path: &Path,
+    fs: &dyn FileSource,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<LoadedPipeline, ConfigError> {
+    let bytes = fs.read(path).map_err(|e| {
+        ConfigError::new(
+            ConfigErrorKind::Io,
+            path.display(),
+            format!("cannot read: {e}"),
+        )
+    })?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
-        ConfigError::file(
+        ConfigError::new(
+            ConfigErrorKind::Syntax,
             path.display(),
             format!("invalid UTF-8 at byte {}", e.valid_up_to()),
         )
     })?;
-    let file = parse_pipeline(path, text)?;
+    let mut file = parse_pipeline(path, text)?;
+    file.kafka.apply_env(env)?;
     let base = path.parent().unwrap_or(Path::new(""));
     // Every data file read, in load order: their digest is the `lexicon_version` of each record.
-    let data_parts: std::cell::RefCell<Vec<Vec<u8>>> = Default::default();
-    // `stage` is the byte range of the `[[stages]]` table naming the file: an error names the
-    // pipeline line where the file's name is written.
-    let read =
-        |rel: &str, stage: &std::ops::Range<usize>| -> Result<(String, Vec<u8>), ConfigError> {
-            let p = crate::config::normalize_path(&base.join(rel));
-            let shown = p.display().to_string();
-            fs.read(&p)
-                .map(|b| {
-                    data_parts.borrow_mut().push(b.clone());
-                    (shown.clone(), b)
-                })
-                .map_err(|e| {
-                    let at = text
-                        .get(stage.clone())
-                        .and_then(|t| t.find(rel))
-                        .map_or(stage.start, |i| stage.start + i);
-                    ConfigError::file(
-                        &shown,
-                        format!(
-                            "cannot read (named in {}:{}): {e}",
-                            path.display(),
-                            crate::config::line_of(text, at)
-                        ),
-                    )
-                })
-        };
-    let load_sources = |rel: &str,
-                        aliases: Option<&str>,
-                        stage: &std::ops::Range<usize>|
-     -> Result<Arc<NewsSources>, ConfigError> {
-        let (shown, bytes) = read(rel, stage)?;
-        let mut list = NewsSources::parse(&shown, &bytes)?;
-        if let Some(a) = aliases {
-            let (shown, bytes) = read(a, stage)?;
-            list.add_aliases(&shown, &bytes)?;
-        }
-        Ok(Arc::new(list))
-    };
-    let normalizer = Arc::new(Normalizer::new());
-    let mut stages = Vec::new();
-    let mut lexicon_terms = 0;
-    for spanned in &file.stages {
-        let cfg = spanned.get_ref();
-        let span = spanned.span();
-        let stage: Box<dyn Stage> = match cfg {
-            StageConfig::Identity { .. } => Box::new(Identity),
-            StageConfig::Prohibited { lexicons, .. } => {
-                if lexicons.is_empty() {
-                    return Err(ConfigError::line(
-                        path.display(),
-                        crate::config::line_of(text, spanned.span().start),
-                        "stage `prohibited` needs at least one file in `lexicons`",
-                    ));
-                }
-                let mut entries = Vec::new();
-                for rel in lexicons {
-                    let (shown, bytes) = read(rel, &span)?;
-                    entries.extend(parse_lexicon(&shown, &bytes)?);
-                }
-                if !entries
-                    .iter()
-                    .any(|e| e.action != crate::text::matcher::TermAction::Allow)
-                {
-                    return Err(ConfigError::line(
-                        path.display(),
-                        crate::config::line_of(text, spanned.span().start),
-                        "the lexicons of stage `prohibited` contain no reject or hold term",
-                    ));
-                }
-                let matcher = Matcher::new(normalizer.clone(), entries)
-                    .map_err(|e| ConfigError::file(path.display(), e.to_string()))?;
-                lexicon_terms += matcher.len();
-                Box::new(Prohibited::new(Arc::new(matcher)))
-            }
-            StageConfig::ReprintSource {
-                sources, aliases, ..
-            } => Box::new(ReprintSource::new(load_sources(
-                sources,
-                aliases.as_deref(),
-                &span,
-            )?)),
-            StageConfig::NewsSource {
-                sources,
-                aliases,
-                rumours,
-                rumour_threshold,
-                ..
-            } => {
-                let library = match rumours {
-                    Some(rel) => {
-                        let (shown, bytes) = read(rel, &span)?;
-                        RumourLibrary::parse(&shown, &bytes, *rumour_threshold)?
-                    }
-                    None => RumourLibrary::empty(),
-                };
-                Box::new(
-                    NewsSource::new(
-                        load_sources(sources, aliases.as_deref(), &span)?,
-                        Arc::new(library),
-                    )
-                    .map_err(|e| ConfigError::file(path.display(), e.to_string()))?,
-                )
-            }
-            StageConfig::Labels { .. } => Box::new(Labels),
-            StageConfig::BiometricConsent { .. } => Box::new(BiometricConsent),
-        };
+    let mut data_parts: Vec<Vec<u8>> = Vec::new();
+    let mut stages = Vec::with_capacity(file.stages.len());
+    for table in &file.stages {
+        let mut ctx = StageContext::new(table, base, fs, &mut data_parts);
         stages.push(ConfiguredStage {
-            stage,
-            overrides: cfg.actions().clone(),
+            stage: crate::stages::build(&mut ctx)?,
+            overrides: table.actions().clone(),
         });
     }
-    let data_parts = data_parts.into_inner();
     let lexicon_version = if data_parts.is_empty() {
         "none".to_string()
     } else {
@@ -235,10 +135,19 @@ pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline,
         version,
         lexicon_version,
         limits: file.limits,
+        lexicon_terms: stages.iter().map(|s| s.stage.lexicon_terms()).sum(),
         stages,
-        lexicon_terms,
     };
     Ok(LoadedPipeline { file, engine })
+}
+
+/// [`load`] without environment overrides: the pipeline file and its data files only (tests, the
+/// embedded demo pipeline).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_pipeline(path: &Path, fs: &dyn FileSource) -> Result<LoadedPipeline, ConfigError> {
+    load(path, fs, std::iter::empty())
 }
 
 impl Engine {
@@ -461,6 +370,124 @@ mod tests {
             .to_string();
         assert!(
             err.starts_with("data/gone.csv: cannot read (named in p/pipe.toml:10)"),
+            "{err}"
+        );
+    }
+    fn load_err(pipe: &'static str) -> ConfigError {
+        match load_pipeline(Path::new("p/pipe.toml"), &fs(pipe)) {
+            Ok(_) => panic!("{pipe:?} loaded"),
+            Err(e) => e,
+        }
+    }
+
+    /// Moved from `config::tests::errors_name_file_and_line`: stage settings are read by each
+    /// stage's config type. A misspelt key and an out-of-range value are now reported at their
+    /// own line (they were at the `[[stages]]` line 3); a missing key at the `[[stages]]` line.
+    #[test]
+    fn stage_setting_errors_name_their_line() {
+        let cases = [
+            ("[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"identity\"\nbogus = 1\n", "p/pipe.toml:5", "bogus"),
+            ("[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"prohibited\"\n", "p/pipe.toml:3", "lexicons"),
+            ("[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"news_source\"\nsources = \"s.csv\"\nrumour_threshold = 1.5\n", "p/pipe.toml:6", "rumour_threshold"),
+        ];
+        for (text, loc, needle) in cases {
+            let shown = load_err(text).to_string();
+            assert!(shown.starts_with(loc), "{text:?} -> {shown}");
+            assert!(shown.contains(needle), "{text:?} -> {shown}");
+        }
+    }
+
+    #[test]
+    fn stage_setting_errors_name_their_exact_line_and_kind() {
+        use ConfigErrorKind::*;
+        // A misspelt key deep in a stage: `rumour_treshold` on line 45 (was reported at the first
+        // `[[stages]]` line).
+        let mut deep = String::from(
+            "[pipeline]\nname = \"x\"\n# The stages.\n[[stages]]\nkind = \"identity\"\n",
+        );
+        while deep.lines().count() < 40 {
+            deep.push_str("# padding\n");
+        }
+        deep.push_str("[[stages]]\nkind = \"news_source\"\nsources = \"../data/src.csv\"\n\nrumour_treshold = 0.8\n");
+        assert_eq!(deep.lines().count(), 45);
+        let deep: &'static str = Box::leak(deep.into_boxed_str());
+        let cases: &[(&'static str, &str, ConfigErrorKind, &str)] = &[
+            (deep, "p/pipe.toml:45", UnknownKey, "unknown field `rumour_treshold`, expected one of `sources`, `aliases`, `rumours`, `rumour_threshold`"),
+            (
+                "[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = \"../data/lex.csv\"\n",
+                "p/pipe.toml:5",
+                InvalidValue,
+                "invalid type: string \"../data/lex.csv\", expected a sequence",
+            ),
+            (
+                "[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\n  \"../data/lex.csv\",\n  7,\n]\n",
+                "p/pipe.toml:7",
+                InvalidValue,
+                "invalid type: integer `7`, expected a string",
+            ),
+            (
+                "[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"prohibited\"\n\nlexicons = []\n",
+                "p/pipe.toml:6",
+                InvalidValue,
+                "needs at least one file in `lexicons`",
+            ),
+            (
+                "[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"reprint_source\"\n",
+                "p/pipe.toml:3",
+                MissingKey,
+                "missing field `sources`",
+            ),
+            (
+                "[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"news_source\"\nsources = \"../data/src.csv\"\nrumour_threshold = \"high\"\n",
+                "p/pipe.toml:6",
+                InvalidValue,
+                "invalid type: string \"high\"",
+            ),
+            (
+                "[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"labels\"\n[stages.extra]\nx = 1\n",
+                "p/pipe.toml:5",
+                UnknownKey,
+                "unknown field `extra`",
+            ),
+        ];
+        for (text, loc, kind, needle) in cases {
+            let err = load_err(text);
+            let shown = err.to_string();
+            assert!(
+                shown.starts_with(&format!("{loc}: ")),
+                "{text:?} -> {shown}"
+            );
+            assert!(shown.contains(needle), "{text:?} -> {shown}");
+            assert_eq!(err.kind, *kind, "{shown}");
+        }
+        let err = load_err("[pipeline]\nname = \"t\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"../data/gone.csv\"]\n");
+        assert_eq!(err.kind, Io);
+        let err = load_err("[pipeline]\nname = \"t\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"../data/bad.csv\"]\n");
+        assert_eq!(err.kind, DataFile);
+    }
+
+    #[test]
+    fn load_applies_and_checks_the_environment() {
+        let pipe = "[pipeline]\nname = \"t\"\n[kafka]\nbrokers = \"file:1\"\n[[stages]]\nkind = \"identity\"\n";
+        let env = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+        let loaded = load(
+            Path::new("p/pipe.toml"),
+            &fs(pipe),
+            env("SYNTH_REVIEW_BROKERS", "env:1"),
+        )
+        .unwrap();
+        assert_eq!(loaded.file.kafka.brokers, "env:1");
+        let err = load(
+            Path::new("p/pipe.toml"),
+            &fs(pipe),
+            env("SYNTH_REVIEW_LIBRDKAFKA_NO_SUCH_OPTION", "1"),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(err.kind, ConfigErrorKind::KafkaOption);
+        assert!(
+            err.to_string()
+                .starts_with("environment variable SYNTH_REVIEW_LIBRDKAFKA_NO_SUCH_OPTION: "),
             "{err}"
         );
     }

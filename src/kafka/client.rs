@@ -125,22 +125,6 @@ pub fn producer_max_message_bytes(max_event_bytes: usize) -> usize {
     (max_event_bytes * 2 + (1 << 20)).max(1_000_000)
 }
 
-/// Checks that librdkafka accepts every client property (typos in `[kafka.options]` or a
-/// `SYNTH_REVIEW_LIBRDKAFKA_*` variable), without connecting to anything.
-///
-/// # Errors
-/// librdkafka's message, e.g. `No such configuration property: "no.such.option"`.
-pub fn validate_client_options(k: &KafkaConfig, max_event_bytes: usize) -> Result<(), String> {
-    consumer_config(k)
-        .create_native_config()
-        .map_err(|e| format!("[kafka] consumer settings: {e}"))?;
-    let mut p = producer_config(k, max_event_bytes);
-    p.set("transactional.id", "validate");
-    p.create_native_config()
-        .map_err(|e| format!("[kafka] producer settings: {e}"))?;
-    Ok(())
-}
-
 /// Lets an error log through at most once per interval and counts what it held back, so a
 /// broker outage logs a line every few seconds instead of thousands.
 #[derive(Debug)]
@@ -350,5 +334,16 @@ mod tests {
         assert_eq!(c.get("enable.auto.commit"), Some("false"), "exactly-once");
         k.delivery = Delivery::AtLeastOnce;
         assert_eq!(consumer_config(&k).get("enable.auto.commit"), Some("true"));
+    }
+
+    /// `[limits] max_event_bytes` is bounded by the config checks so that the producer settings
+    /// derived from it stay acceptable to librdkafka.
+    #[test]
+    fn producer_settings_are_accepted_up_to_the_largest_event_limit() {
+        let k = KafkaConfig::default();
+        let max = crate::config::MAX_EVENT_BYTES;
+        producer_config(&k, max).create_native_config().unwrap();
+        assert!(producer_config(&k, max + 1).create_native_config().is_err());
+        consumer_config(&k).create_native_config().unwrap();
     }
 }

@@ -16,6 +16,6 @@ pub mod limits;
 pub mod records;
 pub mod worker;
 
-pub use client::{validate_client_options, worker_id};
+pub use client::worker_id;
 pub use error::WorkerError;
 pub use worker::{run, RunSummary, WorkerSettings};

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::config::{ConfigError, FileSource, PipelineFile};
-use crate::engine::{load_pipeline, Engine};
+use crate::engine::{load, Engine};
 use crate::ops::metrics::Metrics;
 
 /// Reloads one pipeline file into a shared engine slot.
@@ -51,10 +51,9 @@ impl Reloader {
     /// # Errors
     /// The [`ConfigError`] of the new files; the old engine keeps serving.
     pub fn reload(&self) -> Result<(), ConfigError> {
-        match load_pipeline(&self.path, self.fs.as_ref()) {
-            Ok(mut loaded) => {
-                // Compare like with like: the start-up settings had the environment applied.
-                let _ = loaded.file.kafka.apply_env(std::env::vars());
+        // With the environment, as at start-up: the settings compared below are like with like.
+        match load(&self.path, self.fs.as_ref(), std::env::vars()) {
+            Ok(loaded) => {
                 let f = &loaded.file;
                 let s = &self.started_with;
                 if f.topics != s.topics
@@ -102,6 +101,7 @@ impl Reloader {
 mod tests {
     use super::*;
     use crate::config::Disk;
+    use crate::engine::load_pipeline;
     use crate::event::{parse_event, Limits};
 
     #[test]

@@ -21,13 +21,34 @@
 //! | `other` | yes | unknown technique applied to a real person: fails safe to a moderator |
 //! | text, music, `audio_scene_editing`, `image_*`, `3d_reconstruction`, `virtual_scene` | no | do not edit face or voice biometrics (Art. 23(1), (3), (5), (6) non-biometric categories) |
 
-use super::{Finding, Stage, StageOutput};
-use crate::decision::{Evidence, ReasonCode, StageKind};
+use serde::Deserialize;
+
+use super::{BuildStage, Finding, Stage, StageContext, StageOutput};
+use crate::config::ConfigError;
+use crate::decision::{reason_codes, Evidence, ReasonCode, StageKind};
 use crate::event::{Consent, PublishEvent, Technique};
+
+reason_codes! {
+    /// Face or voice editing of a real person without consent.
+    BiometricConsentMissing = "biometric_consent_missing", BiometricConsent, Hold, "Art. 14";
+}
+
+/// `[[stages]] kind = "biometric_consent"`: no settings besides `actions`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BiometricConsentConfig {}
 
 /// Biometric editing consent check (`biometric_consent_missing`, Art. 14).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct BiometricConsent;
+
+impl BuildStage for BiometricConsent {
+    type Config = BiometricConsentConfig;
+
+    fn build(_: BiometricConsentConfig, _: &mut StageContext<'_>) -> Result<Self, ConfigError> {
+        Ok(BiometricConsent)
+    }
+}
 
 /// Whether a technique edits face or voice biometric information in the sense of Art. 14 (see the
 /// module documentation for the reasoning per technique).

@@ -2,13 +2,34 @@
 //! ID card number, unified social credit code or the national network identity service — before
 //! providing any information-publishing service.
 
-use super::{Finding, Stage, StageOutput};
-use crate::decision::{Evidence, ReasonCode, StageKind};
+use serde::Deserialize;
+
+use super::{BuildStage, Finding, Stage, StageContext, StageOutput};
+use crate::config::ConfigError;
+use crate::decision::{reason_codes, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
+
+reason_codes! {
+    /// `user.identity_verified` is not true.
+    IdentityUnverified = "identity_unverified", Identity, Reject, "Art. 9";
+}
+
+/// `[[stages]] kind = "identity"`: no settings besides `actions`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityConfig {}
 
 /// Rejects events whose `user.identity_verified` is not true (`identity_unverified`, Art. 9).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Identity;
+
+impl BuildStage for Identity {
+    type Config = IdentityConfig;
+
+    fn build(_: IdentityConfig, _: &mut StageContext<'_>) -> Result<Self, ConfigError> {
+        Ok(Identity)
+    }
+}
 
 impl Stage for Identity {
     fn kind(&self) -> StageKind {

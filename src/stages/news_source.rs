@@ -49,14 +49,72 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::{Finding, Stage, StageOutput};
-use crate::decision::{Action, Evidence, ReasonCode, StageKind};
+use serde::Deserialize;
+
+use super::{BuildStage, Finding, Stage, StageContext, StageOutput};
+use crate::config::{ConfigError, ConfigErrorKind};
+use crate::decision::{reason_codes, Action, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
 use crate::sources::attribution::{Attribution, AttributionError, AttributionKind, Attributor};
 use crate::sources::news_detector::{Cue, NewsDetector};
 use crate::sources::news_units::NewsSources;
 use crate::sources::rumours::{Rumour, RumourLibrary, RumourMatch};
 use crate::sources::url::url_host;
+
+reason_codes! {
+    /// News-like content whose source is not a listed news unit.
+    NewsSourceUnverified = "news_source_unverified", NewsSource, Hold, "Art. 6(2)";
+    /// Text attributes itself to a listed unit other than the event's source.
+    NewsAttributionMismatch = "news_attribution_mismatch", NewsSource, Hold, "Art. 6(2)";
+    /// Text matches a known refuted rumour.
+    KnownFalseNews = "known_false_news", NewsSource, Reject, "Art. 11";
+}
+
+/// `[[stages]] kind = "news_source"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewsSourceConfig {
+    /// News-source CSV (`name,domain`, others ignored).
+    pub sources: String,
+    /// Alias CSV (`alias,name[,domain]`) mapping common names to listed units.
+    #[serde(default)]
+    pub aliases: Option<String>,
+    /// Known-rumour CSV (`claim,refuted_by[,refuted_at]`).
+    #[serde(default)]
+    pub rumours: Option<String>,
+    /// Similarity at or above which a text is taken to repeat a known rumour (0 < t ≤ 1; default
+    /// [`crate::sources::rumours::DEFAULT_THRESHOLD`]).
+    #[serde(default)]
+    pub rumour_threshold: Option<f64>,
+}
+
+impl BuildStage for NewsSource {
+    type Config = NewsSourceConfig;
+
+    fn build(config: NewsSourceConfig, ctx: &mut StageContext<'_>) -> Result<Self, ConfigError> {
+        if let Some(t) = config.rumour_threshold {
+            if !(t > 0.0 && t <= 1.0) {
+                return Err(ctx.invalid(
+                    "rumour_threshold",
+                    format!("rumour_threshold must be greater than 0 and at most 1, found {t}"),
+                ));
+            }
+        }
+        let library = match &config.rumours {
+            Some(rel) => {
+                let file = ctx.read(rel)?;
+                RumourLibrary::parse(&file.name, &file.bytes, config.rumour_threshold)?
+            }
+            None => RumourLibrary::empty(),
+        };
+        let sources =
+            super::build::read_news_sources(ctx, &config.sources, config.aliases.as_deref())?;
+        NewsSource::new(sources, Arc::new(library)).map_err(|e| {
+            ctx.table()
+                .error_at(ConfigErrorKind::DataFile, "sources", e.to_string())
+        })
+    }
+}
 
 /// News source checks (see the module docs for the three rules).
 pub struct NewsSource {
@@ -327,7 +385,6 @@ mod tests {
 
     #[test]
     fn table() {
-        use ReasonCode::*;
         let s = stage();
         let dateline = pd_line("新华社北京１月");
         let review = REVIEWS.lines().next().unwrap();

@@ -4,10 +4,29 @@
 
 use std::sync::Arc;
 
-use super::{Finding, Stage, StageOutput};
-use crate::decision::{Action, Evidence, ReasonCode, StageKind};
+use serde::Deserialize;
+
+use super::{BuildStage, Finding, Stage, StageContext, StageOutput};
+use crate::config::ConfigError;
+use crate::decision::{reason_codes, Action, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
+use crate::text::lexicon::parse_lexicon;
 use crate::text::matcher::{Matcher, TermAction};
+use crate::text::normalize::Normalizer;
+
+reason_codes! {
+    /// A feature-library term was found; the action comes from the lexicon row.
+    ProhibitedTerm = "prohibited_term", Prohibited, Hold, "Art. 10";
+}
+
+/// `[[stages]] kind = "prohibited"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProhibitedConfig {
+    /// Lexicon CSV files (`term,category,action[,note]`), at least one; their terms are matched
+    /// together.
+    pub lexicons: Vec<String>,
+}
 
 /// At most this many hits are reported per field; a longer list is cut and the last reason says
 /// how many were left out (keeps decision records bounded for adversarial texts).
@@ -25,9 +44,45 @@ impl Prohibited {
     }
 }
 
+impl BuildStage for Prohibited {
+    type Config = ProhibitedConfig;
+
+    fn build(config: ProhibitedConfig, ctx: &mut StageContext<'_>) -> Result<Self, ConfigError> {
+        if config.lexicons.is_empty() {
+            return Err(ctx.invalid(
+                "lexicons",
+                "stage `prohibited` needs at least one file in `lexicons`",
+            ));
+        }
+        let mut entries = Vec::new();
+        for rel in &config.lexicons {
+            let file = ctx.read(rel)?;
+            entries.extend(parse_lexicon(&file.name, &file.bytes)?);
+        }
+        if !entries.iter().any(|e| e.action != TermAction::Allow) {
+            return Err(ctx.invalid(
+                "lexicons",
+                "the lexicons of stage `prohibited` contain no reject or hold term",
+            ));
+        }
+        let matcher = Matcher::new(Arc::new(Normalizer::new()), entries).map_err(|e| {
+            ConfigError::new(
+                crate::config::ConfigErrorKind::DataFile,
+                ctx.table().pipeline(),
+                e.to_string(),
+            )
+        })?;
+        Ok(Prohibited::new(Arc::new(matcher)))
+    }
+}
+
 impl Stage for Prohibited {
     fn kind(&self) -> StageKind {
         StageKind::Prohibited
+    }
+
+    fn lexicon_terms(&self) -> usize {
+        self.matcher.len()
     }
 
     fn review(&self, event: &PublishEvent, out: &mut StageOutput) {

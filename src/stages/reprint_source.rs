@@ -10,11 +10,34 @@
 
 use std::sync::Arc;
 
-use super::{Finding, Stage, StageOutput};
-use crate::decision::{Evidence, ReasonCode, StageKind};
+use serde::Deserialize;
+
+use super::{BuildStage, Finding, Stage, StageContext, StageOutput};
+use crate::config::ConfigError;
+use crate::decision::{reason_codes, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
 use crate::sources::news_units::NewsSources;
 use crate::sources::url::url_host;
+
+reason_codes! {
+    /// A reprint with no source.
+    ReprintSourceMissing = "reprint_source_missing", ReprintSource, Reject, "Art. 6(2)";
+    /// A reprint whose source is not on the news-source list.
+    ReprintSourceUnlicensed = "reprint_source_unlicensed", ReprintSource, Reject, "Art. 6(2)";
+    /// Source name and source domain name different units.
+    ReprintSourceMismatch = "reprint_source_mismatch", ReprintSource, Hold, "Art. 6(2)";
+}
+
+/// `[[stages]] kind = "reprint_source"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReprintSourceConfig {
+    /// News-source CSV (`name,domain`, others ignored).
+    pub sources: String,
+    /// Alias CSV (`alias,name[,domain]`) mapping common names to listed units.
+    #[serde(default)]
+    pub aliases: Option<String>,
+}
 
 /// Validates reprint sources against the news-source list.
 #[derive(Debug, Clone)]
@@ -26,6 +49,16 @@ impl ReprintSource {
     /// A stage over a loaded list.
     pub fn new(sources: Arc<NewsSources>) -> Self {
         ReprintSource { sources }
+    }
+}
+
+impl BuildStage for ReprintSource {
+    type Config = ReprintSourceConfig;
+
+    fn build(config: ReprintSourceConfig, ctx: &mut StageContext<'_>) -> Result<Self, ConfigError> {
+        let sources =
+            super::build::read_news_sources(ctx, &config.sources, config.aliases.as_deref())?;
+        Ok(ReprintSource::new(sources))
     }
 }
 

@@ -81,8 +81,9 @@
 
 use serde_json::Value;
 
-use super::{Finding, Stage, StageOutput};
-use crate::decision::{Evidence, PublishAction, ReasonCode, StageKind};
+use super::{BuildStage, Finding, Stage, StageContext, StageOutput};
+use crate::config::ConfigError;
+use crate::decision::{reason_codes, Evidence, PublishAction, ReasonCode, StageKind};
 use crate::event::{ExplicitLabel, PublishEvent, Technique};
 
 mod aigc;
@@ -93,6 +94,30 @@ mod wording;
 use aigc::find_blocks;
 pub use aigc::{parse_implicit_label, AigcLabel, ImplicitLabel};
 pub use wording::{assess_wording, Wording};
+
+reason_codes! {
+    /// An Art. 17(1) technique with neither a conforming label, implicit metadata nor a user declaration.
+    LabelMissing = "label_missing", Labels, Hold, "Art. 17";
+    /// `AIGC` implicit-label metadata that cannot be read.
+    LabelMetadataInvalid = "label_metadata_invalid", Labels, Hold, "Art. 16";
+    /// Explicit label wording lacks the AI or the generation element (GB 45438-2025).
+    LabelNonconforming = "label_nonconforming", Labels, Hold, "Art. 17";
+    /// Explicit label denies synthesis while metadata or technique says synthesized.
+    LabelTampered = "label_tampered", Labels, Reject, "Art. 18";
+}
+
+/// `[[stages]] kind = "labels"`: no settings besides `actions`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsConfig {}
+
+impl BuildStage for Labels {
+    type Config = LabelsConfig;
+
+    fn build(_: LabelsConfig, _: &mut StageContext<'_>) -> Result<Self, ConfigError> {
+        Ok(Labels)
+    }
+}
 
 /// The prompt added for LM Art. 6 case (1): the content **is** AI-generated (`Label` "1").
 pub const PROMPT_GENERATED: &str = "AI生成";

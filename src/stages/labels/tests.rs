@@ -67,7 +67,6 @@ fn text_without_media_gets_a_prompt_but_no_propagation_metadata() {
 
 #[test]
 fn decision_table() {
-    use ReasonCode::*;
     let meta1 = Some(json!({"AIGC": block("1")}));
     let cases: Vec<(&str, Value, Vec<ReasonCode>, Vec<PublishAction>)> = vec![
         // Conforming explicit label only: LM Art. 6(3) propagation, no second prompt.
