@@ -17,8 +17,7 @@ use rdkafka::ClientConfig;
 
 use super::client::{LogContext, Producer};
 use super::error::{DeliveryError, WorkerError};
-use super::exactly_once::rewind;
-use super::worker::{Acks, Batch, Committed, DeliveryMode, WorkerConsumer};
+use super::mode::{backoff, rewind, Acks, Batch, Committed, DeliveryMode, WorkerConsumer};
 use crate::config::KafkaConfig;
 use crate::ops::metrics::Metrics;
 
@@ -69,8 +68,7 @@ impl DeliveryMode for AtLeastOnce {
     }
 
     fn backoff(&self) -> Option<Duration> {
-        (self.failures_in_a_row > 0)
-            .then(|| super::exactly_once::backoff(self.failures_in_a_row - 1))
+        (self.failures_in_a_row > 0).then(|| backoff(self.failures_in_a_row - 1))
     }
 
     async fn begin(&mut self, _consumer: &WorkerConsumer) -> Result<(), WorkerError> {

@@ -38,7 +38,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::client::{worker_id, LogContext, Producer};
 use super::error::WorkerError;
-use super::worker::{Acks, Batch, Committed, DeliveryMode, WorkerConsumer};
+use super::mode::{backoff, rewind, Acks, Batch, Committed, DeliveryMode, WorkerConsumer};
 use crate::config::KafkaConfig;
 use crate::ops::http::Readiness;
 use crate::ops::metrics::{Metrics, Replacement};
@@ -110,11 +110,6 @@ async fn blocking<T: Send + 'static>(
             Err(CallError::Stuck)
         }
     }
-}
-
-/// Exponential backoff from 100 ms to 5 s.
-pub(super) fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis((100u64 << attempt.min(6)).min(5_000))
 }
 
 /// The exactly-once strategy: a transactional producer and the state of the open batch.
@@ -577,21 +572,6 @@ async fn resume_from_committed(consumer: &Arc<WorkerConsumer>, batch: &Batch) ->
         Committed::Yes
     } else {
         Committed::No
-    }
-}
-
-/// Seeks every still-assigned partition of an aborted batch back to the batch's first offset.
-pub(super) fn rewind(consumer: &WorkerConsumer, batch: &Batch) {
-    for ((topic, partition), (first, _)) in &batch.offsets {
-        if let Err(error) = consumer.seek(
-            topic,
-            *partition,
-            Offset::Offset(*first),
-            Duration::from_secs(10),
-        ) {
-            // Revoked meanwhile: the new owner starts from the committed offset.
-            tracing::info!(%error, topic, partition, "Partition not rewound (no longer assigned).");
-        }
     }
 }
 

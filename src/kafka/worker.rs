@@ -20,7 +20,6 @@
 //! Shutdown (the `shutdown` future, wired to SIGINT/SIGTERM by [`crate::app`]): stop reading,
 //! finish the open batch within `drain_timeout_ms`, commit, leave the group.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -28,23 +27,20 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use futures::FutureExt;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message, OwnedMessage};
-use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 
-use super::client::{consumer_config, producer_config, worker_id, LogLimiter, WorkerContext};
+use super::client::{consumer_config, worker_id, LogLimiter, WorkerContext};
 use super::error::{is_fatal_consume_error, WorkerError};
-use super::limits::{self, OutputLimits};
-use super::records::{prepare_all, produce, Ack, Outcome};
-use crate::config::{Delivery, KafkaConfig, Topics};
+use super::limits::OutputLimits;
+use super::mode::{Acks, Batch, Committed, DeliveryMode, Reviewed, WorkerConsumer};
+use super::records::{prepare_all, produce};
+use crate::config::{KafkaConfig, Topics};
 use crate::engine::Engine;
 use crate::ops::http::Readiness;
 use crate::ops::metrics::{Metrics, Replacement};
-
-/// The worker's consumer.
-pub(super) type WorkerConsumer = StreamConsumer<WorkerContext>;
 
 /// Everything the worker needs besides the engine.
 pub struct WorkerSettings {
@@ -72,156 +68,7 @@ pub struct RunSummary {
     pub acknowledged: u64,
 }
 
-/// One input message of a batch, once reviewed.
-pub(super) struct Reviewed {
-    /// Input topic, partition and offset.
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    /// When it was consumed (for `review_latency_seconds`).
-    pub consumed_at: Instant,
-    /// What became of it, counted once durable.
-    pub outcome: Outcome,
-}
-
-/// A batch of input messages: what a delivery mode commits at once.
-pub(super) struct Batch {
-    /// (topic, partition) → (first offset, last offset) of the batch.
-    pub offsets: BTreeMap<(String, i32), (i64, i64)>,
-    /// The reviewed messages, in consumption order.
-    pub reviewed: Vec<Reviewed>,
-    started: Instant,
-}
-
-impl Batch {
-    fn new() -> Self {
-        Batch {
-            offsets: BTreeMap::new(),
-            reviewed: Vec::new(),
-            started: Instant::now(),
-        }
-    }
-
-    /// The offset to commit per partition: one past the batch's last message.
-    ///
-    /// # Errors
-    /// Only for an invalid partition (cannot happen for consumed messages).
-    pub fn next_offsets(&self) -> Result<TopicPartitionList, KafkaError> {
-        let mut tpl = TopicPartitionList::new();
-        for ((topic, partition), (_, last)) in &self.offsets {
-            tpl.add_partition_offset(topic, *partition, Offset::Offset(last + 1))?;
-        }
-        Ok(tpl)
-    }
-}
-
-/// Each produced record's acknowledgement: the index of its message in [`Batch::reviewed`], the
-/// output topic, the acknowledgement.
-pub(super) type Acks = Vec<(usize, String, Ack)>;
-
-/// Whether a batch became durable.
-pub(super) enum Committed {
-    /// Outputs and offsets are durable: count the batch.
-    Yes,
-    /// Not committed; the mode has repositioned the consumer, so the batch is reviewed again.
-    No,
-    /// Unknown, and the consumer is cut off from its group coordinator: replace the consumer,
-    /// which rejoins the group and resumes from the committed offsets (where the batch is, or is
-    /// not, included). Such a batch is not counted in the metrics.
-    ReplaceConsumer(Replacement),
-}
-
-/// How a batch becomes durable: the strategy of a delivery guarantee.
-pub(super) trait DeliveryMode {
-    /// `exactly_once` or `at_least_once` (start-up log).
-    const NAME: &'static str;
-
-    /// The producer the batch's records go to.
-    fn producer(&self) -> &super::client::Producer;
-
-    /// How long a batch keeps collecting after its first message; `None`: only what the
-    /// consumer already holds.
-    fn batch_window(&self) -> Option<Duration>;
-
-    /// The largest batch, in input messages.
-    fn max_events(&self) -> usize;
-
-    /// How long to wait before the next batch (repeated failures), if at all.
-    fn backoff(&self) -> Option<Duration>;
-
-    /// Opens a batch (e.g. begins a transaction).
-    ///
-    /// # Errors
-    /// A fatal error: the worker stops.
-    async fn begin(&mut self, consumer: &WorkerConsumer) -> Result<(), WorkerError>;
-
-    /// Makes the produced batch durable together with its input offsets, or repositions the
-    /// consumer so that it is reviewed again.
-    ///
-    /// # Errors
-    /// A fatal error: the worker stops.
-    async fn commit(
-        &mut self,
-        consumer: &Arc<WorkerConsumer>,
-        batch: &Batch,
-        acks: Acks,
-    ) -> Result<Committed, WorkerError>;
-
-    /// The last step on the way out (a final offset commit).
-    ///
-    /// # Errors
-    /// The commit failing.
-    fn close(&mut self, consumer: &WorkerConsumer) -> Result<(), WorkerError>;
-}
-
-/// Runs the worker until `shutdown` resolves or a fatal error occurs, with the delivery guarantee
-/// of `settings.kafka.delivery`.
-///
-/// # Errors
-/// A [`WorkerError`]; what is durable is committed on the way out where possible.
-pub async fn run(
-    engine: Arc<ArcSwap<Engine>>,
-    settings: WorkerSettings,
-    shutdown: impl Future<Output = ()>,
-) -> Result<RunSummary, WorkerError> {
-    let k = &settings.kafka;
-    let consumer = new_consumer(k, &settings.metrics, &settings.ready)?;
-    // The output topics' limits first: the producer's batches must fit the smallest.
-    let max_event_bytes = engine.load().limits().max_event_bytes;
-    let limits = limits::watch(
-        k,
-        &settings.topics,
-        super::client::producer_max_message_bytes(max_event_bytes),
-        settings.read_topic_limits,
-    )
-    .await
-    .map_err(WorkerError::client("admin client"))?;
-    limits::check_minimum(&limits.load()).map_err(WorkerError::TopicLimits)?;
-    let mut pc = producer_config(k, max_event_bytes);
-    limits.load().cap_batch_size(&mut pc);
-    match k.delivery {
-        Delivery::ExactlyOnce => {
-            let mode = super::exactly_once::ExactlyOnce::start(
-                k,
-                pc,
-                settings.metrics.clone(),
-                settings.ready.clone(),
-            )
-            .await?;
-            Core::new(engine, settings, consumer, limits)
-                .run(mode, shutdown)
-                .await
-        }
-        Delivery::AtLeastOnce => {
-            let mode = super::at_least_once::AtLeastOnce::start(k, pc, settings.metrics.clone())?;
-            Core::new(engine, settings, consumer, limits)
-                .run(mode, shutdown)
-                .await
-        }
-    }
-}
-
-fn new_consumer(
+pub(super) fn new_consumer(
     k: &KafkaConfig,
     metrics: &Metrics,
     ready: &Arc<Readiness>,
@@ -253,7 +100,7 @@ async fn close_consumer(consumer: Arc<WorkerConsumer>, timeout: Duration) {
 }
 
 /// The state of the delivery loop that does not depend on the mode.
-struct Core {
+pub(super) struct Core {
     engine: Arc<ArcSwap<Engine>>,
     consumer: Arc<WorkerConsumer>,
     limits: Arc<ArcSwap<OutputLimits>>,
@@ -277,7 +124,7 @@ enum Next {
 type BorrowedMessageResult = Result<OwnedMessage, KafkaError>;
 
 impl Core {
-    fn new(
+    pub(super) fn new(
         engine: Arc<ArcSwap<Engine>>,
         settings: WorkerSettings,
         consumer: Arc<WorkerConsumer>,
@@ -304,7 +151,7 @@ impl Core {
     }
 
     /// Subscribes, then runs batches until shutdown or a fatal error; always leaves the group.
-    async fn run<M: DeliveryMode>(
+    pub(super) async fn run<M: DeliveryMode>(
         mut self,
         mut mode: M,
         shutdown: impl Future<Output = ()>,
