@@ -96,7 +96,9 @@ async fn every_reason_code_over_kafka() {
         if let Some(m) = meta {
             media["metadata"] = m;
         }
-        json!({"content": {"kind": "image", "text": null, "media": [media]}, "synthesis": {"technique": technique}, "labels": labels})
+        json!({"content": {"kind": "image", "text": null, "media": [media]}, "synthesis": {"technique": technique}, "labels": labels,
+               // An invented face: Art. 14 consent is not in question in the label cases.
+               "subject": {"real_person": false}})
     };
     // (id, event, expected decision, expected reason codes)
     let cases: Vec<(&str, serde_json::Value, &str, Vec<ReasonCode>)> = vec![
@@ -224,6 +226,12 @@ async fn every_reason_code_over_kafka() {
         (
             "biometric_consent_missing",
             json!({"synthesis": {"technique": "face_swap"}, "subject": {"real_person": true, "consent": "not_obtained"}}),
+            "hold",
+            vec![ReasonCode::BiometricConsentMissing],
+        ),
+        (
+            "biometric_consent_unknown",
+            json!({"synthesis": {"technique": "voice_conversion"}}),
             "hold",
             vec![ReasonCode::BiometricConsentMissing],
         ),

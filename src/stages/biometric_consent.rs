@@ -2,11 +2,13 @@
 //! biometric information (人脸、人声等生物识别信息编辑功能) must prompt the user to inform the person
 //! being edited and obtain that person's **separate consent** (单独同意).
 //!
-//! When the event's technique edits face or voice biometrics ([`edits_biometrics`]), the subject is
-//! a real natural person (`subject.real_person == true`) and `subject.consent` is not `obtained`
-//! (absent, `not_obtained` or `unknown`) → `biometric_consent_missing` (hold), evidence
-//! `subject.consent`. No subject, or a subject that is not (or not known to be) a real person →
-//! nothing: purely synthetic faces and voices edit nobody's biometrics.
+//! When the event's technique edits face or voice biometrics ([`edits_biometrics`]) and
+//! `subject.consent` is not `obtained` (absent, `not_obtained` or `unknown`) →
+//! `biometric_consent_missing` (hold), unless the subject is explicitly **not** a real person
+//! (`subject.real_person == false`: purely synthetic faces and voices edit nobody's biometrics).
+//! Unknown is not "no": no `subject`, an empty `subject` (`{}`) or `real_person: null` is held
+//! too, because the stage cannot tell that nobody real is edited. Evidence: `subject.consent`
+//! (real person, consent missing), `subject.real_person` (not given) or `subject` (absent).
 //!
 //! # Techniques
 //!
@@ -73,28 +75,55 @@ impl Stage for BiometricConsent {
         if !edits_biometrics(technique) {
             return;
         }
-        let Some(subject) = &event.subject else {
-            return;
-        };
-        if subject.real_person != Some(true) {
+        // Only an explicit `real_person: false` says nobody's biometrics are edited; no subject,
+        // an empty one or `real_person: null` leaves it unknown, and unknown fails safe.
+        let subject = event.subject.as_ref();
+        let real_person = subject.and_then(|s| s.real_person);
+        if real_person == Some(false) {
             return;
         }
-        let state = match subject.consent {
+        let consent = subject.and_then(|s| s.consent);
+        let state = match consent {
             Some(Consent::Obtained) => return,
             Some(Consent::NotObtained) => Some("not_obtained"),
             Some(Consent::Unknown) => Some("unknown"),
             None => None,
         };
-        out.findings.push(
-            Finding::new(ReasonCode::BiometricConsentMissing)
-                .detail(format!(
+        let (field, detail) = match (subject, real_person) {
+            (Some(_), Some(true)) => (
+                "subject.consent",
+                format!(
                     "{} edits the face or voice of a real person (subject.real_person); Art. 14 \
                      requires that person's separate consent, but subject.consent is {}",
                     technique.as_str(),
                     state.unwrap_or("absent")
-                ))
+                ),
+            ),
+            (None, _) => (
+                "subject",
+                format!(
+                    "{} edits face or voice biometrics, but the event has no subject: whether a \
+                     real person is edited is unknown (only subject.real_person: false skips \
+                     Art. 14's separate consent), and no consent is recorded",
+                    technique.as_str()
+                ),
+            ),
+            (Some(_), _) => (
+                "subject.real_person",
+                format!(
+                    "{} edits face or voice biometrics and subject.real_person is not given: \
+                     whether a real person is edited is unknown (only subject.real_person: false \
+                     skips Art. 14's separate consent), and subject.consent is {}",
+                    technique.as_str(),
+                    state.unwrap_or("absent")
+                ),
+            ),
+        };
+        out.findings.push(
+            Finding::new(ReasonCode::BiometricConsentMissing)
+                .detail(detail)
                 .evidence(Evidence {
-                    field: "subject.consent".into(),
+                    field: field.into(),
                     start: None,
                     end: None,
                     matched: state.map(str::to_string),
@@ -171,11 +200,46 @@ mod tests {
                 "swap, real_person unknown",
                 "face_swap",
                 json!({"consent": "not_obtained"}),
+                true,
+                Some("not_obtained"),
+            ),
+            (
+                "swap, real_person null",
+                "face_swap",
+                json!({"real_person": null}),
+                true,
+                None,
+            ),
+            (
+                "swap, real_person unknown but consent obtained",
+                "face_swap",
+                json!({"consent": "obtained"}),
                 false,
                 None,
             ),
-            ("swap, empty subject", "face_swap", json!({}), false, None),
-            ("swap, no subject", "face_swap", json!(null), false, None),
+            (
+                "tts, not a real person, consent absent",
+                "tts",
+                json!({"real_person": false}),
+                false,
+                None,
+            ),
+            ("swap, empty subject", "face_swap", json!({}), true, None),
+            ("swap, no subject", "face_swap", json!(null), true, None),
+            (
+                "voice editing, no subject",
+                "voice_editing",
+                json!(null),
+                true,
+                None,
+            ),
+            (
+                "image generation, no subject",
+                "image_generation",
+                json!(null),
+                false,
+                None,
+            ),
             (
                 "voice conversion, not obtained",
                 "voice_conversion",
@@ -213,21 +277,28 @@ mod tests {
             ),
         ];
         for (name, technique, subject, flagged, matched) in cases {
-            let out = run(technique, subject);
+            let out = run(technique, subject.clone());
             assert_eq!(out.findings.len(), usize::from(flagged), "{name}");
             assert!(out.actions.is_empty(), "{name}");
             if let Some(f) = out.findings.first() {
                 assert_eq!(f.code, ReasonCode::BiometricConsentMissing, "{name}");
                 assert_eq!(f.action, Action::Hold, "{name}");
                 let e = f.evidence.as_ref().unwrap();
-                assert_eq!(e.field, "subject.consent", "{name}");
+                let field = match subject.get("real_person") {
+                    _ if subject.is_null() => "subject",
+                    Some(Value::Bool(true)) => "subject.consent",
+                    _ => "subject.real_person",
+                };
+                assert_eq!(e.field, field, "{name}");
                 assert_eq!(e.matched.as_deref(), matched, "{name}");
                 let detail = f.detail.as_deref().unwrap();
                 assert!(detail.contains(technique), "{name}: {detail}");
-                assert!(
-                    detail.contains(matched.unwrap_or("absent")),
-                    "{name}: {detail}"
-                );
+                if !subject.is_null() {
+                    assert!(
+                        detail.contains(matched.unwrap_or("absent")),
+                        "{name}: {detail}"
+                    );
+                }
             }
         }
     }
