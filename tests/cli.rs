@@ -244,3 +244,105 @@ fn demo_runs_with_no_setup_and_accounts_for_every_event() {
     assert_eq!(count("(audit)"), produced);
     assert!(count("hold") > 0 && count("reject") > 0 && count("approve") > 0);
 }
+
+/// Runs the binary and waits for it at most `deadline`: a command that hangs (reading a FIFO that
+/// nobody writes) fails the test instead of hanging it. The child is killed by its pid on timeout.
+fn run_within(args: &[&str], deadline: std::time::Duration) -> Output {
+    let child = Command::new(bin())
+        .args(args)
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(deadline) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            // SAFETY: `pid` is the child this test started and has not reaped.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            panic!("{args:?} did not finish within {deadline:?}");
+        }
+    }
+}
+
+#[test]
+fn data_files_that_are_not_regular_files_are_refused_without_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("lexicon.fifo");
+    let status = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(status.success(), "mkfifo failed");
+    let folder = dir.path().join("a-folder.csv");
+    std::fs::create_dir(&folder).unwrap();
+    let huge = dir.path().join("huge.csv");
+    // Sparse: 16 MiB + 1 byte of file without writing it.
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(synth_review::config::MAX_FILE_BYTES + 1)
+        .unwrap();
+    let cases = [
+        (fifo.clone(), "not a regular file: a FIFO"),
+        (folder.clone(), "not a regular file: a directory"),
+        (
+            PathBuf::from("/dev/zero"),
+            "not a regular file: a character device",
+        ),
+        (
+            huge.clone(),
+            "file is larger than the limit of 16777216 bytes",
+        ),
+    ];
+    let p = dir.path().join("pipeline.toml");
+    for (file, reason) in &cases {
+        std::fs::write(
+            &p,
+            format!(
+                "[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"{}\"]\n",
+                file.display()
+            ),
+        )
+        .unwrap();
+        for cmd in ["check", "run", "review"] {
+            let out = run_within(
+                &[cmd, "--pipeline", p.to_str().unwrap()],
+                std::time::Duration::from_secs(60),
+            );
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{cmd} {}: {err}",
+                file.display()
+            );
+            let want = format!("{}: cannot read", file.display());
+            assert!(
+                err.contains(&want) && err.contains(reason),
+                "{cmd}: expected {want:?} … {reason:?} in {err}"
+            );
+        }
+    }
+    // The pipeline file itself.
+    for (file, reason) in &cases {
+        let out = run_within(
+            &["check", "--pipeline", file.to_str().unwrap()],
+            std::time::Duration::from_secs(60),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "pipeline {}: {err}",
+            file.display()
+        );
+        assert!(
+            err.contains(&format!("{}: cannot read", file.display())) && err.contains(reason),
+            "pipeline {}: {err}",
+            file.display()
+        );
+    }
+}

@@ -30,7 +30,9 @@ use serde::Deserialize;
 use toml_edit::{Item, Table, TableLike, Value};
 
 pub use self::error::{ConfigError, ConfigErrorKind};
-pub use self::files::{normalize_path, Disk, Embedded, FileSource};
+pub use self::files::{
+    normalize_path, read_regular_file, Disk, Embedded, FileSource, MAX_FILE_BYTES,
+};
 pub use self::kafka::{
     check_option, Delivery, KafkaConfig, OptionError, MAX_EVENT_BYTES, RESERVED_KAFKA_KEYS,
 };

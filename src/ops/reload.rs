@@ -151,13 +151,21 @@ mod tests {
             v2,
             "the old engine keeps serving"
         );
+        // A lexicon replaced by a FIFO nobody writes: refused at once, not waited on.
+        std::fs::remove_file(&lex).unwrap();
+        let c = std::ffi::CString::new(lex.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = r.reload().unwrap_err().to_string();
+        assert!(err.contains("not a regular file: a FIFO"), "{err}");
+        assert_eq!(slot.load().lexicon_version(), v2);
         let text = metrics.encode();
         assert!(
             text.contains("synth_review_config_reloads_total{result=\"success\"} 1"),
             "{text}"
         );
         assert!(
-            text.contains("synth_review_config_reloads_total{result=\"error\"} 1"),
+            text.contains("synth_review_config_reloads_total{result=\"error\"} 2"),
             "{text}"
         );
     }
