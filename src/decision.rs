@@ -303,7 +303,8 @@ pub struct DecisionRecord<'a> {
     pub lexicon_version: &'a str,
     /// RFC 3339 UTC time of the review.
     pub reviewed_at: &'a str,
-    /// The original event, byte for byte.
+    /// The original event, minified ([`crate::event::minify_json`]): every key and value as sent,
+    /// no whitespace between tokens, so the record is one line.
     pub event: &'a RawValue,
 }
 

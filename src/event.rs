@@ -1,8 +1,11 @@
 //! The publish event (DESIGN §2, `schema/publish-event.v1.json`) and its parsing at the edge.
 //!
 //! A message is parsed once into [`PublishEvent`] (typed, for the stages) while the original JSON is
-//! kept as a [`RawValue`] so the decision record can embed it byte for byte: unknown fields are
-//! therefore kept and passed through untouched, and nothing the producer sent is re-encoded.
+//! kept as a [`RawValue`] so the decision record can embed it: unknown fields are therefore kept
+//! and passed through, every key in its order (duplicates too), every number and string in the
+//! producer's own spelling. Only insignificant whitespace outside strings is dropped
+//! ([`minify_json`]), so no raw CR, LF or TAB reaches the one-line output record, and characters
+//! that some line readers take for line breaks are written as `\u` escapes of themselves.
 //!
 //! Every way a message can be unreadable maps to one [`EventErrorKind`]; the Kafka worker turns it
 //! into a dead-letter record and `review` into a `dead_letter` line. Parsing never panics.
@@ -100,7 +103,8 @@ impl EventError {
 pub struct ParsedEvent {
     /// The typed view the stages read.
     pub event: PublishEvent,
-    /// The original JSON value, embedded unchanged in the decision record.
+    /// The original JSON value without insignificant whitespace ([`minify_json`]), embedded in
+    /// the decision record: same keys in the same order, same values, same number text.
     pub raw: Box<RawValue>,
 }
 
@@ -136,7 +140,7 @@ pub fn parse_event(bytes: &[u8], limits: &Limits) -> Result<ParsedEvent, EventEr
     }
     let raw: Box<RawValue> = serde_json::from_str(text)
         .map_err(|e| EventError::new(EventErrorKind::MalformedJson, e.to_string()))?;
-    // The decision record embeds the event verbatim, so it must be JSON every consumer can read.
+    // The decision record embeds the event, so it must be JSON every consumer can read.
     check_interoperable(raw.get())
         .map_err(|m| EventError::new(EventErrorKind::MalformedJson, m))?;
     let first = raw.get().trim_start().as_bytes().first().copied();
@@ -146,10 +150,50 @@ pub fn parse_event(bytes: &[u8], limits: &Limits) -> Result<ParsedEvent, EventEr
             format!("expected a JSON object, found {}", json_type_name(first)),
         ));
     }
-    let event: PublishEvent = serde_json::from_str(raw.get())
+    let mut event: PublishEvent = serde_json::from_str(raw.get())
         .map_err(|e| EventError::new(EventErrorKind::Schema, schema_detail(raw.get(), e)))?;
     event.check(limits)?;
+    find_metadata_duplicates(raw.get(), &mut event);
+    let raw = RawValue::from_string(minify_json(raw.get()))
+        .map_err(|e| EventError::new(EventErrorKind::MalformedJson, e.to_string()))?;
     Ok(ParsedEvent { event, raw })
+}
+
+/// `text` (valid JSON) without the whitespace between tokens (space, TAB, LF, CR: RFC 8259 §2),
+/// so the value fits on one line. Strings and numbers are copied as written; inside strings the
+/// characters that are valid raw in JSON but that line readers may split on — DEL (U+007F), the
+/// C1 controls U+0080–U+009F (NEL is a line break to some readers), U+2028 and U+2029 — are
+/// written as `\uXXXX` escapes, which decode to the same string. Raw C0 controls cannot occur
+/// inside a valid JSON string, so the result has no control character at all.
+pub fn minify_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            } else if matches!(c, '\u{7F}'..='\u{9F}' | '\u{2028}' | '\u{2029}') {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{:04X}", c as u32);
+                continue;
+            }
+            out.push(c);
+        } else {
+            match c {
+                ' ' | '\t' | '\n' | '\r' => {}
+                '"' => {
+                    in_string = true;
+                    out.push(c);
+                }
+                _ => out.push(c),
+            }
+        }
+    }
+    out
 }
 
 /// Longest value quoted in a `schema` detail, in characters: enough to recognise a mistake, too
@@ -496,6 +540,147 @@ pub struct Media {
     /// stage parses it.
     #[serde(default)]
     pub metadata: Option<serde_json::Value>,
+    /// Paths of object keys that occur more than once in `metadata` as sent, e.g.
+    /// `content.media[0].metadata.AIGC.Label` (keys cut to 64 characters with `…`, as the
+    /// `labels` stage writes paths). `metadata` keeps only the last of duplicate keys, so this is
+    /// where the `labels` stage learns that `{"Label":"9","Label":"1"}` was sent. Filled by
+    /// [`parse_event`]; at most [`MAX_DUPLICATES`] paths.
+    #[serde(skip)]
+    pub duplicate_keys: Vec<String>,
+}
+
+/// At most this many duplicate-key paths are kept per media item.
+pub const MAX_DUPLICATES: usize = 16;
+
+/// Fills [`Media::duplicate_keys`] from the event's JSON text: the typed parse has already
+/// refused duplicate keys in typed objects, only the untyped `metadata` keeps the last silently.
+fn find_metadata_duplicates(text: &str, event: &mut PublishEvent) {
+    if event.content.media.iter().all(|m| m.metadata.is_none()) {
+        return;
+    }
+    #[derive(Deserialize)]
+    struct Probe<'a> {
+        #[serde(borrow)]
+        content: ProbeContent<'a>,
+    }
+    #[derive(Deserialize)]
+    struct ProbeContent<'a> {
+        #[serde(borrow, default)]
+        media: Option<Vec<ProbeMedia<'a>>>,
+    }
+    #[derive(Deserialize)]
+    struct ProbeMedia<'a> {
+        #[serde(borrow, default)]
+        metadata: Option<&'a RawValue>,
+    }
+    let Ok(probe) = serde_json::from_str::<Probe<'_>>(text) else {
+        return;
+    };
+    for (i, (media, raw)) in event
+        .content
+        .media
+        .iter_mut()
+        .zip(probe.content.media.unwrap_or_default())
+        .enumerate()
+    {
+        let Some(raw) = raw.metadata else { continue };
+        let Ok(tree) = serde_json::from_str::<KeyTree>(raw.get()) else {
+            continue;
+        };
+        let mut path = format!("content.media[{i}].metadata");
+        tree.duplicates(&mut path, &mut media.duplicate_keys);
+    }
+}
+
+/// A JSON value reduced to its keys, duplicates kept: what [`find_metadata_duplicates`] walks.
+enum KeyTree {
+    Object(Vec<(String, KeyTree)>),
+    Array(Vec<KeyTree>),
+    Leaf,
+}
+
+impl KeyTree {
+    fn duplicates(&self, path: &mut String, out: &mut Vec<String>) {
+        match self {
+            KeyTree::Object(entries) => {
+                let mut seen = std::collections::HashSet::new();
+                for (key, inner) in entries {
+                    let len = path.len();
+                    path.push('.');
+                    let shown: String = key.chars().take(64).collect();
+                    path.push_str(&shown);
+                    if key.chars().nth(64).is_some() {
+                        path.push('…');
+                    }
+                    if !seen.insert(key.as_str()) && out.len() < MAX_DUPLICATES {
+                        out.push(path.clone());
+                    }
+                    inner.duplicates(path, out);
+                    path.truncate(len);
+                }
+            }
+            KeyTree::Array(items) => {
+                for (i, inner) in items.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    inner.duplicates(path, out);
+                    path.truncate(len);
+                }
+            }
+            KeyTree::Leaf => {}
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyTree {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeyTree, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = KeyTree;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<KeyTree, E> {
+                Ok(KeyTree::Leaf)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<KeyTree, E> {
+                Ok(KeyTree::Leaf)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<KeyTree, E> {
+                Ok(KeyTree::Leaf)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<KeyTree, E> {
+                Ok(KeyTree::Leaf)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<KeyTree, E> {
+                Ok(KeyTree::Leaf)
+            }
+            fn visit_unit<E>(self) -> Result<KeyTree, E> {
+                Ok(KeyTree::Leaf)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<KeyTree, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<KeyTree>()? {
+                    items.push(item);
+                }
+                Ok(KeyTree::Array(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<KeyTree, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, KeyTree>()? {
+                    entries.push((k, v));
+                }
+                Ok(KeyTree::Object(entries))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Synthesis details.
@@ -693,10 +878,86 @@ mod tests {
         let p = parse_event(GOOD.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(p.event.event_id, "e1");
         assert_eq!(p.event.content.kind, ContentKind::Text);
+        let minified: String = GOOD.split('\n').map(str::trim_start).collect();
         assert_eq!(
             p.raw.get(),
-            GOOD,
-            "raw JSON must be passed through byte for byte"
+            minified.replace("\": ", "\":"),
+            "raw JSON is passed through, only whitespace between tokens dropped"
+        );
+        assert!(!p.raw.get().contains('\n'));
+    }
+
+    #[test]
+    fn minify_keeps_every_token_and_drops_only_whitespace() {
+        let cases = [
+            (
+                "{ \"a\" :\t1 ,\r\n\"b\": [ 1.50 , -0e+3 ] }",
+                r#"{"a":1,"b":[1.50,-0e+3]}"#,
+            ),
+            // Whitespace and escapes inside strings are kept as written.
+            (
+                r#"{"t": "a b\tc\r\n \" \\ \u0041"}"#,
+                r#"{"t":"a b\tc\r\n \" \\ \u0041"}"#,
+            ),
+            // Duplicate keys and key order stay.
+            (r#"{"z":1, "a":2, "z":3}"#, r#"{"z":1,"a":2,"z":3}"#),
+            // Raw DEL, NEL (C1), U+2028/9 inside strings become escapes of themselves.
+            (
+                "{\"t\":\"a\u{7F}b\u{85}c\u{2028}d\u{2029}e\"}",
+                r#"{"t":"a\u007Fb\u0085c\u2028d\u2029e"}"#,
+            ),
+            ("\r\n [ ] \r\n", "[]"),
+            (r#""\\""#, r#""\\""#),
+        ];
+        for (input, want) in cases {
+            let got = minify_json(input);
+            assert_eq!(got, want, "{input:?}");
+            let a: serde_json::Value = serde_json::from_str(input).unwrap();
+            let b: serde_json::Value = serde_json::from_str(&got).unwrap();
+            assert_eq!(a, b, "{input:?}: same value");
+            assert!(!got
+                .chars()
+                .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}'));
+        }
+    }
+
+    #[test]
+    fn embedded_event_is_one_line_without_control_characters() {
+        let text = "{\r\n\t\"event_id\" : \"cr\",\r\"user\":{\"id\":\"u\",\"identity_verified\":true},\r\n\
+                    \"content\":{\"kind\":\"text\",\"text\":\"line\\r\\nbreak \u{2028} 1e400?\"},\
+                    \"n\": 1.000000000000000000001, \"synthesis\":{\"technique\":\"dialogue\"}}\r\n";
+        let p = parse_event(text.as_bytes(), &Limits::default()).unwrap();
+        let raw = p.raw.get();
+        assert!(!raw.chars().any(|c| c.is_control()), "{raw:?}");
+        assert!(
+            raw.contains(r#""n":1.000000000000000000001"#),
+            "number text kept: {raw}"
+        );
+        assert!(raw.starts_with(r#"{"event_id":"cr","user""#), "{raw}");
+        assert_eq!(
+            p.event.content.text.as_deref(),
+            Some("line\r\nbreak \u{2028} 1e400?")
+        );
+    }
+
+    #[test]
+    fn duplicate_metadata_keys_are_recorded_with_their_paths() {
+        let text = r#"{"event_id":"d","user":{"id":"u","identity_verified":true},"content":{"kind":"image","media":[
+            {"url":"a"},
+            {"metadata":{"AIGC":{"Label":"9","Label":"1"},"list":[{"k":1,"k":2}]}}]},
+            "synthesis":{"technique":"dialogue"}}"#;
+        let p = parse_event(text.as_bytes(), &Limits::default()).unwrap();
+        assert!(p.event.content.media[0].duplicate_keys.is_empty());
+        assert_eq!(
+            p.event.content.media[1].duplicate_keys,
+            [
+                "content.media[1].metadata.AIGC.Label",
+                "content.media[1].metadata.list[0].k"
+            ]
+        );
+        assert!(
+            p.raw.get().contains(r#"{"Label":"9","Label":"1"}"#),
+            "duplicates kept in the record"
         );
     }
 

@@ -346,3 +346,62 @@ fn data_files_that_are_not_regular_files_are_refused_without_hanging() {
         );
     }
 }
+
+/// Issue 12 item 8: every decision line is one line of valid JSON, whatever whitespace and
+/// line-separator characters the event carried; the embedded event keeps every field and value.
+#[test]
+fn review_records_are_single_lines_without_control_characters() {
+    let events = [
+        "{\r\"event_id\":\t\"cr\",\r\r\"user\":{\"id\":\"u\",\"identity_verified\":true},\r\"content\":{\"kind\":\"text\",\"text\":\"a\\r\\nb\"},\r\"synthesis\":{\"technique\":\"dialogue\"},\"labels\":{\"explicit\":{\"present\":true,\"text\":\"AI生成\"}},\"n\":1.50}\r".to_string(),
+        "{\"event_id\":\"ls\",\"user\":{\"id\":\"u\",\"identity_verified\":true},\"content\":{\"kind\":\"text\",\"text\":\"一\u{2028}二\u{85}三\u{7f}\"},\"synthesis\":{\"technique\":\"dialogue\"},\"labels\":{\"explicit\":{\"present\":true,\"text\":\"AI生成\u{2029}\"}}}".to_string(),
+        r#"{"event_id":"dup","user":{"id":"u","identity_verified":true},"content":{"kind":"image","media":[{"url":"https://cdn.example/x.png","metadata":{"AIGC":{"Label":"9","Label":"1","ContentProducer":"a","ProduceID":"b"}}}]},"synthesis":{"technique":"image_generation"},"labels":{"explicit":{"present":true,"text":"AI生成"}}}"#.to_string(),
+    ];
+    let mut input = Vec::new();
+    for e in &events {
+        input.extend_from_slice(e.as_bytes());
+        input.push(b'\n');
+    }
+    let out = run(
+        &["review", "--pipeline", "pipelines/default.toml"],
+        Some(&input),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{2028}' || c == '\u{2029}'),
+        "{text:?}"
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), events.len(), "{text}");
+    for (line, original) in lines.iter().zip(&events) {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let original: serde_json::Value = serde_json::from_str(original).unwrap();
+        assert_eq!(
+            record["event"], original,
+            "every field and value kept: {line}"
+        );
+    }
+    assert!(
+        lines[0].contains(r#""event":{"event_id":"cr","user""#),
+        "key order kept"
+    );
+    assert!(lines[0].contains(r#""n":1.50}"#), "number text kept");
+    assert!(
+        lines[1].contains(r#"一\u2028二\u0085三\u007F"#),
+        "{}",
+        lines[1]
+    );
+    let dup: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+    assert_eq!(dup["decision"], "hold", "{dup}");
+    assert_eq!(dup["reasons"][0]["code"], "label_metadata_invalid", "{dup}");
+    assert!(
+        lines[2].contains(r#""Label":"9","Label":"1""#),
+        "duplicates passed through"
+    );
+}

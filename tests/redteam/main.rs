@@ -21,6 +21,11 @@
 //! - `reason`: a reason code that must be among the reasons; `absent`: a code that must not be.
 //! - `kind`: the row of the report the case counts in.
 //!
+//! Every case that is not a dead letter must also give a decision record (the `review` line, the
+//! Kafka value) that is one line of valid JSON without control characters or U+2028/U+2029 and
+//! whose `event` equals the case's event as a JSON value; a case whose record breaks this fails
+//! whatever `expect` says.
+//!
 //! A case that fails is printed with its decision and reasons; the suite fails when its pass share
 //! is below `min_pass`.
 
@@ -75,6 +80,8 @@ struct Outcome {
     codes: Vec<String>,
     /// A one-line summary for failures.
     summary: String,
+    /// The decision record is one line of valid JSON embedding the event (always true for dead letters).
+    record_ok: bool,
 }
 
 fn run_case(engine: &Engine, case: &Value) -> Result<Outcome, String> {
@@ -100,6 +107,7 @@ fn run_case(engine: &Engine, case: &Value) -> Result<Outcome, String> {
             verdict: "dead_letter".into(),
             codes: vec![e.kind.as_str().to_string()],
             summary: format!("dead_letter {}: {}", e.kind.as_str(), e.message),
+            record_ok: true,
         }),
         Ok(parsed) => {
             let review = engine
@@ -129,10 +137,29 @@ fn run_case(engine: &Engine, case: &Value) -> Result<Outcome, String> {
                 }
                 summary.push(']');
             }
+            let line = serde_json::to_string(&engine.record(
+                &parsed.event.event_id,
+                &review,
+                &parsed.raw,
+                "2026-11-29T08:00:00Z",
+            ))
+            .map_err(|e| e.to_string())?;
+            let one_line = !line
+                .chars()
+                .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}');
+            let sent: Option<Value> = serde_json::from_slice(&bytes).ok();
+            let embedded = serde_json::from_str::<Value>(&line)
+                .ok()
+                .map(|r| r["event"].clone());
+            let record_ok = one_line && sent.is_some() && sent == embedded;
+            if !record_ok {
+                let _ = write!(summary, " [record not one clean JSON line: {line:?}]");
+            }
             Ok(Outcome {
                 verdict: review.decision.as_str().to_string(),
                 codes,
                 summary,
+                record_ok,
             })
         }
     }
@@ -157,7 +184,7 @@ fn passes(case: &Value, out: &Outcome) -> Result<bool, String> {
         Some(code) => !out.codes.iter().any(|c| c == code),
         None => true,
     };
-    Ok(verdict_ok && reason_ok && absent_ok)
+    Ok(verdict_ok && reason_ok && absent_ok && out.record_ok)
 }
 
 /// Per report row: cases, passed, and what the engine decided.

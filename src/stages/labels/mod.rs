@@ -8,7 +8,9 @@
 //!    carries one implicit-label block. A block is accepted as a JSON object or as a JSON string
 //!    (XML-escaped `&quot;` too), with or without the outer `{"AIGC": …}` wrapper; see
 //!    [`parse_implicit_label`] for the exact rules. A block that breaks them, or two blocks in one
-//!    file (6.1 c) allows exactly one), → `label_metadata_invalid` (hold, Art. 16) with the block's
+//!    file (6.1 c) allows exactly one), or a block whose object form names a key twice (the
+//!    `duplicate_keys` [`crate::event::parse_event`] records, e.g. `"Label":"9","Label":"1"`, just as
+//!    the string form already is), → `label_metadata_invalid` (hold, Art. 16) with the block's
 //!    path as evidence (e.g. `content.media[0].metadata.AIGC`) and a detail naming every problem.
 //!    An invalid block is never relied on afterwards.
 //! 2. **Explicit label wording** (Art. 17; LM Art. 4; GB 45438-2025 5.x), for an explicit label that is
@@ -319,6 +321,30 @@ fn review_implicit_labels(event: &PublishEvent, out: &mut StageOutput) -> Option
             0 => {}
             1 => {
                 let (path, value) = &blocks[0];
+                let duplicates: Vec<&str> = media
+                    .duplicate_keys
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|d| {
+                        d.strip_prefix(path.as_str())
+                            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+                    })
+                    .collect();
+                if !duplicates.is_empty() {
+                    invalid.push(
+                        Finding::new(ReasonCode::LabelMetadataInvalid)
+                            .detail(format!(
+                                "AIGC implicit label at {path} is invalid: duplicate key{} {} \
+                                 (the metadata as sent names the same key twice; which value \
+                                 counts is undefined, RFC 8259 §4, and GB 45438-2025 Annex E \
+                                 gives each element once)",
+                                if duplicates.len() > 1 { "s" } else { "" },
+                                duplicates.join(", ")
+                            ))
+                            .evidence(block_evidence(path, value)),
+                    );
+                    continue;
+                }
                 match parse_implicit_label(value) {
                     Ok(label) => {
                         best = Some(best.map_or(label.label, |b| b.min(label.label)));

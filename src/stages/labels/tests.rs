@@ -1000,3 +1000,77 @@ fn aigc_label_order_and_values() {
         assert_eq!(AigcLabel::from_value(v), None, "{v:?}");
     }
 }
+
+/// Object-form metadata naming a key twice: `Value` keeps the last, the parser records the paths.
+#[test]
+fn duplicate_keys_in_object_metadata_are_invalid() {
+    use crate::event::{parse_event, Limits};
+    let review = |metadata: &str| {
+        let text = format!(
+            r#"{{"event_id":"d","user":{{"id":"u","identity_verified":true}},
+               "content":{{"kind":"image","media":[{{"url":"https://cdn.example/x.png","metadata":{metadata}}}]}},
+               "synthesis":{{"technique":"image_generation"}},
+               "labels":{{"explicit":{{"present":true,"text":"AI生成"}}}}}}"#
+        );
+        let parsed = parse_event(text.as_bytes(), &Limits::default()).unwrap();
+        let mut out = StageOutput::default();
+        Labels.review(&parsed.event, &mut out);
+        out
+    };
+    let cases: [(&str, Option<&str>); 6] = [
+        (
+            r#"{"AIGC":{"Label":"9","Label":"1","ContentProducer":"a","ProduceID":"b"}}"#,
+            Some("duplicate key content.media[0].metadata.AIGC.Label"),
+        ),
+        (
+            r#"{"AIGC":{"Label":"1","ContentProducer":"a","ProduceID":"b"},"AIGC":{"Label":"1","ContentProducer":"a","ProduceID":"c"}}"#,
+            Some("duplicate key content.media[0].metadata.AIGC "),
+        ),
+        (
+            r#"{"XMP":{"TC260:AIGC":{"AIGC":{"Label":"1","Label":"1","ContentProducer":"a","ProduceID":"b"}}}}"#,
+            Some("content.media[0].metadata.XMP.TC260:AIGC.AIGC.Label"),
+        ),
+        (
+            r#"{"AIGC":{"Label":"1","ContentProducer":"a","ContentProducer":"a","ProduceID":"b","ProduceID":"b"}}"#,
+            Some("duplicate keys content.media[0].metadata.AIGC.ContentProducer, content.media[0].metadata.AIGC.ProduceID"),
+        ),
+        // Duplicates elsewhere in the metadata do not concern the label.
+        (
+            r#"{"Exif":{"Make":"x","Make":"y"},"AIGC":{"Label":"1","ContentProducer":"a","ProduceID":"b"}}"#,
+            None,
+        ),
+        (
+            r#"{"AIGC":{"Label":"1","ContentProducer":"a","ProduceID":"b"}}"#,
+            None,
+        ),
+    ];
+    for (metadata, want) in cases {
+        let out = review(metadata);
+        let invalid: Vec<&Finding> = out
+            .findings
+            .iter()
+            .filter(|f| f.code == ReasonCode::LabelMetadataInvalid)
+            .collect();
+        match want {
+            Some(want) => {
+                assert_eq!(invalid.len(), 1, "{metadata}: {:?}", out.findings);
+                let detail = invalid[0].detail.as_deref().unwrap();
+                assert!(detail.contains(want), "{metadata}: {detail}");
+                // An invalid block is never relied on: the explicit label alone is case (3).
+                assert!(
+                    out.actions.is_empty() || out.actions.contains(&propagate("3")),
+                    "{metadata}: {:?}",
+                    out.actions
+                );
+            }
+            None => {
+                assert!(invalid.is_empty(), "{metadata}: {:?}", out.findings);
+                assert!(
+                    out.actions.contains(&propagate("1")),
+                    "{metadata}: {:?}",
+                    out.actions
+                );
+            }
+        }
+    }
+}
