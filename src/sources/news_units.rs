@@ -209,6 +209,64 @@ impl NewsSources {
         }
     }
 
+    /// Whether `host` (as [`url_host`](super::url::url_host) returns it) is one of `unit`'s
+    /// listed domains or a subdomain of one (`m.news.cn` belongs to the unit listing `news.cn`;
+    /// `news.cn.example.org` and `fakenews.cn` do not).
+    pub fn host_belongs_to(&self, host: &str, unit: &Unit) -> bool {
+        let mut h = host;
+        loop {
+            if let Some(&i) = self.by_domain.get(h) {
+                if self.units[i].name == unit.name {
+                    return true;
+                }
+            }
+            match h.find('.') {
+                Some(dot) => h = &h[dot + 1..],
+                None => return false,
+            }
+        }
+    }
+
+    /// Whether a source name and a source URL's host agree (issue 12: a listed name does not
+    /// vouch for any URL, nor a listed URL for any name): `name` resolves to a listed unit
+    /// ([`Self::unit_by_name`]) and `host` belongs to that unit ([`Self::host_belongs_to`]).
+    /// `Err` is why they disagree, worded for a finding's detail.
+    ///
+    /// # Errors
+    /// A sentence naming the name, the host and the units they resolve to.
+    pub fn name_and_host_agree(&self, name: &str, host: &str) -> Result<&Unit, String> {
+        let host_unit = self.unit_by_host(host);
+        match (self.unit_by_name(name), host_unit) {
+            (Some(named), _) if self.host_belongs_to(host, named) => Ok(named),
+            (Some(named), Some(other)) => Err(format!(
+                "source name `{}` is the listed unit `{}`, but the URL host `{host}` belongs to `{}`",
+                name.trim(),
+                named.name,
+                other.name
+            )),
+            (Some(named), None) => Err(format!(
+                "source name `{}` is the listed unit `{}`, but the URL host `{host}` is not one of \
+                 its domains{}",
+                name.trim(),
+                named.name,
+                if named.domains.is_empty() {
+                    " (the list gives it none)".to_string()
+                } else {
+                    format!(" ({})", named.domains.join(", "))
+                }
+            )),
+            (None, Some(other)) => Err(format!(
+                "source name `{}` is not a listed unit, but the URL host `{host}` belongs to `{}`",
+                name.trim(),
+                other.name
+            )),
+            (None, None) => Err(format!(
+                "neither the source name `{}` nor the URL host `{host}` is listed",
+                name.trim()
+            )),
+        }
+    }
+
     /// Number of listed units.
     pub fn len(&self) -> usize {
         self.units.len()

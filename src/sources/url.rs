@@ -19,10 +19,15 @@ pub enum UrlHostError {
     /// No host at all.
     #[error("source URL has no host")]
     NoHost,
+    /// A host with an empty label: more trailing dots than the one DNS allows (`news.cn..`), or
+    /// dots in a row. Such a name is not a listed domain and resolves nowhere.
+    #[error("source URL host `{0}` has an empty label (only one trailing dot is allowed)")]
+    EmptyLabel(String),
 }
 
-/// The host of an `http`/`https` URL, lower-case, without a trailing dot (`HTTPS://WWW.NEWS.CN.:443/a`
-/// → `www.news.cn`). Surrounding whitespace is ignored.
+/// The host of an `http`/`https` URL, lower-case, without the one trailing dot DNS allows
+/// (`HTTPS://WWW.NEWS.CN.:443/a` → `www.news.cn`); an internationalized name comes back in its
+/// ASCII (punycode) form, as the parser writes it. Surrounding whitespace is ignored.
 ///
 /// # Errors
 /// [`UrlHostError`] when `raw` is not an `http`/`https` URL with a domain name.
@@ -32,7 +37,13 @@ pub fn url_host(raw: &str) -> Result<String, UrlHostError> {
         return Err(UrlHostError::Scheme(url.scheme().to_string()));
     }
     match url.host() {
-        Some(url::Host::Domain(d)) => Ok(d.trim_end_matches('.').to_ascii_lowercase()),
+        Some(url::Host::Domain(d)) => {
+            let d = d.strip_suffix('.').unwrap_or(d).to_ascii_lowercase();
+            if d.is_empty() || d.split('.').any(str::is_empty) {
+                return Err(UrlHostError::EmptyLabel(d.chars().take(253).collect()));
+            }
+            Ok(d)
+        }
         Some(_) => Err(UrlHostError::IpAddress),
         None => Err(UrlHostError::NoHost),
     }
@@ -62,5 +73,12 @@ mod tests {
             "source URL names an IP address, not a listed domain"
         );
         assert_eq!(err("http://[::1]/x"), err("http://1.2.3.4/x"));
+        assert_eq!(err("http://0x7f.1/x"), err("http://1.2.3.4/x"));
+        assert!(err("https://news.cn../x").contains("`news.cn.` has an empty label"));
+        assert!(err("https://news.cn.../x").contains("empty label"));
+        assert!(err("https://www..news.cn/x").contains("empty label"));
+        assert_eq!(ok("https://News.CN./x"), "news.cn");
+        assert_eq!(ok("https://user:pw@M.NEWS.CN:8443/x"), "m.news.cn");
+        assert_eq!(ok("https://新华网.中国/x"), "xn--xkrr14bows.xn--fiqs8s");
     }
 }

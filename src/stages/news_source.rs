@@ -7,8 +7,7 @@
 //!    `新华社记者兰红光摄`, source lines such as `来源：…网`), or names a listed unit in an
 //!    attribution context (rule 2). Such an event needs a source that is a listed unit:
 //!    `news.source.name` resolves through [`NewsSources::unit_by_name`] (aliases first) **or**
-//!    the host of `news.source.url` through [`NewsSources::unit_by_host`]. Whether the name and
-//!    the URL agree is `reprint_source`'s business, not this rule's. A producer's
+//!    the host of `news.source.url` through [`NewsSources::unit_by_host`]. A producer's
 //!    `is_news: false` does not switch detection off: undeclared news is what detection is for.
 //!    `is_reprint` alone does not make an event news-like here (the `reprint_source` stage
 //!    reviews reprints).
@@ -27,6 +26,13 @@
 //!    article) is ordinary reporting, but an unsourced text that lends itself a listed unit's
 //!    authority is what Art. 6(2) is about. One finding per attributed unit. Since every
 //!    attribution context is also a news cue, this rule implies rule 1's news-likeness.
+//!
+//!    The declared source itself must agree with itself too: on a news-like event that gives
+//!    both `news.source.name` and `news.source.url`, the URL's host must belong to the named unit
+//!    ([`NewsSources::name_and_host_agree`]; subdomains count, `news.cn..`, IP addresses and
+//!    userinfo tricks do not), else `news_attribution_mismatch` with evidence `news.source.url`
+//!    (`新华网` + `https://evil.example/`, `某自媒体` + `https://www.news.cn/`). A listed name
+//!    does not vouch for any URL, nor a listed URL for any name.
 //!
 //! 3. **`known_false_news`** (reject, Art. 11). Applies to **every** event, news-like or not: a
 //!    rumour is as harmful in a chat post as in a news item. Each text field is checked against
@@ -219,6 +225,46 @@ impl NewsSource {
         }
     }
 
+    /// `news_attribution_mismatch` when the event gives both a source name and a URL and they do
+    /// not name the same listed unit ([`NewsSources::name_and_host_agree`]), or the URL has no
+    /// listed host (an IP address, `news.cn..`) next to a listed name. Both unlisted is rule 1's
+    /// `news_source_unverified` alone.
+    fn name_url_disagreement(&self, event: &PublishEvent) -> Option<Finding> {
+        let (Some(name), Some(url)) = event
+            .news
+            .as_ref()
+            .map_or((None, None), |n| n.source_name_and_url())
+        else {
+            return None;
+        };
+        let why = match url_host(url) {
+            Ok(host) => {
+                if self.sources.unit_by_name(name).is_none()
+                    && self.sources.unit_by_host(&host).is_none()
+                {
+                    return None;
+                }
+                self.sources.name_and_host_agree(name, &host).err()?
+            }
+            Err(e) => {
+                let named = self.sources.unit_by_name(name)?;
+                format!(
+                    "source name `{}` is the listed unit `{}`, but its URL names no listed \
+                     domain ({e})",
+                    name.trim(),
+                    named.name
+                )
+            }
+        };
+        Some(
+            Finding::new(ReasonCode::NewsAttributionMismatch)
+                .detail(format!(
+                    "{why}: the declared source name and URL must name the same listed unit"
+                ))
+                .evidence(source_evidence("news.source.url", url)),
+        )
+    }
+
     fn rumour_finding(&self, field: &str, text: &str, m: &RumourMatch<'_>) -> Finding {
         let r = m.rumour;
         let when = r
@@ -294,6 +340,9 @@ impl Stage for NewsSource {
                     info.problem
                 ));
                 finding.evidence = evidence;
+                out.findings.push(finding);
+            }
+            if let Some(finding) = self.name_url_disagreement(event) {
                 out.findings.push(finding);
             }
             let mut reported: HashSet<&str> = HashSet::new();
@@ -417,6 +466,21 @@ mod tests {
             (
                 "declared news, listed URL, unlisted name",
                 json!({"news": {"is_news": true, "source": {"name": "某自媒体", "url": "https://www.news.cn/a"}}}),
+                vec![(NewsAttributionMismatch, Action::Hold)],
+            ),
+            (
+                "declared news, listed name, unlisted URL",
+                json!({"news": {"is_news": true, "source": {"name": "新华网", "url": "https://evil.example/a.html"}}}),
+                vec![(NewsAttributionMismatch, Action::Hold)],
+            ),
+            (
+                "declared news, listed name, IP URL",
+                json!({"news": {"is_news": true, "source": {"name": "新华网", "url": "http://1.2.3.4/a"}}}),
+                vec![(NewsAttributionMismatch, Action::Hold)],
+            ),
+            (
+                "declared news, alias and subdomain agree",
+                json!({"news": {"is_news": true, "source": {"name": "新华社", "url": "https://M.News.CN./a"}}}),
                 vec![],
             ),
             (

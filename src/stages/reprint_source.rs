@@ -6,7 +6,10 @@
 //!   a listed domain or a subdomain of one, or that is not an `http`/`https` URL with a domain
 //!   → `reprint_source_unlicensed` (reject);
 //! - no URL and a name that is not listed → `reprint_source_unlicensed` (reject);
-//! - a listed name and a listed domain that belong to different units → `reprint_source_mismatch` (hold).
+//! - a listed URL with a name that does not agree with it
+//!   ([`NewsSources::name_and_host_agree`]: the name resolves to a listed unit whose domains
+//!   hold the host, subdomains included) → `reprint_source_mismatch` (hold): an unlisted name
+//!   (`某自媒体`) on a `news.cn` URL, or `人民网` on a `news.cn` URL. Evidence `news.source.url`.
 
 use std::sync::Arc;
 
@@ -84,6 +87,8 @@ impl Stage for ReprintSource {
         }
         let (name, url) = news.source_name_and_url();
         let named_unit = name.and_then(|n| self.sources.unit_by_name(n));
+        // `named_unit` only decides the name-only case; with a URL the host decides and the
+        // name must agree with it.
         match (name, url) {
             (None, None) => out.findings.push(
                 Finding::new(ReasonCode::ReprintSourceMissing)
@@ -103,16 +108,16 @@ impl Stage for ReprintSource {
                             ))
                             .evidence(evidence("news.source.url", url)),
                     ),
-                    Some(domain_unit) => {
-                        if let (Some(name), Some(named)) = (name, named_unit) {
-                            if named.name != domain_unit.name && !named.domains.is_empty() {
+                    Some(_) => {
+                        if let Some(name) = name {
+                            if let Err(why) = self.sources.name_and_host_agree(name, &host) {
                                 out.findings.push(
                                     Finding::new(ReasonCode::ReprintSourceMismatch)
                                         .detail(format!(
-                                            "source name `{name}` is a different unit from the URL's `{}` ({host})",
-                                            domain_unit.name
+                                            "{why}: a reprint's source name and URL must name \
+                                             the same listed unit"
                                         ))
-                                        .evidence(evidence("news.source.name", name)),
+                                        .evidence(evidence("news.source.url", url)),
                                 );
                             }
                         }
@@ -224,6 +229,31 @@ mod tests {
                 "name and domain differ",
                 reprint(json!({"name": "人民网", "url": "https://www.news.cn/a"})),
                 Some(ReasonCode::ReprintSourceMismatch),
+            ),
+            (
+                "unlisted name on a listed domain",
+                reprint(json!({"name": "某自媒体", "url": "https://www.news.cn/a"})),
+                Some(ReasonCode::ReprintSourceMismatch),
+            ),
+            (
+                "listed name without domains on a listed domain",
+                reprint(json!({"name": "某某日报", "url": "https://news.cn/a"})),
+                Some(ReasonCode::ReprintSourceMismatch),
+            ),
+            (
+                "name and subdomain agree",
+                reprint(json!({"name": " 新华网 ", "url": "https://m.news.cn:443/a"})),
+                None,
+            ),
+            (
+                "listed name, unlisted domain",
+                reprint(json!({"name": "新华网", "url": "https://evil.example/a"})),
+                Some(ReasonCode::ReprintSourceUnlicensed),
+            ),
+            (
+                "two trailing dots",
+                reprint(json!({"name": "新华网", "url": "https://news.cn../a"})),
+                Some(ReasonCode::ReprintSourceUnlicensed),
             ),
         ];
         for (name, patch, want) in cases {
