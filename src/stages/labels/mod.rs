@@ -212,6 +212,7 @@ impl Stage for Labels {
                     start,
                     end,
                     matched,
+                    cue,
                 } => {
                     let because = match implicit {
                         Some(AigcLabel::Generated) => format!(
@@ -223,7 +224,7 @@ impl Stage for Labels {
                     out.findings.push(
                         Finding::new(ReasonCode::LabelTampered)
                             .detail(format!(
-                                "explicit label `{matched}` denies synthesis on {because}; \
+                                "explicit label `{matched}` denies synthesis ({cue}) on {because}; \
                                  Art. 18 forbids tampering with or concealing AI labels"
                             ))
                             .evidence(Evidence {

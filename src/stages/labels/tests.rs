@@ -900,6 +900,16 @@ fn denials_with_exact_offsets() {
         ("真\u{200B}实拍摄", "真\u{200B}实拍摄"),
         ("😀 not  ai-generated", "not  ai"),
         ("真实拍摄，AI生成?非AI", "非AI"),
+        // Issue 12: negation by scope, after the feature library's folding.
+        ("本视频由真人实拍，与AI生成无关", "AI生成无关"),
+        ("本内容不是由AI生成的", "不是由AI"),
+        ("此图未由AI合成", "未由AI"),
+        ("拒绝AI生成，真实拍摄", "拒绝AI"),
+        ("AI生成（并非）", "AI生成（并非"),
+        ("非 A I 生成", "非 A I"),
+        ("Not A.I. generated", "Not A.I"),
+        ("本内容並非由AI生成", "並非由AI"),
+        ("纯手工拍摄", "纯手工"),
     ];
     for (text, want) in cases {
         match assess_wording(text) {
@@ -907,6 +917,7 @@ fn denials_with_exact_offsets() {
                 start,
                 end,
                 matched,
+                ..
             } => {
                 assert_eq!(matched, want, "{text:?}");
                 let slice: String = text.chars().skip(start).take(end - start).collect();
@@ -922,6 +933,12 @@ fn denials_with_exact_offsets() {
         "无AIGC标识AI生成",
         "AI生成，非真人",
         "非实拍",
+        "实拍素材经AI合成",
+        "本视频含AI生成内容",
+        "AI辅助生成",
+        "无AIGC标识，AI生成",
+        "AI生成，未经授权禁止转载",
+        "AI生成内容，不代表平台观点",
     ] {
         assert!(
             !matches!(assess_wording(text), Wording::Denies { .. }),
@@ -936,6 +953,16 @@ fn denials_with_exact_offsets() {
         ("labels.explicit.text", Some(3), Some(7), Some("真实拍摄"))
     );
     assert_eq!(out.findings[0].action, crate::decision::Action::Reject);
+    // The detail names the cue that decided.
+    let out = run(with("face_swap", None, explicit("本内容不是由AI生成的")));
+    let detail = out.findings[0].detail.as_deref().unwrap();
+    assert!(
+        detail.contains("negator `不是` governs the AI element"),
+        "{detail}"
+    );
+    let out = run(with("face_swap", None, explicit("真人实拍 AI配音")));
+    let detail = out.findings[0].detail.as_deref().unwrap();
+    assert!(detail.contains("reality claim `真人实拍`"), "{detail}");
 }
 
 #[test]

@@ -139,6 +139,17 @@ impl Normalizer {
     }
 }
 
+impl Normalizer {
+    /// One process-wide normalizer, built on first use: for code that folds short texts outside
+    /// the matcher (the `labels` stage's wording rules) and has nowhere to keep its own.
+    pub fn shared() -> std::sync::Arc<Normalizer> {
+        static SHARED: std::sync::OnceLock<std::sync::Arc<Normalizer>> = std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(|| std::sync::Arc::new(Normalizer::new()))
+            .clone()
+    }
+}
+
 impl Default for Normalizer {
     fn default() -> Self {
         Self::new()
