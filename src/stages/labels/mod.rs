@@ -117,6 +117,9 @@ impl BuildStage for Labels {
     type Config = LabelsConfig;
 
     fn build(_: LabelsConfig, _: &mut StageContext<'_>) -> Result<Self, ConfigError> {
+        // The wording rules fold with the feature library's normalizer: build it now, at
+        // start-up, not inside the first review.
+        let _ = crate::text::normalize::Normalizer::shared();
         Ok(Labels)
     }
 }
