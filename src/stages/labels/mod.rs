@@ -16,8 +16,11 @@
 //! 2. **Explicit label wording** (Art. 17; LM Art. 4; GB 45438-2025 5.x), for an explicit label that is
 //!    present (`labels.explicit.present == true`, or `present` absent with non-blank `text`;
 //!    `present == false` means no label whatever `text` says). See [`assess_wording`]:
-//!    - wording that denies synthesis (真实拍摄, 非AI, 实拍, not AI, real footage, …) →
-//!      `label_tampered` (**reject**, Art. 18). Every event is deep synthesis by definition (its
+//!    - wording that denies synthesis → `label_tampered` (**reject**, Art. 18): a negator that
+//!      governs the AI or generation element (`不是由AI生成`, `与AI生成无关`, `Not A.I. generated`)
+//!      or a reality claim (`真实拍摄`, `纯手工拍摄`) without the AI and generation elements said
+//!      un-negated, found by scope over the feature library's folding (`wording.rs` explains the
+//!      rules); the detail names the cue. Every event is deep synthesis by definition (its
 //!      `synthesis.technique` is required), so a denial is tampering whatever the technique and
 //!      whatever the metadata says. The denial check runs first: `非AI生成` is tampered, not
 //!      conforming;
