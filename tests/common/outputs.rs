@@ -80,14 +80,25 @@ pub fn collect_complete(topics: &TestTopics, timeout: Duration) -> Outputs {
         .set("fetch.message.max.bytes", "8388608")
         .create()
         .expect("consumer");
+    // The ends to read to are the log-end offsets, asked by a `read_uncommitted` client: a
+    // `read_committed` one gets the last stable offset, and right after a transaction commits
+    // the broker may not have written its markers yet, so that offset can still be 0 and an
+    // output partition full of committed records would look empty (seen once under load: a
+    // first read found none of 300 decisions, a second read all of them).
+    let ends_client: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", unique("complete-ends"))
+        .set("isolation.level", "read_uncommitted")
+        .create()
+        .expect("consumer");
     let mut tpl = TopicPartitionList::new();
     let mut ends: HashMap<(String, i32), i64> = HashMap::new();
     for t in topics.outputs() {
-        let md = consumer
+        let md = ends_client
             .fetch_metadata(Some(t), Duration::from_secs(10))
             .expect("metadata");
         for p in md.topics()[0].partitions() {
-            let (_, high) = consumer
+            let (_, high) = ends_client
                 .fetch_watermarks(t, p.id(), Duration::from_secs(10))
                 .expect("watermarks");
             ends.insert((t.to_string(), p.id()), high);
