@@ -420,8 +420,7 @@ impl Progress {
         let mut prev = seen
             .iter()
             .map(|(at, _)| *at)
-            .filter(|at| *at <= from)
-            .next_back()
+            .rfind(|at| *at <= from)
             .unwrap_or(from);
         let mut max = Duration::ZERO;
         let mut closed = false;
