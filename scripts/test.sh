@@ -9,8 +9,9 @@
 #    ${SYNTH_REVIEW_CACHE:-~/.cache/synth-review} (once; cached afterwards),
 # 4. starts a single-node KRaft broker on free 127.0.0.1 ports in a temp dir
 #    (stopped again on exit, failure, Ctrl-C or SIGTERM),
-# 5. runs `cargo test --locked --no-fail-fast --lib --bins --tests --examples -- --test-threads=2`
-#    (every test binary runs, also after a failure), then, unless the arguments select targets
+# 5. runs `cargo test --locked --no-fail-fast --lib --bins --examples --test NAME… -- --test-threads=2`
+#    over every integration test target but those of the steps below (every test binary runs, also
+#    after a failure), then, unless the arguments select targets
 #    or pass test-binary arguments, the benchmarks once in test mode
 #    (`cargo test --locked --no-fail-fast --benches`), with
 #      SYNTH_REVIEW_TEST_BROKERS=127.0.0.1:PORT   bootstrap address
