@@ -9,8 +9,9 @@
 #    ${SYNTH_REVIEW_CACHE:-~/.cache/synth-review} (once; cached afterwards),
 # 4. starts a single-node KRaft broker on free 127.0.0.1 ports in a temp dir
 #    (stopped again on exit, failure, Ctrl-C or SIGTERM),
-# 5. runs `cargo test --locked --no-fail-fast --lib --bins --tests --examples -- --test-threads=2`
-#    (every test binary runs, also after a failure), then, unless the arguments select targets
+# 5. runs `cargo test --locked --no-fail-fast --lib --bins --examples --test NAME… -- --test-threads=2`
+#    over every integration test target but those of the steps below (every test binary runs, also
+#    after a failure), then, unless the arguments select targets
 #    or pass test-binary arguments, the benchmarks once in test mode
 #    (`cargo test --locked --no-fail-fast --benches`), with
 #      SYNTH_REVIEW_TEST_BROKERS=127.0.0.1:PORT   bootstrap address
@@ -18,8 +19,24 @@
 #      SYNTH_REVIEW_PROMETHEUS=/usr/bin/prometheus  the real Prometheus server and
 #      SYNTH_REVIEW_PROMTOOL=/usr/bin/promtool      its checker (tests/ops_*.rs)
 #      SYNTH_REVIEW_PYTHON=PATH                   python3 with PyYAML (tests/ops_compose.rs)
+#    The three-broker cluster test (tests/kafka_cluster.rs, which starts its own cluster with
+#    `scripts/kafka.sh cluster-start`) runs as a step of its own after the others, under
+#    `scripts/stress.sh` load (busy workers on every core); see SYNTH_REVIEW_STRESS below.
 # 6. ends with a one-line summary of what failed (test binary and test names; the whole output
 #    is in target/test.sh.log) and exits non-zero if anything failed.
+#
+# Load and rounds of the fault tests:
+#   SYNTH_REVIEW_STRESS=cluster (default)  only the cluster step runs under load
+#   SYNTH_REVIEW_STRESS=1       the fault tests (kafka_broker_restart, kafka_faults, kafka_cluster)
+#                               run under load, in a step of their own after the others
+#   SYNTH_REVIEW_STRESS=0       no load
+#   SYNTH_REVIEW_RESTART_ROUNDS   rounds of kafka_broker_restart::broker_restart_mid_stream
+#                                 (default: SYNTH_REVIEW_FAULT_ROUNDS, else 3)
+#   SYNTH_REVIEW_FAULT_ROUNDS     rounds of each kafka_faults test (default 3)
+#   SYNTH_REVIEW_CLUSTER_ROUNDS   rounds of the cluster test's rolling restart + kill -9 (default 1)
+#   SYNTH_REVIEW_STRESS_WORKERS   busy workers of the load (scripts/stress.sh)
+# With target arguments (`--test NAME`), the selection runs in one step, under load when
+# SYNTH_REVIEW_STRESS=1, or when it names kafka_cluster and SYNTH_REVIEW_STRESS is not 0.
 #
 # Prometheus: when `prometheus` or `promtool` is missing and we are root on a
 # Debian-like machine, Debian's `prometheus` package is installed first
@@ -32,6 +49,7 @@
 #   scripts/test.sh                          # everything
 #   scripts/test.sh --test kafka_e2e         # one integration test target
 #   scripts/test.sh some_name -- --nocapture # filter + libtest flags
+#   SYNTH_REVIEW_STRESS=1 SYNTH_REVIEW_RESTART_ROUNDS=10 scripts/test.sh --test kafka_broker_restart
 #
 # Set SYNTH_REVIEW_KEEP_KAFKA_DIR=1 to keep the broker's state dir afterwards.
 set -euo pipefail
@@ -166,10 +184,14 @@ say "PyYAML: $("$PYTHON" -c 'import sys, yaml; print(yaml.__version__, "for pyth
 "${KAFKA_SH[@]}" fetch
 
 KAFKA_DIR=""
+STRESS_PIDFILE=""
 # shellcheck disable=SC2317 # invoked through the EXIT trap
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
+    if [[ -n "$STRESS_PIDFILE" && -s "$STRESS_PIDFILE" ]]; then
+        bash "$ROOT/scripts/stress.sh" stop "$STRESS_PIDFILE" || true
+    fi
     if [[ -n "$KAFKA_DIR" ]]; then
         "${KAFKA_SH[@]}" stop "$KAFKA_DIR" || say "warning: could not stop the broker in $KAFKA_DIR"
         if [[ "${SYNTH_REVIEW_KEEP_KAFKA_DIR:-0}" == 1 ]]; then
@@ -220,7 +242,31 @@ for a in "${cargo_args[@]+"${cargo_args[@]}"}"; do
             --example=* | --benches | --bench | --bench=* | --all-targets | --doc) selects_targets=1 ;;
     esac
 done
-targets=(--lib --bins --tests --examples)
+# Which tests run under load (scripts/stress.sh) and which in steps of their own.
+STRESS="${SYNTH_REVIEW_STRESS:-cluster}"
+case "$STRESS" in
+    0 | 1 | cluster) ;;
+    *) say "SYNTH_REVIEW_STRESS must be 0, 1 or cluster, not '$STRESS'"; exit 2 ;;
+esac
+FAULT_TESTS=(kafka_broker_restart kafka_faults)
+CLUSTER_TEST=kafka_cluster
+# Every integration test target (tests/NAME.rs, tests/NAME/main.rs), for the default selection
+# without the ones that run in steps of their own.
+all_tests=()
+for f in tests/*.rs tests/*/main.rs; do
+    [[ -f "$f" ]] || continue
+    name=${f#tests/}
+    name=${name%.rs}
+    name=${name%/main}
+    all_tests+=("$name")
+done
+own_step=("$CLUSTER_TEST")
+[[ "$STRESS" == 1 ]] && own_step+=("${FAULT_TESTS[@]}")
+main_tests=()
+for t in "${all_tests[@]}"; do
+    [[ " ${own_step[*]} " == *" $t "* ]] || main_tests+=(--test "$t")
+done
+targets=(--lib --bins --examples "${main_tests[@]}")
 (( selects_targets )) && targets=()
 
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
@@ -272,15 +318,52 @@ summarize() {
     ' "$LOG"
 }
 
+# run_tests LOADED CARGO_TEST_ARGS...: one `cargo test` step (with the test-binary arguments),
+# under scripts/stress.sh load when LOADED is 1. Built before the load starts.
+run_tests() {
+    local loaded=$1 rc
+    shift
+    if (( loaded )); then
+        run_cargo test --locked --no-run "$@" "${cargo_args[@]+"${cargo_args[@]}"}" || return
+        STRESS_PIDFILE="$(mktemp "${TMPDIR:-/tmp}/synth-review-stress.XXXXXX")"
+        bash "$ROOT/scripts/stress.sh" start "$STRESS_PIDFILE"
+    fi
+    run_cargo test --locked --no-fail-fast "$@" "${cargo_args[@]+"${cargo_args[@]}"}" \
+        -- "${threads[@]+"${threads[@]}"}" "${bin_args[@]+"${bin_args[@]}"}"
+    rc=$?
+    if (( loaded )); then
+        bash "$ROOT/scripts/stress.sh" stop "$STRESS_PIDFILE" || true
+        STRESS_PIDFILE=""
+    fi
+    return "$rc"
+}
+
 set +e
-# Tests, examples included; then the criterion benchmarks in test mode (each benchmark run once,
-# checking that it works; criterion's command line takes no libtest options such as
-# --test-threads, so they run as a step of their own, also after a test failure, but not when the
-# arguments select targets or pass test-binary arguments). --no-fail-fast:
-# every test binary runs, also after another one failed.
-run_cargo test --locked --no-fail-fast "${targets[@]+"${targets[@]}"}" "${cargo_args[@]+"${cargo_args[@]}"}" \
-    -- "${threads[@]+"${threads[@]}"}" "${bin_args[@]+"${bin_args[@]}"}"
-status=$?
+# Tests, examples included; then the tests that run in steps of their own (the cluster test, and
+# with SYNTH_REVIEW_STRESS=1 the fault tests, under load); then the criterion benchmarks in test
+# mode (each benchmark run once, checking that it works; criterion's command line takes no
+# libtest options such as --test-threads, so they run as a step of their own, also after a test
+# failure, but not when the arguments select targets or pass test-binary arguments).
+# --no-fail-fast: every test binary runs, also after another one failed.
+status=0
+if (( selects_targets )); then
+    loaded=0
+    [[ "$STRESS" == 1 ]] && loaded=1
+    [[ "$STRESS" == cluster && " ${cargo_args[*]} " == *" $CLUSTER_TEST "* ]] && loaded=1
+    run_tests "$loaded" || status=$?
+else
+    run_tests 0 "${targets[@]}" || status=$?
+    if [[ "$STRESS" == 1 ]]; then
+        fault_args=()
+        for t in "${FAULT_TESTS[@]}"; do fault_args+=(--test "$t"); done
+        say "fault tests under load: ${FAULT_TESTS[*]}"
+        run_tests 1 "${fault_args[@]}" || status=$?
+    fi
+    loaded=1
+    [[ "$STRESS" == 0 ]] && loaded=0
+    say "the three-broker cluster test ($CLUSTER_TEST)$( (( loaded )) && echo ' under load')"
+    run_tests "$loaded" --test "$CLUSTER_TEST" || status=$?
+fi
 bench_status=0
 # Only in a run that selects no targets and passes no test-binary arguments.
 if (( ${#bin_args[@]} == 0 && ! selects_targets )); then

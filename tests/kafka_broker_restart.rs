@@ -4,6 +4,10 @@
 //! every input message must still appear exactly once in the read_committed outputs and in audit.
 //! Then the shutdown contract while the broker is down. Its own test binary, so no other test
 //! shares the broker while it is down.
+//!
+//! `SYNTH_REVIEW_RESTART_ROUNDS` (else `SYNTH_REVIEW_FAULT_ROUNDS`, else 3) sets the rounds of
+//! `broker_restart_mid_stream`; `SYNTH_REVIEW_STRESS=1 scripts/test.sh --test
+//! kafka_broker_restart` runs it under `scripts/stress.sh` load.
 
 pub mod common;
 
@@ -24,10 +28,10 @@ const EXIT_MARGIN: Duration = Duration::from_secs(2);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_restart_mid_stream() {
     let broker = TestBroker::from_env();
-    let rounds: u64 = std::env::var("SYNTH_REVIEW_FAULT_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+    let rounds = env_or(
+        "SYNTH_REVIEW_RESTART_ROUNDS",
+        env_or("SYNTH_REVIEW_FAULT_ROUNDS", 3),
+    );
     for r in 0..rounds {
         let started = Instant::now();
         let prefix = unique("restart");
@@ -70,9 +74,15 @@ async fn broker_restart_mid_stream() {
         let out = collect_complete(&topics, Duration::from_secs(300));
         assert_exactly_once(&msgs, &out);
         eprintln!(
-            "restart round {r}: {} messages, {:?}",
+            "restart round {r}: {} messages, {:?} (load average {})",
             msgs.len(),
-            started.elapsed()
+            started.elapsed(),
+            std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .split(' ')
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
         );
     }
 

@@ -16,11 +16,29 @@ use super::events::Generated;
 use super::files::repo;
 use super::wait::{wait_for, Watched};
 
-/// The broker started by `scripts/test.sh`.
+/// The bootstrap address every helper of this test process uses, once [`use_brokers`] set it.
+static BROKERS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The brokers the helpers talk to: the ones given to [`use_brokers`] (a test's own cluster,
+/// [`TestCluster`](super::cluster::TestCluster)), else the broker started by `scripts/test.sh`.
 pub fn brokers() -> String {
+    if let Some(b) = BROKERS.get() {
+        return b.clone();
+    }
     std::env::var("SYNTH_REVIEW_TEST_BROKERS").expect(
         "SYNTH_REVIEW_TEST_BROKERS is not set: run the tests through scripts/test.sh, which starts a real Kafka broker",
     )
+}
+
+/// Points every helper of this process (pipelines, topic creation, producing, reading back,
+/// committed offsets) at `bootstrap` (`host:port,host:port,…`) instead of the broker of
+/// `scripts/test.sh`.
+///
+/// # Panics
+/// If another address was set before.
+pub fn use_brokers(bootstrap: &str) {
+    let set = BROKERS.get_or_init(|| bootstrap.to_string());
+    assert_eq!(set, bootstrap, "use_brokers: already pointed at {set}");
 }
 
 /// A unique prefix for this test's topics and group.
@@ -67,6 +85,12 @@ impl TestTopics {
 
 /// Creates the topics (input with `partitions`, outputs with 3) and waits until they exist.
 pub async fn create_topics(topics: &TestTopics, partitions: i32) {
+    create_topics_replicated(topics, partitions, 1).await
+}
+
+/// Like [`create_topics`], every topic with `replication` replicas (3 on a
+/// [`TestCluster`](super::cluster::TestCluster); its `min.insync.replicas` is 2).
+pub async fn create_topics_replicated(topics: &TestTopics, partitions: i32, replication: i32) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", brokers())
         .create()
@@ -74,15 +98,20 @@ pub async fn create_topics(topics: &TestTopics, partitions: i32) {
     let mut new = vec![NewTopic::new(
         &topics.input,
         partitions,
-        TopicReplication::Fixed(1),
+        TopicReplication::Fixed(replication),
     )];
     for t in topics.outputs() {
         new.push(
-            NewTopic::new(t, 3, TopicReplication::Fixed(1)).set("max.message.bytes", "8388608"),
+            NewTopic::new(t, 3, TopicReplication::Fixed(replication))
+                .set("max.message.bytes", "8388608"),
         );
     }
-    new[0] = NewTopic::new(&topics.input, partitions, TopicReplication::Fixed(1))
-        .set("max.message.bytes", "8388608");
+    new[0] = NewTopic::new(
+        &topics.input,
+        partitions,
+        TopicReplication::Fixed(replication),
+    )
+    .set("max.message.bytes", "8388608");
     let res = admin
         .create_topics(
             &new,

@@ -3,6 +3,8 @@
 //! - [`files`]: the repository and its files.
 //! - [`broker`]: the real broker started by `scripts/test.sh`, unique topic names, producing,
 //!   committed offsets.
+//! - [`cluster`]: a three-broker cluster of the test's own, a steady producer, the worker's
+//!   progress over time.
 //! - [`events`]: the real corpus, a seeded event generator, poison messages, evasions.
 //! - [`outputs`]: reading the output topics back and checking exactly-once.
 //! - [`worker`]: pipelines, `synth-review run` processes ([`Worker`]) and their logs.
@@ -20,6 +22,7 @@
 //! too.)
 
 pub mod broker;
+pub mod cluster;
 pub mod events;
 pub mod files;
 pub mod metrics;
@@ -32,6 +35,7 @@ pub mod worker;
 pub mod yaml;
 
 pub use broker::*;
+pub use cluster::*;
 pub use events::*;
 pub use files::*;
 pub use metrics::*;
