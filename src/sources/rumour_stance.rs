@@ -309,6 +309,24 @@ const CUES: &[(&str, Kind)] = &[
     ("是真是假", Kind::Question),
 ];
 
+/// Folded character ranges of the negations in `folded` (a claim's own `不能`, `没有`…), words
+/// that only look negative (`不孕`, `无籽`) left out.
+pub(crate) fn negations(folded: &Folded) -> Vec<(usize, usize, &'static str)> {
+    let mut starts: Vec<usize> = folded.text.char_indices().map(|(b, _)| b).collect();
+    starts.push(folded.text.len());
+    let at = |b: usize| starts.binary_search(&b).unwrap_or_else(|i| i);
+    cues()
+        .find_iter(&folded.text)
+        .filter_map(|m| {
+            let (word, kind) = CUES[m.pattern().as_usize()];
+            (kind == Kind::Neg).then(|| (at(m.start()), at(m.end()), word))
+        })
+        .collect()
+}
+
+/// Dismissing cues that are also negations of what follows (`紫菜不是塑料袋做的`).
+const NEGATING_DISMISSALS: &[&str] = &["不是", "并不是", "并非", "才不是", "绝不是", "哪是", "哪里是"];
+
 /// How many folded characters after a claim a question word still asks about it (`…是真的吗`).
 const QUESTION_LOOKAHEAD: usize = 5;
 /// How close (folded characters) `别信`/`谁说` must come before the claim to refute it.
@@ -526,6 +544,9 @@ impl Structure {
             }
             match c.kind {
                 Kind::Neg => return (Stance::Negated, Some(*c)),
+                Kind::Dismiss if NEGATING_DISMISSALS.contains(&c.word) => {
+                    return (Stance::Negated, Some(*c))
+                }
                 Kind::Question => asked = asked.or(Some(*c)),
                 _ => {}
             }

@@ -23,7 +23,8 @@
 //!
 //! A claim is the set of its key's character bigrams. Its score in one **sentence** of a text is
 //! its containment in the best window of that sentence: the largest share of the claim's distinct
-//! bigrams that occur within a stretch of at most [`WINDOW_SLACK`] times the claim's key length.
+//! bigrams that occur within a stretch of at most [`WINDOW_SLACK`] times the claim's key length
+//! (at least [`WINDOW_EXTRA`] characters more than it).
 //! Containment, not Jaccard, because a post adds its own text around a rumour; the window keeps a
 //! long sentence that merely uses the claim's words here and there from adding up to a match. A
 //! sentence repeats the claim's wording when the score is at least the threshold (default
@@ -66,7 +67,7 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::config::ConfigError;
-use crate::sources::rumour_stance::Structure;
+use crate::sources::rumour_stance::{self, Structure};
 pub use crate::sources::rumour_stance::Stance;
 use crate::text::normalize::{Folded, Normalizer};
 
@@ -87,6 +88,10 @@ pub const MIN_KEY_CHARS: usize = 4;
 /// A matching window may be at most this many times the claim's key length, so that words
 /// inserted into the claim still match but words scattered over a long sentence do not.
 pub const WINDOW_SLACK: f64 = 1.5;
+
+/// A window may in any case be this many characters longer than the claim's key (short keys,
+/// whose 1.5× leaves no room for a word or two inserted: `紫菜其实是用黑色塑料袋做成的`).
+pub const WINDOW_EXTRA: usize = 4;
 
 /// The canonical key table: `(variant, canonical form)`, applied leftmost-longest to folded
 /// letters and digits, in claims and texts alike. An empty form removes the variant (a function
@@ -179,7 +184,57 @@ pub const THESAURUS: &[(&str, &str)] = &[
     ("高度酒", "酒"),
     ("烈酒", "酒"),
     ("白酒", "酒"),
+    // Modal negations: one form, so `无法传播` keeps the bigrams of `不能传播`. The negation
+    // itself stays (and the stance rules read the folded text, not this key).
+    ("不能够", "不"),
+    ("不能", "不"),
+    ("不可以", "不"),
+    ("不会", "不"),
+    ("无法", "不"),
+    ("没法", "不"),
+    ("没办法", "不"),
+    // Treat / cure.
+    ("治愈", "治"),
+    ("治好", "治"),
+    ("治疗", "治"),
+    ("医治", "治"),
+    ("根治", "治"),
+    // Replace.
+    ("替代", "代替"),
+    ("取代", "代替"),
+    ("顶替", "代替"),
+    // At once.
+    ("马上", "立即"),
+    ("立刻", "立即"),
+    ("立马", "立即"),
+    ("赶紧", "立即"),
+    ("赶快", "立即"),
+    ("尽快", "立即"),
+    // From now on.
+    ("今后", "以后"),
+    ("往后", "以后"),
+    ("将来", "以后"),
+    ("之后", "以后"),
+    // Inside the body.
+    ("身体里面", "体内"),
+    ("身体里", "体内"),
+    ("身体内", "体内"),
+    ("人体内", "体内"),
+    // Source / root.
+    ("的根源", "源"),
+    ("根源", "源"),
+    ("之源", "源"),
+    // Vaccination.
+    ("接种", "打"),
+    ("注射", "打"),
+    ("打完", "打"),
+    ("打过", "打"),
+    // Salt.
+    ("食盐", "盐"),
     // Function words that paraphrases add, drop or swap freely.
+    ("受到", ""),
+    ("遭到", ""),
+    ("开始", ""),
     ("可以", ""),
     ("能够", ""),
     ("能", ""),
@@ -266,6 +321,10 @@ struct Indexed {
     /// Bigram ids (in key order) from which on a bigram belongs to the claim's last third, its
     /// predicate in the subject–predicate claims of the library.
     tail_from: usize,
+    /// The claim's own negations (`…不能传播`, `…没有感染`): for each, the claim bigrams that
+    /// hold it, and the word. A window that matches none of a negation's bigrams states the
+    /// opposite of the claim.
+    negations: Vec<(Vec<u64>, &'static str)>,
 }
 
 impl Indexed {
@@ -457,31 +516,44 @@ impl RumourLibrary {
                     ),
                 ));
             }
-            let key = key_of(&folded).chars;
-            if key.len() < MIN_KEY_CHARS {
+            let key = key_of(&folded);
+            if key.chars.len() < MIN_KEY_CHARS {
                 return Err(ConfigError::line(
                     file,
                     line,
                     format!(
                         "claim has {} characters left without its function words (`{}`); at least {MIN_KEY_CHARS} are needed",
-                        key.len(),
-                        key.iter().collect::<String>()
+                        key.chars.len(),
+                        key.chars.iter().collect::<String>()
                     ),
                 ));
             }
-            if let Some(first) = seen.insert(key.clone(), line) {
+            if let Some(first) = seen.insert(key.chars.clone(), line) {
                 return Err(ConfigError::line(
                     file,
                     line,
                     format!("claim repeats line {first} (the same after normalization)"),
                 ));
             }
-            lib.add(rumour, key);
+            let negations = rumour_stance::negations(&folded)
+                .into_iter()
+                .map(|(s, e, word)| {
+                    let bigrams = key
+                        .at
+                        .windows(2)
+                        .zip(key.chars.windows(2))
+                        .filter(|(at, _)| (s..e).contains(&at[0]) || (s..e).contains(&at[1]))
+                        .map(|(_, c)| shingle(c[0], c[1]))
+                        .collect();
+                    (bigrams, word)
+                })
+                .collect();
+            lib.add(rumour, key.chars, negations);
         }
         Ok(lib)
     }
 
-    fn add(&mut self, rumour: Rumour, key: Vec<char>) {
+    fn add(&mut self, rumour: Rumour, key: Vec<char>, negations: Vec<(Vec<u64>, &'static str)>) {
         let cid = self.rumours.len() as u32;
         let mut ids: HashMap<u64, u32> = HashMap::new();
         for w in key.windows(2) {
@@ -499,6 +571,7 @@ impl RumourLibrary {
             key,
             shingles,
             tail_from: n - n.div_ceil(3),
+            negations,
         });
         self.rumours.push(rumour);
     }
@@ -602,8 +675,19 @@ impl RumourLibrary {
                 covered.sort_unstable();
                 covered.dedup();
                 let (fa, fb) = (key.at[w.first], key.at[w.last + 1]);
-                let (stance, cue) =
-                    structure.stance(fa, fb, |i| covered.binary_search(&i).is_ok());
+                let matched = |b: &u64| {
+                    (w.first..=w.last)
+                        .any(|p| shingle(key.chars[p], key.chars[p + 1]) == *b)
+                };
+                let lost = claim
+                    .negations
+                    .iter()
+                    .find(|(bigrams, _)| !bigrams.iter().any(matched));
+                let (stance, cue) = match lost {
+                    // The claim's own negation is not there: the text says the opposite.
+                    Some((_, word)) => (Stance::Negated, Some(format!("without the claim's `{word}`"))),
+                    None => structure.stance(fa, fb, |i| covered.binary_search(&i).is_ok()),
+                };
                 let (s0, s1) = structure.sentence(structure.sentence_of(fb));
                 let (start, end) = folded.original_span(s0..s1).unwrap_or((0, 0));
                 let claim_span = folded.original_span(fa..fb + 1).unwrap_or((0, 0));
@@ -664,7 +748,8 @@ impl RumourLibrary {
             let claim = &self.indexed[cid as usize];
             // A bigram across a sentence boundary is no evidence.
             hits.retain(|&(p, _)| sentence(p) == sentence(p + 1));
-            let max_chars = ((claim.key.len() as f64) * WINDOW_SLACK).ceil() as usize;
+            let max_chars = (((claim.key.len() as f64) * WINDOW_SLACK).ceil() as usize)
+                .max(claim.key.len() + WINDOW_EXTRA);
             let mut counts = vec![0u32; claim.shingles.len()];
             let tail_from = claim.tail_from();
             let (mut distinct, mut tail) = (0usize, 0usize);
