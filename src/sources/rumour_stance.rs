@@ -47,13 +47,11 @@ impl Stance {
         !matches!(self, Stance::Negated | Stance::Refuted)
     }
 
-    /// Precedence when one text has several sentences with the same claim: a text that
-    /// anywhere denies or refutes the claim is a refutation (it may quote the rumour first); else
-    /// an assertion anywhere outweighs a question.
+    /// Precedence among sentences: 3 and above decide (the last such sentence wins); between a
+    /// question and a hedge, the question.
     pub(crate) fn rank(self) -> u8 {
         match self {
-            Stance::Refuted | Stance::Negated => 4,
-            Stance::Asserted => 3,
+            Stance::Refuted | Stance::Negated | Stance::Asserted => 3,
             Stance::Asked => 2,
             Stance::Hedged => 1,
         }

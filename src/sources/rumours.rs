@@ -56,8 +56,8 @@
 //! - **hedged**: a refutation word elsewhere in the text, not directed at the claim;
 //! - otherwise **asserted**.
 //!
-//! A text where any sentence negates or refutes the claim refutes it ([`RumourLibrary::analyze`]
-//! reports that); [`RumourLibrary::find`] returns only what the stage acts on: asserted (reject),
+//! When several sentences repeat the claim, the last one that asserts, denies or refutes it
+//! decides ([`RumourLibrary::analyze`]); [`RumourLibrary::find`] returns only what the stage acts on: asserted (reject),
 //! asked and hedged (hold for a person).
 
 use std::collections::HashMap;
@@ -639,8 +639,10 @@ impl RumourLibrary {
 
     /// Every known rumour whose wording `text` repeats in some sentence (score ≥ threshold),
     /// with the text's stance towards it, refutations included; ordered by position, one entry
-    /// per rumour: the sentence that decides (a denial or refutation anywhere wins, then an
-    /// assertion, a question, a hedge; among equals the higher score, then the earlier one).
+    /// per rumour: the sentence that decides. That is the **last** sentence that asserts,
+    /// denies or refutes the claim (a debunking quotes the rumour and then refutes it; a spreader
+    /// who quotes a refutation and then asserts the claim has the last word too); if there is
+    /// none, the question (before a hedge) with the higher score.
     pub fn analyze<'a>(&'a self, text: &str) -> Vec<RumourMatch<'a>> {
         let Some(scan) = self.scan(text, self.threshold) else {
             return Vec::new();
@@ -654,7 +656,10 @@ impl RumourLibrary {
         let mut out: Vec<RumourMatch<'a>> = Vec::new();
         for (cid, windows) in windows {
             let claim = &self.indexed[cid];
-            let mut best: Option<RumourMatch<'a>> = None;
+            // The last sentence that asserts, denies or refutes the claim; else the strongest
+            // question or hedge.
+            let (mut decisive, mut soft): (Option<RumourMatch<'a>>, Option<RumourMatch<'a>>) =
+                (None, None);
             for w in windows {
                 let score = w.distinct as f64 / claim.shingles.len() as f64;
                 if score + 1e-9 < self.threshold || !claim.predicate_ok(&w) {
@@ -701,14 +706,17 @@ impl RumourLibrary {
                     cue,
                     hedged: matches!(stance, Stance::Asked | Stance::Hedged),
                 };
-                let better = best.as_ref().is_none_or(|b| {
-                    (m.stance.rank(), m.score) > (b.stance.rank(), b.score)
-                });
-                if better {
-                    best = Some(m);
+                if m.stance.rank() >= 3 {
+                    // The last word counts: a later sentence overrides an earlier one.
+                    decisive = Some(m);
+                } else if soft
+                    .as_ref()
+                    .is_none_or(|b| (m.stance.rank(), m.score) > (b.stance.rank(), b.score))
+                {
+                    soft = Some(m);
                 }
             }
-            out.extend(best);
+            out.extend(decisive.or(soft));
         }
         out.sort_by_key(|m| (m.start, m.end));
         out
@@ -1033,6 +1041,17 @@ mod tests {
             ("吃碘盐可以防核辐射，是真的吗", Stance::Asked, Some("是真的吗")),
             ("板蓝根可以预防新冠肺炎？", Stance::Asked, Some("？")),
             ("吃碘盐可以防核辐射。另外，网上关于地震的谣言很多", Stance::Hedged, Some("谣言")),
+            (
+                "网传吃碘盐可以防核辐射。经查，吃碘盐不能防核辐射。",
+                Stance::Negated,
+                Some("不能"),
+            ),
+            (
+                "吃碘盐不能防核辐射？谁信啊。多吃碘盐就能防核辐射！",
+                Stance::Asserted,
+                None,
+            ),
+            ("新冠病毒在炎热潮湿的地方也能传播", Stance::Negated, Some("without the claim's `不`")),
         ];
         for (text, want, cue) in cases {
             let got = lib.analyze(text);
