@@ -323,7 +323,15 @@ pub(crate) fn negations(folded: &Folded) -> Vec<(usize, usize, &'static str)> {
 }
 
 /// Dismissing cues that are also negations of what follows (`紫菜不是塑料袋做的`).
-const NEGATING_DISMISSALS: &[&str] = &["不是", "并不是", "并非", "才不是", "绝不是", "哪是", "哪里是"];
+const NEGATING_DISMISSALS: &[&str] = &[
+    "不是",
+    "并不是",
+    "并非",
+    "才不是",
+    "绝不是",
+    "哪是",
+    "哪里是",
+];
 
 /// How many folded characters after a claim a question word still asks about it (`…是真的吗`).
 const QUESTION_LOOKAHEAD: usize = 5;
@@ -413,7 +421,10 @@ impl Structure {
         }
         clauses.push((c_start, n));
         sentences.push((s_start, n));
-        let tail = folded.spans.last().map_or(&[][..], |s| gap(s.1, orig.len() as u32));
+        let tail = folded
+            .spans
+            .last()
+            .map_or(&[][..], |s| gap(s.1, orig.len() as u32));
         question_end.push(tail.iter().any(|&c| c == '?' || c == '？'));
 
         let mut starts: Vec<usize> = folded.text.char_indices().map(|(b, _)| b).collect();
@@ -466,11 +477,7 @@ impl Structure {
     fn dismissed(&self, m: &Cue) -> bool {
         let (c0, c1) = self.clause_range(m.start);
         let (_, s1) = self.sentence(self.sentence_of(m.start));
-        let next_end = if c1 < s1 {
-            self.clause_range(c1).1
-        } else {
-            c1
-        };
+        let next_end = if c1 < s1 { self.clause_range(c1).1 } else { c1 };
         self.cues_in(c0, next_end)
             .any(|c| matches!(c.kind, Kind::Dismiss | Kind::DontBelieve))
     }
@@ -569,7 +576,12 @@ impl Structure {
                 .copied();
         }
         if asked.is_none() && self.question_end[s] && s1 - fb <= 2 * QUESTION_LOOKAHEAD {
-            asked = Some(Cue { start: fb, end: fb, kind: Kind::Question, word: "？" });
+            asked = Some(Cue {
+                start: fb,
+                end: fb,
+                kind: Kind::Question,
+                word: "？",
+            });
         }
         // 4. A refutation frame directed at the claim: its sentence, the next one, a header.
         let mut frames: Vec<(usize, usize)> = vec![(s0, s1)];

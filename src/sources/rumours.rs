@@ -67,8 +67,8 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::config::ConfigError;
-use crate::sources::rumour_stance::{self, Structure};
 pub use crate::sources::rumour_stance::Stance;
+use crate::sources::rumour_stance::{self, Structure};
 use crate::text::normalize::{Folded, Normalizer};
 
 /// Default similarity threshold: at least 70 % of a claim's distinct key bigrams must occur in one
@@ -681,8 +681,7 @@ impl RumourLibrary {
                 covered.dedup();
                 let (fa, fb) = (key.at[w.first], key.at[w.last + 1]);
                 let matched = |b: &u64| {
-                    (w.first..=w.last)
-                        .any(|p| shingle(key.chars[p], key.chars[p + 1]) == *b)
+                    (w.first..=w.last).any(|p| shingle(key.chars[p], key.chars[p + 1]) == *b)
                 };
                 let lost = claim
                     .negations
@@ -690,7 +689,10 @@ impl RumourLibrary {
                     .find(|(bigrams, _)| !bigrams.iter().any(matched));
                 let (stance, cue) = match lost {
                     // The claim's own negation is not there: the text says the opposite.
-                    Some((_, word)) => (Stance::Negated, Some(format!("without the claim's `{word}`"))),
+                    Some((_, word)) => (
+                        Stance::Negated,
+                        Some(format!("without the claim's `{word}`")),
+                    ),
                     None => structure.stance(fa, fb, |i| covered.binary_search(&i).is_ok()),
                 };
                 let (s0, s1) = structure.sentence(structure.sentence_of(fb));
@@ -947,7 +949,11 @@ mod tests {
                 "吃碘盐就能防住核辐射",
                 Some("吃碘盐可以防核辐射"),
             ),
-            ("modal dropped", "吃碘盐能防核辐射", Some("吃碘盐可以防核辐射")),
+            (
+                "modal dropped",
+                "吃碘盐能防核辐射",
+                Some("吃碘盐可以防核辐射"),
+            ),
             (
                 "other name of the virus",
                 "喝板蓝根、熏醋可以预防武汉肺炎",
@@ -1007,7 +1013,10 @@ mod tests {
         let lib = shipped();
         let text = "🙂转发：紧急通知，吃碘盐可以防核辐射！转给家人";
         let m = &lib.find(text)[0];
-        assert_eq!(cp_slice(text, m.start, m.end), "转发：紧急通知，吃碘盐可以防核辐射");
+        assert_eq!(
+            cp_slice(text, m.start, m.end),
+            "转发：紧急通知，吃碘盐可以防核辐射"
+        );
         assert_eq!(
             cp_slice(text, m.claim_span.0, m.claim_span.1),
             "吃碘盐可以防核辐射"
@@ -1022,25 +1031,53 @@ mod tests {
         let lib = shipped();
         let cases: &[(&str, Stance, Option<&str>)] = &[
             ("吃碘盐不会错，可以防核辐射，快囤！", Stance::Asserted, None),
-            ("别听专家说是谣言，吃碘盐可以防核辐射", Stance::Asserted, None),
-            ("这不是谣言！吃碘盐可以防核辐射", Stance::Asserted, Some("不是谣言")),
+            (
+                "别听专家说是谣言，吃碘盐可以防核辐射",
+                Stance::Asserted,
+                None,
+            ),
+            (
+                "这不是谣言！吃碘盐可以防核辐射",
+                Stance::Asserted,
+                Some("不是谣言"),
+            ),
             (
                 "专家说是谣言，其实吃碘盐真的可以防核辐射",
                 Stance::Asserted,
                 None,
             ),
             ("不仅吃碘盐可以防核辐射，喝碘酒也行", Stance::Asserted, None),
-            ("吃碘盐不能防核辐射，这是谣言", Stance::Negated, Some("不能")),
+            (
+                "吃碘盐不能防核辐射，这是谣言",
+                Stance::Negated,
+                Some("不能"),
+            ),
             ("吃碘盐，根本无法防核辐射", Stance::Negated, Some("无法")),
             ("吃碘盐并不能防住核辐射", Stance::Negated, Some("不能")),
-            ("网传“吃碘盐可以防核辐射”，这是谣言。", Stance::Refuted, Some("谣言")),
+            (
+                "网传“吃碘盐可以防核辐射”，这是谣言。",
+                Stance::Refuted,
+                Some("谣言"),
+            ),
             ("辟谣：吃碘盐可以防核辐射？", Stance::Refuted, Some("辟谣")),
             ("吃碘盐可以防核辐射？不能！", Stance::Refuted, Some("不能")),
             ("别信吃碘盐能防核辐射", Stance::Refuted, Some("别信")),
-            ("吃碘盐可以防核辐射的说法没有科学依据", Stance::Refuted, Some("没有科学依据")),
-            ("吃碘盐可以防核辐射，是真的吗", Stance::Asked, Some("是真的吗")),
+            (
+                "吃碘盐可以防核辐射的说法没有科学依据",
+                Stance::Refuted,
+                Some("没有科学依据"),
+            ),
+            (
+                "吃碘盐可以防核辐射，是真的吗",
+                Stance::Asked,
+                Some("是真的吗"),
+            ),
             ("板蓝根可以预防新冠肺炎？", Stance::Asked, Some("？")),
-            ("吃碘盐可以防核辐射。另外，网上关于地震的谣言很多", Stance::Hedged, Some("谣言")),
+            (
+                "吃碘盐可以防核辐射。另外，网上关于地震的谣言很多",
+                Stance::Hedged,
+                Some("谣言"),
+            ),
             (
                 "网传吃碘盐可以防核辐射。经查，吃碘盐不能防核辐射。",
                 Stance::Negated,
@@ -1051,14 +1088,22 @@ mod tests {
                 Stance::Asserted,
                 None,
             ),
-            ("新冠病毒在炎热潮湿的地方也能传播", Stance::Negated, Some("without the claim's `不`")),
+            (
+                "新冠病毒在炎热潮湿的地方也能传播",
+                Stance::Negated,
+                Some("without the claim's `不`"),
+            ),
         ];
         for (text, want, cue) in cases {
             let got = lib.analyze(text);
             assert_eq!(got.len(), 1, "{text}: {got:?}");
             assert_eq!(got[0].stance, *want, "{text}: {got:?}");
             assert_eq!(got[0].cue.as_deref(), *cue, "{text}");
-            assert_eq!(lib.find(text).len(), usize::from(want.is_flagged()), "{text}");
+            assert_eq!(
+                lib.find(text).len(),
+                usize::from(want.is_flagged()),
+                "{text}"
+            );
         }
         let m = lib.find("吃碘盐可以防核辐射！转发给家人");
         assert!(!m[0].hedged);

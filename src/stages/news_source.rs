@@ -560,12 +560,20 @@ mod tests {
         }
         assert_eq!(
             seen,
-            vec![(ReasonCode::KnownFalseNews, "转发：吃碘盐可以防核辐射".to_string())],
+            vec![(
+                ReasonCode::KnownFalseNews,
+                "转发：吃碘盐可以防核辐射".to_string()
+            )],
             "a citation by a listed source is fine; the rumour is not (evidence: its sentence)"
         );
         let f = &out.findings[0];
         let detail = f.detail.as_deref().unwrap();
-        for want in ["卫生部", "「吃碘盐可以防核辐射」", "similarity 1.00", "stance asserted"] {
+        for want in [
+            "卫生部",
+            "「吃碘盐可以防核辐射」",
+            "similarity 1.00",
+            "stance asserted",
+        ] {
             assert!(detail.contains(want), "{want}: {f:?}");
         }
         assert_eq!(
