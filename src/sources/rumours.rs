@@ -33,11 +33,13 @@
 //! claims of the library — so that a sentence about the subject alone (`用微波炉加热了食物`) is
 //! no match for `微波炉加热的食物会致癌`.
 //!
-//! The index maps a bigram to its (claim, bigram id) postings. Checking a text costs one hash
-//! look-up per key bigram plus the postings that hit; claims whose hits cannot reach the threshold
-//! are dropped before any window is computed, and sentence boundaries and stance cues are read
-//! only when some claim survives. The cost per event grows with the text and with the postings of
-//! its bigrams, not with the number of claims in the library.
+//! The index is built for prefix filtering: each claim is listed under only its
+//! `n − ⌈threshold × n⌉ + 1` rarest bigrams (of `n`), which a matching window must contain at
+//! least one of. Checking a text costs one hash look-up per key bigram; only the claims named
+//! there are scored (one pass over the text's key each); claims whose hits cannot reach the
+//! threshold are dropped before any window is computed, and sentence boundaries and stance cues
+//! are read only when some claim survives. The cost per event grows with the text and with the
+//! claims that share a rare bigram with it, not with the number of claims in the library.
 //!
 //! # Stance
 //!
@@ -318,6 +320,8 @@ struct Indexed {
     key: Vec<char>,
     /// Its distinct bigrams, sorted.
     shingles: Vec<u64>,
+    /// The bigram id (order of first occurrence in the key) of each of `shingles`.
+    sids: Vec<u32>,
     /// Bigram ids (in key order) from which on a bigram belongs to the claim's last third, its
     /// predicate in the subject–predicate claims of the library.
     tail_from: usize,
@@ -328,6 +332,12 @@ struct Indexed {
 }
 
 impl Indexed {
+    /// The longest window, in key characters.
+    fn max_chars(&self) -> usize {
+        (((self.key.len() as f64) * WINDOW_SLACK).ceil() as usize)
+            .max(self.key.len() + WINDOW_EXTRA)
+    }
+
     fn tail_from(&self) -> usize {
         self.tail_from
     }
@@ -349,6 +359,8 @@ pub struct RumourLibrary {
     indexed: Vec<Indexed>,
     /// bigram → (claim index, bigram id within the claim).
     index: HashMap<u64, Vec<(u32, u32)>>,
+    /// bigram → the claims indexed under it by prefix filtering ([`Self::build_prefix_index`]).
+    prefix: HashMap<u64, Vec<u32>>,
     normalizer: Option<Arc<Normalizer>>,
 }
 
@@ -426,6 +438,7 @@ impl RumourLibrary {
             rumours: Vec::new(),
             indexed: Vec::new(),
             index: HashMap::new(),
+            prefix: HashMap::new(),
             normalizer: None,
         }
     }
@@ -550,7 +563,32 @@ impl RumourLibrary {
                 .collect();
             lib.add(rumour, key.chars, negations);
         }
+        lib.build_prefix_index();
         Ok(lib)
+    }
+
+    /// Prefix filtering: a window with at least `threshold × n` of a claim's `n` distinct bigrams
+    /// contains at least one of any `n − ⌈threshold × n⌉ + 1` of them. So each claim is indexed
+    /// under only that many of its bigrams, the rarest in the library; a text is checked only
+    /// against the claims that one of its bigrams names there. A common bigram (`新冠`) then
+    /// costs nothing per event however many claims share it, and no match is lost.
+    fn build_prefix_index(&mut self) {
+        let mut prefix: HashMap<u64, Vec<u32>> = HashMap::new();
+        for (cid, claim) in self.indexed.iter().enumerate() {
+            let n = claim.shingles.len();
+            let need = ((self.threshold * n as f64) - 1e-9).ceil().max(1.0) as usize;
+            let take = (n + 1).saturating_sub(need).clamp(1, n);
+            let mut by_rarity: Vec<(usize, u64)> = claim
+                .shingles
+                .iter()
+                .map(|s| (self.index.get(s).map_or(0, Vec::len), *s))
+                .collect();
+            by_rarity.sort_unstable();
+            for &(_, s) in by_rarity.iter().take(take) {
+                prefix.entry(s).or_default().push(cid as u32);
+            }
+        }
+        self.prefix = prefix;
     }
 
     fn add(&mut self, rumour: Rumour, key: Vec<char>, negations: Vec<(Vec<u64>, &'static str)>) {
@@ -565,11 +603,13 @@ impl RumourLibrary {
             }
         }
         let n = ids.len();
-        let mut shingles: Vec<u64> = ids.into_keys().collect();
-        shingles.sort_unstable();
+        let mut pairs: Vec<(u64, u32)> = ids.into_iter().collect();
+        pairs.sort_unstable();
+        let (shingles, sids) = pairs.into_iter().unzip();
         self.indexed.push(Indexed {
             key,
             shingles,
+            sids,
             tail_from: n - n.div_ceil(3),
             negations,
         });
@@ -737,10 +777,42 @@ impl RumourLibrary {
         }
         // claim → hits (key bigram position, bigram id), positions ascending.
         let mut hits: HashMap<u32, Vec<(usize, u32)>> = HashMap::new();
-        for (pos, w) in key.chars.windows(2).enumerate() {
-            if let Some(postings) = self.index.get(&shingle(w[0], w[1])) {
-                for &(cid, sid) in postings {
-                    hits.entry(cid).or_default().push((pos, sid));
+        if min_score + 1e-9 >= self.threshold {
+            // Candidates from the prefix index, with where they were named; then each
+            // candidate's hits from the text, only within a window's reach of those places.
+            let mut named: Vec<(u32, usize)> = Vec::new();
+            for (pos, w) in key.chars.windows(2).enumerate() {
+                if let Some(cids) = self.prefix.get(&shingle(w[0], w[1])) {
+                    named.extend(cids.iter().map(|&c| (c, pos)));
+                }
+            }
+            named.sort_unstable();
+            let last = key.chars.len() - 2;
+            for group in named.chunk_by(|a, b| a.0 == b.0) {
+                let cid = group[0].0;
+                let claim = &self.indexed[cid as usize];
+                let reach = claim.max_chars();
+                let mut h: Vec<(usize, u32)> = Vec::new();
+                let mut next = 0usize; // first position not yet scanned
+                for &(_, p) in group {
+                    let from = p.saturating_sub(reach).max(next);
+                    let to = (p + reach).min(last);
+                    for pos in from..=to {
+                        let sh = shingle(key.chars[pos], key.chars[pos + 1]);
+                        if let Ok(i) = claim.shingles.binary_search(&sh) {
+                            h.push((pos, claim.sids[i]));
+                        }
+                    }
+                    next = next.max(to + 1);
+                }
+                hits.insert(cid, h);
+            }
+        } else {
+            for (pos, w) in key.chars.windows(2).enumerate() {
+                if let Some(postings) = self.index.get(&shingle(w[0], w[1])) {
+                    for &(cid, sid) in postings {
+                        hits.entry(cid).or_default().push((pos, sid));
+                    }
                 }
             }
         }
@@ -758,8 +830,7 @@ impl RumourLibrary {
             let claim = &self.indexed[cid as usize];
             // A bigram across a sentence boundary is no evidence.
             hits.retain(|&(p, _)| sentence(p) == sentence(p + 1));
-            let max_chars = (((claim.key.len() as f64) * WINDOW_SLACK).ceil() as usize)
-                .max(claim.key.len() + WINDOW_EXTRA);
+            let max_chars = claim.max_chars();
             let mut counts = vec![0u32; claim.shingles.len()];
             let tail_from = claim.tail_from();
             let (mut distinct, mut tail) = (0usize, 0usize);
