@@ -4,6 +4,7 @@
 //!   decorated forms, look-alikes) with a map back to the original code points.
 //! - [`matcher`]: the lexicon compiled into Aho–Corasick automata over folded text, and the
 //!   rules that decide which matches are hits.
+//! - [`words`]: the shared Chinese word segmenter (`jieba-rs`).
 //! - [`lexicon`]: the lexicon CSV files (DESIGN §5) read into [`matcher::LexiconEntry`] rows.
 //!
 //! Nothing here knows about events or stages: the `prohibited` stage
@@ -13,3 +14,4 @@
 pub mod lexicon;
 pub mod matcher;
 pub mod normalize;
+pub mod words;
