@@ -62,7 +62,7 @@ use crate::event::PublishEvent;
 use crate::sources::attribution::{Attribution, AttributionError, AttributionKind, Attributor};
 use crate::sources::news_detector::{Cue, NewsDetector};
 use crate::sources::news_units::NewsSources;
-use crate::sources::rumours::{Rumour, RumourLibrary, RumourMatch, Stance};
+use crate::sources::rumours::{Rumour, RumourLibrary, RumourMatch, Stance, WORD_THRESHOLD};
 use crate::sources::url::url_host;
 
 reason_codes! {
@@ -236,10 +236,15 @@ impl NewsSource {
             .map(|c| format!(", cue `{c}`"))
             .unwrap_or_default();
         let mut detail = format!(
-            "repeats the known rumour 「{}」 (similarity {:.2} ≥ {:.2}, stance {}{cue}), refuted by {}{when}",
+            "repeats the known rumour 「{}」 ({} similarity {:.2} ≥ {:.2}, stance {}{cue}), refuted by {}{when}",
             r.claim,
+            if m.basis == "words" { "word" } else { "character" },
             m.score,
-            self.rumours.threshold(),
+            if m.basis == "words" {
+                WORD_THRESHOLD
+            } else {
+                self.rumours.threshold()
+            },
             m.stance.as_str(),
             r.refuted_by
         );

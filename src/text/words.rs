@@ -41,7 +41,10 @@ mod tests {
         assert_eq!(words.last().map(|r| r.end), Some(text.chars().count()));
         assert!(words.windows(2).all(|w| w[0].end == w[1].start));
         let chars: Vec<char> = text.chars().collect();
-        let as_text: Vec<String> = words.iter().map(|r| chars[r.clone()].iter().collect()).collect();
+        let as_text: Vec<String> = words
+            .iter()
+            .map(|r| chars[r.clone()].iter().collect())
+            .collect();
         assert!(as_text.contains(&"碘盐".to_string()), "{as_text:?}");
         assert!(as_text.contains(&"核辐射".to_string()), "{as_text:?}");
     }

@@ -22,7 +22,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 CSV = ROOT / "data/rumours/known-rumours.csv"
 TSV = ROOT / "tests/redteam/gen/rumour_claims.tsv"
 OUT = ROOT / "tests/redteam/cases/rumours.jsonl"
-MIN_PASS = 0.99
+MIN_PASS = 1.0
 
 SPREAD = [
     "{v}",
