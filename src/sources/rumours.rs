@@ -33,6 +33,12 @@
 //! claims of the library — so that a sentence about the subject alone (`用微波炉加热了食物`) is
 //! no match for `微波炉加热的食物会致癌`.
 //!
+//! A sentence within [`WORD_MARGIN`] of the threshold (or failing the predicate guard) is also
+//! compared **word by word** ([`WORD_THRESHOLD`]): the shared segmenter ([`crate::text::words`])
+//! cuts claim and sentence, the thesaurus canonicalizes each word, and the claim's content words
+//! must be found, its first and last among them. The match's [`RumourMatch::basis`] says which
+//! comparison measured its score.
+//!
 //! The index is built for prefix filtering: each claim is listed under only its
 //! `n − ⌈threshold × n⌉ + 1` rarest bigrams (of `n`), which a matching window must contain at
 //! least one of. Checking a text costs one hash look-up per key bigram; only the claims named
@@ -794,7 +800,7 @@ impl RumourLibrary {
                     let mut hit = spans.iter().filter(|(w, _)| claim.words.contains(w));
                     if let Some((_, first)) = hit.next() {
                         fa = s0 + first.start;
-                        fb = s0 + hit.last().map_or(first.end, |(_, r)| r.end) - 1;
+                        fb = s0 + hit.next_back().map_or(first.end, |(_, r)| r.end) - 1;
                     }
                     score = ws;
                     basis = "words";
