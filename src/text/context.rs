@@ -5,7 +5,7 @@
 //!
 //! [`judge`] decides, in this order:
 //! 1. **Solicitation** (`solicitation.txt`, digit runs of 5+, URLs) anywhere in the hit's
-//!    sentence: the text sells the thing; the hit stands and nothing below can cancel it.
+//!    sentence or the next one, outside the hit: the text sells the thing; the hit stands and nothing below can cancel it.
 //! 2. **Word boundary**: a word of the best segmentation crosses the hit's first or last
 //!    character (`相约|炮台`): not a hit.
 //! 3. **Negation** (`negation.txt`) ending at most [`NEGATION_REACH`] characters before the
@@ -230,7 +230,17 @@ pub fn judge(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
         .map(|c| c.to_lowercase().next().unwrap_or(*c))
         .collect();
     let sentence = span(chars, hit.clone(), is_sentence_end);
-    if let Some(r) = solicitation(chars, &lower, sentence.clone()) {
+    // Solicitation counts in the hit's sentence and the one after it: `不出售枪支？加微信详谈`
+    // puts the contact right behind a question mark.
+    let reach = if sentence.end < chars.len() {
+        sentence.start..span(chars, sentence.end + 1..sentence.end + 1, is_sentence_end).end
+    } else {
+        sentence.clone()
+    };
+    // Only outside the hit: `出售微信号` is a term, not a contact channel.
+    if let Some(r) = solicitation(chars, &lower, reach.start..hit.start)
+        .or_else(|| solicitation(chars, &lower, hit.end..reach.end))
+    {
         return Verdict::Stands(Some(cue(CueKind::Solicitation, chars, r)));
     }
     if boundary {
