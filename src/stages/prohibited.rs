@@ -87,7 +87,7 @@ impl Stage for Prohibited {
     }
 
     fn review(&self, event: &PublishEvent, out: &mut StageOutput) {
-        for (field, text) in event.text_fields() {
+        for (field, text) in event.visible_text_fields() {
             let hits = self.matcher.find(text);
             if hits.is_empty() {
                 continue;
@@ -228,6 +228,18 @@ mod tests {
             ("latin inside a word", None, "daikaixyz", vec![]),
             ("negative control", None, "一九九八年新年讲话", vec![]),
         ];
+        // Every visible text field is reviewed, evidence naming it.
+        let ev = event(json!({"content": {"title": "t", "text": "x"},
+            "labels": {"explicit": {"present": true, "text": "AI生成 网络赌场"}},
+            "news": {"source": {"name": "网络赌场日报"}}}));
+        let mut out = StageOutput::default();
+        s.review(&ev, &mut out);
+        let fields: Vec<_> = out
+            .findings
+            .iter()
+            .map(|f| f.evidence.as_ref().unwrap().field.clone())
+            .collect();
+        assert_eq!(fields, ["labels.explicit.text", "news.source.name"]);
         for (name, title, text, want) in cases {
             let ev = event(json!({"content": {"title": title, "text": text}}));
             let mut out = StageOutput::default();
