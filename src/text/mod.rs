@@ -4,7 +4,6 @@
 //!   decorated forms, look-alikes) with a map back to the original code points.
 //! - [`matcher`]: the lexicon compiled into Aho–Corasick automata over folded text, and the
 //!   rules that decide which matches are hits.
-//! - [`words`]: the shared Chinese word segmenter (`jieba-rs`).
 //! - [`lexicon`]: the lexicon CSV files (DESIGN §5) read into [`matcher::LexiconEntry`] rows.
 //! - [`words`]: the shared Chinese segmenter (jieba-rs) in code-point offsets, for the word
 //!   boundary rule.
