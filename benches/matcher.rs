@@ -7,6 +7,8 @@
 //!   clause and boundary rules, overlap resolution, evidence slices).
 //!   - `jieba-50k`: 50,000 terms sampled from jieba's word list with a fixed seed;
 //!   - `default`: the default lexicon, data/lexicon/*.csv (285 terms, 42 allow phrases);
+//!   - `jieba-50k+context`, `default+context`: the same plus the context rules of the
+//!     `prohibited` stage (`text::context::judge` on every hit: word boundary, cues);
 //!   - `fold-only`: `Normalizer::fold_text` alone, for reference.
 //! - `find-cpu/*`: the same, timed by the thread's CPU time instead of wall-clock time
 //!   (`support::CpuTime`): throughput per core, not counting the time the thread waits for a
@@ -27,6 +29,7 @@ use std::time::Duration;
 
 use criterion::measurement::Measurement;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use synth_review::text::context::{judge, Verdict};
 use synth_review::text::matcher::Matcher;
 use synth_review::text::normalize::Normalizer;
 
@@ -54,6 +57,30 @@ fn find<M: Measurement>(c: &mut Criterion<M>, group_name: &str) {
                     hits += black_box(matcher.find(black_box(line))).len();
                 }
                 hits
+            })
+        });
+    }
+    // With the context rules of the `prohibited` stage on (issue 11): every hit judged by
+    // `text::context::judge` (word boundary, cues) as the stage does; a line without hits pays
+    // nothing more.
+    synth_review::text::words::warm_up();
+    for (name, matcher) in [("jieba-50k+context", &jieba), ("default+context", &default)] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut kept = 0;
+                for line in &lines {
+                    let hits = matcher.find(black_box(line));
+                    if hits.is_empty() {
+                        continue;
+                    }
+                    let chars: Vec<char> = line.chars().collect();
+                    for h in hits {
+                        if let Verdict::Stands(_) = judge(&chars, h.start..h.end, true) {
+                            kept += 1;
+                        }
+                    }
+                }
+                kept
             })
         });
     }

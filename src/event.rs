@@ -462,6 +462,26 @@ impl PublishEvent {
         .filter_map(|(f, v)| v.map(|v| (f, v)))
     }
 
+    /// Every user-visible free text the schema carries, for the `prohibited` stage (issue 11
+    /// item 6; listed in `docs/matching.md`): `content.title`, `content.text`,
+    /// `labels.explicit.text` and `news.source.name`, each with its field path. Media items
+    /// carry no caption or alt text in `publish-event.v1.json` (only `url` and `mime`).
+    pub fn visible_text_fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let label = self
+            .labels
+            .as_ref()
+            .and_then(|l| l.explicit.as_ref())
+            .and_then(|e| e.text.as_deref());
+        let source = self
+            .news
+            .as_ref()
+            .and_then(|n| n.source.as_ref())
+            .and_then(|s| s.name.as_deref());
+        self.text_fields()
+            .chain(label.map(|t| ("labels.explicit.text", t)))
+            .chain(source.map(|t| ("news.source.name", t)))
+    }
+
     /// Every text field the limits apply to: the reviewable fields plus `labels.explicit.text`.
     fn limited_fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let label = self

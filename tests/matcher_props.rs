@@ -347,3 +347,35 @@ proptest! {
         prop_assert_eq!(n.fold_term(&once), once);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The context rules (issue 11) over any text and any hit range: no panic, and the cue or
+    /// word that decided lies inside the text and is its slice.
+    #[test]
+    fn context_judge_never_panics_and_cues_slice_the_text(
+        pre in noise(),
+        term in "[\u{4E00}-\u{4E20}]{1,4}",
+        post in noise(),
+        boundary in any::<bool>(),
+        start in 0..40usize,
+        len in 0..8usize,
+    ) {
+        use synth_review::text::context::{judge, Verdict};
+        let text = format!("{pre}{term}{post}");
+        let chars: Vec<char> = text.chars().collect();
+        let real = pre.chars().count()..pre.chars().count() + term.chars().count();
+        for hit in [real, start..start + len] {
+            let cue = match judge(&chars, hit, boundary) {
+                Verdict::Stands(c) => c,
+                Verdict::Dropped(c) => Some(c),
+            };
+            if let Some(c) = cue {
+                prop_assert!(c.range.start < c.range.end && c.range.end <= chars.len());
+                let slice: String = chars[c.range.clone()].iter().collect();
+                prop_assert_eq!(slice, c.text);
+            }
+        }
+    }
+}

@@ -6,6 +6,7 @@
 //! - [`news_detector`]: news-like text (datelines, bylines, `据…报道`, source lines).
 //! - [`attribution`]: a text that presents itself as, or cites, a listed unit.
 //! - [`rumours`]: the known-rumour library (Art. 11) and its near-duplicate matching.
+//! - [`rumour_stance`]: whether a sentence asserts, asks about or refutes a rumour it repeats.
 //!
 //! The stages [`news_source`](crate::stages::news_source) and
 //! [`reprint_source`](crate::stages::reprint_source) apply these to an event; nothing here knows
@@ -14,5 +15,6 @@
 pub mod attribution;
 pub mod news_detector;
 pub mod news_units;
+pub mod rumour_stance;
 pub mod rumours;
 pub mod url;

@@ -1,105 +1,303 @@
-//! Known-rumour library (Art. 11): CSV `claim,refuted_by[,refuted_at]` (DESIGN §5) and a
-//! near-duplicate matcher that finds a known, already refuted rumour inside a text even when the
-//! text changes its punctuation, spacing, width or script, words a few characters differently, or
-//! wraps the claim in text of its own.
+//! Known-rumour library (Art. 11): CSV `claim,refuted_by[,refuted_at][,…]` (DESIGN §5), an
+//! inverted index of the claims' key bigrams, and a matcher that finds a known, already refuted
+//! rumour in a text even when the text changes punctuation, spacing, width or script, swaps a
+//! function word or a common synonym (`就能防住` for `可以防`), or wraps the claim in text of its
+//! own, and that tells a text **repeating** the rumour from one **refuting** it.
+//!
+//! # Keys
+//!
+//! Claims and texts go through the same two steps:
+//!
+//! 1. **Folding** by the feature library's [`Normalizer`] (NFKC, case, traditional → simplified,
+//!    separators, look-alikes; see [`crate::text::normalize`]): letters and digits only, each
+//!    with its code-point span in the original and whether clause punctuation was skipped before
+//!    it.
+//! 2. **Canonical key** ([`THESAURUS`]): leftmost-longest replacement of common variants by one
+//!    form (`预防`/`防止`/`防住` → `防`, `杀灭`/`杀死` → `杀`, `新型冠状病毒`/`武汉肺炎` → `新冠`,
+//!    `喝`/`服用` → `吃`, `引发癌症` → `致癌`…) and removal of function words that paraphrases
+//!    add, drop or swap freely (`可以`, `能`, `就`, `会`, `是`, `的`, `了`, `真的`…). Negations
+//!    are never removed, so a negated text keeps a lower score and its negation is seen by the
+//!    stance rules below.
 //!
 //! # Matching
 //!
-//! Claims and texts are normalized the same way, character by character so that every normalized
-//! character keeps the code-point offset of the original character it came from: NFKC (full-width
-//! forms, compatibility characters), lower case, traditional → simplified Chinese (OpenCC `t2s`,
-//! used only when it keeps the character count, which it does for ordinary text), and every
-//! character that is not a letter or digit dropped (punctuation, white space, emoji, format
-//! characters such as U+200B).
-//!
-//! A claim is the set of its character bigrams ("shingles"). The score of a claim against a text is
-//! its **containment** in the best window of the text: the largest share of the claim's distinct
-//! shingles that occur in one stretch of the text at most [`WINDOW_SLACK`] times the claim's length.
+//! A claim is the set of its key's character bigrams. Its score in one **sentence** of a text is
+//! its containment in the best window of that sentence: the largest share of the claim's distinct
+//! bigrams that occur within a stretch of at most [`WINDOW_SLACK`] times the claim's key length
+//! (at least [`WINDOW_EXTRA`] characters more than it).
 //! Containment, not Jaccard, because a post adds its own text around a rumour; the window keeps a
-//! long text that merely uses the claim's words here and there from adding up to a match. A text
-//! repeats the claim when the score is at least the threshold (default [`DEFAULT_THRESHOLD`];
-//! pipeline option `rumour_threshold`, 0 < t ≤ 1).
+//! long sentence that merely uses the claim's words here and there from adding up to a match. A
+//! sentence repeats the claim's wording when the score is at least the threshold (default
+//! [`DEFAULT_THRESHOLD`]; pipeline option `rumour_threshold`, 0 < t ≤ 1) and the window holds at
+//! least half of the bigrams of the claim's last third — its predicate, in the subject–predicate
+//! claims of the library — so that a sentence about the subject alone (`用微波炉加热了食物`) is
+//! no match for `微波炉加热的食物会致癌`.
 //!
-//! Shingles are indexed in a `HashMap` from shingle to (claim, shingle) postings, so checking a
-//! text costs one hash look-up per text character plus the postings that hit, then one linear
-//! sliding-window pass per claim that was hit.
+//! A sentence within [`WORD_MARGIN`] of the threshold (or failing the predicate guard) is also
+//! compared **word by word** ([`WORD_THRESHOLD`]): the shared segmenter ([`crate::text::words`])
+//! cuts claim and sentence, the thesaurus canonicalizes each word, and the claim's content words
+//! must be found, its first and last among them. The match's [`RumourMatch::basis`] says which
+//! comparison measured its score.
 //!
-//! Two guards keep the truth from being rejected as the rumour:
-//! - **negation**: a window that contains a negation the claim does not (不会, 不能, 并非, 没有…)
-//!   states the opposite or asks the question (`微波炉加热食物会不会致癌`), and is not a match;
-//! - **hedging**: a text that calls something a rumour (谣言, 辟谣, 不实…) may be a debunking that
-//!   quotes the claim, and a claim followed by a question (`…是真的吗`, `…？`) is asked, not
-//!   asserted; the match is still reported but [`RumourMatch::hedged`] is set so the stage can hold
-//!   it for a person instead of rejecting it.
+//! The index is built for prefix filtering: each claim is listed under only its
+//! `n − ⌈threshold × n⌉ + 1` rarest bigrams (of `n`), which a matching window must contain at
+//! least one of. Checking a text costs one hash look-up per key bigram; only the claims named
+//! there are scored (one pass over the text's key each); claims whose hits cannot reach the
+//! threshold are dropped before any window is computed, and sentence boundaries and stance cues
+//! are read only when some claim survives. The cost per event grows with the text and with the
+//! claims that share a rare bigram with it, not with the number of claims in the library.
+//!
+//! # Stance
+//!
+//! A text that states the claim and a text that refutes it share most of their words, so every
+//! sentence that reaches the threshold is given a [`Stance`] by the rules in
+//! [`crate::sources::rumour_stance`]:
+//! - **negated by scope**: a negation (`不能`, `无法`, `不会`, `并不`, `没有`, `防不住`…) inside the
+//!   clause that holds the claim's predicate, before its last matched character and not part of
+//!   the claim itself; a negation elsewhere in the sentence (`吃碘盐不会错，可以防核辐射`) does not
+//!   count, nor do words that only look negative (`不仅`, `不错`, `没想到`, `非常`);
+//! - **refuted**: a refutation frame directed at the claim — `谣言`, `不实`, `辟谣`, `假的`, `经查`,
+//!   `没有科学依据`, `别信…` in the claim's sentence, in the sentence right after it, or in a short
+//!   header sentence before it — unless that frame is itself dismissed (`别听专家说是谣言`, `这不是
+//!   谣言`, `有人说是谣言，其实…`);
+//! - **asked**: `吗`, `是否`, `会不会`, `？` right after the claim;
+//! - **hedged**: a refutation word elsewhere in the text, not directed at the claim;
+//! - otherwise **asserted**.
+//!
+//! When several sentences repeat the claim, the last one that asserts, denies or refutes it
+//! decides ([`RumourLibrary::analyze`]); [`RumourLibrary::find`] returns only what the stage acts on: asserted (reject),
+//! asked and hedged (hold for a person).
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::config::ConfigError;
+pub use crate::sources::rumour_stance::Stance;
+use crate::sources::rumour_stance::{self, Structure};
+use crate::text::normalize::{Folded, Normalizer};
 
-/// Default similarity threshold: at least 70 % of a claim's distinct character bigrams must occur
-/// in one window of the text. Chosen on the shipped library (see `docs/news-detection.md`): it
-/// keeps a claim with a changed or inserted character or two (a 10-character claim with one
-/// substituted character scores 7/9 = 0.78), while texts that share the claim's topic words but
-/// not the claim score 0.3–0.6, and no line of the People's Daily or review corpora reaches it.
+/// Default similarity threshold: at least 70 % of a claim's distinct key bigrams must occur in one
+/// window of one sentence. Chosen on the shipped library and the red-team set (see
+/// `docs/news-detection.md`): with the canonical key, paraphrases that swap function words and
+/// common synonyms score 0.8–1.0, texts that share the claim's topic words but not the claim
+/// score 0.3–0.6, and no line of the People's Daily or review corpora reaches it.
 pub const DEFAULT_THRESHOLD: f64 = 0.7;
 
-/// The shortest accepted claim, in normalized characters: shorter claims (a bare topic word such as
-/// `5G基站`) would match ordinary text.
+/// The shortest accepted claim, in folded letters or digits: shorter claims (a bare topic word
+/// such as `5G基站`) would match ordinary text.
 pub const MIN_CLAIM_CHARS: usize = 6;
 
-/// A matching window may be at most this many times the claim's normalized length, so that words
-/// inserted into the claim still match but words scattered over a long text do not.
+/// The shortest accepted canonical key of a claim (after function words are removed).
+pub const MIN_KEY_CHARS: usize = 4;
+
+/// A matching window may be at most this many times the claim's key length, so that words
+/// inserted into the claim still match but words scattered over a long sentence do not.
 pub const WINDOW_SLACK: f64 = 1.5;
 
-/// How far after a match `吗` still makes it a question (`…，是真的吗`).
-const QUESTION_LOOKAHEAD: usize = 5;
+/// A window may in any case be this many characters longer than the claim's key (short keys,
+/// whose 1.5× leaves no room for a word or two inserted: `紫菜其实是用黑色塑料袋做成的`).
+pub const WINDOW_EXTRA: usize = 4;
 
-/// Negations that, found inside the matched window but not in the claim, mean the text says the
-/// opposite of the claim (or asks whether it is true).
-const NEGATIONS: &[&str] = &[
-    "不会",
-    "不能",
-    "不可能",
-    "不可以",
-    "并不",
-    "并非",
-    "不是",
-    "没有",
-    "没法",
-    "无法",
-    "不致",
-    "不存在",
-    "未能",
-    "从未",
-    "毫无",
-    "不含",
-    "别信",
-    "勿信",
-];
+/// A sentence whose character similarity falls short of the threshold by at most this much is
+/// compared word by word ([`WORD_THRESHOLD`]).
+pub const WORD_MARGIN: f64 = 0.2;
 
-/// Words that mark a text as discussing a rumour as a rumour (a debunking, or a spreader's
-/// "这不是谣言"): a match in such a text is reported with `hedged`.
-const REFUTATION_MARKERS: &[&str] = &[
-    "谣言",
-    "辟谣",
-    "不实",
-    "谣传",
-    "假消息",
-    "假新闻",
-    "流言",
-    "伪科学",
-    "无稽之谈",
-    "没有科学依据",
-    "没有依据",
-    "毫无根据",
-    "纯属",
-    "造谣",
-    "传谣",
-    "误区",
+/// Word similarity at or above which a sentence repeats a claim: the share of the claim's
+/// content words (segmented by [`crate::text::words`], put through the [`THESAURUS`], function
+/// words dropped) that occur among the sentence's words, the claim's first and last content
+/// words (subject and predicate) always among them; at least the pipeline's threshold if that is
+/// higher. The stance then reads the stretch from the first to the last claim word. Catches retellings that change a character inside a word
+/// (`万病之源` for `百病之源`) or reorder words, which break character pairs.
+pub const WORD_THRESHOLD: f64 = 0.75;
+
+/// The canonical key table: `(variant, canonical form)`, applied leftmost-longest to folded
+/// letters and digits, in claims and texts alike. An empty form removes the variant (a function
+/// word). No entry contains a negation character except where the negation is part of the
+/// content word (`不孕`), so negations always reach the stance rules.
+pub const THESAURUS: &[(&str, &str)] = &[
+    // Protect / prevent.
+    ("预防", "防"),
+    ("防止", "防"),
+    ("防御", "防"),
+    ("抵御", "防"),
+    ("抵抗", "防"),
+    ("防住", "防"),
+    ("防范", "防"),
+    ("对抗", "防"),
+    ("抗击", "防"),
+    ("防得住", "防"),
+    ("避免", "防"),
+    ("阻挡", "防"),
+    ("挡住", "防"),
+    // Kill.
+    ("杀灭", "杀"),
+    ("杀死", "杀"),
+    ("杀掉", "杀"),
+    ("消灭", "杀"),
+    ("灭活", "杀"),
+    ("灭杀", "杀"),
+    ("干掉", "杀"),
+    // The new coronavirus, however it is named.
+    ("新型冠状病毒肺炎", "新冠"),
+    ("新型冠状病毒", "新冠"),
+    ("新冠状病毒", "新冠"),
+    ("新冠病毒肺炎", "新冠"),
+    ("新冠肺炎病毒", "新冠"),
+    ("新冠肺炎", "新冠"),
+    ("新冠病毒", "新冠"),
+    ("新型肺炎", "新冠"),
+    ("武汉肺炎", "新冠"),
+    ("冠状病毒", "新冠"),
+    ("新冠疫情", "新冠"),
+    ("covid19", "新冠"),
+    ("covid", "新冠"),
+    // Eat / drink / take.
+    ("喝下", "吃"),
+    ("吃下", "吃"),
+    ("喝", "吃"),
+    ("饮用", "吃"),
+    ("服用", "吃"),
+    ("食用", "吃"),
+    ("吞服", "吃"),
+    ("常吃", "吃"),
+    ("多吃", "吃"),
+    ("多喝", "吃"),
+    // Cause (cancer).
+    ("引发癌症", "致癌"),
+    ("导致癌症", "致癌"),
+    ("引起癌症", "致癌"),
+    ("诱发癌症", "致癌"),
+    ("致癌症", "致癌"),
+    ("得癌症", "致癌"),
+    ("患癌症", "致癌"),
+    ("得癌", "致癌"),
+    ("患癌", "致癌"),
+    ("癌症", "癌"),
+    ("导致", "致"),
+    ("引发", "致"),
+    ("引起", "致"),
+    ("造成", "致"),
+    ("诱发", "致"),
+    ("致使", "致"),
+    // Made of.
+    ("制成", "做"),
+    ("做成", "做"),
+    ("制造", "做"),
+    ("制作", "做"),
+    ("造", "做"),
+    ("塑胶", "塑料"),
+    // Spread.
+    ("传染", "传播"),
+    ("散播", "传播"),
+    // Infertility.
+    ("不孕不育", "不孕"),
+    ("不育", "不孕"),
+    // Nuclear wastewater.
+    ("核污染水", "核污水"),
+    ("核废水", "核污水"),
+    ("核处理水", "核污水"),
+    // Spirits.
+    ("高度白酒", "酒"),
+    ("高度酒", "酒"),
+    ("烈酒", "酒"),
+    ("白酒", "酒"),
+    // Modal negations: one form, so `无法传播` keeps the bigrams of `不能传播`. The negation
+    // itself stays (and the stance rules read the folded text, not this key).
+    ("不能够", "不"),
+    ("不能", "不"),
+    ("不可以", "不"),
+    ("不会", "不"),
+    ("无法", "不"),
+    ("没法", "不"),
+    ("没办法", "不"),
+    // Treat / cure.
+    ("治愈", "治"),
+    ("治好", "治"),
+    ("治疗", "治"),
+    ("医治", "治"),
+    ("根治", "治"),
+    // Replace.
+    ("替代", "代替"),
+    ("取代", "代替"),
+    ("顶替", "代替"),
+    // At once.
+    ("马上", "立即"),
+    ("立刻", "立即"),
+    ("立马", "立即"),
+    ("赶紧", "立即"),
+    ("赶快", "立即"),
+    ("尽快", "立即"),
+    // From now on.
+    ("今后", "以后"),
+    ("往后", "以后"),
+    ("将来", "以后"),
+    ("之后", "以后"),
+    // Inside the body.
+    ("身体里面", "体内"),
+    ("身体里", "体内"),
+    ("身体内", "体内"),
+    ("人体内", "体内"),
+    // Source / root.
+    ("的根源", "源"),
+    ("根源", "源"),
+    ("之源", "源"),
+    // Vaccination.
+    ("接种", "打"),
+    ("注射", "打"),
+    ("打完", "打"),
+    ("打过", "打"),
+    // Salt.
+    ("食盐", "盐"),
+    // Function words that paraphrases add, drop or swap freely.
+    ("受到", ""),
+    ("遭到", ""),
+    ("开始", ""),
+    ("可以", ""),
+    ("能够", ""),
+    ("能", ""),
+    ("可", ""),
+    ("就", ""),
+    ("会", ""),
+    ("都", ""),
+    ("也", ""),
+    ("还", ""),
+    ("真的", ""),
+    ("确实", ""),
+    ("的确", ""),
+    ("绝对", ""),
+    ("一定", ""),
+    ("肯定", ""),
+    ("有效", ""),
+    ("竟然", ""),
+    ("居然", ""),
+    ("原来", ""),
+    ("已经", ""),
+    ("完全", ""),
+    ("直接", ""),
+    ("是", ""),
+    ("的", ""),
+    ("了", ""),
+    ("地", ""),
+    ("很", ""),
+    ("将", ""),
+    ("用", ""),
+    ("被", ""),
+    ("把", ""),
+    ("给", ""),
+    ("这些", ""),
+    ("那些", ""),
+    ("这", ""),
+    ("那", ""),
+    ("呢", ""),
+    ("啊", ""),
+    ("呀", ""),
+    ("吧", ""),
+    ("哦", ""),
+    ("啦", ""),
+    ("嘛", ""),
 ];
 
 /// One known rumour.
@@ -113,28 +311,79 @@ pub struct Rumour {
     pub refuted_at: Option<String>,
 }
 
-/// A known rumour found in a text.
+/// A known rumour found in a text, with what the text does with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RumourMatch<'a> {
     /// The rumour.
     pub rumour: &'a Rumour,
-    /// Containment score in `threshold..=1.0`.
+    /// Containment score of the claim's key bigrams in the deciding sentence, `threshold..=1.0`.
     pub score: f64,
-    /// Start of the matched stretch, in code points into the original text.
+    /// Start of the deciding sentence, in code points into the original text.
     pub start: usize,
-    /// End (exclusive) of the matched stretch, in code points into the original text.
+    /// End (exclusive) of the deciding sentence, in code points into the original text.
     pub end: usize,
-    /// The text calls something a rumour (谣言, 辟谣…) or asks about the claim (`吗`, `？` right
-    /// after it): it may be a debunking or a question, so a person should decide.
+    /// The stretch of that sentence that matched the claim, `(start, end)` in code points.
+    pub claim_span: (usize, usize),
+    /// What the text does with the claim (see the module docs).
+    pub stance: Stance,
+    /// The cue word that decided the stance (`不能`, `谣言`, `吗`, `不是谣言`…), if any.
+    pub cue: Option<String>,
+    /// The stance is [`Stance::Asked`] or [`Stance::Hedged`]: a person should decide.
     pub hedged: bool,
+    /// `characters` (key bigrams) or `words` (the word-level comparison): what `score` measures.
+    pub basis: &'static str,
 }
 
 #[derive(Debug, Clone)]
 struct Indexed {
-    /// Normalized claim characters.
-    norm: Vec<char>,
-    /// Number of distinct shingles.
-    shingles: usize,
+    /// The claim's canonical key.
+    key: Vec<char>,
+    /// Its distinct bigrams, sorted.
+    shingles: Vec<u64>,
+    /// The bigram id (order of first occurrence in the key) of each of `shingles`.
+    sids: Vec<u32>,
+    /// Bigram ids (in key order) from which on a bigram belongs to the claim's last third, its
+    /// predicate in the subject–predicate claims of the library.
+    tail_from: usize,
+    /// The claim's own negations (`…不能传播`, `…没有感染`): for each, the claim bigrams that
+    /// hold it, and the word. A window that matches none of a negation's bigrams states the
+    /// opposite of the claim.
+    negations: Vec<(Vec<u64>, &'static str)>,
+    /// Canonical content words, in claim order (see [`WORD_THRESHOLD`]).
+    words: Vec<String>,
+}
+
+impl Indexed {
+    /// The share of the claim's content words among the sentence's, or `None` when its first
+    /// (the subject) or last content word (the predicate) is missing, or the claim has fewer
+    /// than two content words.
+    fn word_score(&self, spans: &[(String, std::ops::Range<usize>)]) -> Option<f64> {
+        let has = |w: &String| spans.iter().any(|(x, _)| x == w);
+        let (first, last) = (self.words.first()?, self.words.last()?);
+        if self.words.len() < 2 || !has(first) || !has(last) {
+            return None;
+        }
+        let found = self.words.iter().filter(|w| has(w)).count();
+        Some(found as f64 / self.words.len() as f64)
+    }
+
+    /// The longest window, in key characters.
+    fn max_chars(&self) -> usize {
+        (((self.key.len() as f64) * WINDOW_SLACK).ceil() as usize)
+            .max(self.key.len() + WINDOW_EXTRA)
+    }
+
+    fn tail_from(&self) -> usize {
+        self.tail_from
+    }
+
+    /// The predicate guard: a window must hold at least half of the claim's last-third bigrams,
+    /// so that a sentence about the claim's subject (`用微波炉加热食物`) is no match without its
+    /// predicate (`致癌`).
+    fn predicate_ok(&self, w: &Window) -> bool {
+        let n = self.shingles.len() - self.tail_from;
+        2 * w.tail >= n
+    }
 }
 
 /// The loaded library.
@@ -143,9 +392,11 @@ pub struct RumourLibrary {
     threshold: f64,
     rumours: Vec<Rumour>,
     indexed: Vec<Indexed>,
-    /// shingle → (claim index, shingle id within the claim).
+    /// bigram → (claim index, bigram id within the claim).
     index: HashMap<u64, Vec<(u32, u32)>>,
-    t2s: Option<Arc<ferrous_opencc::OpenCC>>,
+    /// bigram → the claims indexed under it by prefix filtering ([`Self::build_prefix_index`]).
+    prefix: HashMap<u64, Vec<u32>>,
+    normalizer: Option<Arc<Normalizer>>,
 }
 
 impl fmt::Debug for RumourLibrary {
@@ -164,6 +415,83 @@ impl Default for RumourLibrary {
     }
 }
 
+/// The process-wide folding table (building one takes a while; every library shares it).
+fn normalizer() -> Arc<Normalizer> {
+    static N: OnceLock<Arc<Normalizer>> = OnceLock::new();
+    N.get_or_init(|| Arc::new(Normalizer::new())).clone()
+}
+
+fn thesaurus() -> &'static AhoCorasick {
+    static AC: OnceLock<AhoCorasick> = OnceLock::new();
+    AC.get_or_init(|| {
+        AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(THESAURUS.iter().map(|(w, _)| w))
+            .expect("thesaurus builds")
+    })
+}
+
+/// A canonical key: characters and, for each, the folded character index it came from.
+struct Key {
+    chars: Vec<char>,
+    at: Vec<usize>,
+}
+
+/// The canonical content words of folded text: segmented by [`crate::text::words::cut`], each
+/// word put through the [`THESAURUS`] (`打完` → `打`, `食盐` → `盐`), function words (those the
+/// thesaurus removes) dropped; repeats dropped, order kept.
+fn canonical_words(folded: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (w, _) in canonical_word_spans(folded) {
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out
+}
+
+/// Every canonical content word of folded text with its range of folded characters.
+fn canonical_word_spans(folded: &str) -> Vec<(String, std::ops::Range<usize>)> {
+    let chars: Vec<char> = folded.chars().collect();
+    let replacements: Vec<&str> = THESAURUS.iter().map(|(_, r)| *r).collect();
+    crate::text::words::cut(folded)
+        .into_iter()
+        .filter_map(|r| {
+            let word: String = chars[r.clone()].iter().collect();
+            let canon = thesaurus().replace_all(&word, &replacements);
+            (!canon.is_empty()).then_some((canon, r))
+        })
+        .collect()
+}
+
+fn key_of(folded: &Folded) -> Key {
+    let text = folded.text.as_str();
+    let mut chars = Vec::with_capacity(folded.len());
+    let mut at = Vec::with_capacity(folded.len());
+    // Folded index and byte offset of the first character not yet copied.
+    let (mut idx, mut byte) = (0usize, 0usize);
+    for m in thesaurus().find_iter(text) {
+        for c in text[byte..m.start()].chars() {
+            chars.push(c);
+            at.push(idx);
+            idx += 1;
+        }
+        let n = text[m.start()..m.end()].chars().count();
+        for (j, c) in THESAURUS[m.pattern().as_usize()].1.chars().enumerate() {
+            chars.push(c);
+            at.push(idx + j.min(n - 1));
+        }
+        idx += n;
+        byte = m.end();
+    }
+    for c in text[byte..].chars() {
+        chars.push(c);
+        at.push(idx);
+        idx += 1;
+    }
+    Key { chars, at }
+}
+
 impl RumourLibrary {
     /// An empty library (no rumours configured): never matches.
     pub fn empty() -> Self {
@@ -172,7 +500,8 @@ impl RumourLibrary {
             rumours: Vec::new(),
             indexed: Vec::new(),
             index: HashMap::new(),
-            t2s: None,
+            prefix: HashMap::new(),
+            normalizer: None,
         }
     }
 
@@ -183,7 +512,7 @@ impl RumourLibrary {
     /// # Errors
     /// `file:line: reason` for invalid UTF-8, a missing column, an empty `claim` or `refuted_by`,
     /// a claim shorter than [`MIN_CLAIM_CHARS`] letters or digits, a claim that normalizes to the
-    /// same text as an earlier row, or a `refuted_at` that is not `YYYY[-MM[-DD]]`; `file: reason`
+    /// same key as an earlier row, or a `refuted_at` that is not `YYYY[-MM[-DD]]`; `file: reason`
     /// for a threshold outside 0 < t ≤ 1.
     pub fn parse(file: &str, bytes: &[u8], threshold: Option<f64>) -> Result<Self, ConfigError> {
         let threshold = threshold.unwrap_or(DEFAULT_THRESHOLD);
@@ -244,65 +573,134 @@ impl RumourLibrary {
                 },
             ));
         }
-        let t2s = if rows.is_empty() {
-            None
-        } else {
-            Some(Arc::new(
-                ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::T2s)
-                    .map_err(|e| ConfigError::file(file, format!("cannot load OpenCC t2s: {e}")))?,
-            ))
-        };
         let mut lib = RumourLibrary {
             threshold,
-            t2s,
+            normalizer: (!rows.is_empty()).then(normalizer),
             ..RumourLibrary::empty()
         };
         let mut seen: HashMap<Vec<char>, u64> = HashMap::new();
         for (line, rumour) in rows {
-            let norm = lib.normalize(&rumour.claim).chars;
-            if norm.len() < MIN_CLAIM_CHARS {
+            let folded = lib.fold(&rumour.claim);
+            if folded.len() < MIN_CLAIM_CHARS {
                 return Err(ConfigError::line(
                     file,
                     line,
                     format!(
                         "claim has {} letters or digits after normalization; at least {MIN_CLAIM_CHARS} are needed so that it does not match ordinary text",
-                        norm.len()
+                        folded.len()
                     ),
                 ));
             }
-            if let Some(first) = seen.insert(norm.clone(), line) {
+            let key = key_of(&folded);
+            if key.chars.len() < MIN_KEY_CHARS {
+                return Err(ConfigError::line(
+                    file,
+                    line,
+                    format!(
+                        "claim has {} characters left without its function words (`{}`); at least {MIN_KEY_CHARS} are needed",
+                        key.chars.len(),
+                        key.chars.iter().collect::<String>()
+                    ),
+                ));
+            }
+            if let Some(first) = seen.insert(key.chars.clone(), line) {
                 return Err(ConfigError::line(
                     file,
                     line,
                     format!("claim repeats line {first} (the same after normalization)"),
                 ));
             }
-            lib.add(rumour, norm);
+            let negations = rumour_stance::negations(&folded)
+                .into_iter()
+                .map(|(s, e, word)| {
+                    let bigrams = key
+                        .at
+                        .windows(2)
+                        .zip(key.chars.windows(2))
+                        .filter(|(at, _)| (s..e).contains(&at[0]) || (s..e).contains(&at[1]))
+                        .map(|(_, c)| shingle(c[0], c[1]))
+                        .collect();
+                    (bigrams, word)
+                })
+                .collect();
+            let words = canonical_words(&folded.text);
+            lib.add(rumour, key.chars, negations, words);
         }
+        lib.build_prefix_index();
         Ok(lib)
     }
 
-    fn add(&mut self, rumour: Rumour, norm: Vec<char>) {
-        let cid = self.rumours.len() as u32;
-        let mut ids: HashMap<u64, u32> = HashMap::new();
-        for w in norm.windows(2) {
-            let key = shingle(w[0], w[1]);
-            let next = ids.len() as u32;
-            if let std::collections::hash_map::Entry::Vacant(e) = ids.entry(key) {
-                e.insert(next);
-                self.index.entry(key).or_default().push((cid, next));
+    /// Prefix filtering: a window with at least `threshold × n` of a claim's `n` distinct bigrams
+    /// contains at least one of any `n − ⌈threshold × n⌉ + 1` of them. So each claim is indexed
+    /// under only that many of its bigrams, the rarest in the library; a text is checked only
+    /// against the claims that one of its bigrams names there. A common bigram (`新冠`) then
+    /// costs nothing per event however many claims share it, and no match is lost.
+    fn build_prefix_index(&mut self) {
+        let mut prefix: HashMap<u64, Vec<u32>> = HashMap::new();
+        for (cid, claim) in self.indexed.iter().enumerate() {
+            let n = claim.shingles.len();
+            let need = ((self.low_threshold() * n as f64) - 1e-9).ceil().max(1.0) as usize;
+            let take = (n + 1).saturating_sub(need).clamp(1, n);
+            let mut by_rarity: Vec<(usize, u64)> = claim
+                .shingles
+                .iter()
+                .map(|s| (self.index.get(s).map_or(0, Vec::len), *s))
+                .collect();
+            by_rarity.sort_unstable();
+            for &(_, s) in by_rarity.iter().take(take) {
+                prefix.entry(s).or_default().push(cid as u32);
             }
         }
+        self.prefix = prefix;
+    }
+
+    fn add(
+        &mut self,
+        rumour: Rumour,
+        key: Vec<char>,
+        negations: Vec<(Vec<u64>, &'static str)>,
+        words: Vec<String>,
+    ) {
+        let cid = self.rumours.len() as u32;
+        let mut ids: HashMap<u64, u32> = HashMap::new();
+        for w in key.windows(2) {
+            let sh = shingle(w[0], w[1]);
+            let next = ids.len() as u32;
+            if let std::collections::hash_map::Entry::Vacant(e) = ids.entry(sh) {
+                e.insert(next);
+                self.index.entry(sh).or_default().push((cid, next));
+            }
+        }
+        let n = ids.len();
+        let mut pairs: Vec<(u64, u32)> = ids.into_iter().collect();
+        pairs.sort_unstable();
+        let (shingles, sids) = pairs.into_iter().unzip();
         self.indexed.push(Indexed {
-            norm,
-            shingles: ids.len(),
+            key,
+            shingles,
+            sids,
+            tail_from: n - n.div_ceil(3),
+            negations,
+            words,
         });
         self.rumours.push(rumour);
+    }
+
+    fn fold(&self, text: &str) -> Folded {
+        match &self.normalizer {
+            Some(n) => n.fold_text(text),
+            None => Folded::default(),
+        }
     }
 
     /// The threshold in use.
     pub fn threshold(&self) -> f64 {
         self.threshold
+    }
+
+    /// The lowest character similarity that is still compared word by word.
+    fn low_threshold(&self) -> f64 {
+        (self.threshold - WORD_MARGIN).max(0.3).min(self.threshold)
     }
 
     /// The loaded rumours, in file order.
@@ -320,88 +718,240 @@ impl RumourLibrary {
         self.rumours.is_empty()
     }
 
-    /// The best score of every claim against `text` (0 for claims with no shingle in it), in file
-    /// order, ignoring the threshold and the negation guard. For tuning and the corpus measurement.
+    /// The canonical key of `text` (folded, thesaurus applied, function words removed), as
+    /// claims and texts are compared. For tests, tuning and the documentation.
+    pub fn key(&self, text: &str) -> String {
+        key_of(&self.fold(text)).chars.into_iter().collect()
+    }
+
+    /// The best score of every claim in any one sentence of `text` (0 for claims with no bigram
+    /// in it), in file order, ignoring the threshold and the stance. For tuning and the corpus
+    /// measurement.
     pub fn scores(&self, text: &str) -> Vec<f64> {
-        let norm = self.normalize(text);
         let mut out = vec![0.0; self.rumours.len()];
-        for (cid, best) in self.best_windows(&norm.chars, 0.0) {
-            out[cid] = best.distinct as f64 / self.indexed[cid].shingles as f64;
+        let Some(scan) = self.scan(text, 0.0) else {
+            return out;
+        };
+        for (cid, windows) in &scan.windows {
+            for w in windows {
+                let s = w.distinct as f64 / self.indexed[*cid].shingles.len() as f64;
+                if s > out[*cid] {
+                    out[*cid] = s;
+                }
+            }
         }
         out
     }
 
-    /// Every known rumour that `text` repeats (score ≥ threshold, no contradicting negation),
-    /// ordered by position in the text. At most one match per rumour: its best window.
+    /// Every known rumour that `text` repeats and does not deny or refute, ordered by position:
+    /// [`Stance::Asserted`] (the stage rejects), [`Stance::Asked`] and [`Stance::Hedged`] (held).
+    /// At most one match per rumour.
     pub fn find<'a>(&'a self, text: &str) -> Vec<RumourMatch<'a>> {
-        if self.rumours.is_empty() {
+        let mut out = self.analyze(text);
+        out.retain(|m| m.stance.is_flagged());
+        out
+    }
+
+    /// Every known rumour whose wording `text` repeats in some sentence (score ≥ threshold),
+    /// with the text's stance towards it, refutations included; ordered by position, one entry
+    /// per rumour: the sentence that decides. That is the **last** sentence that asserts,
+    /// denies or refutes the claim (a debunking quotes the rumour and then refutes it; a spreader
+    /// who quotes a refutation and then asserts the claim has the last word too); if there is
+    /// none, the question (before a hedge) with the higher score.
+    pub fn analyze<'a>(&'a self, text: &str) -> Vec<RumourMatch<'a>> {
+        let Some(scan) = self.scan(text, self.low_threshold()) else {
             return Vec::new();
-        }
-        let norm = self.normalize(text);
-        let mut refuted: Option<bool> = None;
-        let mut out = Vec::new();
-        for (cid, best) in self.best_windows(&norm.chars, self.threshold) {
+        };
+        // Canonical words per sentence, segmented on first need.
+        let mut sentence_words: HashMap<usize, Vec<(String, std::ops::Range<usize>)>> =
+            HashMap::new();
+        let Scan {
+            folded,
+            key,
+            structure,
+            windows,
+        } = scan;
+        let mut out: Vec<RumourMatch<'a>> = Vec::new();
+        for (cid, windows) in windows {
             let claim = &self.indexed[cid];
-            let score = best.distinct as f64 / claim.shingles as f64;
-            if score + 1e-9 < self.threshold {
-                continue;
+            // The last sentence that asserts, denies or refutes the claim; else the strongest
+            // question or hedge.
+            let (mut decisive, mut soft): (Option<RumourMatch<'a>>, Option<RumourMatch<'a>>) =
+                (None, None);
+            for w in windows {
+                let mut score = w.distinct as f64 / claim.shingles.len() as f64;
+                let mut basis = "characters";
+                let (mut fa, mut fb) = (key.at[w.first], key.at[w.last + 1]);
+                if score + 1e-9 < self.threshold || !claim.predicate_ok(&w) {
+                    // Word by word, for a sentence that came close.
+                    let s = structure.sentence_of(key.at[w.last + 1]);
+                    let (s0, s1) = structure.sentence(s);
+                    let spans = sentence_words.entry(s).or_insert_with(|| {
+                        let text: String = folded.text.chars().skip(s0).take(s1 - s0).collect();
+                        canonical_word_spans(&text)
+                    });
+                    let Some(ws) = claim.word_score(spans) else {
+                        continue;
+                    };
+                    if ws + 1e-9 < WORD_THRESHOLD.max(self.threshold) {
+                        continue;
+                    }
+                    // The stance reads the stretch from the first to the last claim word.
+                    let mut hit = spans.iter().filter(|(w, _)| claim.words.contains(w));
+                    if let Some((_, first)) = hit.next() {
+                        fa = s0 + first.start;
+                        fb = s0 + hit.next_back().map_or(first.end, |(_, r)| r.end) - 1;
+                    }
+                    score = ws;
+                    basis = "words";
+                }
+                // Folded characters that are part of the matched claim.
+                let mut covered: Vec<usize> = Vec::new();
+                for p in w.first..=w.last {
+                    if claim
+                        .shingles
+                        .binary_search(&shingle(key.chars[p], key.chars[p + 1]))
+                        .is_ok()
+                    {
+                        covered.push(key.at[p]);
+                        covered.push(key.at[p + 1]);
+                    }
+                }
+                covered.sort_unstable();
+                covered.dedup();
+                let matched = |b: &u64| {
+                    (w.first..=w.last).any(|p| shingle(key.chars[p], key.chars[p + 1]) == *b)
+                };
+                let lost = claim
+                    .negations
+                    .iter()
+                    .find(|(bigrams, _)| !bigrams.iter().any(matched));
+                let (stance, cue) = match lost {
+                    // The claim's own negation is not there: the text says the opposite.
+                    Some((_, word)) => (
+                        Stance::Negated,
+                        Some(format!("without the claim's `{word}`")),
+                    ),
+                    None => structure.stance(fa, fb, |i| covered.binary_search(&i).is_ok()),
+                };
+                let (s0, s1) = structure.sentence(structure.sentence_of(fb));
+                let (start, end) = folded.original_span(s0..s1).unwrap_or((0, 0));
+                let claim_span = folded.original_span(fa..fb + 1).unwrap_or((0, 0));
+                let m = RumourMatch {
+                    rumour: &self.rumours[cid],
+                    score,
+                    start: start as usize,
+                    end: end as usize,
+                    claim_span: (claim_span.0 as usize, claim_span.1 as usize),
+                    stance,
+                    cue,
+                    hedged: matches!(stance, Stance::Asked | Stance::Hedged),
+                    basis,
+                };
+                if m.stance.rank() >= 3 {
+                    // The last word counts: a later sentence overrides an earlier one.
+                    decisive = Some(m);
+                } else if soft
+                    .as_ref()
+                    .is_none_or(|b| (m.stance.rank(), m.score) > (b.stance.rank(), b.score))
+                {
+                    soft = Some(m);
+                }
             }
-            // The window spans the shingles' characters: first..=last+1.
-            let window = &norm.chars[best.first..=best.last + 1];
-            if NEGATIONS
-                .iter()
-                .any(|n| contains(window, n) && !contains(&claim.norm, n))
-            {
-                continue;
-            }
-            let refuted = *refuted
-                .get_or_insert_with(|| REFUTATION_MARKERS.iter().any(|m| contains(&norm.chars, m)));
-            let end = norm.orig[best.last + 1] + 1;
-            let hedged = refuted || is_question(&norm.chars[best.last + 2..], text, end);
-            out.push(RumourMatch {
-                rumour: &self.rumours[cid],
-                score,
-                start: norm.orig[best.first],
-                end,
-                hedged,
-            });
+            out.extend(decisive.or(soft));
         }
         out.sort_by_key(|m| (m.start, m.end));
         out
     }
 
-    /// For every claim with at least one shingle in `chars`: the window with the most distinct
-    /// claim shingles (earliest on ties). Claims whose hits cannot reach `min_score` are skipped.
-    fn best_windows(&self, chars: &[char], min_score: f64) -> Vec<(usize, Window)> {
-        if chars.len() < 2 || self.index.is_empty() {
-            return Vec::new();
+    /// Folds `text`, finds its key bigrams in the index and, for every claim whose hits could
+    /// reach `min_score`, the best window in each sentence. `None` when no claim is a candidate.
+    fn scan(&self, text: &str, min_score: f64) -> Option<Scan> {
+        if self.rumours.is_empty() {
+            return None;
         }
-        // claim → hits (text shingle position, shingle id), positions ascending.
+        let folded = self.fold(text);
+        let key = key_of(&folded);
+        if key.chars.len() < 2 {
+            return None;
+        }
+        // claim → hits (key bigram position, bigram id), positions ascending.
         let mut hits: HashMap<u32, Vec<(usize, u32)>> = HashMap::new();
-        for (pos, w) in chars.windows(2).enumerate() {
-            if let Some(postings) = self.index.get(&shingle(w[0], w[1])) {
-                for &(cid, sid) in postings {
-                    hits.entry(cid).or_default().push((pos, sid));
+        if min_score + 1e-9 >= self.low_threshold() {
+            // Candidates from the prefix index, with where they were named; then each
+            // candidate's hits from the text, only within a window's reach of those places.
+            let mut named: Vec<(u32, usize)> = Vec::new();
+            for (pos, w) in key.chars.windows(2).enumerate() {
+                if let Some(cids) = self.prefix.get(&shingle(w[0], w[1])) {
+                    named.extend(cids.iter().map(|&c| (c, pos)));
+                }
+            }
+            named.sort_unstable();
+            let last = key.chars.len() - 2;
+            for group in named.chunk_by(|a, b| a.0 == b.0) {
+                let cid = group[0].0;
+                let claim = &self.indexed[cid as usize];
+                let reach = claim.max_chars();
+                let mut h: Vec<(usize, u32)> = Vec::new();
+                let mut next = 0usize; // first position not yet scanned
+                for &(_, p) in group {
+                    let from = p.saturating_sub(reach).max(next);
+                    let to = (p + reach).min(last);
+                    for pos in from..=to {
+                        let sh = shingle(key.chars[pos], key.chars[pos + 1]);
+                        if let Ok(i) = claim.shingles.binary_search(&sh) {
+                            h.push((pos, claim.sids[i]));
+                        }
+                    }
+                    next = next.max(to + 1);
+                }
+                hits.insert(cid, h);
+            }
+        } else {
+            for (pos, w) in key.chars.windows(2).enumerate() {
+                if let Some(postings) = self.index.get(&shingle(w[0], w[1])) {
+                    for &(cid, sid) in postings {
+                        hits.entry(cid).or_default().push((pos, sid));
+                    }
                 }
             }
         }
-        let mut out = Vec::with_capacity(hits.len());
-        for (cid, hits) in hits {
+        // Quick reject: not even all hits together could reach the threshold.
+        hits.retain(|cid, h| {
+            h.len() as f64 >= min_score * self.indexed[*cid as usize].shingles.len() as f64 - 1e-9
+        });
+        if hits.is_empty() {
+            return None;
+        }
+        let structure = Structure::new(text, &folded);
+        let sentence = |p: usize| structure.sentence_of(key.at[p]);
+        let mut windows: Vec<(usize, Vec<Window>)> = Vec::with_capacity(hits.len());
+        for (cid, mut hits) in hits {
             let claim = &self.indexed[cid as usize];
-            // Quick reject: not even all hits together could reach the threshold.
-            if (hits.len() as f64) < min_score * claim.shingles as f64 - 1e-9 {
-                continue;
-            }
-            // A window covers the characters first..=last+1, at most `max_chars` of them.
-            let max_chars = ((claim.norm.len() as f64) * WINDOW_SLACK).ceil() as usize;
-            let mut counts = vec![0u32; claim.shingles];
-            let mut distinct = 0usize;
+            // A bigram across a sentence boundary is no evidence.
+            hits.retain(|&(p, _)| sentence(p) == sentence(p + 1));
+            let max_chars = claim.max_chars();
+            let mut counts = vec![0u32; claim.shingles.len()];
+            let tail_from = claim.tail_from();
+            let (mut distinct, mut tail) = (0usize, 0usize);
+            let mut out: Vec<Window> = Vec::new();
             let mut best = Window::default();
             let mut lo = 0;
             for hi in 0..hits.len() {
                 let (pos, sid) = hits[hi];
+                if hi > 0 && sentence(hits[hi - 1].0) != sentence(pos) {
+                    // A new sentence: keep the last one's best window, start afresh.
+                    if best.distinct > 0 {
+                        out.push(best);
+                    }
+                    best = Window::default();
+                    counts.iter_mut().for_each(|c| *c = 0);
+                    (distinct, tail) = (0, 0);
+                    lo = hi;
+                }
                 if counts[sid as usize] == 0 {
                     distinct += 1;
+                    tail += usize::from(sid as usize >= tail_from);
                 }
                 counts[sid as usize] += 1;
                 while pos + 2 - hits[lo].0 > max_chars {
@@ -409,92 +959,56 @@ impl RumourLibrary {
                     counts[s] -= 1;
                     if counts[s] == 0 {
                         distinct -= 1;
+                        tail -= usize::from(s >= tail_from);
                     }
                     lo += 1;
                 }
                 if distinct > best.distinct {
                     best = Window {
                         distinct,
+                        tail,
                         first: hits[lo].0,
                         last: pos,
                     };
                 }
             }
-            out.push((cid as usize, best));
-        }
-        out.sort_by_key(|(cid, _)| *cid);
-        out
-    }
-
-    /// Normalizes `text` as described in the module docs, keeping for every output character the
-    /// code-point index of the input character it came from.
-    fn normalize(&self, text: &str) -> Normalized {
-        let mut chars = Vec::with_capacity(text.len() / 2);
-        let mut orig = Vec::with_capacity(text.len() / 2);
-        let mut buf = String::new();
-        for (i, c) in text.chars().enumerate() {
-            let mut push = |c: char| {
-                for l in c.to_lowercase() {
-                    if l.is_alphanumeric() {
-                        chars.push(l);
-                        orig.push(i);
-                    }
-                }
-            };
-            if is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes {
-                push(c);
-            } else {
-                buf.clear();
-                buf.extend(std::iter::once(c).nfkc());
-                buf.chars().for_each(&mut push);
+            if best.distinct > 0 {
+                out.push(best);
             }
+            windows.push((cid as usize, out));
         }
-        if let Some(t2s) = &self.t2s {
-            if chars.iter().any(|c| !c.is_ascii()) {
-                let s: String = chars.iter().collect();
-                let converted: Vec<char> = t2s.convert(&s).chars().collect();
-                if converted.len() == chars.len() {
-                    chars = converted;
-                }
-            }
-        }
-        Normalized { chars, orig }
+        windows.sort_by_key(|(cid, _)| *cid);
+        Some(Scan {
+            folded,
+            key,
+            structure,
+            windows,
+        })
     }
 }
 
-struct Normalized {
-    chars: Vec<char>,
-    orig: Vec<usize>,
+/// What [`RumourLibrary::scan`] found in one text.
+struct Scan {
+    folded: Folded,
+    key: Key,
+    structure: Structure,
+    /// Per candidate claim (ascending): its best window in each sentence that has hits.
+    windows: Vec<(usize, Vec<Window>)>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Window {
     distinct: usize,
-    /// Text shingle position of the first hit.
+    /// How many of them are among the claim's predicate bigrams ([`Indexed::tail_from`]).
+    tail: usize,
+    /// Key bigram position of the first hit.
     first: usize,
-    /// Text shingle position of the last hit.
+    /// Key bigram position of the last hit.
     last: usize,
-}
-
-/// Whether the claim is asked rather than asserted: `吗` within the next [`QUESTION_LOOKAHEAD`]
-/// letters or digits (`…是真的吗`), or a question mark as the next non-space character of the
-/// original text (`end` is a code-point offset into `text`).
-fn is_question(after: &[char], text: &str, end: usize) -> bool {
-    after.iter().take(QUESTION_LOOKAHEAD).any(|&c| c == '吗')
-        || text
-            .chars()
-            .skip(end)
-            .find(|c| !c.is_whitespace())
-            .is_some_and(|c| matches!(c, '?' | '？'))
 }
 
 fn shingle(a: char, b: char) -> u64 {
     (u64::from(a) << 32) | u64::from(b)
-}
-
-fn contains(hay: &[char], needle: &str) -> bool {
-    let n: Vec<char> = needle.chars().collect();
-    hay.windows(n.len()).any(|w| w == n.as_slice())
 }
 
 fn csv_error(file: &str, e: &csv::Error) -> ConfigError {
@@ -579,7 +1093,7 @@ mod tests {
             (
                 "words changed",
                 "她称这些紫菜是用废旧的黑塑料袋做的",
-                Some("紫菜是废旧塑料袋做的"),
+                Some("紫菜是塑料袋做的"),
             ),
             (
                 "word dropped",
@@ -588,7 +1102,7 @@ mod tests {
             ),
             (
                 "paraphrased verb",
-                "长期吃微波炉处理过的食物会致癌",
+                "用微波炉加热过的食物吃了会致癌",
                 Some("微波炉加热的食物会致癌"),
             ),
             (
@@ -601,9 +1115,24 @@ mod tests {
                 "春节后上班第一天，安徽淮南市出现了离婚潮",
                 Some("淮南春节后上班第一天出现离婚潮"),
             ),
-            // Negative controls: the same topic words, not the claim.
+            (
+                "function words and synonyms swapped",
+                "吃碘盐就能防住核辐射",
+                Some("吃碘盐可以防核辐射"),
+            ),
+            (
+                "modal dropped",
+                "吃碘盐能防核辐射",
+                Some("吃碘盐可以防核辐射"),
+            ),
+            (
+                "other name of the virus",
+                "喝板蓝根、熏醋可以预防武汉肺炎",
+                Some("喝板蓝根可以预防新冠肺炎"),
+            ),
+            // Negative controls: the same topic words, not the claim, or the claim denied.
             ("negated", "吃碘盐不能防核辐射，别去抢盐", None),
-            ("negated question", "微波炉加热的食物会不会致癌", None),
+            ("potential complement", "吃碘盐防不住核辐射", None),
             ("topic only", "今天用微波炉加热了食物，味道还不错", None),
             (
                 "topic only 2",
@@ -653,23 +1182,99 @@ mod tests {
     #[test]
     fn evidence_offsets_are_code_points_into_the_original() {
         let lib = shipped();
-        let text = "🙂转发：紧急通知，吃碘盐可以防核辐射！";
+        let text = "🙂转发：紧急通知，吃碘盐可以防核辐射！转给家人";
         let m = &lib.find(text)[0];
-        assert_eq!(cp_slice(text, m.start, m.end), "吃碘盐可以防核辐射");
+        assert_eq!(
+            cp_slice(text, m.start, m.end),
+            "转发：紧急通知，吃碘盐可以防核辐射"
+        );
+        assert_eq!(
+            cp_slice(text, m.claim_span.0, m.claim_span.1),
+            "吃碘盐可以防核辐射"
+        );
+        assert_eq!(m.stance, Stance::Asserted);
         assert!(!m.hedged);
     }
 
+    /// (text, stance towards 吃碘盐可以防核辐射 or the named claim, cue).
     #[test]
-    fn debunkings_and_questions_are_hedged() {
+    fn stance_by_scope_and_frame() {
         let lib = shipped();
-        for text in [
-            "网传“吃碘盐可以防核辐射”，这是谣言，碘盐里的碘含量太低。",
-            "吃碘盐可以防核辐射，是真的吗",
-            "板蓝根可以预防新冠肺炎？",
-        ] {
-            let m = lib.find(text);
-            assert_eq!(m.len(), 1, "{text}");
-            assert!(m[0].hedged, "{text}");
+        let cases: &[(&str, Stance, Option<&str>)] = &[
+            ("吃碘盐不会错，可以防核辐射，快囤！", Stance::Asserted, None),
+            (
+                "别听专家说是谣言，吃碘盐可以防核辐射",
+                Stance::Asserted,
+                None,
+            ),
+            (
+                "这不是谣言！吃碘盐可以防核辐射",
+                Stance::Asserted,
+                Some("不是谣言"),
+            ),
+            (
+                "专家说是谣言，其实吃碘盐真的可以防核辐射",
+                Stance::Asserted,
+                None,
+            ),
+            ("不仅吃碘盐可以防核辐射，喝碘酒也行", Stance::Asserted, None),
+            (
+                "吃碘盐不能防核辐射，这是谣言",
+                Stance::Negated,
+                Some("不能"),
+            ),
+            ("吃碘盐，根本无法防核辐射", Stance::Negated, Some("无法")),
+            ("吃碘盐并不能防住核辐射", Stance::Negated, Some("不能")),
+            (
+                "网传“吃碘盐可以防核辐射”，这是谣言。",
+                Stance::Refuted,
+                Some("谣言"),
+            ),
+            ("辟谣：吃碘盐可以防核辐射？", Stance::Refuted, Some("辟谣")),
+            ("吃碘盐可以防核辐射？不能！", Stance::Refuted, Some("不能")),
+            ("别信吃碘盐能防核辐射", Stance::Refuted, Some("别信")),
+            (
+                "吃碘盐可以防核辐射的说法没有科学依据",
+                Stance::Refuted,
+                Some("没有科学依据"),
+            ),
+            (
+                "吃碘盐可以防核辐射，是真的吗",
+                Stance::Asked,
+                Some("是真的吗"),
+            ),
+            ("板蓝根可以预防新冠肺炎？", Stance::Asked, Some("？")),
+            (
+                "吃碘盐可以防核辐射。另外，网上关于地震的谣言很多",
+                Stance::Hedged,
+                Some("谣言"),
+            ),
+            (
+                "网传吃碘盐可以防核辐射。经查，吃碘盐不能防核辐射。",
+                Stance::Negated,
+                Some("不能"),
+            ),
+            (
+                "吃碘盐不能防核辐射？谁信啊。多吃碘盐就能防核辐射！",
+                Stance::Asserted,
+                None,
+            ),
+            (
+                "新冠病毒在炎热潮湿的地方也能传播",
+                Stance::Negated,
+                Some("without the claim's `不`"),
+            ),
+        ];
+        for (text, want, cue) in cases {
+            let got = lib.analyze(text);
+            assert_eq!(got.len(), 1, "{text}: {got:?}");
+            assert_eq!(got[0].stance, *want, "{text}: {got:?}");
+            assert_eq!(got[0].cue.as_deref(), *cue, "{text}");
+            assert_eq!(
+                lib.find(text).len(),
+                usize::from(want.is_flagged()),
+                "{text}"
+            );
         }
         let m = lib.find("吃碘盐可以防核辐射！转发给家人");
         assert!(!m[0].hedged);
@@ -698,9 +1303,7 @@ mod tests {
             assert!(err.starts_with("r.csv: rumour_threshold"), "{err}");
         }
         let strict = RumourLibrary::parse("r.csv", SHIPPED.as_bytes(), Some(1.0)).unwrap();
-        assert!(strict
-            .find("告诉家里人，微波炉加热过的食物会致癌")
-            .is_empty());
+        assert!(strict.find("告诉家里人，微波炉热过的饭菜会致癌").is_empty());
         assert_eq!(strict.find("吃碘盐可以防核辐射").len(), 1);
     }
 

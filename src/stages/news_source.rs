@@ -36,10 +36,14 @@
 //!
 //! 3. **`known_false_news`** (reject, Art. 11). Applies to **every** event, news-like or not: a
 //!    rumour is as harmful in a chat post as in a news item. Each text field is checked against
-//!    the [`RumourLibrary`] (near-duplicate matching, see [`crate::sources::rumours`]). A match in a text that
-//!    also calls something a rumour or asks about the claim ([`RumourMatch::hedged`], e.g. a
-//!    debunking that quotes it) is proposed as **hold** instead, so a person decides; a
-//!    pipeline's per-code action, if set, overrides both.
+//!    the [`RumourLibrary`] (near-duplicate matching with a stance, see
+//!    [`crate::sources::rumours`]). A text that denies the claim by scope (`吃碘盐不能防核辐射`) or
+//!    directs a refutation at it (`网传…，经查系谣言`, `辟谣：…`) is what Art. 11's 辟谣
+//!    mechanism publishes and passes; one that asks about it or calls something else a rumour
+//!    ([`RumourMatch::hedged`]) is proposed as **hold**, so a person decides; one that asserts it
+//!    is rejected. The detail names the claim, the similarity, the stance and its cue word, and
+//!    the refuting body; the evidence covers the matched sentence. A pipeline's per-code action,
+//!    if set, overrides both.
 //!
 //! Evidence offsets are code points into the original field value (DESIGN §3).
 //!
@@ -64,7 +68,7 @@ use crate::event::PublishEvent;
 use crate::sources::attribution::{Attribution, AttributionError, AttributionKind, Attributor};
 use crate::sources::news_detector::{Cue, NewsDetector};
 use crate::sources::news_units::NewsSources;
-use crate::sources::rumours::{Rumour, RumourLibrary, RumourMatch};
+use crate::sources::rumours::{Rumour, RumourLibrary, RumourMatch, Stance, WORD_THRESHOLD};
 use crate::sources::url::url_host;
 
 reason_codes! {
@@ -272,18 +276,30 @@ impl NewsSource {
             .as_deref()
             .map(|d| format!(" ({d})"))
             .unwrap_or_default();
+        let cue = m
+            .cue
+            .as_deref()
+            .map(|c| format!(", cue `{c}`"))
+            .unwrap_or_default();
         let mut detail = format!(
-            "repeats the known rumour 「{}」 (similarity {:.2} ≥ {:.2}), refuted by {}{when}",
+            "repeats the known rumour 「{}」 ({} similarity {:.2} ≥ {:.2}, stance {}{cue}), refuted by {}{when}",
             r.claim,
+            if m.basis == "words" { "word" } else { "character" },
             m.score,
-            self.rumours.threshold(),
+            if m.basis == "words" {
+                WORD_THRESHOLD
+            } else {
+                self.rumours.threshold()
+            },
+            m.stance.as_str(),
             r.refuted_by
         );
         let mut finding = Finding::new(ReasonCode::KnownFalseNews);
         if m.hedged {
-            detail.push_str(
-                "; the text questions or refutes it (谣言/辟谣/吗/？), so it is held for a person instead of rejected",
-            );
+            detail.push_str(match m.stance {
+                Stance::Asked => "; the text asks whether it is true, so it is held for a person instead of rejected",
+                _ => "; the text calls something a rumour elsewhere (not this claim), so it is held for a person instead of rejected",
+            });
             finding.action = Action::Hold;
         }
         finding.detail(detail).evidence(Evidence {
@@ -558,8 +574,23 @@ mod tests {
                 ],
             ),
             (
-                "debunking quote is held",
+                "debunking quote passes (Art. 11 辟谣)",
                 text("网传“吃碘盐可以防核辐射”，这是谣言。"),
+                vec![],
+            ),
+            (
+                "dismissed refutation is rejected",
+                text("别听专家说是谣言，吃碘盐可以防核辐射"),
+                vec![(KnownFalseNews, Action::Reject)],
+            ),
+            (
+                "a negation elsewhere in the sentence does not cancel",
+                text("吃碘盐不会错，可以防核辐射，快囤！"),
+                vec![(KnownFalseNews, Action::Reject)],
+            ),
+            (
+                "question is held",
+                text("吃碘盐可以防核辐射吗？"),
                 vec![(KnownFalseNews, Action::Hold)],
             ),
             (
@@ -598,11 +629,22 @@ mod tests {
         }
         assert_eq!(
             seen,
-            vec![(ReasonCode::KnownFalseNews, "吃碘盐可以防核辐射".to_string())],
-            "a citation by a listed source is fine; the rumour is not"
+            vec![(
+                ReasonCode::KnownFalseNews,
+                "转发：吃碘盐可以防核辐射".to_string()
+            )],
+            "a citation by a listed source is fine; the rumour is not (evidence: its sentence)"
         );
         let f = &out.findings[0];
-        assert!(f.detail.as_deref().unwrap().contains("卫生部"), "{f:?}");
+        let detail = f.detail.as_deref().unwrap();
+        for want in [
+            "卫生部",
+            "「吃碘盐可以防核辐射」",
+            "similarity 1.00",
+            "stance asserted",
+        ] {
+            assert!(detail.contains(want), "{want}: {f:?}");
+        }
         assert_eq!(
             f.evidence.as_ref().unwrap().term.as_deref(),
             Some("吃碘盐可以防核辐射")

@@ -10,6 +10,7 @@ use super::{BuildStage, Finding, Stage, StageContext, StageOutput};
 use crate::config::ConfigError;
 use crate::decision::{reason_codes, Action, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
+use crate::text::context::{judge, Verdict};
 use crate::text::lexicon::parse_lexicon;
 use crate::text::matcher::{Matcher, TermAction};
 use crate::text::normalize::Normalizer;
@@ -86,10 +87,24 @@ impl Stage for Prohibited {
     }
 
     fn review(&self, event: &PublishEvent, out: &mut StageOutput) {
-        for (field, text) in event.text_fields() {
+        for (field, text) in event.visible_text_fields() {
             let hits = self.matcher.find(text);
-            let total = hits.len();
-            for (i, hit) in hits.into_iter().enumerate().take(MAX_HITS_PER_FIELD) {
+            if hits.is_empty() {
+                continue;
+            }
+            // The context rules (crate::text::context) read the original text around each
+            // hit: word boundaries, negation, reporting and solicitation cues.
+            let chars: Vec<char> = text.chars().collect();
+            let mut kept = Vec::with_capacity(hits.len());
+            for hit in hits {
+                let ideographic = hit.matched.chars().any(is_ideograph);
+                match judge(&chars, hit.start..hit.end, ideographic) {
+                    Verdict::Stands(cue) => kept.push((hit, cue)),
+                    Verdict::Dropped(_) => {}
+                }
+            }
+            let total = kept.len();
+            for (i, (hit, cue)) in kept.into_iter().enumerate().take(MAX_HITS_PER_FIELD) {
                 let action = match hit.action {
                     TermAction::Reject => Action::Reject,
                     // Allow entries never come back as hits; treat anything else as hold.
@@ -106,17 +121,31 @@ impl Stage for Prohibited {
                         matched: Some(hit.matched.to_string()),
                         term: Some(hit.term.to_string()),
                     }),
-                    detail: (i + 1 == MAX_HITS_PER_FIELD && total > MAX_HITS_PER_FIELD).then(
-                        || {
+                    detail: detail(
+                        cue.map(|c| c.describe()),
+                        (i + 1 == MAX_HITS_PER_FIELD && total > MAX_HITS_PER_FIELD).then(|| {
                             format!(
                                 "{} further matches in {field} not listed",
                                 total - MAX_HITS_PER_FIELD
                             )
-                        },
+                        }),
                     ),
                 });
             }
         }
+    }
+}
+
+/// CJK ideographs (the scripts the word boundary rule applies to).
+fn is_ideograph(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3134F}')
+}
+
+/// Joins the cue description and the truncation note, either of which may be absent.
+fn detail(cue: Option<String>, more: Option<String>) -> Option<String> {
+    match (cue, more) {
+        (Some(c), Some(m)) => Some(format!("{c}; {m}")),
+        (c, m) => c.or(m),
     }
 }
 
@@ -199,6 +228,18 @@ mod tests {
             ("latin inside a word", None, "daikaixyz", vec![]),
             ("negative control", None, "一九九八年新年讲话", vec![]),
         ];
+        // Every visible text field is reviewed, evidence naming it.
+        let ev = event(json!({"content": {"title": "t", "text": "x"},
+            "labels": {"explicit": {"present": true, "text": "AI生成 网络赌场"}},
+            "news": {"source": {"name": "网络赌场日报"}}}));
+        let mut out = StageOutput::default();
+        s.review(&ev, &mut out);
+        let fields: Vec<_> = out
+            .findings
+            .iter()
+            .map(|f| f.evidence.as_ref().unwrap().field.clone())
+            .collect();
+        assert_eq!(fields, ["labels.explicit.text", "news.source.name"]);
         for (name, title, text, want) in cases {
             let ev = event(json!({"content": {"title": title, "text": text}}));
             let mut out = StageOutput::default();

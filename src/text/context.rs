@@ -1,0 +1,344 @@
+//! The context of a hit (`docs/matching.md`, "Context"): the cue lists of
+//! `data/lexicon/cues/` (compiled in, versioned with the lexicon) and the word boundary rule
+//! ([`crate::text::words`]), applied to the original text around a hit, so clean text (no
+//! hit) pays nothing.
+//!
+//! [`judge`] decides, in this order:
+//! 1. **Solicitation** (`solicitation.txt`, digit runs of 5+, URLs) anywhere in the hit's
+//!    sentence or the next one, outside the hit: the text sells the thing; the hit stands and nothing below can cancel it.
+//! 2. **Word boundary**: a word of the best segmentation crosses the hit's first or last
+//!    character (`相约|炮台`): not a hit.
+//! 3. **Negation** (`negation.txt`) ending at most [`NEGATION_REACH`] characters before the
+//!    hit, in the same clause: the text warns against it; not a hit.
+//! 4. **Reporting** (`reporting.txt`) anywhere in the sentence: the text reports on it; not a
+//!    hit.
+//!
+//! Offsets are code points of the original text. Sentences end at `。！？!?；;` and line
+//! breaks; clauses also at `，,、：:`.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use crate::text::words;
+
+const NEGATION: &str = include_str!("../../data/lexicon/cues/negation.txt");
+const REPORTING: &str = include_str!("../../data/lexicon/cues/reporting.txt");
+const SOLICITATION: &str = include_str!("../../data/lexicon/cues/solicitation.txt");
+
+/// How many characters may stand between a negation cue's end and the hit (`严禁在校园内出售`).
+pub const NEGATION_REACH: usize = 6;
+
+/// Shortest digit run that counts as a contact number (solicitation).
+pub const DIGIT_RUN: usize = 5;
+
+/// What a cue list a [`Cue`] came from, or the rule that produced it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CueKind {
+    /// `solicitation.txt`, a digit run or a URL.
+    Solicitation,
+    /// `negation.txt`.
+    Negation,
+    /// `reporting.txt`.
+    Reporting,
+    /// A word of the segmenter crossing the hit's boundary.
+    Boundary,
+}
+
+impl CueKind {
+    /// `solicitation`, `negation`, `reporting` or `word boundary`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CueKind::Solicitation => "solicitation",
+            CueKind::Negation => "negation",
+            CueKind::Reporting => "reporting",
+            CueKind::Boundary => "word boundary",
+        }
+    }
+}
+
+/// The cue or word that decided a hit, with its place in code points of the original text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cue {
+    /// Which list or rule.
+    pub kind: CueKind,
+    /// The cue as found in the text (original spelling).
+    pub text: String,
+    /// Its place, code points of the original text.
+    pub range: Range<usize>,
+}
+
+impl Cue {
+    /// `solicitation cue `私聊` at 10..12`: for a finding's `detail`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} cue `{}` at {}..{}",
+            self.kind.as_str(),
+            self.text,
+            self.range.start,
+            self.range.end
+        )
+    }
+}
+
+/// The verdict on one hit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The hit stands; `Some` names the solicitation cue that makes it stand regardless.
+    Stands(Option<Cue>),
+    /// The hit is dropped; the cue or word that decided it.
+    Dropped(Cue),
+}
+
+struct Cues {
+    negation: Vec<Vec<char>>,
+    reporting: Vec<Vec<char>>,
+    solicitation: Vec<Vec<char>>,
+}
+
+fn parse(list: &str) -> Vec<Vec<char>> {
+    let mut v: Vec<Vec<char>> = list
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .map(|l| l.chars().flat_map(char::to_lowercase).collect())
+        .collect();
+    // Longest first, so the reported cue is the most specific one.
+    v.sort_by_key(|c| std::cmp::Reverse(c.len()));
+    v
+}
+
+fn cues() -> &'static Cues {
+    static CUES: OnceLock<Cues> = OnceLock::new();
+    CUES.get_or_init(|| Cues {
+        negation: parse(NEGATION),
+        reporting: parse(REPORTING),
+        solicitation: parse(SOLICITATION),
+    })
+}
+
+fn is_sentence_end(c: char) -> bool {
+    matches!(c, '。' | '！' | '？' | '!' | '?' | '；' | ';' | '\n' | '\r')
+}
+
+fn is_clause_end(c: char) -> bool {
+    is_sentence_end(c) || matches!(c, '，' | ',' | '、' | '：' | ':')
+}
+
+fn span(chars: &[char], at: Range<usize>, end: fn(char) -> bool) -> Range<usize> {
+    let start = chars[..at.start]
+        .iter()
+        .rposition(|&c| end(c))
+        .map_or(0, |i| i + 1);
+    let stop = chars[at.end..]
+        .iter()
+        .position(|&c| end(c))
+        .map_or(chars.len(), |i| at.end + i);
+    start..stop
+}
+
+/// Finds the first cue of `list` in `lower[range]`; an ASCII cue must not touch an ASCII
+/// letter or digit on either side (`vx` is not found in `vxyz`).
+fn find_cue(lower: &[char], range: Range<usize>, list: &[Vec<char>]) -> Option<Range<usize>> {
+    let hay = &lower[range.clone()];
+    let mut best: Option<Range<usize>> = None;
+    for cue in list {
+        if cue.len() > hay.len() {
+            continue;
+        }
+        let ascii = cue.iter().all(char::is_ascii_alphanumeric);
+        for i in 0..=hay.len() - cue.len() {
+            if hay[i..i + cue.len()] != cue[..] {
+                continue;
+            }
+            let at = range.start + i;
+            if ascii {
+                let before = at.checked_sub(1).map(|j| lower[j]);
+                let after = lower.get(at + cue.len()).copied();
+                if before.is_some_and(|c| c.is_ascii_alphanumeric())
+                    || after.is_some_and(|c| c.is_ascii_alphanumeric())
+                {
+                    continue;
+                }
+            }
+            if best.as_ref().is_none_or(|b| at < b.start) {
+                best = Some(at..at + cue.len());
+            }
+            break;
+        }
+    }
+    best
+}
+
+fn solicitation(chars: &[char], lower: &[char], sentence: Range<usize>) -> Option<Range<usize>> {
+    if let Some(r) = find_cue(lower, sentence.clone(), &cues().solicitation) {
+        return Some(r);
+    }
+    // A digit run (phone, QQ number, price), ASCII or full width.
+    let mut run = 0;
+    for i in sentence.clone() {
+        if chars[i].is_ascii_digit() || ('０'..='９').contains(&chars[i]) {
+            run += 1;
+            if run >= DIGIT_RUN {
+                // Extend to the end of the run.
+                let mut e = i + 1;
+                while e < sentence.end
+                    && (chars[e].is_ascii_digit() || ('０'..='９').contains(&chars[e]))
+                {
+                    e += 1;
+                }
+                return Some(e - (run + e - i - 1)..e);
+            }
+        } else {
+            run = 0;
+        }
+    }
+    let url: [&[char]; 3] = [
+        &['h', 't', 't', 'p', ':', '/', '/'],
+        &['h', 't', 't', 'p', 's', ':', '/', '/'],
+        &['w', 'w', 'w', '.'],
+    ];
+    for u in url {
+        let hay = &lower[sentence.clone()];
+        if let Some(i) = hay.windows(u.len()).position(|w| w == u) {
+            let s = sentence.start + i;
+            let e = (s..sentence.end)
+                .find(|&j| chars[j].is_whitespace() || !chars[j].is_ascii())
+                .unwrap_or(sentence.end);
+            return Some(s..e);
+        }
+    }
+    None
+}
+
+fn cue(kind: CueKind, chars: &[char], range: Range<usize>) -> Cue {
+    Cue {
+        kind,
+        text: chars[range.clone()].iter().collect(),
+        range,
+    }
+}
+
+/// Judges the hit at `hit` (code points) in `chars` (the original text's characters).
+/// `boundary` turns the word boundary rule on (it is off for Latin-script terms, which have
+/// their own boundary rule in the matcher). An empty or out-of-range hit stands.
+pub fn judge(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
+    if hit.start >= hit.end || hit.end > chars.len() {
+        return Verdict::Stands(None);
+    }
+    let lower: Vec<char> = chars
+        .iter()
+        .map(|c| c.to_lowercase().next().unwrap_or(*c))
+        .collect();
+    let sentence = span(chars, hit.clone(), is_sentence_end);
+    // Solicitation counts in the hit's sentence and the one after it: `不出售枪支？加微信详谈`
+    // puts the contact right behind a question mark.
+    let reach = if sentence.end < chars.len() {
+        sentence.start..span(chars, sentence.end + 1..sentence.end + 1, is_sentence_end).end
+    } else {
+        sentence.clone()
+    };
+    // Only outside the hit: `出售微信号` is a term, not a contact channel.
+    if let Some(r) = solicitation(chars, &lower, reach.start..hit.start)
+        .or_else(|| solicitation(chars, &lower, hit.end..reach.end))
+    {
+        return Verdict::Stands(Some(cue(CueKind::Solicitation, chars, r)));
+    }
+    if boundary {
+        if let Some(x) = words::crossing_word(chars, hit.clone()) {
+            return Verdict::Dropped(Cue {
+                kind: CueKind::Boundary,
+                text: x.word,
+                range: x.range,
+            });
+        }
+    }
+    let clause = span(chars, hit.clone(), is_clause_end);
+    let from = hit
+        .start
+        .saturating_sub(NEGATION_REACH + 8)
+        .max(clause.start);
+    if let Some(r) = find_cue(&lower, from..hit.start, &cues().negation) {
+        if hit.start - r.end <= NEGATION_REACH {
+            return Verdict::Dropped(cue(CueKind::Negation, chars, r));
+        }
+    }
+    if let Some(r) = find_cue(&lower, sentence.start..hit.start, &cues().reporting)
+        .or_else(|| find_cue(&lower, hit.end..sentence.end, &cues().reporting))
+    {
+        return Verdict::Dropped(cue(CueKind::Reporting, chars, r));
+    }
+    Verdict::Stands(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str, term: &str) -> (Vec<char>, Range<usize>) {
+        let c: Vec<char> = text.chars().collect();
+        let t: Vec<char> = term.chars().collect();
+        let s = (0..=c.len() - t.len())
+            .find(|&i| c[i..i + t.len()] == t[..])
+            .unwrap();
+        (c, s..s + t.len())
+    }
+
+    fn kind(text: &str, term: &str) -> (bool, Option<CueKind>, String) {
+        let (c, r) = at(text, term);
+        match judge(&c, r, true) {
+            Verdict::Stands(x) => (
+                true,
+                x.as_ref().map(|x| x.kind),
+                x.map(|x| x.text).unwrap_or_default(),
+            ),
+            Verdict::Dropped(x) => (false, Some(x.kind), x.text),
+        }
+    }
+
+    #[test]
+    fn issue_targets() {
+        let (stands, k, t) = kind("我们非法出售枪支，需要的私聊", "出售枪支");
+        assert!(
+            stands && k == Some(CueKind::Solicitation) && t == "需要的",
+            "{t}"
+        );
+        assert_eq!(
+            kind("警方捣毁一个网络赌场，抓获犯罪嫌疑人12名。", "网络赌场"),
+            (false, Some(CueKind::Reporting), "警方".into())
+        );
+        assert_eq!(
+            kind("不出租、不出借、不出售银行卡和电话卡。", "出售银行卡"),
+            (false, Some(CueKind::Negation), "不".into())
+        );
+        assert_eq!(
+            kind("周末我们相约炮台公园见面。", "约炮"),
+            (false, Some(CueKind::Boundary), "相约".into())
+        );
+    }
+
+    #[test]
+    fn solicitation_beats_every_cancellation() {
+        for text in [
+            "严禁出售枪支，加微信详谈",
+            "警方提醒：出售枪支 vx 123",
+            "不要错过，出售枪支 13800138000",
+            "打击出售枪支 www.example.com",
+        ] {
+            let (stands, k, _) = kind(text, "出售枪支");
+            assert!(stands && k == Some(CueKind::Solicitation), "{text}");
+        }
+        // An ASCII cue is a word of its own.
+        assert_eq!(kind("出售枪支vxyz", "出售枪支").1, None);
+    }
+
+    #[test]
+    fn plain_hit_stands_and_bounds_are_safe() {
+        assert_eq!(
+            kind("这里有网络赌场", "网络赌场"),
+            (true, None, String::new())
+        );
+        let c: Vec<char> = "赌博".chars().collect();
+        assert_eq!(judge(&c, 0..5, true), Verdict::Stands(None));
+        assert_eq!(judge(&c, 1..1, true), Verdict::Stands(None));
+    }
+}
