@@ -73,6 +73,8 @@ impl BuildStage for Prohibited {
                 e.to_string(),
             )
         })?;
+        // The context rules' segmenter, built now rather than on the first event with a hit.
+        crate::text::words::warm_up();
         Ok(Prohibited::new(Arc::new(matcher)))
     }
 }
