@@ -94,6 +94,7 @@ mod chars;
 mod flags;
 mod fold;
 mod folded;
+mod markup;
 mod steps;
 mod table;
 #[cfg(test)]
