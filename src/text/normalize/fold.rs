@@ -297,6 +297,12 @@ impl Normalizer {
                         Markup::Char(ch) => self.entry(ch),
                     };
                 }
+            } else if let Some(whole) = self.split_pair(c, &text[byte + c.len_utf8()..]) {
+                // A split character (`贝者` for `赌`): the two components fold as the whole,
+                // with a span over both.
+                chars.next();
+                width = 2;
+                entry = self.entry(whole);
             } else if c.is_ascii_digit() && is_keycap(&bytes[byte + 1..]) {
                 // A keycap (`1️⃣`) is a decorated digit: a soft separator.
                 if let Entry::One { ch, bits } = entry {
@@ -369,4 +375,20 @@ fn is_keycap(rest: &[u8]) -> bool {
     const KEYCAP: &[u8] = "\u{20E3}".as_bytes();
     let rest = rest.strip_prefix(VS16).unwrap_or(rest);
     rest.starts_with(KEYCAP)
+}
+
+impl Normalizer {
+    /// The character that `first` and the first character of `rest` spell together
+    /// (`data/normalize/split.tsv`: `贝` + `者` → `赌`), if any. Cheap for every other `first`:
+    /// a bit test, then a search of the sorted first components.
+    #[inline]
+    fn split_pair(&self, first: char, rest: &str) -> Option<char> {
+        if self.split_mask & (1u64 << (first as u32 & 63)) == 0
+            || self.split_first.binary_search(&first).is_err()
+        {
+            return None;
+        }
+        let second = rest.chars().next()?;
+        self.split.get(&(first, second)).copied()
+    }
 }

@@ -118,6 +118,12 @@ pub struct Normalizer {
     pool: Vec<PoolChar>,
     /// `Entry::Many(i, _)` folds to `pool[many[i].0 .. many[i].1]`.
     many: Vec<(u32, u32)>,
+    /// Split characters: `(first, second)` component → the character (`data/normalize/split.tsv`).
+    split: std::collections::HashMap<(char, char), char>,
+    /// The first components of `split`, sorted.
+    split_first: Vec<char>,
+    /// Bit `c % 64` is set for every first component `c`: a quick filter before the search.
+    split_mask: u64,
 }
 
 impl Normalizer {

@@ -247,3 +247,26 @@ pub(super) fn look_alikes() -> LookAlikes {
     }
     map
 }
+
+/// `data/normalize/split.tsv`: split characters, `first<TAB>second<TAB>whole`.
+pub(super) const SPLIT: &str = include_str!("../../../data/normalize/split.tsv");
+
+/// The rows of [`SPLIT`] as `(first, second) → whole`; `#` comments and malformed rows skipped
+/// (a test checks there is none).
+pub(super) fn split_pairs() -> HashMap<(char, char), char> {
+    let one = |s: &str| {
+        let mut c = s.trim().chars();
+        match (c.next(), c.next()) {
+            (Some(a), None) => Some(a),
+            _ => None,
+        }
+    };
+    SPLIT
+        .lines()
+        .filter_map(|line| {
+            let line = line.split('#').next()?;
+            let mut f = line.split('\t');
+            Some(((one(f.next()?)?, one(f.next()?)?), one(f.next()?)?))
+        })
+        .collect()
+}

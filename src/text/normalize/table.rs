@@ -10,7 +10,7 @@ use super::chars::{
     is_default_ignorable, is_greek_or_cyrillic_letter, is_ideograph, is_variation_selector,
     is_word_char,
 };
-use super::steps::{decorated_alnum, fold_char, look_alikes, t2s_map, LookAlikes};
+use super::steps::{decorated_alnum, fold_char, look_alikes, split_pairs, t2s_map, LookAlikes};
 use super::{CharFlags, Normalizer};
 
 /// Code points below this have a precomputed table entry: planes 0–1. Above it, the few rules
@@ -94,7 +94,16 @@ impl Normalizer {
             table: Box::default(),
             pool: Vec::new(),
             many: Vec::new(),
+            split: split_pairs(),
+            split_first: Vec::new(),
+            split_mask: 0,
         };
+        normalizer.split_first = normalizer.split.keys().map(|k| k.0).collect();
+        normalizer.split_first.sort_unstable();
+        normalizer.split_first.dedup();
+        for &c in &normalizer.split_first {
+            normalizer.split_mask |= 1u64 << (c as u32 & 63);
+        }
         let mut table = Vec::with_capacity(TABLE_LEN as usize);
         let mut buf = Vec::new();
         for cp in 0..TABLE_LEN {

@@ -652,3 +652,24 @@ fn radicals_and_variants() {
         assert_eq!(data_pairs(table).count(), rows);
     }
 }
+
+#[test]
+fn split_characters() {
+    let n = shared();
+    for (text, want) in [
+        ("贝者博", "赌博"),
+        ("出售钅仓支", "出售枪支"),
+        ("衤果聊", "裸聊"),
+        ("贝", "贝"),
+        ("者", "者"),
+    ] {
+        assert_eq!(n.fold_text(text).text, want, "{text}");
+    }
+    let f = n.fold_text("x贝者博");
+    assert_eq!(f.spans, vec![(0, 1), (1, 3), (3, 4)]);
+    let rows = SPLIT
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .count();
+    assert_eq!(split_pairs().len(), rows);
+}
