@@ -102,6 +102,10 @@ fn disguise(c: char, pick: u8) -> String {
         // Decorated digits (`①`, `１`) are soft separators next to ideographs (a term's digit
         // between ideographs would be dropped), so digits are written plain here; the unit
         // tests of the normalizer cover them.
+        // A split character (data/normalize/split.tsv): its two components.
+        ('赌', 3) => return "贝者".to_string(),
+        ('枪', 3) => return "钅仓".to_string(),
+        ('裸', 3) => return "衤果".to_string(),
         (_, p) if p > 0 && variants.is_some() => {
             let v = variants.unwrap();
             v[p as usize % v.len()]
