@@ -79,7 +79,10 @@ struct Outcome {
 
 fn run_case(engine: &Engine, case: &Value) -> Result<Outcome, String> {
     let bytes: Vec<u8> = if let Some(raw) = case.get("raw") {
-        raw.as_str().ok_or("`raw` must be a string")?.as_bytes().to_vec()
+        raw.as_str()
+            .ok_or("`raw` must be a string")?
+            .as_bytes()
+            .to_vec()
     } else {
         let mut event = case.get("event").cloned().unwrap_or_else(base_event);
         if let Some(p) = case.get("patch") {
@@ -109,7 +112,12 @@ fn run_case(engine: &Engine, case: &Value) -> Result<Outcome, String> {
                 .collect();
             let mut summary = review.decision.as_str().to_string();
             for r in &review.reasons {
-                let _ = write!(summary, " [{}:{}", r.code.as_str(), format!("{:?}", r.action).to_lowercase());
+                let _ = write!(
+                    summary,
+                    " [{}:{}",
+                    r.code.as_str(),
+                    format!("{:?}", r.action).to_lowercase()
+                );
                 if let Some(ev) = &r.evidence {
                     let _ = write!(summary, " {}", ev.field);
                     if let Some(m) = &ev.matched {
@@ -269,5 +277,9 @@ fn redteam_suites() {
     let out = root.join("target/redteam-report.md");
     let _ = std::fs::create_dir_all(out.parent().unwrap());
     let _ = std::fs::write(&out, &report);
-    assert!(failures.is_empty(), "red-team suites below target:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "red-team suites below target:\n{}",
+        failures.join("\n")
+    );
 }
