@@ -98,8 +98,14 @@ fn disguise(c: char, pick: u8) -> String {
     let out = match (c, pick % 4) {
         ('a'..='z', 1) => c.to_ascii_uppercase(),
         ('a'..='z', 2) => char::from_u32(c as u32 - 0x20 + 0xFEE0).unwrap(), // full-width upper
-        ('a'..='z', 3) | ('0'..='9', 2) => char::from_u32(c as u32 + 0xFEE0).unwrap(),
-        ('1'..='9', 1) => char::from_u32(c as u32 - '1' as u32 + 0x2460).unwrap(), // ①
+        ('a'..='z', 3) => char::from_u32(c as u32 + 0xFEE0).unwrap(),
+        // Decorated digits (`①`, `１`) are soft separators next to ideographs (a term's digit
+        // between ideographs would be dropped), so digits are written plain here; the unit
+        // tests of the normalizer cover them.
+        // A split character (data/normalize/split.tsv): its two components.
+        ('赌', 3) => return "贝者".to_string(),
+        ('枪', 3) => return "钅仓".to_string(),
+        ('裸', 3) => return "衤果".to_string(),
         (_, p) if p > 0 && variants.is_some() => {
             let v = variants.unwrap();
             v[p as usize % v.len()]
@@ -178,6 +184,30 @@ const CLAUSE: &[&str] = &[
     "，", ",", "。", "、", "；", "：", "!", "？", "…", "..", ". ", "——", "\n", "\r\n", " , ",
 ];
 
+/// Separators that may stand between two ideographs of a term: the soft separators (letters
+/// and digits to Unicode) and HTML markup.
+const BETWEEN_IDEOGRAPHS: &[&str] = &[
+    "丨",
+    "丶",
+    "丿",
+    "ー",
+    "々",
+    "🇨🇳",
+    "①",
+    "❷",
+    "１",
+    "1\u{FE0F}\u{20E3}",
+    "<b>",
+    "</span>",
+    "<a href=\"x\">",
+    "&nbsp;",
+    "<!-- c -->",
+];
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
+}
+
 /// Writes `term` disguised, character by character, with separators between the characters.
 /// `consistent`: every gap is separated and clause punctuation may be used (needs 3+ chars).
 fn write_term(term: &[char], picks: &[(u8, usize)], consistent: bool) -> String {
@@ -190,6 +220,8 @@ fn write_term(term: &[char], picks: &[(u8, usize)], consistent: bool) -> String 
                 } else {
                     VISIBLE[sep / 2 % VISIBLE.len()]
                 });
+            } else if sep % 3 == 0 && is_cjk(term[i - 1]) && is_cjk(c) {
+                out.push_str(BETWEEN_IDEOGRAPHS[sep / 3 % BETWEEN_IDEOGRAPHS.len()]);
             } else {
                 out.push_str(WEAK[sep % WEAK.len()]);
             }

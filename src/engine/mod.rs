@@ -281,7 +281,66 @@ mod tests {
             "data/bad.csv".into(),
             "term,category,action\nx,y,zap\n".as_bytes(),
         );
+        for (name, bytes) in [
+            (
+                "plain.txt",
+                &include_bytes!("../../tests/fixtures/wordlists/plain.txt")[..],
+            ),
+            (
+                "sw_dict.txt",
+                &include_bytes!("../../tests/fixtures/wordlists/sensitive_word_dict.txt")[..],
+            ),
+            (
+                "sw_allow.txt",
+                &include_bytes!("../../tests/fixtures/wordlists/sensitive_word_allow.txt")[..],
+            ),
+            (
+                "empty.txt",
+                &include_bytes!("../../tests/fixtures/wordlists/empty.txt")[..],
+            ),
+        ] {
+            m.insert(format!("data/{name}").into(), bytes);
+        }
         Embedded(m)
+    }
+
+    #[test]
+    fn word_lists_in_both_formats() {
+        let pipe = "[pipeline]\nname = \"t\"\n[[stages]]\nkind = \"prohibited\"\nword_lists = [\n  { path = \"../data/plain.txt\", category = \"gambling\", action = \"reject\" },\n  { path = \"../data/sw_dict.txt\", category = \"sw\", action = \"hold\", format = \"sensitive-word\" },\n  { path = \"../data/sw_allow.txt\", category = \"sw\", action = \"allow\", format = \"sensitive-word\" },\n]\n";
+        let loaded = load_pipeline(Path::new("p/pipe.toml"), &fs(pipe)).unwrap();
+        // 网络赌场, 百家乐网址, 出售枪支, 代开发票, #赌 (folds to 赌).
+        assert_eq!(loaded.engine.lexicon_terms(), 5);
+        let event = |text: &str| {
+            format!(
+                r#"{{"event_id":"a","user":{{"id":"u","identity_verified":true}},"content":{{"kind":"text","text":"{text}"}},"synthesis":{{"technique":"dialogue"}}}}"#
+            )
+        };
+        let r = review(&loaded.engine, &event("网络赌场开业"));
+        assert_eq!(r.decision, Decision::Reject);
+        let r = review(&loaded.engine, &event("出售枪支"));
+        assert_eq!(r.decision, Decision::Hold);
+        let r = review(&loaded.engine, &event("打击出售枪支"));
+        assert_eq!(r.decision, Decision::Approve);
+
+        let bad = pipe.replace("action = \"hold\"", "action = \"zap\"");
+        let err = load_pipeline(
+            Path::new("p/pipe.toml"),
+            &fs(Box::leak(bad.into_boxed_str())),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(err.starts_with("p/pipe.toml:5"), "{err}");
+        assert!(err.contains("unknown action `zap`"), "{err}");
+        let empty = "[pipeline]\nname = \"t\"\n[[stages]]\nkind = \"prohibited\"\nword_lists = [{ path = \"../data/empty.txt\", category = \"c\", action = \"reject\" }]\n";
+        let err = load_pipeline(Path::new("p/pipe.toml"), &fs(empty))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with("data/empty.txt: word list has no term"),
+            "{err}"
+        );
     }
 
     const PIPE: &str = "[pipeline]\nname = \"t\"\nversion = \"v1\"\n[[stages]]\nkind = \"identity\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"../data/lex.csv\"]\n[[stages]]\nkind = \"reprint_source\"\nsources = \"../data/src.csv\"\n";

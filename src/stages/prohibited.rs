@@ -11,7 +11,7 @@ use crate::config::ConfigError;
 use crate::decision::{reason_codes, Action, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
 use crate::text::context::{judge, Verdict};
-use crate::text::lexicon::parse_lexicon;
+use crate::text::lexicon::{parse_lexicon, parse_word_list, WordListFormat};
 use crate::text::matcher::{Matcher, TermAction};
 use crate::text::normalize::Normalizer;
 
@@ -24,9 +24,29 @@ reason_codes! {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProhibitedConfig {
-    /// Lexicon CSV files (`term,category,action[,note]`), at least one; their terms are matched
-    /// together.
+    /// Lexicon CSV files (`term,category,action[,note]`); their terms are matched together with
+    /// those of `word_lists`. At least one file in `lexicons` or `word_lists`.
+    #[serde(default)]
     pub lexicons: Vec<String>,
+    /// Word lists (one term a line) with the category and action of all their terms.
+    #[serde(default)]
+    pub word_lists: Vec<WordListConfig>,
+}
+
+/// One entry of `word_lists`: `{ path = "…", category = "gambling", action = "reject",
+/// format = "plain" }` (`docs/matching.md` §1.1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WordListConfig {
+    /// The file, relative to the pipeline file.
+    pub path: String,
+    /// Category reported with every hit of the list.
+    pub category: String,
+    /// `reject`, `hold` or `allow` for every term of the list.
+    pub action: String,
+    /// `plain` (default) or `sensitive-word`.
+    #[serde(default)]
+    pub format: WordListFormat,
 }
 
 /// At most this many hits are reported per field; a longer list is cut and the last reason says
@@ -49,16 +69,45 @@ impl BuildStage for Prohibited {
     type Config = ProhibitedConfig;
 
     fn build(config: ProhibitedConfig, ctx: &mut StageContext<'_>) -> Result<Self, ConfigError> {
-        if config.lexicons.is_empty() {
+        if config.lexicons.is_empty() && config.word_lists.is_empty() {
             return Err(ctx.invalid(
                 "lexicons",
-                "stage `prohibited` needs at least one file in `lexicons`",
+                "stage `prohibited` needs at least one file in `lexicons` or `word_lists`",
             ));
         }
         let mut entries = Vec::new();
         for rel in &config.lexicons {
             let file = ctx.read(rel)?;
             entries.extend(parse_lexicon(&file.name, &file.bytes)?);
+        }
+        for list in &config.word_lists {
+            let action = match list.action.as_str() {
+                "reject" => TermAction::Reject,
+                "hold" => TermAction::Hold,
+                "allow" => TermAction::Allow,
+                other => {
+                    return Err(ctx.invalid(
+                        "word_lists",
+                        format!(
+                            "unknown action `{other}` for `{}`: expected reject, hold or allow",
+                            list.path
+                        ),
+                    ))
+                }
+            };
+            if list.category.trim().is_empty() {
+                return Err(
+                    ctx.invalid("word_lists", format!("empty category for `{}`", list.path))
+                );
+            }
+            let file = ctx.read(&list.path)?;
+            entries.extend(parse_word_list(
+                &file.name,
+                &file.bytes,
+                list.format,
+                list.category.trim(),
+                action,
+            )?);
         }
         if !entries.iter().any(|e| e.action != TermAction::Allow) {
             return Err(ctx.invalid(

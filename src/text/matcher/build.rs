@@ -27,6 +27,8 @@ struct ParsedTerm {
     repeat: Vec<bool>,
     word_start: bool,
     word_end: bool,
+    /// Some folded character is a letter or digit of a spaced script (`CharFlags::is_word`).
+    any_word: bool,
 }
 
 impl ParsedTerm {
@@ -48,11 +50,23 @@ impl ParsedTerm {
             repeat,
             word_start: folded.flags.first().is_some_and(|f| f.is_word()),
             word_end: folded.flags.last().is_some_and(|f| f.is_word()),
+            any_word: folded.flags.iter().any(|f| f.is_word()),
         }
     }
 
     fn is_repeat(&self) -> bool {
         self.repeat.contains(&true)
+    }
+
+    /// Whether repeats of the term's characters fold away by default (`赌赌博博` is `赌博`):
+    /// a term without `+` marks, of two or more characters, none a letter or digit of a spaced
+    /// script (`daikai` keeps its exact spelling) and no two neighbours equal (`哈哈` and
+    /// `天天` ask for exactly their own repeat).
+    fn folds_repeats(&self) -> bool {
+        !self.is_repeat()
+            && !self.any_word
+            && self.chars.len() >= 2
+            && self.chars.windows(2).all(|w| w[0] != w[1])
     }
 
     /// Runs of equal characters: `(char, min count, at least)`. `赌+赌博` → `赌`×2+, `博`×1.
@@ -156,6 +170,7 @@ impl Matcher {
         let mut filler_pairs: Vec<u64> = Vec::new();
         let mut digit_filler_pairs: Vec<u64> = Vec::new();
         let mut max_plain_len = 0;
+        let mut has_fold_repeats = false;
         for (id, (term, pattern)) in parsed.iter().zip(patterns).enumerate() {
             let from = terms.len() as u32;
             terms.push_str(&pattern.term);
@@ -177,6 +192,10 @@ impl Matcher {
             }
             if term.word_end {
                 bits |= PatternInfo::WORD_END;
+            }
+            if term.folds_repeats() {
+                bits |= PatternInfo::FOLD_REPEATS;
+                has_fold_repeats = true;
             }
             if term.is_repeat() {
                 let runs = term.runs();
@@ -240,6 +259,7 @@ impl Matcher {
             filler_pairs,
             digit_filler_pairs,
             max_plain_len,
+            fold_repeats: has_fold_repeats,
         })
     }
 }

@@ -136,6 +136,61 @@ impl Matcher {
             F::scan(self, &fold.codes, flags, consumed, skip, &mut report);
         }
 
+        // Repeats folded by default (`赌赌博博`): a scan that passes over every character equal
+        // to the one before it, in windows around such repeats, for the plain terms that fold
+        // repeats (module docs).
+        if self.fold_repeats && n >= 3 {
+            let codes = &fold.codes[..];
+            let skip = |i: usize| {
+                i > 0
+                    && codes[i] != 0
+                    && codes[i] == codes[i - 1]
+                    && !flags[i].clause_break_before()
+            };
+            let mut report = |start: usize, end: usize, pattern: u32, info: PatternInfo| {
+                if info.bits & PatternInfo::FOLD_REPEATS == 0
+                    || !info.boundaries_ok(flags, start, end)
+                    || !clause_ok(flags, start, end)
+                {
+                    return;
+                }
+                let list = match info.action() {
+                    TermAction::Reject => &mut *rejects,
+                    TermAction::Hold => &mut *holds,
+                    TermAction::Allow => &mut *allows,
+                };
+                insert_sorted(
+                    list,
+                    Candidate {
+                        start: start as u32,
+                        end: end as u32,
+                        pattern,
+                    },
+                );
+            };
+            let reach = self.max_plain_len + 1;
+            let mut window: Option<(usize, usize)> = None;
+            for i in 1..n {
+                if !skip(i) {
+                    continue;
+                }
+                let (from, to) = (i.saturating_sub(reach), (i + reach + 1).min(n));
+                match &mut window {
+                    Some((_, end)) if from <= *end => *end = to,
+                    _ => {
+                        if let Some((a, b)) = window.replace((from, to)) {
+                            self.plain
+                                .scan_skipping(codes, a..b, consumed, skip, &mut report);
+                        }
+                    }
+                }
+            }
+            if let Some((a, b)) = window {
+                self.plain
+                    .scan_skipping(codes, a..b, consumed, skip, &mut report);
+            }
+        }
+
         // Repeat terms, over runs of equal folded characters.
         if let Some(repeat) = &self.repeat {
             run_syms.clear();

@@ -39,6 +39,14 @@
 //! as every `+` used to be: separators never match anything, so no existing lexicon changes
 //! meaning except that a term with `+` now also matches repeats.
 //!
+//! **Repeats fold by default** where a term's own characters do not repeat: a plain term of
+//! two or more characters, none of them a Latin (Greek, Cyrillic) letter or digit and no two
+//! neighbours equal, also matches with any of its characters doubled or tripled
+//! (`赌赌博博`, `出出售枪枪支`). A scan that passes over every character equal to the one before
+//! it (never across clause punctuation) finds these, and only around such repeats, so text
+//! without repeats pays nothing. The hit's span takes the characters nearest the middle, as
+//! for `+` terms (`赌赌博博` → `赌赌博`). `docs/matching.md` §2.6 has the corpus measurement.
+//!
 //! Offsets in [`Hit`] are code points of the original text. The span runs from the first
 //! matched character to the last, with the separators between them.
 //!
@@ -206,6 +214,8 @@ pub struct Matcher {
     digit_filler_pairs: Vec<u64>,
     /// The longest plain pattern, in symbols.
     max_plain_len: usize,
+    /// Some plain pattern folds repeats by default (`PatternInfo::FOLD_REPEATS`).
+    fold_repeats: bool,
 }
 
 /// What a hit of one pattern reports, kept compact: a dictionary-sized lexicon has hundreds of

@@ -19,6 +19,9 @@ pub(super) struct PatternInfo {
 impl PatternInfo {
     pub(super) const WORD_START: u8 = 4;
     pub(super) const WORD_END: u8 = 8;
+    /// A plain pattern whose characters never repeat and are not letters of a spaced script:
+    /// it also matches with its characters doubled (`赌赌博博`, the repeat scan of `find`).
+    pub(super) const FOLD_REPEATS: u8 = 16;
 
     pub(super) fn action(self) -> TermAction {
         match self.bits & 3 {

@@ -651,6 +651,8 @@ fn repeated_characters_per_term() {
         ("哈哈+", "laugh", Hold),
         ("a+bc", "latin", Hold),
         ("彩票", "lottery", Hold),
+        ("天天", "daily", Hold),
+        ("dubo", "latin", Hold),
         ("打+击赌+博", "news", Allow),
     ])
     .unwrap();
@@ -673,9 +675,25 @@ fn repeated_characters_per_term() {
         ("latin repeat", "aaaabc", &[(0, 6, "aaaabc", "a+bc")]),
         ("latin boundary still applies", "xaabc", &[]),
         (
-            "unmarked terms match exactly",
+            "unmarked terms fold repeats by default",
             "彩彩票票",
-            &[(1, 3, "彩票", "彩票")],
+            &[(0, 3, "彩彩票", "彩票")],
+        ),
+        (
+            "default repeat folding inside a longer text",
+            "买彩彩彩票票吗",
+            &[(1, 5, "彩彩彩票", "彩票")],
+        ),
+        (
+            "a term with its own repeat matches exactly",
+            "天天天上",
+            &[(0, 2, "天天", "天天")],
+        ),
+        ("no repeat folding for Latin terms", "ddubo", &[]),
+        (
+            "no repeat folding across a clause break",
+            "彩，彩票",
+            &[(2, 4, "彩票", "彩票")],
         ),
         ("allow phrase with repeats", "打打击赌赌博", &[]),
         (

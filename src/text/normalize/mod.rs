@@ -49,6 +49,20 @@
 //!   Greek and Cyrillic letters consists of look-alikes and touches an ASCII letter (separators
 //!   ignored): `dаikаi` with Cyrillic `а` folds to `daikai`, while `αν` and `сосна` stay.
 //!
+//! And four more that look beyond one character or come from data files (`docs/matching.md`
+//! §2.4a, §2.5a–c):
+//!
+//! - **Radicals and variants**: CJK Radicals Supplement look-alikes (`⻩` → `黄`,
+//!   `data/normalize/radicals.tsv`, from the UCD's EquivalentUnifiedIdeograph.txt) and variant
+//!   ideographs t2s leaves alone (`躶` → `裸`, `data/normalize/variants.tsv`), in step 4.
+//! - **Soft separators**: `丶 丨 丿 〇 ー 々`, regional indicators, keycaps and decorated digits are
+//!   dropped (as a visible separator) when an ideograph stands on both sides, and kept elsewhere
+//!   (`二〇二六年`, `ラーメン`).
+//! - **HTML**: tags and comments are skipped, character references fold as their character
+//!   with a span over the whole reference (`markup.rs`).
+//! - **Split characters**: two components side by side fold to the character they spell
+//!   (`贝者` → `赌`, `data/normalize/split.tsv`), with a span over both.
+//!
 //! A step may produce a character that a step before it would change. To catch that, the table
 //! folds each result again until it stops changing. So `fold(fold(x)) == fold(x)`.
 //!
@@ -84,7 +98,9 @@
 //! - `steps.rs`: the folding steps for one character and the data they use (OpenCC `t2s`,
 //!   decorated forms, Latin variants, look-alikes).
 //! - `chars.rs`: the Unicode character classes the steps and flags are built from.
-//! - `fold.rs`: the fold loop over a text (the matcher's hot path).
+//! - `fold.rs`: the fold loop over a text (the matcher's hot path), soft separators and split
+//!   characters.
+//! - `markup.rs`: HTML tags and character references inside text.
 //! - `flags.rs`: [`CharFlags`], the facts about one folded character.
 //! - `folded.rs`: where folding writes: [`Folded`], and the matcher's reusable buffer.
 
@@ -94,6 +110,7 @@ mod chars;
 mod flags;
 mod fold;
 mod folded;
+mod markup;
 mod steps;
 mod table;
 #[cfg(test)]
@@ -117,6 +134,12 @@ pub struct Normalizer {
     pool: Vec<PoolChar>,
     /// `Entry::Many(i, _)` folds to `pool[many[i].0 .. many[i].1]`.
     many: Vec<(u32, u32)>,
+    /// Split characters: `(first, second)` component → the character (`data/normalize/split.tsv`).
+    split: std::collections::HashMap<(char, char), char>,
+    /// The first components of `split`, sorted.
+    split_first: Vec<char>,
+    /// Bit `c % 64` is set for every first component `c`: a quick filter before the search.
+    split_mask: u64,
 }
 
 impl Normalizer {

@@ -107,7 +107,35 @@ pub(super) fn t2s_map() -> HashMap<char, char> {
             }
         }
     }
+    // Our own tables, applied in the same step: CJK Radicals Supplement look-alikes (⻩ → 黄)
+    // and variant ideographs t2s leaves alone (躶 → 裸). A target is itself converted, so the
+    // table can name a traditional form (鎗 → 槍 → 枪).
+    for (from, to) in data_pairs(RADICALS).chain(data_pairs(VARIANTS)) {
+        let to = map.get(&to).copied().unwrap_or(to);
+        map.insert(from, to);
+    }
     map
+}
+
+/// `data/normalize/radicals.tsv`: CJK Radicals Supplement → unified ideograph, curated from the
+/// UCD's EquivalentUnifiedIdeograph.txt (the file names its source and licence).
+pub(super) const RADICALS: &str = include_str!("../../../data/normalize/radicals.tsv");
+/// `data/normalize/variants.tsv`: variant ideographs that OpenCC t2s does not map.
+pub(super) const VARIANTS: &str = include_str!("../../../data/normalize/variants.tsv");
+
+/// The `from<TAB>to` rows of one of the tables above: `#` comments and blank lines skipped,
+/// and a row that is not two single characters skipped too (a test checks there is none).
+pub(super) fn data_pairs(table: &str) -> impl Iterator<Item = (char, char)> + '_ {
+    table.lines().filter_map(|line| {
+        let line = line.split('#').next()?.trim();
+        let mut fields = line.split('\t').map(str::trim);
+        let (from, to) = (fields.next()?, fields.next()?);
+        let (mut f, mut t) = (from.chars(), to.chars());
+        match (f.next(), f.next(), t.next(), t.next()) {
+            (Some(a), None, Some(b), None) if a != b => Some((a, b)),
+            _ => None,
+        }
+    })
 }
 
 /// The digits or the letter that an enclosed or decorated character shows, for those that NFKC
@@ -218,4 +246,27 @@ pub(super) fn look_alikes() -> LookAlikes {
         }
     }
     map
+}
+
+/// `data/normalize/split.tsv`: split characters, `first<TAB>second<TAB>whole`.
+pub(super) const SPLIT: &str = include_str!("../../../data/normalize/split.tsv");
+
+/// The rows of [`SPLIT`] as `(first, second) → whole`; `#` comments and malformed rows skipped
+/// (a test checks there is none).
+pub(super) fn split_pairs() -> HashMap<(char, char), char> {
+    let one = |s: &str| {
+        let mut c = s.trim().chars();
+        match (c.next(), c.next()) {
+            (Some(a), None) => Some(a),
+            _ => None,
+        }
+    };
+    SPLIT
+        .lines()
+        .filter_map(|line| {
+            let line = line.split('#').next()?;
+            let mut f = line.split('\t');
+            Some(((one(f.next()?)?, one(f.next()?)?), one(f.next()?)?))
+        })
+        .collect()
 }

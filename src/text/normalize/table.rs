@@ -10,7 +10,7 @@ use super::chars::{
     is_default_ignorable, is_greek_or_cyrillic_letter, is_ideograph, is_variation_selector,
     is_word_char,
 };
-use super::steps::{decorated_alnum, fold_char, look_alikes, t2s_map, LookAlikes};
+use super::steps::{decorated_alnum, fold_char, look_alikes, split_pairs, t2s_map, LookAlikes};
 use super::{CharFlags, Normalizer};
 
 /// Code points below this have a precomputed table entry: planes 0–1. Above it, the few rules
@@ -56,6 +56,12 @@ pub(super) const FLAG_BITS: u8 = CharFlags::GAP_BEFORE | CharFlags::CLAUSE_BREAK
 /// Entry bit (not a [`CharFlags`] bit): the folded character is an ASCII lower-case letter,
 /// which the look-alike rule looks for next to a run of Greek and Cyrillic letters.
 pub(super) const LATIN: u8 = 8;
+/// Entry bit (not a [`CharFlags`] bit; the position of `CLAUSE_BREAK_BEFORE`, which a folded
+/// character's own bits never carry): a *soft separator*, a character Unicode counts as a
+/// letter or digit that evaders put between ideographs (`丶 丨 丿 〇 ー 々`, decorated digits
+/// `①❶１`, regional indicators `🇨🇳`). [`Normalizer::fold_into`] drops a run of them between
+/// two ideographs and keeps it anywhere else (see [`is_soft_separator`]).
+pub(super) const SOFT: u8 = 4;
 /// Entry bit (not a [`CharFlags`] bit): the folded character comes from a decorated form
 /// ([`decorated_alnum`]).
 pub(super) const DECORATED: u8 = 128;
@@ -88,7 +94,16 @@ impl Normalizer {
             table: Box::default(),
             pool: Vec::new(),
             many: Vec::new(),
+            split: split_pairs(),
+            split_first: Vec::new(),
+            split_mask: 0,
         };
+        normalizer.split_first = normalizer.split.keys().map(|k| k.0).collect();
+        normalizer.split_first.sort_unstable();
+        normalizer.split_first.dedup();
+        for &c in &normalizer.split_first {
+            normalizer.split_mask |= 1u64 << (c as u32 & 63);
+        }
         let mut table = Vec::with_capacity(TABLE_LEN as usize);
         let mut buf = Vec::new();
         for cp in 0..TABLE_LEN {
@@ -178,6 +193,7 @@ impl Normalizer {
             }
         }
         let decorated = decorated_alnum(c).is_some();
+        let soft = if is_soft_separator(c, buf) { SOFT } else { 0 };
         match buf.as_slice() {
             [] => Entry::Skip(bits),
             &[ch] if is_greek_or_cyrillic_letter(ch) => Entry::Greek {
@@ -186,13 +202,13 @@ impl Normalizer {
             },
             &[ch] => Entry::One {
                 ch,
-                bits: char_bits(ch) | if decorated { DECORATED } else { 0 },
+                bits: char_bits(ch) | soft | if decorated { DECORATED } else { 0 },
             },
             many => {
                 let start = self.pool.len() as u32;
                 self.pool.extend(many.iter().map(|&ch| PoolChar {
                     ch,
-                    bits: char_bits(ch),
+                    bits: char_bits(ch) | soft,
                     greek: None, // filled in by `new`, once the table is complete
                 }));
                 self.many.push((start, self.pool.len() as u32));
@@ -200,6 +216,26 @@ impl Normalizer {
             }
         }
     }
+}
+
+/// Whether original `c`, folded to `folded`, is a soft separator ([`SOFT`]): one of the
+/// ideograph-like strokes and marks `丶 丨 丿 〇 ー 々` (U+4E36, U+4E28, U+4E3F, U+3007,
+/// U+30FC, U+3005), a regional indicator (U+1F1E6..U+1F1FF), or a decorated form of digits
+/// (full-width, enclosed, dingbat, parenthesized, superscript/subscript, mathematical) that
+/// folds to ASCII digits only.
+pub(super) fn is_soft_separator(c: char, folded: &[char]) -> bool {
+    if matches!(c, '丶' | '丨' | '丿' | '〇' | 'ー' | '々') {
+        return true;
+    }
+    let cp = c as u32;
+    if (0x1F1E6..=0x1F1FF).contains(&cp) {
+        return true;
+    }
+    let decorated_block = matches!(cp,
+        0xB2 | 0xB3 | 0xB9 | 0x2070..=0x2089 | 0x2460..=0x24FF | 0x2776..=0x2793
+        | 0x3251..=0x325F | 0x32B1..=0x32BF | 0xFF10..=0xFF19 | 0x1D7CE..=0x1D7FF
+        | 0x1F100..=0x1F10C | 0x1F51F);
+    decorated_block && !folded.is_empty() && folded.iter().all(char::is_ascii_digit)
 }
 
 /// The precomputed bits of folded character `c` (see [`Entry::One`]): its [`CharFlags`] bits
