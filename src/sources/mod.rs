@@ -13,6 +13,7 @@
 
 pub mod attribution;
 pub mod news_detector;
+pub mod news_text;
 pub mod news_units;
 pub mod rumours;
 pub mod url;
