@@ -171,10 +171,12 @@ impl Attributor {
         }
         let (keep, joined) = NewsText::views(text);
         let mut out: Vec<Attribution> = Vec::new();
+        let mut seen: std::collections::HashSet<(String, usize)> = std::collections::HashSet::new();
         for (n, view) in std::iter::once(&keep).chain(joined.as_ref()).enumerate() {
             for (unit, name, kind, s, e) in self.find_in(&view.text) {
                 let (start, end) = view.original_span(s, e);
-                if n > 0 && out.iter().any(|a| a.unit == unit && a.start == start) {
+                let fresh = seen.insert((unit.clone(), start));
+                if n > 0 && !fresh {
                     continue;
                 }
                 out.push(Attribution {

@@ -397,7 +397,11 @@ mod folded_tests {
             "据新*华*社报道，今天",
         ] {
             let cue = d.find(text).unwrap_or_else(|| panic!("{text}: no cue"));
-            let slice: String = text.chars().skip(cue.start).take(cue.end - cue.start).collect();
+            let slice: String = text
+                .chars()
+                .skip(cue.start)
+                .take(cue.end - cue.start)
+                .collect();
             assert_eq!(slice, cue.matched, "{text}");
             assert!(cue.matched.starts_with(['新', '据']), "{text}: {cue:?}");
         }

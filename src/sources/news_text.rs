@@ -86,7 +86,12 @@ fn is_space(c: char) -> bool {
 
 /// One view: folded letters and digits, kept punctuation, dropped ignorables (and, with
 /// `join`, spaces between Han characters).
-fn build(chars: &[char], folded: &crate::text::normalize::Folded, join: bool, original_starts: &[u32]) -> NewsText {
+fn build(
+    chars: &[char],
+    folded: &crate::text::normalize::Folded,
+    join: bool,
+    original_starts: &[u32],
+) -> NewsText {
     let mut out = NewsText {
         text: String::with_capacity(chars.len() * 3),
         starts: Vec::with_capacity(chars.len() + 1),
@@ -108,7 +113,11 @@ fn build(chars: &[char], folded: &crate::text::normalize::Folded, join: bool, or
             ahead = (is_han(c), c.is_ascii_digit() || ('０'..='９').contains(&c));
         }
     }
-    let mut f = folded.text.chars().zip(folded.spans.iter().copied()).peekable();
+    let mut f = folded
+        .text
+        .chars()
+        .zip(folded.spans.iter().copied())
+        .peekable();
     let mut i = 0usize;
     while i < chars.len() {
         let at = i as u32;
