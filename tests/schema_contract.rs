@@ -164,50 +164,292 @@ fn candidates() -> Vec<(&'static str, Vec<Option<serde_json::Value>>)> {
     use serde_json::json;
     let s = |v: serde_json::Value| Some(v);
     vec![
-        ("event_id", vec![s(json!("e-1")), s(json!("事件")), s(json!("")), s(json!("  ")), s(json!(7)), s(json!(null)), None]),
-        ("occurred_at", vec![s(json!("2026-11-29T08:00:00Z")), s(json!("2026-11-29T16:00:00.25+08:00")), s(json!("2026-11-29t08:00:00z")), s(json!("yesterday")), s(json!("2026-11-29")), s(json!("2026-13-01T00:00:00Z")), s(json!("")), s(json!(5)), s(json!(null)), None]),
-        ("platform", vec![s(json!("app")), s(json!(null)), s(json!(3)), None]),
-        ("user", vec![s(json!({})), s(json!({})), s(json!({})), s(json!("u-1")), s(json!(null)), None]),
-        ("user.id", vec![s(json!("u-1")), s(json!("u")), s(json!("")), s(json!(" \t")), s(json!(null)), s(json!(1)), None]),
-        ("user.identity_verified", vec![s(json!(true)), s(json!(false)), s(json!("yes")), s(json!(null)), None]),
-        ("user.verification_method", vec![s(json!("mobile")), s(json!("id_card")), s(json!("national_network_identity")), s(json!(null)), s(json!("sms")), s(json!(1)), None]),
-        ("content", vec![s(json!({})), s(json!({})), s(json!({})), s(json!([])), None]),
-        ("content.kind", vec![s(json!("text")), s(json!("image")), s(json!("virtual_scene")), s(json!("book")), s(json!(null)), None]),
-        ("content.title", vec![s(json!("标题")), s(json!(null)), s(json!(1)), None]),
-        ("content.text", vec![s(json!("正文")), s(json!("")), s(json!(null)), s(json!(["a"])), None]),
-        ("content.media", vec![s(json!([{}])), s(json!([{}])), s(json!([])), s(json!(null)), s(json!({})), s(json!("x")), s(json!([1])), None]),
-        ("content.media.0.url", vec![s(json!("https://cdn.example/a.png")), s(json!(null)), s(json!(1)), None]),
-        ("content.media.0.mime", vec![s(json!("image/png")), s(json!(null)), s(json!(["image/png"])), None]),
-        ("content.media.0.metadata", vec![
-            s(json!({"AIGC": {"Label": "1", "ContentProducer": "p"}})),
-            s(json!({"AIGC": "{\"Label\":\"1\"}"})),
-            s(json!({"AIGC": "not json"})),
-            s(json!({})),
-            s(json!(null)),
-            s(json!("text")),
-            s(json!(1)),
-            s(json!([])),
-            None,
-        ]),
-        ("synthesis", vec![s(json!({})), s(json!({})), s(json!({})), s(json!(null)), None]),
-        ("synthesis.technique", vec![s(json!("text_generation")), s(json!("face_swap")), s(json!("3d_reconstruction")), s(json!("magic")), s(json!(null)), None]),
-        ("synthesis.provider", vec![s(json!("p")), s(json!(null)), s(json!(2)), None]),
-        ("labels", vec![s(json!({})), s(json!({})), s(json!(null)), s(json!("AI生成")), None]),
-        ("labels.explicit", vec![s(json!({})), s(json!({})), s(json!(null)), s(json!(1)), None]),
-        ("labels.explicit.present", vec![s(json!(true)), s(json!(null)), s(json!("yes")), None]),
-        ("labels.explicit.text", vec![s(json!("AI生成")), s(json!(null)), s(json!(3)), None]),
-        ("labels.explicit.position", vec![s(json!("start")), s(json!("other")), s(json!(null)), s(json!("top")), None]),
-        ("labels.user_declared_ai", vec![s(json!(true)), s(json!(null)), s(json!("y")), None]),
-        ("subject", vec![s(json!({})), s(json!({})), s(json!(null)), s(json!(1)), None]),
-        ("subject.real_person", vec![s(json!(true)), s(json!(false)), s(json!(null)), s(json!("x")), None]),
-        ("subject.consent", vec![s(json!("obtained")), s(json!("unknown")), s(json!(null)), s(json!("maybe")), None]),
-        ("news", vec![s(json!({})), s(json!({})), s(json!(null)), s(json!("x")), None]),
-        ("news.is_news", vec![s(json!(true)), s(json!(null)), s(json!("x")), None]),
-        ("news.is_reprint", vec![s(json!(false)), s(json!(null)), s(json!(0)), None]),
-        ("news.source", vec![s(json!({})), s(json!(null)), s(json!(1)), None]),
-        ("news.source.name", vec![s(json!("新华网")), s(json!(null)), s(json!(1)), None]),
-        ("news.source.url", vec![s(json!("https://www.news.cn/a.html")), s(json!(null)), s(json!({})), None]),
-        ("x_extension", vec![s(json!({"anything": [1, "two"]})), None]),
+        (
+            "event_id",
+            vec![
+                s(json!("e-1")),
+                s(json!("事件")),
+                s(json!("")),
+                s(json!("  ")),
+                s(json!(7)),
+                s(json!(null)),
+                None,
+            ],
+        ),
+        (
+            "occurred_at",
+            vec![
+                s(json!("2026-11-29T08:00:00Z")),
+                s(json!("2026-11-29T16:00:00.25+08:00")),
+                s(json!("2026-11-29t08:00:00z")),
+                s(json!("yesterday")),
+                s(json!("2026-11-29")),
+                s(json!("2026-13-01T00:00:00Z")),
+                s(json!("")),
+                s(json!(5)),
+                s(json!(null)),
+                None,
+            ],
+        ),
+        (
+            "platform",
+            vec![s(json!("app")), s(json!(null)), s(json!(3)), None],
+        ),
+        (
+            "user",
+            vec![
+                s(json!({})),
+                s(json!({})),
+                s(json!({})),
+                s(json!("u-1")),
+                s(json!(null)),
+                None,
+            ],
+        ),
+        (
+            "user.id",
+            vec![
+                s(json!("u-1")),
+                s(json!("u")),
+                s(json!("")),
+                s(json!(" \t")),
+                s(json!(null)),
+                s(json!(1)),
+                None,
+            ],
+        ),
+        (
+            "user.identity_verified",
+            vec![
+                s(json!(true)),
+                s(json!(false)),
+                s(json!("yes")),
+                s(json!(null)),
+                None,
+            ],
+        ),
+        (
+            "user.verification_method",
+            vec![
+                s(json!("mobile")),
+                s(json!("id_card")),
+                s(json!("national_network_identity")),
+                s(json!(null)),
+                s(json!("sms")),
+                s(json!(1)),
+                None,
+            ],
+        ),
+        (
+            "content",
+            vec![s(json!({})), s(json!({})), s(json!({})), s(json!([])), None],
+        ),
+        (
+            "content.kind",
+            vec![
+                s(json!("text")),
+                s(json!("image")),
+                s(json!("virtual_scene")),
+                s(json!("book")),
+                s(json!(null)),
+                None,
+            ],
+        ),
+        (
+            "content.title",
+            vec![s(json!("标题")), s(json!(null)), s(json!(1)), None],
+        ),
+        (
+            "content.text",
+            vec![
+                s(json!("正文")),
+                s(json!("")),
+                s(json!(null)),
+                s(json!(["a"])),
+                None,
+            ],
+        ),
+        (
+            "content.media",
+            vec![
+                s(json!([{}])),
+                s(json!([{}])),
+                s(json!([])),
+                s(json!(null)),
+                s(json!({})),
+                s(json!("x")),
+                s(json!([1])),
+                None,
+            ],
+        ),
+        (
+            "content.media.0.url",
+            vec![
+                s(json!("https://cdn.example/a.png")),
+                s(json!(null)),
+                s(json!(1)),
+                None,
+            ],
+        ),
+        (
+            "content.media.0.mime",
+            vec![
+                s(json!("image/png")),
+                s(json!(null)),
+                s(json!(["image/png"])),
+                None,
+            ],
+        ),
+        (
+            "content.media.0.metadata",
+            vec![
+                s(json!({"AIGC": {"Label": "1", "ContentProducer": "p"}})),
+                s(json!({"AIGC": "{\"Label\":\"1\"}"})),
+                s(json!({"AIGC": "not json"})),
+                s(json!({})),
+                s(json!(null)),
+                s(json!("text")),
+                s(json!(1)),
+                s(json!([])),
+                None,
+            ],
+        ),
+        (
+            "synthesis",
+            vec![
+                s(json!({})),
+                s(json!({})),
+                s(json!({})),
+                s(json!(null)),
+                None,
+            ],
+        ),
+        (
+            "synthesis.technique",
+            vec![
+                s(json!("text_generation")),
+                s(json!("face_swap")),
+                s(json!("3d_reconstruction")),
+                s(json!("magic")),
+                s(json!(null)),
+                None,
+            ],
+        ),
+        (
+            "synthesis.provider",
+            vec![s(json!("p")), s(json!(null)), s(json!(2)), None],
+        ),
+        (
+            "labels",
+            vec![
+                s(json!({})),
+                s(json!({})),
+                s(json!(null)),
+                s(json!("AI生成")),
+                None,
+            ],
+        ),
+        (
+            "labels.explicit",
+            vec![
+                s(json!({})),
+                s(json!({})),
+                s(json!(null)),
+                s(json!(1)),
+                None,
+            ],
+        ),
+        (
+            "labels.explicit.present",
+            vec![s(json!(true)), s(json!(null)), s(json!("yes")), None],
+        ),
+        (
+            "labels.explicit.text",
+            vec![s(json!("AI生成")), s(json!(null)), s(json!(3)), None],
+        ),
+        (
+            "labels.explicit.position",
+            vec![
+                s(json!("start")),
+                s(json!("other")),
+                s(json!(null)),
+                s(json!("top")),
+                None,
+            ],
+        ),
+        (
+            "labels.user_declared_ai",
+            vec![s(json!(true)), s(json!(null)), s(json!("y")), None],
+        ),
+        (
+            "subject",
+            vec![
+                s(json!({})),
+                s(json!({})),
+                s(json!(null)),
+                s(json!(1)),
+                None,
+            ],
+        ),
+        (
+            "subject.real_person",
+            vec![
+                s(json!(true)),
+                s(json!(false)),
+                s(json!(null)),
+                s(json!("x")),
+                None,
+            ],
+        ),
+        (
+            "subject.consent",
+            vec![
+                s(json!("obtained")),
+                s(json!("unknown")),
+                s(json!(null)),
+                s(json!("maybe")),
+                None,
+            ],
+        ),
+        (
+            "news",
+            vec![
+                s(json!({})),
+                s(json!({})),
+                s(json!(null)),
+                s(json!("x")),
+                None,
+            ],
+        ),
+        (
+            "news.is_news",
+            vec![s(json!(true)), s(json!(null)), s(json!("x")), None],
+        ),
+        (
+            "news.is_reprint",
+            vec![s(json!(false)), s(json!(null)), s(json!(0)), None],
+        ),
+        (
+            "news.source",
+            vec![s(json!({})), s(json!(null)), s(json!(1)), None],
+        ),
+        (
+            "news.source.name",
+            vec![s(json!("新华网")), s(json!(null)), s(json!(1)), None],
+        ),
+        (
+            "news.source.url",
+            vec![
+                s(json!("https://www.news.cn/a.html")),
+                s(json!(null)),
+                s(json!({})),
+                None,
+            ],
+        ),
+        (
+            "x_extension",
+            vec![s(json!({"anything": [1, "two"]})), None],
+        ),
     ]
 }
 
@@ -290,12 +532,20 @@ fn generated_events_cover_both_sides() {
     let (mut valid, mut total) = (0, 0);
     for _ in 0..2000 {
         let k = rng.gen_range(0..4);
-        let m: Vec<(usize, usize)> = (0..k).map(|_| (rng.gen_range(0..n), rng.gen_range(0..64))).collect();
+        let m: Vec<(usize, usize)> = (0..k)
+            .map(|_| (rng.gen_range(0..n), rng.gen_range(0..64)))
+            .collect();
         valid += usize::from(v.is_valid(&generated(&mutated(&m))));
         total += 1;
     }
-    assert!(valid * 5 >= total, "only {valid}/{total} generated events are valid");
-    assert!(valid * 10 <= total * 9, "{valid}/{total} generated events are valid");
+    assert!(
+        valid * 5 >= total,
+        "only {valid}/{total} generated events are valid"
+    );
+    assert!(
+        valid * 10 <= total * 9,
+        "{valid}/{total} generated events are valid"
+    );
 }
 
 #[test]
@@ -315,7 +565,11 @@ fn issue_12_examples_agree() {
         let mut ev = base();
         merge(&mut ev, &patch);
         assert_eq!(v.is_valid(&ev), valid, "schema on {patch}");
-        let want = if valid { Ok(()) } else { Err(EventErrorKind::Schema) };
+        let want = if valid {
+            Ok(())
+        } else {
+            Err(EventErrorKind::Schema)
+        };
         assert_eq!(parses(&ev), want, "parser on {patch}");
     }
 }
