@@ -392,7 +392,8 @@ fn json_type_name(first: Option<u8>) -> &'static str {
 pub struct PublishEvent {
     /// Producer-assigned unique id; the Kafka key of every output record.
     pub event_id: String,
-    /// RFC 3339 time the content was submitted (passed through, not interpreted).
+    /// RFC 3339 time the content was submitted (the schema's `date-time`; anything else is a
+    /// `schema` dead letter). Passed through unchanged.
     #[serde(default)]
     pub occurred_at: Option<String>,
     /// The producing platform or app.
@@ -422,6 +423,39 @@ impl PublishEvent {
                 EventErrorKind::Schema,
                 "`event_id` must be a non-empty string",
             ));
+        }
+        if self.user.id.trim().is_empty() {
+            // The schema's `minLength: 1` and `pattern: \S`: the id keys user actions (Art. 9/10).
+            return Err(EventError::new(
+                EventErrorKind::Schema,
+                "`user.id` must be a non-empty string",
+            ));
+        }
+        if let Some(at) = &self.occurred_at {
+            if time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                .is_err()
+            {
+                return Err(EventError::new(
+                    EventErrorKind::Schema,
+                    format!(
+                        "occurred_at: expected an RFC 3339 date-time, found {}",
+                        show_value(&serde_json::Value::String(at.clone()))
+                    ),
+                ));
+            }
+        }
+        for (i, media) in self.content.media.iter().enumerate() {
+            if let Some(m) = &media.metadata {
+                if !m.is_object() && !m.is_null() {
+                    return Err(EventError::new(
+                        EventErrorKind::Schema,
+                        format!(
+                            "content.media[{i}].metadata: expected an object, found {}",
+                            show_value(m)
+                        ),
+                    ));
+                }
+            }
         }
         if self.event_id.len() > limits.max_event_id_bytes {
             return Err(EventError::new(
@@ -529,8 +563,9 @@ pub struct Content {
     /// Body text (or transcript/caption for audio and video).
     #[serde(default)]
     pub text: Option<String>,
-    /// Attached media files with their metadata.
-    #[serde(default)]
+    /// Attached media files with their metadata (`null` and absent are an empty list, as the
+    /// schema allows).
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub media: Vec<Media>,
 }
 
@@ -870,6 +905,15 @@ impl News {
             clean(source.and_then(|s| s.url.as_deref())),
         )
     }
+}
+
+/// `null` or absent as the type's default (an empty list), anything else as the type.
+fn null_as_empty<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Best-effort extraction of `event_id` from a message that failed to parse, so dead-letter and

@@ -9,7 +9,8 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 
-use super::news_detector::{cp, plausible, DATE, NAMES};
+use super::news_detector::{plausible, DATE, NAMES};
+use super::news_text::NewsText;
 use super::news_units::NewsSources;
 
 /// Listed names that occur as ordinary words and are never taken as attributions. They come from
@@ -42,7 +43,7 @@ pub enum AttributionKind {
 pub struct Attribution {
     /// The listed unit's name (`新华网` for the alias `新华社`).
     pub unit: String,
-    /// The name or alias as written in the text.
+    /// The listed name or alias found (in the folded text: `新華社` is found as `新华社`).
     pub name: String,
     /// Own copy or citation.
     pub kind: AttributionKind,
@@ -77,7 +78,7 @@ impl Contexts {
                 r"^(?:(?:驻\p{{Han}}{{1,8}}?)?\p{{Han}}{{0,10}}?{DATE}(?:专电|电|讯)|\p{{Han}}{{0,8}}?(?:专电|电)[\s　]*[（(：:]|讯[\s　]*[（(：:])"
             )),
             message: re(format!(
-                r"^[》」”]?(?:新闻客户端|客户端|网站|官网|官方微博|微博|微信公众号|新媒体|新闻|App|APP)?(?:\p{{Han}}{{1,8}}?{DATE})?消息[\s　]*[（(：:，,]"
+                r"^[》」”]?(?:新闻客户端|客户端|网站|官网|官方微博|微博|微信公众号|新媒体|新闻|(?i:app))?(?:\p{{Han}}{{1,8}}?{DATE})?消息[\s　]*[（(：:，,]"
             )),
             byline: re(format!(
                 r"^(?:驻\p{{Han}}{{1,8}}?)?(?:特约|首席|实习)?记者{NAMES}(?:/[\s　]*)?(?:摄|报道)"
@@ -144,6 +145,7 @@ impl Attributor {
         } else {
             let automaton = AhoCorasickBuilder::new()
                 .match_kind(MatchKind::LeftmostLongest)
+                .ascii_case_insensitive(true)
                 .build(patterns.iter().map(|(n, _)| n))
                 .map_err(|source| AttributionError {
                     names: patterns.len(),
@@ -159,7 +161,44 @@ impl Attributor {
     }
 
     /// Every listed unit that `text` attributes itself to, in text order.
+    ///
+    /// Reads the folded views of `text` ([`NewsText::views`]), as the news detector does, so
+    /// traditional script, full-width digits, zero-width characters, `*` and spaces between Han
+    /// characters do not hide an attribution; offsets and `matched` are the original's.
     pub fn find(&self, text: &str) -> Vec<Attribution> {
+        if self.names.is_none() {
+            return Vec::new();
+        }
+        let (keep, joined) = NewsText::views(text);
+        let mut out: Vec<Attribution> = Vec::new();
+        let mut seen: std::collections::HashSet<(String, usize)> = std::collections::HashSet::new();
+        for (n, view) in std::iter::once(&keep).chain(joined.as_ref()).enumerate() {
+            for (unit, name, kind, s, e) in self.find_in(&view.text) {
+                let (start, end) = view.original_span(s, e);
+                let fresh = seen.insert((unit.clone(), start));
+                if n > 0 && !fresh {
+                    continue;
+                }
+                out.push(Attribution {
+                    matched: keep.original_slice(text, start, end).to_string(),
+                    unit,
+                    name,
+                    kind,
+                    start,
+                    end,
+                });
+            }
+        }
+        if joined.is_some() {
+            out.sort_by_key(|a| (a.start, a.end));
+        }
+        out
+    }
+
+    /// The attributions in `text` as it is: `(unit, name, kind, start byte, end byte)`.
+    /// Every check after a name match looks at a bounded window around it, so this is linear
+    /// in the length of `text`.
+    fn find_in(&self, text: &str) -> Vec<(String, String, AttributionKind, usize, usize)> {
         let Some(ac) = &self.names else {
             return Vec::new();
         };
@@ -228,14 +267,7 @@ impl Attributor {
             if !plausible(text, start, end) {
                 continue;
             }
-            out.push(Attribution {
-                unit: unit.clone(),
-                name: name.clone(),
-                kind,
-                start: cp(text, start),
-                end: cp(text, end),
-                matched: text[start..end].to_string(),
-            });
+            out.push((unit.clone(), name.clone(), kind, start, end));
         }
         out
     }

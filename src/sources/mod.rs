@@ -14,6 +14,7 @@
 
 pub mod attribution;
 pub mod news_detector;
+pub mod news_text;
 pub mod news_units;
 pub mod rumour_stance;
 pub mod rumours;

@@ -3,6 +3,8 @@
 
 use regex::Regex;
 
+use super::news_text::NewsText;
+
 /// Characters after a dated `…日电` that make it another word (`５月１日电话预订`).
 const NOT_DATELINE_AFTER_DATE_DIAN: &str = "话视";
 
@@ -78,7 +80,7 @@ pub struct Cue {
 
 /// Detects the datelines, attributions and bylines of Chinese news copy. Patterns accept ASCII
 /// and full-width digits, Chinese numerals and both widths of brackets and colons, and run on the
-/// original text, so offsets need no mapping.
+/// folded views of the text ([`NewsText`]); offsets map back to the original.
 #[derive(Debug, Clone)]
 pub struct NewsDetector {
     patterns: Vec<(CueKind, Regex)>,
@@ -193,7 +195,33 @@ impl NewsDetector {
     }
 
     /// The earliest cue in `text` (on ties, the first pattern: datelines before bylines), if any.
+    ///
+    /// The patterns read the folded views of `text` ([`NewsText::views`]: traditional script,
+    /// full-width digits, zero-width characters, `*` and spaces between Han characters folded
+    /// away); the cue's offsets and `matched` are those of the original `text`.
     pub fn find(&self, text: &str) -> Option<Cue> {
+        let (keep, joined) = NewsText::views(text);
+        let mut best: Option<(usize, usize, CueKind)> = None;
+        for view in std::iter::once(&keep).chain(joined.as_ref()) {
+            let Some((s, e, kind)) = self.find_in(&view.text) else {
+                continue;
+            };
+            let (s, e) = view.original_span(s, e);
+            if best.is_none_or(|(b, _, _)| s < b) {
+                best = Some((s, e, kind));
+            }
+        }
+        best.map(|(start, end, kind)| Cue {
+            kind,
+            start,
+            end,
+            matched: keep.original_slice(text, start, end).to_string(),
+        })
+    }
+
+    /// The earliest cue in `text` as it is, in byte offsets: `(start, end, kind)`. Each pattern
+    /// runs one left-to-right search over the text, so this is linear in its length.
+    fn find_in(&self, text: &str) -> Option<(usize, usize, CueKind)> {
         let mut best: Option<(usize, usize, CueKind)> = None;
         for (kind, re) in &self.patterns {
             let Some(m) = re
@@ -202,20 +230,11 @@ impl NewsDetector {
             else {
                 continue;
             };
-            let better = match best {
-                None => true,
-                Some((s, _, _)) => m.start() < s,
-            };
-            if better {
+            if best.is_none_or(|(s, _, _)| m.start() < s) {
                 best = Some((m.start(), m.end(), *kind));
             }
         }
-        best.map(|(s, e, kind)| Cue {
-            kind,
-            start: cp(text, s),
-            end: cp(text, e),
-            matched: text[s..e].to_string(),
-        })
+        best
     }
 
     /// Whether `text` carries any news cue.
@@ -256,11 +275,6 @@ pub(super) fn plausible(text: &str, start: usize, end: usize) -> bool {
         }
     }
     true
-}
-
-/// Code points before byte offset `byte`.
-pub(super) fn cp(text: &str, byte: usize) -> usize {
-    text[..byte].chars().count()
 }
 
 #[cfg(test)]
@@ -365,6 +379,31 @@ mod tests {
                     assert_eq!(py_slice(text, cue.start, cue.end), cue.matched, "{text}");
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod folded_tests {
+    use super::*;
+
+    #[test]
+    fn cues_behind_script_width_and_separators_are_found_with_original_offsets() {
+        let d = NewsDetector::new();
+        for text in [
+            "新華社北京1月5日電 國務院今天",
+            "看这里：新\u{200B}华社北京１月５日电 国务院今天",
+            "新 华 社 北 京 1 月 5 日 电 国务院今天",
+            "据新*华*社报道，今天",
+        ] {
+            let cue = d.find(text).unwrap_or_else(|| panic!("{text}: no cue"));
+            let slice: String = text
+                .chars()
+                .skip(cue.start)
+                .take(cue.end - cue.start)
+                .collect();
+            assert_eq!(slice, cue.matched, "{text}");
+            assert!(cue.matched.starts_with(['新', '据']), "{text}: {cue:?}");
         }
     }
 }

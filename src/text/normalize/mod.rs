@@ -187,3 +187,9 @@ impl fmt::Debug for Normalizer {
             .finish()
     }
 }
+
+/// Whether `c` is a Default_Ignorable_Code_Point (UAX #44: zero-width characters, format
+/// characters, variation selectors, Hangul fillers), which folding always skips without a gap.
+pub fn is_default_ignorable(c: char) -> bool {
+    chars::is_default_ignorable(c)
+}

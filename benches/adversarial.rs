@@ -1,0 +1,151 @@
+//! Adversarial review time (issue 12, item 6): every news cue, attribution, lexicon term, rumour
+//! claim and separator trick repeated until the text field is at the size limit
+//! (`Limits::max_text_chars` code points, within `max_event_bytes`), each reviewed as one event
+//! by the default pipeline (`pipelines/default.toml`, every stage). Results and the exact
+//! commands: docs/benchmarks.md.
+//!
+//! Before the benchmarks run, one review of every input is timed and printed per stage
+//! (`worst` table), and the run fails if any event takes 50 ms or more.
+//!
+//! ```text
+//! cargo bench --bench adversarial
+//! ```
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use synth_review::config::Disk;
+use synth_review::engine::{load_pipeline, Engine};
+use synth_review::event::{parse_event, Limits};
+
+/// The repeated units: news cues, attributions, lexicon terms, rumour claims, label words and
+/// separators.
+const UNITS: &[&str] = &[
+    "央视讯：",
+    "据新华社报道，",
+    "来源：新华网",
+    "新华社北京1月5日电 ",
+    "新華社北京1月5日電 ",
+    "新 华 社 ",
+    "新\u{200B}华\u{200B}社",
+    "本报讯",
+    "本报北京十二月三十一日讯　记者",
+    "央视网消息（",
+    "据《人民日报》报道",
+    "记者张三报道：",
+    "（记者 张三）",
+    "（新华社记者兰红光摄）",
+    "记者从市教育局获悉",
+    "责任编辑：",
+    "转自新浪网：",
+    "综合新华社、人民日报报道",
+    "据",
+    "记者",
+    "电",
+    "新华社",
+    "人民日报",
+    "　",
+    " ",
+    "*",
+    "\n",
+    "出售冰毒",
+    "出*售*冰*毒",
+    "刷单返利",
+    "吃碘盐可以防核辐射",
+    "吃碘盐可以防核辐射，这是谣言吗？",
+    "AI生成",
+    "不是AI生成",
+    "a",
+    "1",
+];
+
+/// One event whose `content.text` is `unit` repeated to the character limit (and the byte
+/// limit), with a title of the same unit.
+fn adversarial_event(unit: &str, limits: &Limits) -> Vec<u8> {
+    let per = unit.chars().count().max(1);
+    let mut n = limits.max_text_chars / per;
+    // Leave room in the message for the rest of the event and JSON escapes.
+    while n > 0
+        && serde_json::to_string(&unit.repeat(n)).unwrap().len() + 2048 > limits.max_event_bytes
+    {
+        n = n * 9 / 10;
+    }
+    let text = unit.repeat(n);
+    serde_json::to_vec(&serde_json::json!({
+        "event_id": "adv",
+        "user": {"id": "u", "identity_verified": true, "verification_method": "mobile"},
+        "content": {"kind": "text", "title": unit.repeat(8), "text": text},
+        "synthesis": {"technique": "text_generation"},
+        "labels": {"explicit": {"present": true, "text": "AI生成", "position": "start"}, "user_declared_ai": true},
+        "news": {"is_news": true, "source": {"name": "新华网", "url": "https://www.news.cn/a.html"}}
+    }))
+    .unwrap()
+}
+
+fn engine() -> Engine {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    load_pipeline(&root.join("pipelines/default.toml"), &Disk)
+        .unwrap_or_else(|e| panic!("default pipeline: {e}"))
+        .engine
+}
+
+/// Parse + review of one message.
+fn review_once(engine: &Engine, bytes: &[u8]) -> Duration {
+    let started = Instant::now();
+    let parsed = parse_event(bytes, engine.limits()).expect("adversarial events parse");
+    black_box(engine.review(&parsed.event).expect("review"));
+    started.elapsed()
+}
+
+fn worst_table(engine: &Engine, inputs: &[(&str, Vec<u8>)]) {
+    println!("\n| input (repeated to the limit) | bytes | review ms | slowest stage |");
+    println!("|---|---:|---:|---|");
+    let mut worst = Duration::ZERO;
+    for (unit, bytes) in inputs {
+        // Best of three, so a shared machine's hiccup does not count.
+        let t = (0..3).map(|_| review_once(engine, bytes)).min().unwrap();
+        let parsed = parse_event(bytes, engine.limits()).unwrap();
+        let review = engine.review(&parsed.event).unwrap();
+        let (stage, st) = review
+            .timings
+            .iter()
+            .max_by_key(|(_, d)| *d)
+            .map(|(k, d)| (format!("{k:?}"), *d))
+            .unwrap_or_default();
+        println!(
+            "| `{}` | {} | {:.1} | {stage} {:.1} ms |",
+            unit.escape_debug(),
+            bytes.len(),
+            t.as_secs_f64() * 1e3,
+            st.as_secs_f64() * 1e3
+        );
+        worst = worst.max(t);
+    }
+    println!("worst: {:.1} ms\n", worst.as_secs_f64() * 1e3);
+    assert!(
+        worst < Duration::from_millis(50),
+        "an event within the limits took {worst:?} (limit 50 ms)"
+    );
+}
+
+fn adversarial(c: &mut Criterion) {
+    let engine = engine();
+    let inputs: Vec<(&str, Vec<u8>)> = UNITS
+        .iter()
+        .map(|u| (*u, adversarial_event(u, engine.limits())))
+        .collect();
+    worst_table(&engine, &inputs);
+    let mut g = c.benchmark_group("adversarial");
+    g.sample_size(10);
+    for (unit, bytes) in inputs.iter().take(4) {
+        g.bench_function(unit.escape_debug().to_string(), |b| {
+            b.iter(|| review_once(&engine, bytes))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, adversarial);
+criterion_main!(benches);
