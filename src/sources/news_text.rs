@@ -145,6 +145,12 @@ fn build(
                     (is_han(p) && (next_han || next_digit)) || (p.is_ascii_digit() && next_han)
                 }));
         if !drop {
+            // The feature library drops decorated digits between ideographs as separators (a
+            // disguise there); a news cue needs them as digits (`北京１月５日电`).
+            let c = match c {
+                '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+                _ => c,
+            };
             push(&mut out, c, (at, at + 1));
         }
         i += 1;
