@@ -139,7 +139,9 @@ impl Stage for Prohibited {
 
     fn review(&self, event: &PublishEvent, out: &mut StageOutput) {
         for (field, text) in event.visible_text_fields() {
-            let hits = self.matcher.find(text);
+            // With the hits an allow phrase covers: those come back only with a solicitation
+            // cue (an allow phrase cannot hide a term that is being sold, issue 11 item 3).
+            let hits = self.matcher.find_with_allowed(text);
             if hits.is_empty() {
                 continue;
             }
@@ -150,6 +152,10 @@ impl Stage for Prohibited {
             for hit in hits {
                 let ideographic = hit.matched.chars().any(is_ideograph);
                 match judge(&chars, hit.start..hit.end, ideographic) {
+                    Verdict::Stands(Some(cue)) if hit.under_allow_phrase => {
+                        kept.push((hit, Some(cue)))
+                    }
+                    Verdict::Stands(_) if hit.under_allow_phrase => {}
                     Verdict::Stands(cue) => kept.push((hit, cue)),
                     Verdict::Dropped(_) => {}
                 }
@@ -173,7 +179,16 @@ impl Stage for Prohibited {
                         term: Some(hit.term.to_string()),
                     }),
                     detail: detail(
-                        cue.map(|c| c.describe()),
+                        cue.map(|c| {
+                            if hit.under_allow_phrase {
+                                format!(
+                                    "{}; it overrides the allow phrase around the term",
+                                    c.describe()
+                                )
+                            } else {
+                                c.describe()
+                            }
+                        }),
                         (i + 1 == MAX_HITS_PER_FIELD && total > MAX_HITS_PER_FIELD).then(|| {
                             format!(
                                 "{} further matches in {field} not listed",

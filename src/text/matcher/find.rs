@@ -27,6 +27,30 @@ impl Matcher {
                 Err(_) => run(&mut Scratch::default()),
             })
             .unwrap_or_else(|_| run(&mut Scratch::default()))
+            .into_iter()
+            .filter(|h| !h.under_allow_phrase)
+            .collect()
+    }
+
+    /// [`find`](Self::find) plus the hits that an allow phrase suppressed, marked
+    /// [`Hit::under_allow_phrase`] (a suppressed hit that overlaps a reported one is left out).
+    /// Sorted by start. The `prohibited` stage uses them so that a solicitation cue beside an
+    /// allow phrase cannot hide the term inside it (issue 11 item 3).
+    pub fn find_with_allowed<'a>(&'a self, text: &'a str) -> Vec<Hit<'a>> {
+        if self.blocking == 0 {
+            return Vec::new();
+        }
+        let run = |scratch: &mut Scratch| self.find_with::<FillerWindows>(text, scratch);
+        SCRATCH
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut scratch) => {
+                    let hits = run(&mut scratch);
+                    scratch.shrink_if_huge();
+                    hits
+                }
+                Err(_) => run(&mut Scratch::default()),
+            })
+            .unwrap_or_else(|_| run(&mut Scratch::default()))
     }
 
     /// True when a filler between folded symbols `before` and `after` can be inside a match
@@ -62,6 +86,7 @@ impl Matcher {
             holds,
             allows,
             chosen,
+            suppressed,
         } = scratch;
         self.normalizer.fold_into(
             text,
@@ -231,10 +256,13 @@ impl Matcher {
         // Rules 3 and 4. All lists are sorted by (start, longest first, pattern), so allow
         // coverage and overlaps are checked with cursors that only move forward.
         chosen.clear();
+        suppressed.clear();
         let mut allowed = AllowCursor::new(allows);
         let mut last_end = 0;
         for &c in rejects.iter() {
-            if c.start >= last_end && !allowed.covers(c) {
+            if allowed.covers(c) {
+                suppressed.push(c);
+            } else if c.start >= last_end {
                 chosen.push(c);
                 last_end = c.end;
             }
@@ -244,7 +272,11 @@ impl Matcher {
         let mut next_reject = 0;
         let mut last_end = 0;
         for &c in holds.iter() {
-            if c.start < last_end || allowed.covers(c) {
+            if allowed.covers(c) {
+                suppressed.push(c);
+                continue;
+            }
+            if c.start < last_end {
                 continue;
             }
             while next_reject < reject_count && chosen[next_reject].end <= c.start {
@@ -260,9 +292,28 @@ impl Matcher {
             chosen.sort_unstable_by_key(|c| c.start);
         }
 
+        // Suppressed candidates (rejects, then holds, each sorted by start) that overlap no
+        // chosen hit and no earlier suppressed one, marked; then everything in start order.
+        let mut marked: Vec<(Candidate, bool)> = chosen.iter().map(|&c| (c, false)).collect();
+        if !suppressed.is_empty() {
+            suppressed.sort_unstable_by_key(|c| c.key());
+            let mut p = 0;
+            let mut last_end = 0;
+            for &c in suppressed.iter() {
+                while p < chosen.len() && chosen[p].end <= c.start {
+                    p += 1;
+                }
+                let overlaps = p < chosen.len() && chosen[p].start < c.end;
+                if !overlaps && c.start >= last_end {
+                    marked.push((c, true));
+                    last_end = c.end;
+                }
+            }
+            marked.sort_unstable_by_key(|(c, _)| c.start);
+        }
         let mut cursor = Cursor::default();
-        let mut hits = Vec::with_capacity(chosen.len());
-        for c in chosen.iter() {
+        let mut hits = Vec::with_capacity(marked.len());
+        for &(ref c, under_allow_phrase) in marked.iter() {
             let start = fold.spans[c.start as usize].0 as usize;
             let end = fold.spans[c.end as usize - 1].1 as usize;
             let from = cursor.byte_at_char(text.as_bytes(), start);
@@ -275,6 +326,7 @@ impl Matcher {
                 term: &self.terms[report.term.0 as usize..report.term.1 as usize],
                 category: &self.categories[report.category as usize],
                 action: report.action,
+                under_allow_phrase,
             });
         }
         hits
@@ -435,6 +487,8 @@ pub(super) struct Scratch {
     holds: Vec<Candidate>,
     allows: Vec<Candidate>,
     chosen: Vec<Candidate>,
+    /// Candidates an allow phrase covers ([`Matcher::find_with_allowed`]).
+    suppressed: Vec<Candidate>,
 }
 
 impl Scratch {

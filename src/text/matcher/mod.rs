@@ -147,6 +147,9 @@ pub struct Hit<'a> {
     pub category: &'a str,
     /// `Reject` or `Hold`. Allow phrases are never reported.
     pub action: TermAction,
+    /// True when an allow phrase covers the hit: only [`Matcher::find_with_allowed`] returns
+    /// such hits, [`Matcher::find`] leaves them out.
+    pub under_allow_phrase: bool,
 }
 
 /// Why a lexicon cannot be built. Each message names the `file:line` of the rows involved.

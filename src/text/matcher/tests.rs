@@ -36,6 +36,9 @@ fn find_reference<'a>(m: &'a Matcher, text: &'a str) -> Vec<Hit<'a>> {
         return Vec::new();
     }
     m.find_with::<WholeText>(text, &mut Scratch::default())
+        .into_iter()
+        .filter(|h| !h.under_allow_phrase)
+        .collect()
 }
 
 fn entry(term: &str, category: &str, action: TermAction, line: usize) -> LexiconEntry {
