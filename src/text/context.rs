@@ -218,13 +218,34 @@ fn cue(kind: CueKind, chars: &[char], range: Range<usize>) -> Cue {
     }
 }
 
+/// How far (code points) on each side of a hit the context rules read: a "sentence" (and the
+/// next one) ends here at the latest. It bounds the work per hit, so a field of 256 Ki code
+/// points without a sentence break, full of hits, reviews in linear time (issue 12 item 6).
+pub const CONTEXT_REACH: usize = 256;
+
 /// Judges the hit at `hit` (code points) in `chars` (the original text's characters).
 /// `boundary` turns the word boundary rule on (it is off for Latin-script terms, which have
-/// their own boundary rule in the matcher). An empty or out-of-range hit stands.
+/// their own boundary rule in the matcher). An empty or out-of-range hit stands. Only the
+/// [`CONTEXT_REACH`] characters on each side of the hit are read; cue ranges are code points of
+/// `chars`.
 pub fn judge(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
     if hit.start >= hit.end || hit.end > chars.len() {
         return Verdict::Stands(None);
     }
+    let from = hit.start.saturating_sub(CONTEXT_REACH);
+    let to = (hit.end + CONTEXT_REACH).min(chars.len());
+    let shift = |mut c: Cue| {
+        c.range = c.range.start + from..c.range.end + from;
+        c
+    };
+    match judge_window(&chars[from..to], hit.start - from..hit.end - from, boundary) {
+        Verdict::Stands(c) => Verdict::Stands(c.map(shift)),
+        Verdict::Dropped(c) => Verdict::Dropped(shift(c)),
+    }
+}
+
+/// [`judge`] on the window around the hit.
+fn judge_window(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
     let lower: Vec<char> = chars
         .iter()
         .map(|c| c.to_lowercase().next().unwrap_or(*c))
