@@ -53,6 +53,9 @@ pub struct WordListConfig {
 /// how many were left out (keeps decision records bounded for adversarial texts).
 pub const MAX_HITS_PER_FIELD: usize = 50;
 
+/// Hits per field that the context rules judge at most; later ones stand as matched.
+pub const MAX_JUDGED: usize = 1024;
+
 /// The feature-library stage.
 pub struct Prohibited {
     matcher: Arc<Matcher>,
@@ -148,8 +151,21 @@ impl Stage for Prohibited {
             // The context rules (crate::text::context) read the original text around each
             // hit: word boundaries, negation, reporting and solicitation cues.
             let chars: Vec<char> = text.chars().collect();
-            let mut kept = Vec::with_capacity(hits.len());
-            for hit in hits {
+            let mut kept = Vec::with_capacity(hits.len().min(MAX_HITS_PER_FIELD + 1));
+            // Bounded work per field: judging stops once one more hit than is listed stands,
+            // and after MAX_JUDGED hits the rest stand unjudged (never a silent approve).
+            let mut unjudged = 0usize;
+            for (n, hit) in hits.into_iter().enumerate() {
+                if kept.len() > MAX_HITS_PER_FIELD {
+                    unjudged += 1;
+                    continue;
+                }
+                if n >= MAX_JUDGED {
+                    if !hit.under_allow_phrase {
+                        kept.push((hit, None));
+                    }
+                    continue;
+                }
                 let ideographic = hit.matched.chars().any(is_ideograph);
                 match judge(&chars, hit.start..hit.end, ideographic) {
                     Verdict::Stands(Some(cue)) if hit.under_allow_phrase => {
@@ -160,7 +176,7 @@ impl Stage for Prohibited {
                     Verdict::Dropped(_) => {}
                 }
             }
-            let total = kept.len();
+            let total = kept.len() + unjudged;
             for (i, (hit, cue)) in kept.into_iter().enumerate().take(MAX_HITS_PER_FIELD) {
                 let action = match hit.action {
                     TermAction::Reject => Action::Reject,
