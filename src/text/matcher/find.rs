@@ -13,23 +13,7 @@ impl Matcher {
     /// See the module docs for the boundary, clause, allow-phrase and overlap rules. Offsets are
     /// code points of `text`.
     pub fn find<'a>(&'a self, text: &'a str) -> Vec<Hit<'a>> {
-        if self.blocking == 0 {
-            return Vec::new();
-        }
-        let run = |scratch: &mut Scratch| self.find_with::<FillerWindows>(text, scratch);
-        SCRATCH
-            .try_with(|cell| match cell.try_borrow_mut() {
-                Ok(mut scratch) => {
-                    let hits = run(&mut scratch);
-                    scratch.shrink_if_huge();
-                    hits
-                }
-                Err(_) => run(&mut Scratch::default()),
-            })
-            .unwrap_or_else(|_| run(&mut Scratch::default()))
-            .into_iter()
-            .filter(|h| !h.under_allow_phrase)
-            .collect()
+        self.find_in_scratch(text, false)
     }
 
     /// [`find`](Self::find) plus the hits that an allow phrase suppressed, marked
@@ -37,10 +21,17 @@ impl Matcher {
     /// Sorted by start. The `prohibited` stage uses them so that a solicitation cue beside an
     /// allow phrase cannot hide the term inside it (issue 11 item 3).
     pub fn find_with_allowed<'a>(&'a self, text: &'a str) -> Vec<Hit<'a>> {
+        self.find_in_scratch(text, true)
+    }
+
+    /// [`find_with`](Self::find_with) in this thread's buffers (fresh ones when they are in
+    /// use or gone).
+    fn find_in_scratch<'a>(&'a self, text: &'a str, with_allowed: bool) -> Vec<Hit<'a>> {
         if self.blocking == 0 {
             return Vec::new();
         }
-        let run = |scratch: &mut Scratch| self.find_with::<FillerWindows>(text, scratch);
+        let run =
+            |scratch: &mut Scratch| self.find_with::<FillerWindows>(text, with_allowed, scratch);
         SCRATCH
             .try_with(|cell| match cell.try_borrow_mut() {
                 Ok(mut scratch) => {
@@ -71,10 +62,12 @@ impl Matcher {
     }
 
     /// [`find`](Self::find) with its buffers passed in, and the parts of the text the filler
-    /// scan looks at chosen by `F`.
+    /// scan looks at chosen by `F`; `with_allowed` adds the hits allow phrases cover, as
+    /// [`find_with_allowed`](Self::find_with_allowed) returns them.
     pub(super) fn find_with<'a, F: FillerScan>(
         &'a self,
         text: &'a str,
+        with_allowed: bool,
         scratch: &mut Scratch,
     ) -> Vec<Hit<'a>> {
         let Scratch {
@@ -261,7 +254,9 @@ impl Matcher {
         let mut last_end = 0;
         for &c in rejects.iter() {
             if allowed.covers(c) {
-                suppressed.push(c);
+                if with_allowed {
+                    suppressed.push(c);
+                }
             } else if c.start >= last_end {
                 chosen.push(c);
                 last_end = c.end;
@@ -273,7 +268,9 @@ impl Matcher {
         let mut last_end = 0;
         for &c in holds.iter() {
             if allowed.covers(c) {
-                suppressed.push(c);
+                if with_allowed {
+                    suppressed.push(c);
+                }
                 continue;
             }
             if c.start < last_end {

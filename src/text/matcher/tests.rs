@@ -35,10 +35,7 @@ fn find_reference<'a>(m: &'a Matcher, text: &'a str) -> Vec<Hit<'a>> {
     if m.is_empty() {
         return Vec::new();
     }
-    m.find_with::<WholeText>(text, &mut Scratch::default())
-        .into_iter()
-        .filter(|h| !h.under_allow_phrase)
-        .collect()
+    m.find_with::<WholeText>(text, false, &mut Scratch::default())
 }
 
 fn entry(term: &str, category: &str, action: TermAction, line: usize) -> LexiconEntry {
