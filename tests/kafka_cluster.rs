@@ -75,37 +75,15 @@ fn fault(
 async fn cluster_rolling_restart_and_kill9_exactly_once() {
     let rounds = env_or("SYNTH_REVIEW_CLUSTER_ROUNDS", 1);
     let started = Instant::now();
-    let cluster = TestCluster::start();
-    use_brokers(cluster.bootstrap());
-
-    let prefix = unique("cluster");
-    let topics = TestTopics::new(&prefix);
-    let group = format!("{prefix}-group");
-    let dir = tempfile::tempdir().unwrap();
-    let pipeline = write_pipeline_with(
-        dir.path(),
-        &topics,
-        &group,
-        "delivery = \"exactly_once\"\ntransaction_timeout_ms = 30000\nbatch_max_events = 500",
-    );
-    create_topics_replicated(&topics, PARTITIONS, 3).await;
-    cluster.await_fully_replicated(Duration::from_secs(120), &[]);
-    let clean = clean_paragraphs(&pipeline);
-    // 200 events a second.
-    let producer = SteadyProducer::start(
-        cluster.bootstrap(),
-        &topics.input,
-        clean,
-        50,
-        Duration::from_millis(250),
-        7_000,
-    );
-    let mut worker = Worker::start(&pipeline);
-    let progress = Progress::start(worker.port());
-    wait_for("the worker's first commits", Duration::from_secs(300))
-        .watching(&worker)
-        .watching(&cluster)
-        .until(|| progress.committed() >= 5);
+    let ClusterRun {
+        cluster,
+        topics,
+        group,
+        producer,
+        mut worker,
+        progress,
+        dir: _dir,
+    } = ClusterRun::start("cluster", PARTITIONS, 7_000).await;
 
     let mut faults = Vec::new();
     for r in 0..rounds {

@@ -458,3 +458,74 @@ pub fn env_or(name: &str, default: u64) -> u64 {
         Err(_) => default,
     }
 }
+
+/// What the cluster test and the soak both start from: a fresh [`TestCluster`], topics of
+/// `partitions` input partitions replicated three times, an exactly-once worker (transaction
+/// timeout 30 s, batches of up to 500) under a [`SteadyProducer`] of 200 clean events a second
+/// (`producer_seed` numbers them), and its [`Progress`], returned once it has committed five
+/// transactions.
+pub struct ClusterRun {
+    /// The cluster.
+    pub cluster: TestCluster,
+    /// The worker's topics.
+    pub topics: super::broker::TestTopics,
+    /// Its consumer group.
+    pub group: String,
+    /// The producer feeding the input topic.
+    pub producer: SteadyProducer,
+    /// The worker.
+    pub worker: super::worker::Worker,
+    /// Its committed transactions over time.
+    pub progress: Progress,
+    /// Holds the worker's pipeline file.
+    pub dir: tempfile::TempDir,
+}
+
+impl ClusterRun {
+    /// Starts it all, names prefixed with `prefix`.
+    ///
+    /// # Panics
+    /// If the cluster, the topics or the worker do not come up (the first commits are waited
+    /// for up to 300 s, watching the worker and the cluster).
+    pub async fn start(prefix: &str, partitions: i32, producer_seed: u64) -> ClusterRun {
+        let cluster = TestCluster::start();
+        super::broker::use_brokers(cluster.bootstrap());
+        let prefix = super::broker::unique(prefix);
+        let topics = super::broker::TestTopics::new(&prefix);
+        let group = format!("{prefix}-group");
+        let dir = tempfile::tempdir().unwrap();
+        let pipeline = super::worker::write_pipeline_with(
+            dir.path(),
+            &topics,
+            &group,
+            "delivery = \"exactly_once\"\ntransaction_timeout_ms = 30000\nbatch_max_events = 500",
+        );
+        super::broker::create_topics_replicated(&topics, partitions, 3).await;
+        cluster.await_fully_replicated(Duration::from_secs(120), &[]);
+        let clean = super::events::clean_paragraphs(&pipeline);
+        // 200 events a second.
+        let producer = SteadyProducer::start(
+            cluster.bootstrap(),
+            &topics.input,
+            clean,
+            50,
+            Duration::from_millis(250),
+            producer_seed,
+        );
+        let worker = super::worker::Worker::start(&pipeline);
+        let progress = Progress::start(worker.port());
+        wait_for("the worker's first commits", Duration::from_secs(300))
+            .watching(&worker)
+            .watching(&cluster)
+            .until(|| progress.committed() >= 5);
+        ClusterRun {
+            cluster,
+            topics,
+            group,
+            producer,
+            worker,
+            progress,
+            dir,
+        }
+    }
+}
