@@ -60,19 +60,8 @@ fn event(id: &str, patch: serde_json::Value) -> serde_json::Value {
         "synthesis": {"technique": "text_generation"},
         "labels": {"explicit": {"present": true, "text": "AI生成", "position": "start"}}
     });
-    merge(&mut v, patch);
+    merge(&mut v, &patch);
     v
-}
-
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-    match (base, patch) {
-        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
-            for (k, v) in p {
-                merge(b.entry(k).or_insert(serde_json::Value::Null), v);
-            }
-        }
-        (b, p) => *b = p,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

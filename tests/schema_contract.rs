@@ -1,6 +1,9 @@
 //! The JSON Schema (`schema/publish-event.v1.json`) and the Rust event model must accept the same
 //! enum values and require the same fields; the demo events must parse.
 
+pub mod common;
+
+use common::merge;
 use synth_review::event::{parse_event, EventErrorKind, Limits};
 
 fn schema() -> serde_json::Value {
@@ -571,17 +574,5 @@ fn issue_12_examples_agree() {
             Err(EventErrorKind::Schema)
         };
         assert_eq!(parses(&ev), want, "parser on {patch}");
-    }
-}
-
-/// Merges `patch` into `base` (objects merge, anything else replaces; `null` is kept as a value).
-fn merge(base: &mut serde_json::Value, patch: &serde_json::Value) {
-    match (base, patch) {
-        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
-            for (k, v) in p {
-                merge(b.entry(k.clone()).or_insert(serde_json::Value::Null), v);
-            }
-        }
-        (b, p) => *b = p.clone(),
     }
 }

@@ -199,3 +199,17 @@ pub fn generate(n: usize, poison_rounds: usize, clean: &[String], seed: u64) -> 
     out.shuffle(&mut rng);
     out
 }
+
+/// Merges `patch` into `base`: objects merge key by key, anything else (`null` too) replaces,
+/// so a patch can set a field to `null`. (The red-team runner's merge patch, RFC 7396, removes
+/// a key on `null` instead.)
+pub fn merge(base: &mut serde_json::Value, patch: &serde_json::Value) {
+    match (base, patch) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
+            for (k, v) in p {
+                merge(b.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (b, p) => *b = p.clone(),
+    }
+}
