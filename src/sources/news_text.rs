@@ -7,16 +7,7 @@
 //! character of a view maps back to its code-point span in the original, so cue offsets stay
 //! code-point offsets into the original field.
 
-use std::sync::OnceLock;
-
 use crate::text::normalize::{is_default_ignorable, Normalizer};
-
-/// The normalizer the news libraries share, built on first use (the feature library's folding
-/// table; building it takes a moment, so it is built once per process).
-pub fn shared_normalizer() -> &'static Normalizer {
-    static N: OnceLock<Normalizer> = OnceLock::new();
-    N.get_or_init(Normalizer::new)
-}
 
 /// One folded view of a text.
 #[derive(Debug, Clone, Default)]
@@ -35,7 +26,7 @@ impl NewsText {
     /// The two views of `original`: spaces kept, and spaces between Han characters dropped.
     /// The second is `None` when it would equal the first.
     pub fn views(original: &str) -> (NewsText, Option<NewsText>) {
-        let folded = shared_normalizer().fold_text(original);
+        let folded = Normalizer::shared().fold_text(original);
         let original_starts: Vec<u32> = original
             .char_indices()
             .map(|(b, _)| b as u32)

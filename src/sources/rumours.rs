@@ -415,12 +415,6 @@ impl Default for RumourLibrary {
     }
 }
 
-/// The process-wide folding table (building one takes a while; every library shares it).
-fn normalizer() -> Arc<Normalizer> {
-    static N: OnceLock<Arc<Normalizer>> = OnceLock::new();
-    N.get_or_init(|| Arc::new(Normalizer::new())).clone()
-}
-
 fn thesaurus() -> &'static AhoCorasick {
     static AC: OnceLock<AhoCorasick> = OnceLock::new();
     AC.get_or_init(|| {
@@ -575,7 +569,7 @@ impl RumourLibrary {
         }
         let mut lib = RumourLibrary {
             threshold,
-            normalizer: (!rows.is_empty()).then(normalizer),
+            normalizer: (!rows.is_empty()).then(Normalizer::shared),
             ..RumourLibrary::empty()
         };
         let mut seen: HashMap<Vec<char>, u64> = HashMap::new();

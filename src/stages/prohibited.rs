@@ -118,7 +118,7 @@ impl BuildStage for Prohibited {
                 "the lexicons of stage `prohibited` contain no reject or hold term",
             ));
         }
-        let matcher = Matcher::new(Arc::new(Normalizer::new()), entries).map_err(|e| {
+        let matcher = Matcher::new(Normalizer::shared(), entries).map_err(|e| {
             ConfigError::new(
                 crate::config::ConfigErrorKind::DataFile,
                 ctx.table().pipeline(),

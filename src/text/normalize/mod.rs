@@ -163,8 +163,9 @@ impl Normalizer {
 }
 
 impl Normalizer {
-    /// One process-wide normalizer, built on first use: for code that folds short texts outside
-    /// the matcher (the `labels` stage's wording rules) and has nowhere to keep its own.
+    /// One process-wide normalizer, built on first use (building the table takes a moment): for
+    /// the libraries that fold outside a lexicon's matcher (the `labels` wording rules, the news
+    /// texts, the rumour library), so the process holds one table for all of them.
     pub fn shared() -> std::sync::Arc<Normalizer> {
         static SHARED: std::sync::OnceLock<std::sync::Arc<Normalizer>> = std::sync::OnceLock::new();
         SHARED
