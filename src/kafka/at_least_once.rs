@@ -67,6 +67,10 @@ impl DeliveryMode for AtLeastOnce {
         self.max_events
     }
 
+    fn commit_deadline(&self) -> Option<Duration> {
+        None
+    }
+
     fn backoff(&self) -> Option<Duration> {
         (self.failures_in_a_row > 0).then(|| backoff(self.failures_in_a_row - 1))
     }

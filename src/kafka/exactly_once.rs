@@ -301,6 +301,10 @@ impl DeliveryMode for ExactlyOnce {
         self.max_events
     }
 
+    fn commit_deadline(&self) -> Option<Duration> {
+        Some(self.op_timeout)
+    }
+
     fn backoff(&self) -> Option<Duration> {
         (self.aborts_in_a_row > 0).then(|| backoff(self.aborts_in_a_row - 1))
     }

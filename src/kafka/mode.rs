@@ -97,6 +97,10 @@ pub(super) trait DeliveryMode {
     /// How long to wait before the next batch (repeated failures), if at all.
     fn backoff(&self) -> Option<Duration>;
 
+    /// How long the batch may take before its commit would be refused for its age
+    /// (exactly-once: `transaction.timeout.ms`); `None`: no such limit.
+    fn commit_deadline(&self) -> Option<Duration>;
+
     /// Opens a batch (e.g. begins a transaction).
     ///
     /// # Errors
@@ -130,14 +134,19 @@ pub(super) fn backoff(attempt: u32) -> Duration {
 /// Seeks every still-assigned partition of an aborted batch back to the batch's first offset.
 pub(super) fn rewind(consumer: &WorkerConsumer, batch: &Batch) {
     for ((topic, partition), (first, _)) in &batch.offsets {
-        if let Err(error) = consumer.seek(
-            topic,
-            *partition,
-            Offset::Offset(*first),
-            Duration::from_secs(10),
-        ) {
-            // Revoked meanwhile: the new owner starts from the committed offset.
-            tracing::info!(%error, topic, partition, "Partition not rewound (no longer assigned).");
-        }
+        seek(consumer, topic, *partition, *first);
+    }
+}
+
+/// Seeks a partition to `offset`, so that its messages from there are consumed again; a partition
+/// revoked meanwhile is left alone (its new owner starts from the committed offset).
+pub(super) fn seek(consumer: &WorkerConsumer, topic: &str, partition: i32, offset: i64) {
+    if let Err(error) = consumer.seek(
+        topic,
+        partition,
+        Offset::Offset(offset),
+        Duration::from_secs(10),
+    ) {
+        tracing::info!(%error, topic, partition, "Partition not repositioned (no longer assigned).");
     }
 }

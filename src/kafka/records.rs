@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
@@ -333,6 +333,12 @@ fn dead_letter_records<M: Message>(
 }
 
 /// Prepares a batch on up to `threads` threads; the result is in input order.
+///
+/// `deadline` bounds the review: a message is not started once it has passed (the batch's first
+/// message always is, so every batch makes progress), and its slot is `None`. The caller commits
+/// the reviewed messages before the first `None` and reads the rest again (see
+/// [`super::worker`]): a batch that reviews slowly is cut rather than outliving
+/// `transaction.timeout.ms` or `max.poll.interval.ms`.
 pub fn prepare_all<M: Message + Sync>(
     engine: &Engine,
     topics: &Topics,
@@ -340,24 +346,26 @@ pub fn prepare_all<M: Message + Sync>(
     worker: &str,
     msgs: &[M],
     threads: usize,
-) -> Vec<(Vec<OutRecord>, Outcome)> {
+    deadline: Option<Instant>,
+) -> Vec<Option<(Vec<OutRecord>, Outcome)>> {
+    let in_time = |first: bool| first || deadline.is_none_or(|d| Instant::now() < d);
+    let review = |part: &[M], first: bool| {
+        part.iter()
+            .enumerate()
+            .map(|(i, m)| {
+                in_time(first && i == 0).then(|| prepare(engine, topics, limits, worker, m))
+            })
+            .collect::<Vec<_>>()
+    };
     if threads <= 1 || msgs.len() < 2 * threads {
-        return msgs
-            .iter()
-            .map(|m| prepare(engine, topics, limits, worker, m))
-            .collect();
+        return review(msgs, true);
     }
     let chunk = msgs.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = msgs
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|m| prepare(engine, topics, limits, worker, m))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .enumerate()
+            .map(|(n, part)| scope.spawn(move || review(part, n == 0)))
             .collect();
         // Chunks are contiguous and joined in order, so the output keeps the input order.
         handles

@@ -20,6 +20,7 @@
 //! Shutdown (the `shutdown` future, wired to SIGINT/SIGTERM by [`crate::app`]): stop reading,
 //! finish the open batch within `drain_timeout_ms`, commit, leave the group.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -35,8 +36,8 @@ use tokio::sync::watch;
 use super::client::{consumer_config, worker_id, LogLimiter, WorkerContext};
 use super::error::{is_fatal_consume_error, WorkerError};
 use super::limits::OutputLimits;
-use super::mode::{Acks, Batch, Committed, DeliveryMode, Reviewed, WorkerConsumer};
-use super::records::{prepare_all, produce};
+use super::mode::{seek, Acks, Batch, Committed, DeliveryMode, Reviewed, WorkerConsumer};
+use super::records::{prepare_all, produce, OutRecord, Outcome};
 use crate::config::{KafkaConfig, Topics};
 use crate::engine::Engine;
 use crate::ops::http::Readiness;
@@ -113,7 +114,12 @@ pub(super) struct Core {
     threads: usize,
     consume_errors: LogLimiter,
     summary: RunSummary,
+    /// The consumer's `max.poll.interval.ms` (librdkafka's default 300 s unless set).
+    max_poll_interval: Duration,
 }
+
+/// librdkafka's default `max.poll.interval.ms`.
+const DEFAULT_MAX_POLL_INTERVAL: Duration = Duration::from_secs(300);
 
 /// What the loop waits for between steps.
 enum Next {
@@ -134,7 +140,12 @@ impl Core {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
+        let max_poll_interval = consumer_config(&settings.kafka)
+            .get("max.poll.interval.ms")
+            .and_then(|v| v.parse().ok())
+            .map_or(DEFAULT_MAX_POLL_INTERVAL, Duration::from_millis);
         Core {
+            max_poll_interval,
             engine,
             consumer,
             limits,
@@ -252,6 +263,9 @@ impl Core {
             //    partition's outputs keep offset order.
             let (consumed_at, pending): (Vec<Instant>, Vec<OwnedMessage>) =
                 pending.into_iter().unzip();
+            //    The review is bounded by the mode's budget: what is not reviewed in time is read
+            //    again in the next batch (see `Core::cut`).
+            let budget = self.review_budget(mode.commit_deadline());
             let prepared = prepare_all(
                 &engine,
                 &self.topics,
@@ -259,7 +273,9 @@ impl Core {
                 &self.worker,
                 &pending,
                 self.threads,
+                Some(Instant::now() + budget),
             );
+            let prepared = self.cut(&mut batch, &pending, prepared, budget);
             let messages = consumed_at.into_iter().zip(pending);
             for (i, ((consumed_at, m), (records, outcome))) in messages.zip(prepared).enumerate() {
                 for (topic, ack) in produce(mode.producer(), records).await {
@@ -356,6 +372,58 @@ impl Core {
                 None => {}
             }
         }
+    }
+
+    /// How long one batch's review may take: half the smaller of the consumer's
+    /// `max.poll.interval.ms` (past it the consumer is put out of the group, and the batch's
+    /// commit is refused) and the mode's `commit_deadline` (exactly-once: `transaction.timeout.ms`).
+    fn review_budget(&self, commit_deadline: Option<Duration>) -> Duration {
+        commit_deadline.map_or(self.max_poll_interval, |d| d.min(self.max_poll_interval)) / 2
+    }
+
+    /// Keeps the reviewed messages before the first one the review budget left out; the batch
+    /// then covers only those, and every partition with messages left out is sought back to the
+    /// first of them, so they are consumed and reviewed again in the next batch — none is lost,
+    /// none is committed unreviewed, and a slow batch commits in parts instead of being aborted
+    /// and reviewed again forever.
+    fn cut(
+        &self,
+        batch: &mut Batch,
+        pending: &[OwnedMessage],
+        prepared: Vec<Option<(Vec<OutRecord>, Outcome)>>,
+        budget: Duration,
+    ) -> Vec<(Vec<OutRecord>, Outcome)> {
+        let kept = prepared
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or(prepared.len());
+        if kept < pending.len() {
+            let mut reread: BTreeMap<(String, i32), i64> = BTreeMap::new();
+            for m in &pending[kept..] {
+                reread
+                    .entry((m.topic().to_string(), m.partition()))
+                    .or_insert(m.offset());
+            }
+            batch.offsets.clear();
+            for m in &pending[..kept] {
+                let entry = batch
+                    .offsets
+                    .entry((m.topic().to_string(), m.partition()))
+                    .or_insert((m.offset(), m.offset()));
+                entry.1 = m.offset();
+            }
+            tracing::warn!(
+                reviewed = kept,
+                left = pending.len() - kept,
+                budget_ms = budget.as_millis() as u64,
+                "Review budget spent; committing the reviewed part of the batch and reading the rest again."
+            );
+            self.metrics.batch_cut();
+            for ((topic, partition), offset) in reread {
+                seek(&self.consumer, &topic, partition, offset);
+            }
+        }
+        prepared.into_iter().take(kept).flatten().collect()
     }
 
     /// Replaces the consumer: leaves the group (bounded), creates a new consumer and subscribes;

@@ -85,6 +85,7 @@ pub struct Metrics {
     config_reloads: IntCounterVec,
     transactions: IntCounterVec,
     replacements: IntCounterVec,
+    batches_cut: IntCounter,
     lag_series: std::sync::Arc<std::sync::Mutex<Vec<(String, i32)>>>,
 }
 
@@ -175,6 +176,11 @@ impl Metrics {
             &["client", "cause"],
         )
         .expect("metric");
+        let batches_cut = IntCounter::new(
+            "batches_cut_total",
+            "Batches whose review outlasted its budget (half the smaller of transaction.timeout.ms and max.poll.interval.ms): the reviewed part was committed, the rest read again.",
+        )
+        .expect("metric");
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "build_info",
@@ -197,6 +203,7 @@ impl Metrics {
             Box::new(config_reloads.clone()),
             Box::new(transactions.clone()),
             Box::new(replacements.clone()),
+            Box::new(batches_cut.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -246,6 +253,7 @@ impl Metrics {
             config_reloads,
             transactions,
             replacements,
+            batches_cut,
             lag_series: Default::default(),
         }
     }
@@ -327,6 +335,11 @@ impl Metrics {
         self.transactions
             .with_label_values(&[if committed { "committed" } else { "aborted" }])
             .inc();
+    }
+
+    /// Counts a batch cut short by its review budget (see `kafka::worker`).
+    pub fn batch_cut(&self) {
+        self.batches_cut.inc();
     }
 
     /// Counts a replaced Kafka client.

@@ -104,7 +104,14 @@ pub fn evade(term: &str, rng: &mut ChaCha8Rng) -> String {
     }
 }
 
-fn event_json(id: &str, verified: bool, text: &str, news: Option<serde_json::Value>) -> Vec<u8> {
+/// A text event `id` with `text` as its body, `user.identity_verified = verified`, and an optional
+/// `news` object.
+pub fn event_json(
+    id: &str,
+    verified: bool,
+    text: &str,
+    news: Option<serde_json::Value>,
+) -> Vec<u8> {
     let mut v = serde_json::json!({
         "event_id": id,
         "occurred_at": "2026-11-29T08:00:00Z",
