@@ -37,10 +37,24 @@ struct Round {
     msgs: Vec<Generated>,
     partitions: i32,
     producer: Option<tokio::task::JoinHandle<()>>,
+    /// The tail of `msgs` that is produced only on [`Round::release`].
+    held_back: usize,
     _dir: tempfile::TempDir,
 }
 
 async fn round(name: &str, seed: u64, events: usize, partitions: i32) -> Round {
+    round_holding_back(name, seed, events, partitions, 0).await
+}
+
+/// A round whose last `held_back` messages are produced only on [`Round::release`], so that a
+/// worker that joins late is sure to find work on its partitions however fast the others are.
+async fn round_holding_back(
+    name: &str,
+    seed: u64,
+    events: usize,
+    partitions: i32,
+    held_back: usize,
+) -> Round {
     let prefix = unique(name);
     let topics = TestTopics::new(&prefix);
     let group = format!("{prefix}-group");
@@ -54,7 +68,10 @@ async fn round(name: &str, seed: u64, events: usize, partitions: i32) -> Round {
     create_topics(&topics, partitions).await;
     let clean = clean_paragraphs(&pipeline);
     let msgs = generate(events, 2, &clean, seed);
-    let (input, to_send) = (topics.input.clone(), msgs.clone());
+    let (input, to_send) = (
+        topics.input.clone(),
+        msgs[..msgs.len() - held_back].to_vec(),
+    );
     // A stream, not a backlog: production runs while the workers consume.
     let producer = tokio::spawn(async move {
         for chunk in to_send.chunks(5_000) {
@@ -68,14 +85,27 @@ async fn round(name: &str, seed: u64, events: usize, partitions: i32) -> Round {
         msgs,
         partitions,
         producer: Some(producer),
+        held_back,
         _dir: dir,
     }
 }
 
 impl Round {
+    /// Waits until the background producer is done and the held-back tail is produced too.
     async fn produced(&mut self) {
         if let Some(p) = self.producer.take() {
             p.await.expect("producer task");
+        }
+        self.release().await;
+    }
+    /// Produces the held-back tail (once).
+    async fn release(&mut self) {
+        if self.held_back > 0 {
+            let tail = &self.msgs[self.msgs.len() - self.held_back..];
+            for chunk in tail.chunks(5_000) {
+                produce_all(&self.topics.input, chunk).await;
+            }
+            self.held_back = 0;
         }
     }
     /// Waits until the group's committed offsets cover every input message, watching `workers`.
@@ -135,9 +165,16 @@ async fn two_workers_one_killed_mid_stream() {
     for r in 0..rounds() {
         let seed = 600 + r;
         let started = Instant::now();
-        let mut round = round("rebalance", seed, 30_000, 6).await;
+        let mut round = round_holding_back("rebalance", seed, 30_000, 6, 15_000).await;
         let a = Worker::start(&round.pipeline);
         let b = Worker::start(&round.pipeline);
+        // Whichever joins first may review the whole first half alone: the second half is
+        // produced once both hold partitions, so each has work of its own.
+        wait_for("both workers hold partitions", Duration::from_secs(300))
+            .watching(&a)
+            .watching(&b)
+            .until(|| a.assigned_partitions() >= 1 && b.assigned_partitions() >= 1);
+        round.release().await;
         wait_for("both workers busy", Duration::from_secs(300))
             .watching(&a)
             .watching(&b)
@@ -161,7 +198,7 @@ async fn third_worker_joins_mid_stream() {
     for r in 0..rounds() {
         let seed = 700 + r;
         let started = Instant::now();
-        let mut round = round("join", seed, 30_000, 6).await;
+        let mut round = round_holding_back("join", seed, 30_000, 6, 15_000).await;
         let a = Worker::start(&round.pipeline);
         let b = Worker::start(&round.pipeline);
         wait_for("progress before the join", Duration::from_secs(300))
@@ -169,6 +206,14 @@ async fn third_worker_joins_mid_stream() {
             .watching(&b)
             .until(|| a.events_done() + b.events_done() >= 6_000);
         let c = Worker::start(&round.pipeline);
+        // The first two may finish the first half before the third is assigned partitions (the
+        // flake of CI run 2026-12-03): the second half is produced once it holds some.
+        wait_for("the new worker holds partitions", Duration::from_secs(300))
+            .watching(&a)
+            .watching(&b)
+            .watching(&c)
+            .until(|| c.assigned_partitions() >= 1);
+        round.release().await;
         wait_for("the new worker takes work", Duration::from_secs(300))
             .watching(&a)
             .watching(&b)

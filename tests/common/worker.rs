@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::broker::{brokers, TestTopics};
 use super::files::repo;
-use super::metrics::events_done;
+use super::metrics::{events_done, metric, worker_metrics};
 use super::wait::{report, wait_for, Watched};
 
 /// The binary under test: `SYNTH_REVIEW_BIN` (e.g. a release build, for benchmarks) or the one
@@ -180,6 +180,13 @@ impl Worker {
     /// Events reviewed so far according to its /metrics (0 while it does not answer).
     pub fn events_done(&self) -> u64 {
         events_done(self.port).unwrap_or(0)
+    }
+
+    /// `synth_review_consumer_assigned_partitions` on its /metrics (0 while it does not answer).
+    pub fn assigned_partitions(&self) -> u64 {
+        worker_metrics(self.port)
+            .and_then(|text| metric(&text, "synth_review_consumer_assigned_partitions"))
+            .map_or(0, |v| v as u64)
     }
 
     /// Sends `signal` (e.g. `libc::SIGHUP`) unless the process has exited already.
