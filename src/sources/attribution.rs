@@ -29,7 +29,7 @@ pub const GENERIC_NAMES: &[&str] = &[
 ];
 
 /// How a text attributes itself to a listed unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AttributionKind {
     /// The unit's dateline, `…消息`, byline, photo credit or source line: the text presents itself
     /// as that unit's copy.
@@ -102,13 +102,86 @@ impl Contexts {
     }
 }
 
+/// How far after a name (in characters) the context patterns can read before the `电` or `讯`
+/// or [`AFTER_NEEDS_PAIRS`] word they need, with room to spare: `驻` + 8 + 10 Han characters +
+/// a date of at most 13 characters in `dateline` (32), `》` + `新闻客户端` + 8 + 13 in `message`
+/// (27), `》` + `微信公众号` + 10 + 13 in `report` (29), `驻` + 8 + `特约` in `byline` and
+/// `byline_line` (11), 6 in `dateline_bare`.
+const AFTER_WINDOW: usize = 48;
+
+/// What every context pattern after a name needs (one of): `电` or `讯` (datelines, `report`'s
+/// `…电`), or one of these words: `消息`, `记者`, `报道`, `报导`, `发布`.
+const AFTER_NEEDS_PAIRS: [(char, char); 5] = [
+    ('消', '息'),
+    ('记', '者'),
+    ('报', '道'),
+    ('报', '导'),
+    ('发', '布'),
+];
+
+/// The characters one of which `source_label` needs (`来源`/`稿源`, `出处`, `转…`, `摘自`).
+const LABEL_NEEDS: [char; 4] = ['源', '处', '转', '摘'];
+
+/// How many characters before a name `ju` and `source_label` read.
+const TAIL_CHARS: usize = 12;
+
+/// Byte offsets of the characters the context patterns need, in text order (see
+/// `电`, `讯` or an [`AFTER_NEEDS_PAIRS`] word, [`LABEL_NEEDS`]).
+struct Marks {
+    after: Vec<usize>,
+    ju: Vec<usize>,
+    label: Vec<usize>,
+}
+
+impl Marks {
+    /// One pass over `text`.
+    fn new(text: &str) -> Self {
+        let mut marks = Marks {
+            after: Vec::new(),
+            ju: Vec::new(),
+            label: Vec::new(),
+        };
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, ch)) = chars.next() {
+            let next = chars.peek().map(|&(_, c)| c);
+            if matches!(ch, '电' | '讯') || AFTER_NEEDS_PAIRS.contains(&(ch, next.unwrap_or('\0')))
+            {
+                marks.after.push(i);
+            } else if ch == '据' {
+                marks.ju.push(i);
+            } else if LABEL_NEEDS.contains(&ch) {
+                marks.label.push(i);
+            }
+        }
+        marks
+    }
+
+    /// Whether an offset of `marks` lies in `from..to`.
+    fn any_in(marks: &[usize], from: usize, to: usize) -> bool {
+        let i = marks.partition_point(|&p| p < from);
+        marks.get(i).is_some_and(|&p| p < to)
+    }
+}
+
 /// Finds the listed units a text attributes itself to.
 #[derive(Debug, Clone)]
 pub struct Attributor {
     names: Option<AhoCorasick>,
     /// Per automaton pattern: (name as listed, unit name).
     patterns: Vec<(String, String)>,
+    /// Per automaton pattern: the index of its unit (patterns naming one unit share it).
+    unit_of: Vec<usize>,
+    /// How many distinct units the patterns name.
+    units: usize,
     contexts: Contexts,
+}
+
+/// What one view has found for a unit so far ([`Attributor::find_in`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Nothing,
+    Cited,
+    Own,
 }
 
 /// The attribution automaton over the listed names cannot be built (aho-corasick refuses
@@ -153,14 +226,27 @@ impl Attributor {
                 })?;
             Some(automaton)
         };
+        let mut ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let unit_of: Vec<usize> = patterns
+            .iter()
+            .map(|(_, u)| {
+                let next = ids.len();
+                *ids.entry(u.as_str()).or_insert(next)
+            })
+            .collect();
+        let units = ids.len();
         Ok(Attributor {
             names,
             patterns,
+            unit_of,
+            units,
             contexts: Contexts::new(),
         })
     }
 
-    /// Every listed unit that `text` attributes itself to, in text order.
+    /// Every listed unit that `text` attributes itself to, in text order: per unit its first
+    /// attribution, and its first [`AttributionKind::Own`] one too when a citation comes first
+    /// (at most two per unit, so a text repeating one attribution to the size limit yields one).
     ///
     /// Reads the folded views of `text` ([`NewsText::views`]), as the news detector does, so
     /// traditional script, full-width digits, zero-width characters, `*` and spaces between Han
@@ -170,42 +256,83 @@ impl Attributor {
             return Vec::new();
         }
         let (keep, joined) = NewsText::views(text);
-        let mut out: Vec<Attribution> = Vec::new();
-        let mut seen: std::collections::HashSet<(String, usize)> = std::collections::HashSet::new();
-        for (n, view) in std::iter::once(&keep).chain(joined.as_ref()).enumerate() {
-            for (unit, name, kind, s, e) in self.find_in(&view.text) {
+        self.find_in_views(text, &keep, joined.as_ref())
+    }
+
+    /// [`Attributor::find`] over views of `text` made already by [`NewsText::views`] (the
+    /// `news_source` stage makes them once per field for the detector and the attributor).
+    pub fn find_in_views(
+        &self,
+        text: &str,
+        keep: &NewsText,
+        joined: Option<&NewsText>,
+    ) -> Vec<Attribution> {
+        // Per (unit, kind): the earliest `(start, end, pattern)` over both views, in code points
+        // of the original.
+        let mut first: std::collections::HashMap<(usize, AttributionKind), (usize, usize, usize)> =
+            std::collections::HashMap::new();
+        for view in std::iter::once(keep).chain(joined) {
+            for (pattern, kind, s, e) in self.find_in(&view.text) {
                 let (start, end) = view.original_span(s, e);
-                let fresh = seen.insert((unit.clone(), start));
-                if n > 0 && !fresh {
-                    continue;
+                let key = (self.unit_of[pattern], kind);
+                let entry = first.entry(key).or_insert((start, end, pattern));
+                if (start, end) < (entry.0, entry.1) {
+                    *entry = (start, end, pattern);
                 }
-                out.push(Attribution {
+            }
+        }
+        let mut found: Vec<(usize, usize, usize, AttributionKind)> = first
+            .into_iter()
+            .map(|((_, kind), (start, end, pattern))| (start, end, pattern, kind))
+            .collect();
+        found.sort_by_key(|&(start, end, pattern, _)| (start, end, pattern));
+        found
+            .into_iter()
+            .map(|(start, end, pattern, kind)| {
+                let (name, unit) = &self.patterns[pattern];
+                Attribution {
                     matched: keep.original_slice(text, start, end).to_string(),
-                    unit,
-                    name,
+                    unit: unit.clone(),
+                    name: name.clone(),
                     kind,
                     start,
                     end,
-                });
-            }
-        }
-        if joined.is_some() {
-            out.sort_by_key(|a| (a.start, a.end));
-        }
-        out
+                }
+            })
+            .collect()
     }
 
-    /// The attributions in `text` as it is: `(unit, name, kind, start byte, end byte)`.
-    /// Every check after a name match looks at a bounded window around it, so this is linear
-    /// in the length of `text`.
-    fn find_in(&self, text: &str) -> Vec<(String, String, AttributionKind, usize, usize)> {
+    /// The attributions in `text` as it is: `(pattern, kind, start byte, end byte)`, per unit
+    /// its first and, when that is a citation, its first own one (later ones cannot change
+    /// what [`Attributor::find`] reports, and a unit with an own attribution is not looked at
+    /// again). Every check after a name match looks at a bounded window around it, so this is
+    /// linear in the length of `text`.
+    fn find_in(&self, text: &str) -> Vec<(usize, AttributionKind, usize, usize)> {
         let Some(ac) = &self.names else {
             return Vec::new();
         };
         let c = &self.contexts;
+        let mut seen = vec![Seen::Nothing; self.units];
         let mut out = Vec::new();
+        let marks = Marks::new(text);
         for m in ac.find_iter(text) {
-            let (name, unit) = &self.patterns[m.pattern().as_usize()];
+            let pattern = m.pattern().as_usize();
+            let unit = self.unit_of[pattern];
+            if seen[unit] == Seen::Own {
+                continue;
+            }
+            // Every context pattern read after the name needs `电`, `讯` or an `AFTER_NEEDS_PAIRS` word
+            // within its first `AFTER_WINDOW` characters (at most 4 bytes each), `ju` a `据` and
+            // `source_label` a `LABEL_NEEDS` character in the 12 before it: without them no
+            // pattern can match, and a text repeating a bare name is not searched at every match.
+            let tail_from = m.start().saturating_sub(4 * TAIL_CHARS);
+            let may_follow = Marks::any_in(&marks.after, m.end(), m.end() + 4 * AFTER_WINDOW);
+            let may_cite = may_follow && Marks::any_in(&marks.ju, tail_from, m.start());
+            let may_label = Marks::any_in(&marks.label, tail_from, m.start());
+            if !may_follow && !may_label {
+                continue;
+            }
+            let (name, _) = &self.patterns[pattern];
             let before = &text[..m.start()];
             let after = &text[m.end()..];
             if name.chars().count() == 2 {
@@ -219,9 +346,13 @@ impl Attributor {
                 }
             }
             // Look back at most 12 characters for `据` / `来源：`.
-            let tail_start = before.char_indices().rev().nth(11).map_or(0, |(i, _)| i);
+            let tail_start = before
+                .char_indices()
+                .rev()
+                .nth(TAIL_CHARS - 1)
+                .map_or(0, |(i, _)| i);
             let tail = &before[tail_start..];
-            let found = if let Some(ju) = c.ju.find(tail) {
+            let found = if let Some(ju) = may_cite.then(|| c.ju.find(tail)).flatten() {
                 c.report
                     .find(after)
                     .or_else(|| c.dateline.find(after))
@@ -231,6 +362,9 @@ impl Attributor {
                 None
             };
             let found = found.or_else(|| {
+                if !may_follow {
+                    return None;
+                }
                 c.dateline
                     .find(after)
                     .or_else(|| c.message.find(after))
@@ -250,6 +384,9 @@ impl Attributor {
                     .map(|a| (AttributionKind::Own, m.start(), a.end()))
             });
             let found = found.or_else(|| {
+                if !may_label {
+                    return None;
+                }
                 let label = c.source_label.captures(tail)?;
                 let start = tail_start + label.get(0)?.start();
                 if label.name("weak").is_some() {
@@ -267,7 +404,12 @@ impl Attributor {
             if !plausible(text, start, end) {
                 continue;
             }
-            out.push((unit.clone(), name.clone(), kind, start, end));
+            match (seen[unit], kind) {
+                (Seen::Cited, AttributionKind::Cited) => continue,
+                (_, AttributionKind::Cited) => seen[unit] = Seen::Cited,
+                (_, AttributionKind::Own) => seen[unit] = Seen::Own,
+            }
+            out.push((pattern, kind, start, end));
         }
         out
     }
@@ -292,6 +434,42 @@ mod tests {
 
     fn py_slice(text: &str, start: usize, end: usize) -> String {
         text.chars().skip(start).take(end - start).collect()
+    }
+
+    #[test]
+    fn a_repeated_attribution_is_reported_once_per_unit_and_kind() {
+        let s = attributor();
+        let text = "据新华社报道，".repeat(5_000) + &"新华社北京1月5日电 ".repeat(5_000);
+        let got = s.find(&text);
+        let kinds: Vec<_> = got
+            .iter()
+            .map(|a| (a.unit.as_str(), a.kind, a.start))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("新华网", AttributionKind::Cited, 0),
+                ("新华网", AttributionKind::Own, 5_000 * 7)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_longest_dateline_is_within_the_window_after_the_name() {
+        // `驻` + 8 + 10 Han characters + the longest date: `电` is the 33rd character after the
+        // name, inside `AFTER_WINDOW`.
+        let after = "驻阿拉木图哈萨克斯坦国阿拉木图市区郊外二〇二四年十二月三十一日电";
+        assert!(after.chars().count() <= AFTER_WINDOW);
+        let text = format!("新华社{after} 大会今天开幕");
+        let got = s_find_one(&text);
+        assert_eq!(got.kind, AttributionKind::Own, "{got:?}");
+        assert!(got.matched.ends_with("日电"), "{got:?}");
+    }
+
+    fn s_find_one(text: &str) -> Attribution {
+        let got = attributor().find(text);
+        assert_eq!(got.len(), 1, "{text}: {got:?}");
+        got.into_iter().next().unwrap()
     }
 
     #[test]

@@ -201,8 +201,18 @@ impl NewsDetector {
     /// away); the cue's offsets and `matched` are those of the original `text`.
     pub fn find(&self, text: &str) -> Option<Cue> {
         let (keep, joined) = NewsText::views(text);
+        self.find_in_views(text, &keep, joined.as_ref())
+    }
+
+    /// [`NewsDetector::find`] over views of `text` made already by [`NewsText::views`].
+    pub fn find_in_views(
+        &self,
+        text: &str,
+        keep: &NewsText,
+        joined: Option<&NewsText>,
+    ) -> Option<Cue> {
         let mut best: Option<(usize, usize, CueKind)> = None;
-        for view in std::iter::once(&keep).chain(joined.as_ref()) {
+        for view in std::iter::once(keep).chain(joined) {
             let Some((s, e, kind)) = self.find_in(&view.text) else {
                 continue;
             };

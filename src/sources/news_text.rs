@@ -7,7 +7,7 @@
 //! character of a view maps back to its code-point span in the original, so cue offsets stay
 //! code-point offsets into the original field.
 
-use crate::text::normalize::{is_default_ignorable, Normalizer};
+use crate::text::normalize::{is_default_ignorable, Folded, Normalizer};
 
 /// One folded view of a text.
 #[derive(Debug, Clone, Default)]
@@ -18,8 +18,9 @@ pub struct NewsText {
     starts: Vec<u32>,
     /// Per character of `text`: its `(start, end)` code-point span in the original.
     spans: Vec<(u32, u32)>,
-    /// Byte offset of each code point of the original, plus its length at the end.
-    original_starts: Vec<u32>,
+    /// Byte offset of each code point of the original, plus its length at the end (shared by
+    /// the two views).
+    original_starts: std::sync::Arc<[u32]>,
 }
 
 impl NewsText {
@@ -27,14 +28,24 @@ impl NewsText {
     /// The second is `None` when it would equal the first.
     pub fn views(original: &str) -> (NewsText, Option<NewsText>) {
         let folded = Normalizer::shared().fold_text(original);
-        let original_starts: Vec<u32> = original
+        Self::views_of_folded(original, &folded)
+    }
+
+    /// [`NewsText::views`] of `original` folded already by [`Normalizer::shared`] (the
+    /// `news_source` stage folds each field once for the views and the rumour check).
+    pub fn views_of_folded(original: &str, folded: &Folded) -> (NewsText, Option<NewsText>) {
+        let original_starts: std::sync::Arc<[u32]> = original
             .char_indices()
             .map(|(b, _)| b as u32)
             .chain(std::iter::once(original.len() as u32))
             .collect();
         let chars: Vec<char> = original.chars().collect();
-        let keep = build(&chars, &folded, false, &original_starts);
-        let joined = build(&chars, &folded, true, &original_starts);
+        let keep = build(&chars, folded, false, &original_starts);
+        // Without a space inside a line there is nothing to join.
+        if !chars.iter().any(|&c| is_space(c)) {
+            return (keep, None);
+        }
+        let joined = build(&chars, folded, true, &original_starts);
         let joined = (joined.text.len() != keep.text.len()).then_some(joined);
         (keep, joined)
     }
@@ -79,15 +90,15 @@ fn is_space(c: char) -> bool {
 /// `join`, spaces between Han characters).
 fn build(
     chars: &[char],
-    folded: &crate::text::normalize::Folded,
+    folded: &Folded,
     join: bool,
-    original_starts: &[u32],
+    original_starts: &std::sync::Arc<[u32]>,
 ) -> NewsText {
     let mut out = NewsText {
         text: String::with_capacity(chars.len() * 3),
         starts: Vec::with_capacity(chars.len() + 1),
         spans: Vec::with_capacity(chars.len()),
-        original_starts: original_starts.to_vec(),
+        original_starts: original_starts.clone(),
     };
     let push = |out: &mut NewsText, c: char, span: (u32, u32)| {
         out.starts.push(out.text.len() as u32);
@@ -96,9 +107,9 @@ fn build(
     };
     // Whether the next character after `i` that is neither a space nor dropped is Han, or a
     // digit (`新 华 社 1 月 5 日 电`).
-    let mut next_solid = vec![(false, false); chars.len()];
+    let mut next_solid = vec![(false, false); if join { chars.len() } else { 0 }];
     let mut ahead = (false, false);
-    for (k, &c) in chars.iter().enumerate().rev() {
+    for (k, &c) in chars.iter().enumerate().rev().take(next_solid.len()) {
         next_solid[k] = ahead;
         if !(is_space(c) || is_default_ignorable(c) || c == '*' || c == '＊') {
             ahead = (is_han(c), c.is_ascii_digit() || ('０'..='９').contains(&c));

@@ -68,11 +68,13 @@
 //! decides ([`RumourLibrary::analyze`]); [`RumourLibrary::find`] returns only what the stage acts on: asserted (reject),
 //! asked and hedged (hold for a person).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rustc_hash::FxHashMap;
 
 use crate::config::ConfigError;
 pub use crate::sources::rumour_stance::Stance;
@@ -393,9 +395,9 @@ pub struct RumourLibrary {
     rumours: Vec<Rumour>,
     indexed: Vec<Indexed>,
     /// bigram → (claim index, bigram id within the claim).
-    index: HashMap<u64, Vec<(u32, u32)>>,
+    index: FxHashMap<u64, Vec<(u32, u32)>>,
     /// bigram → the claims indexed under it by prefix filtering ([`Self::build_prefix_index`]).
-    prefix: HashMap<u64, Vec<u32>>,
+    prefix: FxHashMap<u64, Vec<u32>>,
     normalizer: Option<Arc<Normalizer>>,
 }
 
@@ -493,8 +495,8 @@ impl RumourLibrary {
             threshold: DEFAULT_THRESHOLD,
             rumours: Vec::new(),
             indexed: Vec::new(),
-            index: HashMap::new(),
-            prefix: HashMap::new(),
+            index: FxHashMap::default(),
+            prefix: FxHashMap::default(),
             normalizer: None,
         }
     }
@@ -630,7 +632,7 @@ impl RumourLibrary {
     /// against the claims that one of its bigrams names there. A common bigram (`新冠`) then
     /// costs nothing per event however many claims share it, and no match is lost.
     fn build_prefix_index(&mut self) {
-        let mut prefix: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut prefix: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
         for (cid, claim) in self.indexed.iter().enumerate() {
             let n = claim.shingles.len();
             let need = ((self.low_threshold() * n as f64) - 1e-9).ceil().max(1.0) as usize;
@@ -746,6 +748,16 @@ impl RumourLibrary {
         out
     }
 
+    /// [`RumourLibrary::find`] over `text` folded already by
+    /// [`Normalizer::shared`] (`folded` must be `Normalizer::shared().fold_text(text)`; the
+    /// `news_source` stage folds each field once for the news views and this check).
+    pub fn find_folded<'a>(&'a self, text: &str, folded: &Folded) -> Vec<RumourMatch<'a>> {
+        let mut out =
+            self.analyze_scan(self.scan_folded(text, Cow::Borrowed(folded), self.low_threshold()));
+        out.retain(|m| m.stance.is_flagged());
+        out
+    }
+
     /// Every known rumour whose wording `text` repeats in some sentence (score ≥ threshold),
     /// with the text's stance towards it, refutations included; ordered by position, one entry
     /// per rumour: the sentence that decides. That is the **last** sentence that asserts,
@@ -753,7 +765,12 @@ impl RumourLibrary {
     /// who quotes a refutation and then asserts the claim has the last word too); if there is
     /// none, the question (before a hedge) with the higher score.
     pub fn analyze<'a>(&'a self, text: &str) -> Vec<RumourMatch<'a>> {
-        let Some(scan) = self.scan(text, self.low_threshold()) else {
+        self.analyze_scan(self.scan(text, self.low_threshold()))
+    }
+
+    /// [`RumourLibrary::analyze`] of a text's scan.
+    fn analyze_scan<'a>(&'a self, scan: Option<Scan<'_>>) -> Vec<RumourMatch<'a>> {
+        let Some(scan) = scan else {
             return Vec::new();
         };
         // Canonical words per sentence, segmented on first need.
@@ -860,17 +877,29 @@ impl RumourLibrary {
 
     /// Folds `text`, finds its key bigrams in the index and, for every claim whose hits could
     /// reach `min_score`, the best window in each sentence. `None` when no claim is a candidate.
-    fn scan(&self, text: &str, min_score: f64) -> Option<Scan> {
+    fn scan(&self, text: &str, min_score: f64) -> Option<Scan<'static>> {
         if self.rumours.is_empty() {
             return None;
         }
-        let folded = self.fold(text);
+        self.scan_folded(text, Cow::Owned(self.fold(text)), min_score)
+    }
+
+    /// [`RumourLibrary::scan`] of `text` folded already.
+    fn scan_folded<'f>(
+        &self,
+        text: &str,
+        folded: Cow<'f, Folded>,
+        min_score: f64,
+    ) -> Option<Scan<'f>> {
+        if self.rumours.is_empty() {
+            return None;
+        }
         let key = key_of(&folded);
         if key.chars.len() < 2 {
             return None;
         }
         // claim → hits (key bigram position, bigram id), positions ascending.
-        let mut hits: HashMap<u32, Vec<(usize, u32)>> = HashMap::new();
+        let mut hits: FxHashMap<u32, Vec<(usize, u32)>> = FxHashMap::default();
         if min_score + 1e-9 >= self.low_threshold() {
             // Candidates from the prefix index, with where they were named; then each
             // candidate's hits from the text, only within a window's reach of those places.
@@ -982,8 +1011,8 @@ impl RumourLibrary {
 }
 
 /// What [`RumourLibrary::scan`] found in one text.
-struct Scan {
-    folded: Folded,
+struct Scan<'f> {
+    folded: Cow<'f, Folded>,
     key: Key,
     structure: Structure,
     /// Per candidate claim (ascending): its best window in each sentence that has hits.

@@ -67,9 +67,11 @@ use crate::decision::{reason_codes, Action, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
 use crate::sources::attribution::{Attribution, AttributionError, AttributionKind, Attributor};
 use crate::sources::news_detector::{Cue, NewsDetector};
+use crate::sources::news_text::NewsText;
 use crate::sources::news_units::NewsSources;
 use crate::sources::rumours::{Rumour, RumourLibrary, RumourMatch, Stance, WORD_THRESHOLD};
 use crate::sources::url::url_host;
+use crate::text::normalize::{Folded, Normalizer};
 
 reason_codes! {
     /// News-like content whose source is not a listed news unit.
@@ -331,11 +333,27 @@ impl Stage for NewsSource {
         let declared = event.news.as_ref().and_then(|n| n.is_news) == Some(true);
         let mut cue: Option<(&'static str, Cue)> = None;
         let mut attributions: Vec<(&'static str, Attribution)> = Vec::new();
-        for (field, text) in event.text_fields() {
+        // Each field is folded once, for the news views and the rumour check.
+        let folded: Vec<(&'static str, &str, Folded)> = event
+            .text_fields()
+            .map(|(field, text)| (field, text, Normalizer::shared().fold_text(text)))
+            .collect();
+        for (field, text, fold) in &folded {
+            let (field, text) = (*field, *text);
+            // One pair of folded views per field, read by the detector and the attributor.
+            let (keep, joined) = NewsText::views_of_folded(text, fold);
             if cue.is_none() {
-                cue = self.detector.find(text).map(|c| (field, c));
+                cue = self
+                    .detector
+                    .find_in_views(text, &keep, joined.as_ref())
+                    .map(|c| (field, c));
             }
-            attributions.extend(self.attributions(text).into_iter().map(|a| (field, a)));
+            attributions.extend(
+                self.attributor
+                    .find_in_views(text, &keep, joined.as_ref())
+                    .into_iter()
+                    .map(|a| (field, a)),
+            );
         }
         let news_like = declared || cue.is_some() || !attributions.is_empty();
         if news_like {
@@ -394,8 +412,9 @@ impl Stage for NewsSource {
             }
         }
         let mut seen: HashSet<*const Rumour> = HashSet::new();
-        for (field, text) in event.text_fields() {
-            for m in self.rumours.find(text) {
+        for (field, text, fold) in &folded {
+            let (field, text) = (*field, *text);
+            for m in self.rumours.find_folded(text, fold) {
                 if seen.insert(m.rumour as *const _) {
                     out.findings.push(self.rumour_finding(field, text, &m));
                 }
