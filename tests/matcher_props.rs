@@ -89,6 +89,12 @@ fn term_char() -> impl Strategy<Value = char> {
         prop::sample::select(simplified_with_variants()),
         prop::char::range('\u{4E00}', '\u{9FA5}'),
     ]
+    // `丨丶丿〇ー々` between ideographs are the soft separators of a disguise
+    // (`text/normalize/table.rs`), so a term written with them is not a term character run: a
+    // generated `丨+a` written `丨丨丨丶丨a` failed once in about a hundred runs.
+    .prop_filter("soft separators are not term characters", |c| {
+        !matches!(c, '丶' | '丨' | '丿' | '〇' | 'ー' | '々')
+    })
 }
 
 /// One way of writing `c` that folds back to it: itself, upper case, full width, a circled
