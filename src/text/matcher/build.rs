@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::automaton::Automaton;
+use super::regional::RegionalPhrases;
 use super::rules::PatternInfo;
 use super::symbols::SymbolMap;
 use super::{LexiconEntry, Matcher, MatcherError, Reported, TermAction};
@@ -145,6 +146,31 @@ impl Matcher {
                 }
             }
         }
+        // Regional phrase variants (`网络赌场` → `网路赌场`), where no row folds alike already:
+        // they report the row's own term (`regional.rs`).
+        let regional = RegionalPhrases::new(&normalizer);
+        let lexicon_patterns = patterns.len();
+        for id in 0..lexicon_patterns {
+            if parsed[id].is_repeat() || parsed[id].any_word {
+                continue;
+            }
+            let folded: String = parsed[id].chars.iter().collect();
+            for variant in regional.variants(&folded) {
+                let MapEntry::Vacant(slot) = index.entry(variant) else {
+                    continue;
+                };
+                let term = ParsedTerm::new(&normalizer, slot.key());
+                slot.insert(patterns.len());
+                let of = &patterns[id];
+                patterns.push(Pattern {
+                    action: of.action,
+                    term: of.term.clone(),
+                    category: of.category.clone(),
+                    location: of.location.clone(),
+                });
+                parsed.push(term);
+            }
+        }
         drop(index);
         if u32::try_from(patterns.len()).is_err() {
             return Err(MatcherError::TooLarge(patterns.len()));
@@ -241,7 +267,8 @@ impl Matcher {
             pairs.dedup();
             pairs.shrink_to_fit();
         }
-        let blocking = reported
+        // The lexicon's own terms: regional variants report one of them and are not counted.
+        let blocking = reported[..lexicon_patterns]
             .iter()
             .filter(|p| p.action != TermAction::Allow)
             .count();

@@ -68,6 +68,7 @@ mod automaton;
 mod build;
 mod edges;
 mod find;
+mod regional;
 mod rules;
 mod symbols;
 #[cfg(test)]
