@@ -419,4 +419,34 @@ proptest! {
             }
         }
     }
+
+    /// Display order (`text::bidi`) of any text with bidi controls sprinkled in: never a
+    /// panic, every displayed character is one stored character (each once, controls left
+    /// out), and every span maps back inside the stored text.
+    #[test]
+    fn display_order_maps_back_exactly(
+        parts in prop::collection::vec(
+            (noise(), prop::sample::select(vec!['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\n', 'ا'])),
+            0..8,
+        ),
+    ) {
+        let text: String = parts.iter().map(|(s, c)| format!("{s}{c}")).collect();
+        let stored: Vec<char> = text.chars().collect();
+        if let Some(v) = synth_review::text::bidi::visual(&text) {
+            let shown: Vec<char> = v.text.chars().collect();
+            prop_assert_eq!(shown.len(), v.logical.len());
+            let mut seen = std::collections::HashSet::new();
+            for (c, &i) in shown.iter().zip(&v.logical) {
+                prop_assert!(i < stored.len());
+                prop_assert_eq!(*c, stored[i]);
+                prop_assert!(seen.insert(i), "{} shown twice", i);
+            }
+            let controls = stored.iter().filter(|&&c| synth_review::text::bidi::is_bidi_control(c)).count();
+            prop_assert_eq!(shown.len() + controls, stored.len());
+            for a in 0..shown.len() {
+                let (s, e) = v.logical_span(a, a + 1).unwrap();
+                prop_assert!(s < e && e <= stored.len());
+            }
+        }
+    }
 }

@@ -10,9 +10,10 @@ use super::{BuildStage, Finding, Stage, StageContext, StageOutput};
 use crate::config::ConfigError;
 use crate::decision::{reason_codes, Action, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
+use crate::text::bidi;
 use crate::text::context::{judge, Verdict};
 use crate::text::lexicon::{parse_lexicon, parse_word_list, WordListFormat};
-use crate::text::matcher::{Matcher, TermAction};
+use crate::text::matcher::{Hit, Matcher, TermAction};
 use crate::text::normalize::Normalizer;
 
 reason_codes! {
@@ -144,8 +145,15 @@ impl Stage for Prohibited {
         for (field, text) in event.visible_text_fields() {
             // With the hits an allow phrase covers: those come back only with a solicitation
             // cue (an allow phrase cannot hide a term that is being sold, issue 11 item 3).
+            // A field with bidi controls is read a second time as it is displayed
+            // (`\u{202E}支枪售出` shows `出售枪支`); its hits map back to the stored text.
+            let visual = bidi::visual(text);
             let hits = self.matcher.find_with_allowed(text);
-            if hits.is_empty() {
+            let visual_hits = visual
+                .as_ref()
+                .map(|v| self.matcher.find_with_allowed(&v.text))
+                .unwrap_or_default();
+            if hits.is_empty() && visual_hits.is_empty() {
                 continue;
             }
             // The context rules (crate::text::context) read the original text around each
@@ -155,25 +163,38 @@ impl Stage for Prohibited {
             // Bounded work per field: judging stops once one more hit than is listed stands,
             // and after MAX_JUDGED hits the rest stand unjudged (never a silent approve).
             let mut unjudged = 0usize;
-            for (n, hit) in hits.into_iter().enumerate() {
-                if kept.len() > MAX_HITS_PER_FIELD {
-                    unjudged += 1;
-                    continue;
-                }
-                if n >= MAX_JUDGED {
-                    if !hit.under_allow_phrase {
-                        kept.push((hit, None));
+            judge_hits(&chars, hits, &mut kept, &mut unjudged);
+            if let Some(v) = &visual {
+                // Judged in display order (the context as a reader sees it), then reported at
+                // the stored code points they cover.
+                let visual_chars: Vec<char> = v.text.chars().collect();
+                let mut shown = Vec::new();
+                let mut shown_unjudged = 0usize;
+                judge_hits(&visual_chars, visual_hits, &mut shown, &mut shown_unjudged);
+                unjudged += shown_unjudged;
+                let starts: Vec<usize> = text
+                    .char_indices()
+                    .map(|(b, _)| b)
+                    .chain(std::iter::once(text.len()))
+                    .collect();
+                for (mut hit, cue) in shown {
+                    let Some((start, end)) = v.logical_span(hit.start, hit.end) else {
+                        continue;
+                    };
+                    // Already found in stored order, where it overlaps: nothing new.
+                    if kept
+                        .iter()
+                        .any(|(k, _)| k.start < end && start < k.end && k.term == hit.term)
+                    {
+                        continue;
                     }
-                    continue;
-                }
-                let ideographic = hit.matched.chars().any(is_ideograph);
-                match judge(&chars, hit.start..hit.end, ideographic) {
-                    Verdict::Stands(Some(cue)) if hit.under_allow_phrase => {
-                        kept.push((hit, Some(cue)))
-                    }
-                    Verdict::Stands(_) if hit.under_allow_phrase => {}
-                    Verdict::Stands(cue) => kept.push((hit, cue)),
-                    Verdict::Dropped(_) => {}
+                    hit.start = start;
+                    hit.end = end;
+                    hit.matched = &text[starts[start]..starts[end]];
+                    let note = Some(
+                        cue.map_or_else(|| BIDI_NOTE.to_string(), |c| format!("{c}; {BIDI_NOTE}")),
+                    );
+                    kept.push((hit, note));
                 }
             }
             let total = kept.len() + unjudged;
@@ -195,16 +216,7 @@ impl Stage for Prohibited {
                         term: Some(hit.term.to_string()),
                     }),
                     detail: detail(
-                        cue.map(|c| {
-                            if hit.under_allow_phrase {
-                                format!(
-                                    "{}; it overrides the allow phrase around the term",
-                                    c.describe()
-                                )
-                            } else {
-                                c.describe()
-                            }
-                        }),
+                        cue,
                         (i + 1 == MAX_HITS_PER_FIELD && total > MAX_HITS_PER_FIELD).then(|| {
                             format!(
                                 "{} further matches in {field} not listed",
@@ -214,6 +226,48 @@ impl Stage for Prohibited {
                     ),
                 });
             }
+        }
+    }
+}
+
+/// What a hit found only in display order says (`crate::text::bidi`).
+const BIDI_NOTE: &str =
+    "found as the text is displayed: bidi control characters reorder the stored text";
+
+/// Judges `hits` of one text (`chars`, the text the hits' offsets index) by the context rules
+/// and appends the ones that stand to `kept`, each with the description of the cue that
+/// decided it, if any. Judging stops once one more hit than is listed stands (the rest are
+/// counted in `unjudged`), and after [`MAX_JUDGED`] hits the rest stand unjudged: bounded work,
+/// never a silent approve.
+fn judge_hits<'a>(
+    chars: &[char],
+    hits: Vec<Hit<'a>>,
+    kept: &mut Vec<(Hit<'a>, Option<String>)>,
+    unjudged: &mut usize,
+) {
+    for (n, hit) in hits.into_iter().enumerate() {
+        if kept.len() > MAX_HITS_PER_FIELD {
+            *unjudged += 1;
+            continue;
+        }
+        if n >= MAX_JUDGED {
+            if !hit.under_allow_phrase {
+                kept.push((hit, None));
+            }
+            continue;
+        }
+        let ideographic = hit.matched.chars().any(is_ideograph);
+        match judge(chars, hit.start..hit.end, ideographic) {
+            Verdict::Stands(Some(cue)) if hit.under_allow_phrase => {
+                let why = format!(
+                    "{}; it overrides the allow phrase around the term",
+                    cue.describe()
+                );
+                kept.push((hit, Some(why)))
+            }
+            Verdict::Stands(_) if hit.under_allow_phrase => {}
+            Verdict::Stands(cue) => kept.push((hit, cue.map(|c| c.describe()))),
+            Verdict::Dropped(_) => {}
         }
     }
 }
@@ -308,6 +362,25 @@ mod tests {
                 vec![],
             ),
             ("latin inside a word", None, "daikaixyz", vec![]),
+            (
+                // Stored backwards, displayed `网络赌场` (U+202E RLO): found in display order,
+                // reported at the stored code points.
+                "bidi override",
+                None,
+                "来\u{202E}场赌络网\u{202C}玩",
+                vec![("content.text", 2, 6, "场赌络网", Action::Reject)],
+            ),
+            (
+                // A display-order hit that overlaps a stored-order hit of the same term adds
+                // nothing.
+                "bidi override and the term in stored order",
+                None,
+                "\u{202E}网络赌场\u{202C}网络赌场",
+                vec![
+                    ("content.text", 1, 5, "网络赌场", Action::Reject),
+                    ("content.text", 6, 10, "网络赌场", Action::Reject),
+                ],
+            ),
             ("negative control", None, "一九九八年新年讲话", vec![]),
         ];
         // Every visible text field is reviewed, evidence naming it.

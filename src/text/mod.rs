@@ -12,6 +12,7 @@
 //! ([`crate::stages::prohibited`]) runs a [`matcher::Matcher`] over an event's text fields.
 //! `docs/matching.md` explains every rule.
 
+pub mod bidi;
 pub mod context;
 pub mod lexicon;
 pub mod matcher;
