@@ -185,7 +185,11 @@ impl ExactlyOnce {
         tracing::warn!(transactional_id = %self.transactional_id, cause = why.cause(), "Replacing the producer.");
         self.metrics.client_replaced(why);
         self.ready.producer_ready.store(false, Ordering::Relaxed);
-        self.producer = transactional_producer(&self.config, self.init_timeout, self.grace).await?;
+        let fresh = transactional_producer(&self.config, self.init_timeout, self.grace).await?;
+        let old = std::mem::replace(&mut self.producer, fresh);
+        // Dropping a producer flushes (up to 500 ms) and destroys the client: not on an async
+        // thread, and not waited for (a stuck call may still hold it).
+        drop(tokio::task::spawn_blocking(move || drop(old)));
         self.ready.producer_ready.store(true, Ordering::Relaxed);
         Ok(())
     }

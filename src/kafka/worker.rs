@@ -86,7 +86,10 @@ pub(super) fn new_consumer(
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Leaves the group and closes `consumer` off the async threads, waiting at most `timeout`:
-/// with the coordinator unreachable, librdkafka's close blocks until it gives up.
+/// with the coordinator unreachable, librdkafka's close blocks until it gives up
+/// (rust-rdkafka's `BaseConsumer::drop` polls until the consumer is closed, without a bound).
+/// The caller hands over its reference, so the close happens here and not wherever the last
+/// clone would have been dropped (an async thread).
 async fn close_consumer(consumer: Arc<WorkerConsumer>, timeout: Duration) {
     let closing = tokio::task::spawn_blocking(move || {
         consumer.unsubscribe();
@@ -96,6 +99,19 @@ async fn close_consumer(consumer: Arc<WorkerConsumer>, timeout: Duration) {
         tracing::warn!(
             timeout_ms = timeout.as_millis() as u64,
             "The consumer did not leave the group in time (coordinator unreachable?); its session will time out."
+        );
+    }
+}
+
+/// Drops `mode` (its producer: rust-rdkafka purges, flushes for up to 500 ms and destroys the
+/// client, which waits for librdkafka's threads) off the async threads, waiting at most
+/// `timeout`; past it the process goes on exiting (`main` gives blocking threads 1 s).
+async fn close_producer<M: Send + 'static>(mode: M, timeout: Duration) {
+    let closing = tokio::task::spawn_blocking(move || drop(mode));
+    if tokio::time::timeout(timeout, closing).await.is_err() {
+        tracing::warn!(
+            timeout_ms = timeout.as_millis() as u64,
+            "The producer did not close in time; exiting anyway (its open transaction, if any, is aborted by the broker)."
         );
     }
 }
@@ -162,7 +178,7 @@ impl Core {
     }
 
     /// Subscribes, then runs batches until shutdown or a fatal error; always leaves the group.
-    pub(super) async fn run<M: DeliveryMode>(
+    pub(super) async fn run<M: DeliveryMode + Send + 'static>(
         mut self,
         mut mode: M,
         shutdown: impl Future<Output = ()>,
@@ -177,9 +193,11 @@ impl Core {
         self.ready.assigned.store(false, Ordering::Relaxed);
         // Nothing is left to deliver (every batch was committed or given up), so the producer
         // needs no flush; leaving the group is bounded, so a stop with the brokers away is prompt.
-        close_consumer(self.consumer.clone(), CLOSE_TIMEOUT).await;
-        tracing::info!(acknowledged = self.summary.acknowledged, "Worker stopped.");
-        result.map(|()| self.summary)
+        let summary = self.summary;
+        close_consumer(self.consumer, CLOSE_TIMEOUT).await;
+        close_producer(mode, CLOSE_TIMEOUT).await;
+        tracing::info!(acknowledged = summary.acknowledged, "Worker stopped.");
+        result.map(|()| summary)
     }
 
     fn subscribe(&self, mode: &str) -> Result<(), WorkerError> {
@@ -434,8 +452,11 @@ impl Core {
         self.metrics.client_replaced(why);
         self.ready.assigned.store(false, Ordering::Relaxed);
         self.metrics.set_assigned_partitions(0);
-        close_consumer(self.consumer.clone(), CLOSE_TIMEOUT).await;
-        self.consumer = new_consumer(&self.kafka, &self.metrics, &self.ready)?;
+        // The new consumer is created first (that joins nothing) so that the old one's last
+        // reference goes to `close_consumer`; it subscribes once the old one has left.
+        let fresh = new_consumer(&self.kafka, &self.metrics, &self.ready)?;
+        let old = std::mem::replace(&mut self.consumer, fresh);
+        close_consumer(old, CLOSE_TIMEOUT).await;
         self.consumer
             .subscribe(&[self.topics.input.as_str()])
             .map_err(WorkerError::client("consumer"))
