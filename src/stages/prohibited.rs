@@ -227,8 +227,85 @@ impl Stage for Prohibited {
                 });
             }
         }
+        // A term split across the title and the text (`出售` | `冰毒，私聊`): a reader reads the
+        // title on into the text (issue 11 item 5).
+        if let (Some(title), Some(text)) = (
+            event.content.title.as_deref(),
+            event.content.text.as_deref(),
+        ) {
+            self.review_across(title, text, out);
+        }
     }
 }
+
+impl Prohibited {
+    /// Reports the hits that start in `title` and end in `text` when the two are read as one
+    /// (the last and first [`ACROSS_WINDOW`] characters of each), judged by the context rules on
+    /// that joined stretch. The evidence points into `content.title` (from the hit's start to the
+    /// title's end) and the detail names the part in `content.text`. A hit of the same term
+    /// already reported in the title alone, overlapping, is not repeated.
+    fn review_across(&self, title: &str, text: &str, out: &mut StageOutput) {
+        let title_chars = title.chars().count();
+        let from = title_chars.saturating_sub(ACROSS_WINDOW);
+        let tail: String = title.chars().skip(from).collect();
+        let head: String = text.chars().take(ACROSS_WINDOW).collect();
+        let boundary = title_chars - from;
+        let joined = format!("{tail}{head}");
+        let hits: Vec<Hit> = self
+            .matcher
+            .find_with_allowed(&joined)
+            .into_iter()
+            .filter(|h| h.start < boundary && h.end > boundary)
+            .collect();
+        if hits.is_empty() {
+            return;
+        }
+        let chars: Vec<char> = joined.chars().collect();
+        let mut kept = Vec::new();
+        let mut unjudged = 0usize;
+        judge_hits(&chars, hits, &mut kept, &mut unjudged);
+        for (hit, cue) in kept.into_iter().take(MAX_HITS_PER_FIELD) {
+            let start = from + hit.start;
+            let seen = out.findings.iter().any(|f| {
+                f.code == ReasonCode::ProhibitedTerm
+                    && f.evidence.as_ref().is_some_and(|e| {
+                        e.field == "content.title"
+                            && e.term.as_deref() == Some(hit.term)
+                            && e.end.is_some_and(|end| end > start)
+                    })
+            });
+            if seen {
+                continue;
+            }
+            let in_title: String = title.chars().skip(start).collect();
+            let in_text: String = text.chars().take(hit.end - boundary).collect();
+            let across = format!(
+                "the term runs on from content.title into content.text (code points 0..{}: `{in_text}`)",
+                hit.end - boundary
+            );
+            out.findings.push(Finding {
+                code: ReasonCode::ProhibitedTerm,
+                action: match hit.action {
+                    TermAction::Reject => Action::Reject,
+                    _ => Action::Hold,
+                },
+                category: Some(hit.category.to_string()),
+                evidence: Some(Evidence {
+                    field: "content.title".to_string(),
+                    start: Some(start),
+                    end: Some(title_chars),
+                    matched: Some(in_title),
+                    term: Some(hit.term.to_string()),
+                }),
+                detail: detail(cue, Some(across)),
+            });
+        }
+    }
+}
+
+/// How many characters at the end of the title and the start of the text are read as one
+/// ([`Prohibited::review_across`]): far more than any term with separators spans.
+const ACROSS_WINDOW: usize = 256;
 
 /// What a hit found only in display order says (`crate::text::bidi`).
 const BIDI_NOTE: &str =
@@ -362,6 +439,25 @@ mod tests {
                 vec![],
             ),
             ("latin inside a word", None, "daikaixyz", vec![]),
+            (
+                // Read on from the title into the text: evidence in the title, up to its end.
+                "a term split across title and text",
+                Some("快来网络"),
+                "赌场玩",
+                vec![("content.title", 2, 4, "网络", Action::Reject)],
+            ),
+            (
+                "title and text that join into no term",
+                Some("网络"),
+                "安全",
+                vec![],
+            ),
+            (
+                "a term in the title is not repeated across",
+                Some("网络赌场"),
+                "赌场",
+                vec![("content.title", 0, 4, "网络赌场", Action::Reject)],
+            ),
             (
                 // Stored backwards, displayed `网络赌场` (U+202E RLO): found in display order,
                 // reported at the stored code points.
