@@ -217,6 +217,8 @@ fn redteam_suites() {
          |---|---|---:|---:|---:|---:|---:|---:|\n",
     );
     let mut failures = Vec::new();
+    // Case ids name a case in reports and reviews: each is used once across all suites.
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
     let files = case_files();
     assert!(!files.is_empty(), "no case files in tests/redteam/cases");
     for file in files {
@@ -239,6 +241,11 @@ fn redteam_suites() {
                     min_pass = m;
                 }
                 continue;
+            }
+            if let Some(id) = case.get("id").and_then(Value::as_str) {
+                if let Some(first) = ids.insert(id.to_string(), at.clone()) {
+                    panic!("{at}: case id `{id}` is used already at {first}");
+                }
             }
             let out = run_case(&engine, &case).unwrap_or_else(|e| panic!("{at}: {e}"));
             let ok = passes(&case, &out).unwrap_or_else(|e| panic!("{at}: {e}"));
