@@ -60,6 +60,9 @@ const UNITS: &[&str] = &[
     "不是AI生成",
     "a",
     "1",
+    // Bidi: an override per paragraph (each paragraph laid out on its own) and RLM marks.
+    "\u{202E}博赌\n",
+    "\u{200F}赌场\u{200F}网络",
 ];
 
 /// One event whose `content.text` is `unit` repeated to the character limit (and the byte

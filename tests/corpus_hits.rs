@@ -206,7 +206,7 @@ fn clause_punctuation_never_joins_words_of_real_text() {
             count("reviews.txt.xz", true),
             count("reviews.txt.xz", false),
         ],
-        [263, 263, 72, 72]
+        [267, 267, 74, 74]
     );
 }
 

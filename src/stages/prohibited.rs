@@ -11,7 +11,7 @@ use crate::config::ConfigError;
 use crate::decision::{reason_codes, Action, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
 use crate::text::bidi;
-use crate::text::context::{judge, Verdict};
+use crate::text::context::{judge, Cue, Verdict};
 use crate::text::lexicon::{parse_lexicon, parse_word_list, WordListFormat};
 use crate::text::matcher::{Hit, Matcher, TermAction};
 use crate::text::normalize::Normalizer;
@@ -163,14 +163,27 @@ impl Stage for Prohibited {
             // Bounded work per field: judging stops once one more hit than is listed stands,
             // and after MAX_JUDGED hits the rest stand unjudged (never a silent approve).
             let mut unjudged = 0usize;
-            judge_hits(&chars, hits, &mut kept, &mut unjudged);
+            judge_hits(&chars, hits, &mut kept, &mut unjudged, &Cue::describe);
             if let Some(v) = &visual {
                 // Judged in display order (the context as a reader sees it), then reported at
                 // the stored code points they cover.
                 let visual_chars: Vec<char> = v.text.chars().collect();
                 let mut shown = Vec::new();
                 let mut shown_unjudged = 0usize;
-                judge_hits(&visual_chars, visual_hits, &mut shown, &mut shown_unjudged);
+                // Cue places back in stored code points.
+                let stored_place = |c: &Cue| {
+                    let (s, e) = v
+                        .logical_span(c.range.start, c.range.end)
+                        .unwrap_or((c.range.start, c.range.end));
+                    format!("{} cue `{}` at {s}..{e}", c.kind.as_str(), c.text)
+                };
+                judge_hits(
+                    &visual_chars,
+                    visual_hits,
+                    &mut shown,
+                    &mut shown_unjudged,
+                    &stored_place,
+                );
                 unjudged += shown_unjudged;
                 let starts: Vec<usize> = text
                     .char_indices()
@@ -246,9 +259,9 @@ impl Prohibited {
     /// already reported in the title alone, overlapping, is not repeated.
     fn review_across(&self, title: &str, text: &str, out: &mut StageOutput) {
         let title_chars = title.chars().count();
-        let from = title_chars.saturating_sub(ACROSS_WINDOW);
+        let from = title_chars - window(title, true);
         let tail: String = title.chars().skip(from).collect();
-        let head: String = text.chars().take(ACROSS_WINDOW).collect();
+        let head: String = text.chars().take(window(text, false)).collect();
         let boundary = title_chars - from;
         let joined = format!("{tail}{head}");
         let hits: Vec<Hit> = self
@@ -263,7 +276,23 @@ impl Prohibited {
         let chars: Vec<char> = joined.chars().collect();
         let mut kept = Vec::new();
         let mut unjudged = 0usize;
-        judge_hits(&chars, hits, &mut kept, &mut unjudged);
+        // Cue places in the field they stand in.
+        let field_place = |c: &Cue| {
+            let (s, e) = (c.range.start, c.range.end);
+            let place = if e <= boundary {
+                format!("content.title {}..{}", from + s, from + e)
+            } else if s >= boundary {
+                format!("content.text {}..{}", s - boundary, e - boundary)
+            } else {
+                format!(
+                    "content.title {}.. to content.text ..{}",
+                    from + s,
+                    e - boundary
+                )
+            };
+            format!("{} cue `{}` at {place}", c.kind.as_str(), c.text)
+        };
+        judge_hits(&chars, hits, &mut kept, &mut unjudged, &field_place);
         for (hit, cue) in kept.into_iter().take(MAX_HITS_PER_FIELD) {
             let start = from + hit.start;
             let seen = out.findings.iter().any(|f| {
@@ -303,9 +332,34 @@ impl Prohibited {
     }
 }
 
-/// How many characters at the end of the title and the start of the text are read as one
-/// ([`Prohibited::review_across`]): far more than any term with separators spans.
+/// How many visible characters at the end of the title and the start of the text are read as
+/// one ([`Prohibited::review_across`]): far more than any term with separators spans.
 const ACROSS_WINDOW: usize = 256;
+
+/// How many characters at the end (`from_end`) or the start of `text` hold [`ACROSS_WINDOW`]
+/// visible ones (characters left after folding: padding of spaces, zero-width characters or
+/// HTML comments does not use the window up). Folds a stretch twice as long each time until it
+/// has enough, so the work is linear in the stretch finally taken.
+fn window(text: &str, from_end: bool) -> usize {
+    let total = text.chars().count();
+    let mut take = (ACROSS_WINDOW * 2).min(total);
+    loop {
+        let stretch: String = if from_end {
+            text.chars().skip(total - take).collect()
+        } else {
+            text.chars().take(take).collect()
+        };
+        let visible = Normalizer::shared()
+            .fold_text(&stretch)
+            .text
+            .chars()
+            .count();
+        if visible >= ACROSS_WINDOW || take == total {
+            return take;
+        }
+        take = (take * 2).min(total);
+    }
+}
 
 /// What a hit found only in display order says (`crate::text::bidi`).
 const BIDI_NOTE: &str =
@@ -316,11 +370,15 @@ const BIDI_NOTE: &str =
 /// decided it, if any. Judging stops once one more hit than is listed stands (the rest are
 /// counted in `unjudged`), and after [`MAX_JUDGED`] hits the rest stand unjudged: bounded work,
 /// never a silent approve.
+///
+/// `describe` writes a cue for the detail, its place in the field's own code points (the hits of
+/// a display-order or joined reading index another text).
 fn judge_hits<'a>(
     chars: &[char],
     hits: Vec<Hit<'a>>,
     kept: &mut Vec<(Hit<'a>, Option<String>)>,
     unjudged: &mut usize,
+    describe: &dyn Fn(&Cue) -> String,
 ) {
     for (n, hit) in hits.into_iter().enumerate() {
         if kept.len() > MAX_HITS_PER_FIELD {
@@ -338,12 +396,12 @@ fn judge_hits<'a>(
             Verdict::Stands(Some(cue)) if hit.under_allow_phrase => {
                 let why = format!(
                     "{}; it overrides the allow phrase around the term",
-                    cue.describe()
+                    describe(&cue)
                 );
                 kept.push((hit, Some(why)))
             }
             Verdict::Stands(_) if hit.under_allow_phrase => {}
-            Verdict::Stands(cue) => kept.push((hit, cue.map(|c| c.describe()))),
+            Verdict::Stands(cue) => kept.push((hit, cue.as_ref().map(describe))),
             Verdict::Dropped(_) => {}
         }
     }

@@ -33,29 +33,72 @@ impl VisualText {
     }
 }
 
-/// `text` in display order, if it has bidi controls and they change the order; `None`
-/// otherwise (then the stored order is what a reader sees). Each paragraph is laid out as one
-/// line. Linear in the length of the text.
+/// Whether `c` can make a renderer reorder a line: an explicit bidi control, the right-to-left
+/// and Arabic letter marks (U+200F RLM, U+061C ALM), or a right-to-left letter (Hebrew, Arabic,
+/// Syriac, Thaana, N'Ko, … and their presentation forms). With the paragraph direction taken
+/// from the first strong character, one such character at a paragraph's start lays out the
+/// left-to-right runs after it from right to left: `\u{200F}赌场\u{200F}网络` shows `网络赌场`.
+pub fn may_reorder(c: char) -> bool {
+    is_bidi_control(c)
+        || matches!(c, '\u{200F}' | '\u{061C}'
+            | '\u{0590}'..='\u{08FF}' | '\u{FB1D}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}'
+            | '\u{10800}'..='\u{10FFF}' | '\u{1E800}'..='\u{1EFFF}')
+}
+
+/// A paragraph separator (bidi class B): each paragraph is laid out on its own.
+fn is_paragraph_separator(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{1C}'..='\u{1E}' | '\u{85}' | '\u{2029}')
+}
+
+/// `text` in display order, if some paragraph of it can be reordered ([`may_reorder`]) and is;
+/// `None` otherwise (then the stored order is what a reader sees). Each paragraph is laid out
+/// as one line, its direction from its first strong character (UAX #9 P2–P3). Only the
+/// paragraphs with such characters go through the algorithm, each on its own, so this is linear
+/// in the length of the text.
 pub fn visual(text: &str) -> Option<VisualText> {
-    if !text.chars().any(is_bidi_control) {
+    if !text.chars().any(may_reorder) {
         return None;
     }
-    // Code-point index of each byte offset that starts a character.
-    let mut index_of = vec![0usize; text.len() + 1];
-    for (i, (b, _)) in text.char_indices().enumerate() {
-        index_of[b] = i;
-    }
-    let info = BidiInfo::new(text, None);
     let mut out = VisualText {
         text: String::with_capacity(text.len()),
         logical: Vec::with_capacity(text.len()),
     };
     let mut reordered = false;
-    for para in &info.paragraphs {
-        let (levels, runs) = info.visual_runs(para, para.range.clone());
+    let mut first = 0usize; // code-point index of the paragraph's first character
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| is_paragraph_separator(c))
+            .map_or(rest.len(), |(i, c)| i + c.len_utf8());
+        let (para, tail) = rest.split_at(end);
+        let count = para.chars().count();
+        if para.chars().any(may_reorder) {
+            reordered |= lay_out(para, first, &mut out);
+        } else {
+            out.text.push_str(para);
+            out.logical.extend(first..first + count);
+        }
+        first += count;
+        rest = tail;
+    }
+    reordered.then_some(out)
+}
+
+/// Appends paragraph `para` (starting at code point `first` of the text) in display order;
+/// whether any character moved.
+fn lay_out(para: &str, first: usize, out: &mut VisualText) -> bool {
+    let mut index_of = vec![0usize; para.len() + 1];
+    for (i, (b, _)) in para.char_indices().enumerate() {
+        index_of[b] = first + i;
+    }
+    let info = BidiInfo::new(para, None);
+    let mut reordered = false;
+    for p in &info.paragraphs {
+        let (levels, runs) = info.visual_runs(p, p.range.clone());
         for run in runs {
             let rtl = levels[run.start].is_rtl();
-            let chars = text[run.clone()]
+            let chars = para[run.clone()]
                 .char_indices()
                 .map(|(b, c)| (run.start + b, c))
                 .filter(|&(_, c)| !is_bidi_control(c));
@@ -72,7 +115,7 @@ pub fn visual(text: &str) -> Option<VisualText> {
             }
         }
     }
-    reordered.then_some(out)
+    reordered
 }
 
 #[cfg(test)]
@@ -85,6 +128,20 @@ mod tests {
         assert_eq!(v.text, "我们出售枪支，私聊");
         // `出售枪支` is displayed at 2..6 and stored at 3..7 (after the RLO at 2).
         assert_eq!(v.logical_span(2, 6), Some((3, 7)));
+    }
+
+    #[test]
+    fn a_right_to_left_mark_turns_the_paragraph() {
+        let v = visual("\u{200F}赌场\u{200F}网络").unwrap();
+        assert_eq!(v.text.replace('\u{200F}', ""), "网络赌场");
+    }
+
+    #[test]
+    fn many_paragraphs_stay_linear_and_exact() {
+        let text = "\u{202E}博赌\n".repeat(20_000);
+        let v = visual(&text).unwrap();
+        assert_eq!(v.text, "赌博\n".repeat(20_000));
+        assert_eq!(v.logical_span(0, 2), Some((1, 3)));
     }
 
     #[test]

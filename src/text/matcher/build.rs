@@ -146,8 +146,8 @@ impl Matcher {
                 }
             }
         }
-        // Regional phrase variants (`网络赌场` → `网路赌场`, `regional.rs`) and reversed terms,
-        // where no row folds alike already: they report the row's own term.
+        // Regional phrase variants (`网络赌场` → `网路赌场`, `regional.rs`), where no row folds
+        // alike already: they report the row's own term.
         let regional = RegionalPhrases::new(&normalizer);
         let lexicon_patterns = patterns.len();
         for id in 0..lexicon_patterns {
@@ -155,13 +155,7 @@ impl Matcher {
                 continue;
             }
             let folded: String = parsed[id].chars.iter().collect();
-            // Written backwards (`毒冰售出`): for `reject` terms of three or more ideographs
-            // only, where a reversed word is no accident (docs/matching.md §2.5e).
-            let reversed = (patterns[id].action == TermAction::Reject
-                && parsed[id].chars.len() >= 3
-                && parsed[id].chars.iter().all(|&c| is_ideograph(c)))
-            .then(|| parsed[id].chars.iter().rev().collect::<String>());
-            for variant in regional.variants(&folded).into_iter().chain(reversed) {
+            for variant in regional.variants(&folded) {
                 let MapEntry::Vacant(slot) = index.entry(variant) else {
                     continue;
                 };
@@ -332,9 +326,4 @@ fn merge_duplicate(
             Ok(())
         }
     }
-}
-
-/// CJK unified ideographs (with extension A and the compatibility block).
-fn is_ideograph(c: char) -> bool {
-    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
 }
