@@ -61,7 +61,7 @@ pub fn visual(text: &str) -> Option<VisualText> {
     }
     let mut out = VisualText {
         text: String::with_capacity(text.len()),
-        logical: Vec::with_capacity(text.len()),
+        logical: Vec::with_capacity(text.chars().count()),
     };
     let mut reordered = false;
     let mut first = 0usize; // code-point index of the paragraph's first character
@@ -88,30 +88,34 @@ pub fn visual(text: &str) -> Option<VisualText> {
 /// Appends paragraph `para` (starting at code point `first` of the text) in display order;
 /// whether any character moved.
 fn lay_out(para: &str, first: usize, out: &mut VisualText) -> bool {
-    let mut index_of = vec![0usize; para.len() + 1];
-    for (i, (b, _)) in para.char_indices().enumerate() {
-        index_of[b] = first + i;
-    }
+    // Byte offset of each character: a run's first character is found by binary search, the
+    // rest of the run counts on from it.
+    let starts: Vec<u32> = para.char_indices().map(|(b, _)| b as u32).collect();
     let info = BidiInfo::new(para, None);
     let mut reordered = false;
     for p in &info.paragraphs {
         let (levels, runs) = info.visual_runs(p, p.range.clone());
         for run in runs {
             let rtl = levels[run.start].is_rtl();
-            let chars = para[run.clone()]
-                .char_indices()
-                .map(|(b, c)| (run.start + b, c))
-                .filter(|&(_, c)| !is_bidi_control(c));
-            let mut push = |(b, c): (usize, char)| {
-                let i = index_of[b];
+            let at = first + starts.partition_point(|&b| (b as usize) < run.start);
+            let run_text = &para[run.clone()];
+            let mut push = |i: usize, c: char| {
+                if is_bidi_control(c) {
+                    return;
+                }
                 reordered |= out.logical.last().is_some_and(|&last| i < last);
                 out.text.push(c);
                 out.logical.push(i);
             };
             if rtl {
-                chars.rev().for_each(&mut push);
+                let n = run_text.chars().count();
+                for (k, c) in run_text.chars().rev().enumerate() {
+                    push(at + n - 1 - k, c);
+                }
             } else {
-                chars.for_each(&mut push);
+                for (k, c) in run_text.chars().enumerate() {
+                    push(at + k, c);
+                }
             }
         }
     }
