@@ -212,32 +212,16 @@ impl Stage for Prohibited {
             }
             let total = kept.len() + unjudged;
             for (i, (hit, cue)) in kept.into_iter().enumerate().take(MAX_HITS_PER_FIELD) {
-                let action = match hit.action {
-                    TermAction::Reject => Action::Reject,
-                    // Allow entries never come back as hits; treat anything else as hold.
-                    _ => Action::Hold,
-                };
-                out.findings.push(Finding {
-                    code: ReasonCode::ProhibitedTerm,
-                    action,
-                    category: Some(hit.category.to_string()),
-                    evidence: Some(Evidence {
-                        field: field.to_string(),
-                        start: Some(hit.start),
-                        end: Some(hit.end),
-                        matched: Some(hit.matched.to_string()),
-                        term: Some(hit.term.to_string()),
-                    }),
-                    detail: detail(
-                        cue,
-                        (i + 1 == MAX_HITS_PER_FIELD && total > MAX_HITS_PER_FIELD).then(|| {
-                            format!(
-                                "{} further matches in {field} not listed",
-                                total - MAX_HITS_PER_FIELD
-                            )
-                        }),
-                    ),
+                let more = (i + 1 == MAX_HITS_PER_FIELD && total > MAX_HITS_PER_FIELD).then(|| {
+                    format!(
+                        "{} further matches in {field} not listed",
+                        total - MAX_HITS_PER_FIELD
+                    )
                 });
+                let matched = hit.matched.to_string();
+                let span = (hit.start, hit.end);
+                out.findings
+                    .push(term_finding(&hit, field, span, matched, detail(cue, more)));
             }
         }
         // A term split across the title and the text (`出售` | `冰毒，私聊`): a reader reads the
@@ -312,23 +296,42 @@ impl Prohibited {
                 "the term runs on from content.title into content.text (code points 0..{}: `{in_text}`)",
                 hit.end - boundary
             );
-            out.findings.push(Finding {
-                code: ReasonCode::ProhibitedTerm,
-                action: match hit.action {
-                    TermAction::Reject => Action::Reject,
-                    _ => Action::Hold,
-                },
-                category: Some(hit.category.to_string()),
-                evidence: Some(Evidence {
-                    field: "content.title".to_string(),
-                    start: Some(start),
-                    end: Some(title_chars),
-                    matched: Some(in_title),
-                    term: Some(hit.term.to_string()),
-                }),
-                detail: detail(cue, Some(across)),
-            });
+            out.findings.push(term_finding(
+                &hit,
+                "content.title",
+                (start, title_chars),
+                in_title,
+                detail(cue, Some(across)),
+            ));
         }
+    }
+}
+
+/// The `prohibited_term` finding of `hit`, its evidence at `span` (code points) of `field`
+/// with `matched` the field's text there. Reject terms reject; anything else holds (allow
+/// entries never come back as hits).
+fn term_finding(
+    hit: &Hit,
+    field: &str,
+    span: (usize, usize),
+    matched: String,
+    detail: Option<String>,
+) -> Finding {
+    Finding {
+        code: ReasonCode::ProhibitedTerm,
+        action: match hit.action {
+            TermAction::Reject => Action::Reject,
+            _ => Action::Hold,
+        },
+        category: Some(hit.category.to_string()),
+        evidence: Some(Evidence {
+            field: field.to_string(),
+            start: Some(span.0),
+            end: Some(span.1),
+            matched: Some(matched),
+            term: Some(hit.term.to_string()),
+        }),
+        detail,
     }
 }
 
