@@ -136,9 +136,15 @@ fn worst_table(engine: &Engine, inputs: &[(&str, Vec<u8>)]) {
 
 fn adversarial(c: &mut Criterion) {
     let engine = engine();
+    // `SYNTH_REVIEW_ADVERSARIAL_ONLY=<index>` keeps one input (for a profile of it alone).
+    let only: Option<usize> = std::env::var("SYNTH_REVIEW_ADVERSARIAL_ONLY")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let inputs: Vec<(&str, Vec<u8>)> = UNITS
         .iter()
-        .map(|u| (*u, adversarial_event(u, engine.limits())))
+        .enumerate()
+        .filter(|(i, _)| only.is_none_or(|o| o == *i))
+        .map(|(_, u)| (*u, adversarial_event(u, engine.limits())))
         .collect();
     if cfg!(debug_assertions) {
         // `cargo test --benches` (the test command) builds this crate unoptimized: review each
