@@ -15,6 +15,8 @@ use crate::text::context::{judge, Cue, Verdict};
 use crate::text::lexicon::{parse_lexicon, parse_word_list, WordListFormat};
 use crate::text::matcher::{Hit, Matcher, TermAction};
 use crate::text::normalize::Normalizer;
+use crate::text::sound::{SoundAlikes, SoundHit, Spelling};
+use crate::text::words;
 
 reason_codes! {
     /// A feature-library term was found; the action comes from the lexicon row.
@@ -60,12 +62,13 @@ pub const MAX_JUDGED: usize = 1024;
 /// The feature-library stage.
 pub struct Prohibited {
     matcher: Arc<Matcher>,
+    sounds: Arc<SoundAlikes>,
 }
 
 impl Prohibited {
-    /// A stage over a built matcher.
-    pub fn new(matcher: Arc<Matcher>) -> Self {
-        Prohibited { matcher }
+    /// A stage over a built matcher and the sound-alike finder of the same lexicon.
+    pub fn new(matcher: Arc<Matcher>, sounds: Arc<SoundAlikes>) -> Self {
+        Prohibited { matcher, sounds }
     }
 }
 
@@ -119,6 +122,7 @@ impl BuildStage for Prohibited {
                 "the lexicons of stage `prohibited` contain no reject or hold term",
             ));
         }
+        let sounds = SoundAlikes::new(&entries);
         let matcher = Matcher::new(Normalizer::shared(), entries).map_err(|e| {
             ConfigError::new(
                 crate::config::ConfigErrorKind::DataFile,
@@ -128,7 +132,7 @@ impl BuildStage for Prohibited {
         })?;
         // The context rules' segmenter, built now rather than on the first event with a hit.
         crate::text::words::warm_up();
-        Ok(Prohibited::new(Arc::new(matcher)))
+        Ok(Prohibited::new(Arc::new(matcher), Arc::new(sounds)))
     }
 }
 
@@ -153,7 +157,8 @@ impl Stage for Prohibited {
                 .as_ref()
                 .map(|v| self.matcher.find_with_allowed(&v.text))
                 .unwrap_or_default();
-            if hits.is_empty() && visual_hits.is_empty() {
+            let sounds = self.sounds.find(text);
+            if hits.is_empty() && visual_hits.is_empty() && sounds.is_empty() {
                 continue;
             }
             // The context rules (crate::text::context) read the original text around each
@@ -222,6 +227,9 @@ impl Stage for Prohibited {
                 let span = (hit.start, hit.end);
                 out.findings
                     .push(term_finding(&hit, field, span, matched, detail(cue, more)));
+            }
+            if !sounds.is_empty() {
+                judge_sounds(field, &chars, sounds, out);
             }
         }
         // A term split across the title and the text (`出售` | `冰毒，私聊`): a reader reads the
@@ -410,6 +418,110 @@ fn judge_hits<'a>(
     }
 }
 
+/// Reports the sound-alikes of `text` (field `field`, `chars` its characters) that stand
+/// (`docs/matching.md` §2.6): one whose ideographs are themselves a dictionary word (`读博`,
+/// `强制`) never counts; the rest are judged by the context rules like any hit (boundary,
+/// negation, reporting; the word boundary rule where ideographs are involved), and stand at
+/// most as `hold` unless a solicitation cue is beside them. One inside a term already
+/// reported in the field is left out.
+fn judge_sounds(field: &str, chars: &[char], sounds: Vec<SoundHit<'_>>, out: &mut StageOutput) {
+    let reported: Vec<(usize, usize)> = out
+        .findings
+        .iter()
+        .filter_map(|f| f.evidence.as_ref())
+        .filter(|e| e.field == field)
+        .filter_map(|e| Some((e.start?, e.end?)))
+        .collect();
+    let mut listed = 0usize;
+    for hit in sounds {
+        if listed == MAX_HITS_PER_FIELD {
+            break;
+        }
+        // Already reported as a term covering it; a longer sound-alike (`shua dan fan li`
+        // around the pinyin term `shuadan`) still counts.
+        if reported
+            .iter()
+            .any(|&(s, e)| s <= hit.start && hit.end <= e)
+        {
+            continue;
+        }
+        if hit.ideographs.chars().count() >= 2 && words::is_word(&hit.ideographs) {
+            continue;
+        }
+        // A character put in for one of the term's that makes a word with its neighbours is
+        // read as that word (`有失身份` for `失身粉`, `美元较为` for `援交`).
+        if in_a_word(chars, &hit.substituted) {
+            continue;
+        }
+        // Characters that only sound like the term, none of them its own (`越跑` for `约炮`),
+        // are what ordinary text is full of: they count only beside a solicitation cue.
+        // So is pinyin written as a name (`Professor Yuan Jiao`).
+        let stranger = (hit.spelling == Spelling::Homophone && hit.own == 0) || hit.name_like;
+        let verdict = judge(chars, hit.start..hit.end, hit.spelling != Spelling::Pinyin);
+        let (action, why) = match verdict {
+            Verdict::Dropped(_) => continue,
+            Verdict::Stands(Some(cue)) if stranger => (
+                TermAction::Hold,
+                format!(
+                    "{}; held: {}",
+                    cue.describe(),
+                    if hit.name_like {
+                        "written as a name"
+                    } else {
+                        "none of its characters is the term's own"
+                    }
+                ),
+            ),
+            Verdict::Stands(None) if stranger => continue,
+            Verdict::Stands(Some(cue)) => (hit.action, cue.describe()),
+            Verdict::Stands(None) => (
+                TermAction::Hold,
+                "held: a sound-alike rejects only beside a solicitation cue".to_string(),
+            ),
+        };
+        let matched: String = chars[hit.start..hit.end].iter().collect();
+        let as_hit = Hit {
+            start: hit.start,
+            end: hit.end,
+            matched: &matched,
+            term: hit.term,
+            category: hit.category,
+            action,
+            under_allow_phrase: false,
+        };
+        let detail = format!(
+            "sound-alike of `{}` ({}, written in {}); {why}",
+            hit.term,
+            hit.reading,
+            hit.spelling.as_str()
+        );
+        out.findings.push(term_finding(
+            &as_hit,
+            field,
+            (hit.start, hit.end),
+            matched.clone(),
+            Some(detail),
+        ));
+        listed += 1;
+    }
+}
+
+/// How far on each side of a character [`in_a_word`] segments the text.
+const WORD_REACH: usize = 7;
+
+/// True when one of the characters at `places` (code points of `chars`) belongs to a
+/// dictionary word of two or more characters in the best segmentation around it.
+fn in_a_word(chars: &[char], places: &[usize]) -> bool {
+    places.iter().any(|&at| {
+        let from = at.saturating_sub(WORD_REACH);
+        let to = (at + 1 + WORD_REACH).min(chars.len());
+        let window: String = chars[from..to].iter().collect();
+        words::cut(&window)
+            .into_iter()
+            .any(|w| w.start <= at - from && at - from < w.end && w.len() >= 2)
+    })
+}
+
 /// CJK ideographs (the scripts the word boundary rule applies to).
 fn is_ideograph(c: char) -> bool {
     matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3134F}')
@@ -434,9 +546,11 @@ mod tests {
     fn stage() -> Prohibited {
         let csv = "term,category,action\n网络赌场,gambling,reject\n代开发票,illegal_goods,hold\ndaikai,illegal_goods,hold\n打击网络赌场,gambling,allow\n";
         let entries = parse_lexicon("t.csv", csv.as_bytes()).unwrap();
-        Prohibited::new(Arc::new(
-            Matcher::new(Arc::new(Normalizer::new()), entries).unwrap(),
-        ))
+        let sounds = Arc::new(SoundAlikes::new(&entries));
+        Prohibited::new(
+            Arc::new(Matcher::new(Arc::new(Normalizer::new()), entries).unwrap()),
+            sounds,
+        )
     }
 
     /// `(name, title, text, expected (field, start, end, matched, action) list)`.

@@ -87,10 +87,10 @@ pub fn visual(text: &str) -> Option<VisualText> {
     };
     let mut reordered = false;
     let mut first = 0usize; // code-point index of the next paragraph's first character
-    // Paragraphs that need the algorithm, gathered into chunks of about CHUNK_BYTES: one
-    // `BidiInfo` per chunk instead of one per paragraph (a text of 87k three-character
-    // paragraphs took 40 ms in allocations), while each paragraph's layout still copies no more
-    // than its chunk's levels (`visual_runs` clones the levels of the whole text it was given).
+                            // Paragraphs that need the algorithm, gathered into chunks of about CHUNK_BYTES: one
+                            // `BidiInfo` per chunk instead of one per paragraph (a text of 87k three-character
+                            // paragraphs took 40 ms in allocations), while each paragraph's layout still copies no more
+                            // than its chunk's levels (`visual_runs` clones the levels of the whole text it was given).
     let mut chunk: Option<(usize, usize, usize)> = None; // (byte start, byte end, first code point)
     let mut flush = |chunk: &mut Option<(usize, usize, usize)>, out: &mut VisualText| {
         if let Some((from, to, at)) = chunk.take() {
@@ -195,8 +195,15 @@ mod tests {
 
     #[test]
     fn the_fast_classes_agree_with_the_crate() {
-        for c in (0u32..0x80).chain(0x4E00..=0x9FFF).filter_map(char::from_u32) {
-            assert_eq!(Classes.bidi_class(c), HardcodedBidiData.bidi_class(c), "{c:?}");
+        for c in (0u32..0x80)
+            .chain(0x4E00..=0x9FFF)
+            .filter_map(char::from_u32)
+        {
+            assert_eq!(
+                Classes.bidi_class(c),
+                HardcodedBidiData.bidi_class(c),
+                "{c:?}"
+            );
         }
     }
 

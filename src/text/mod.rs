@@ -17,4 +17,5 @@ pub mod context;
 pub mod lexicon;
 pub mod matcher;
 pub mod normalize;
+pub mod sound;
 pub mod words;
