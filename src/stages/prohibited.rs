@@ -445,7 +445,13 @@ fn judge_sounds(field: &str, chars: &[char], sounds: Vec<SoundHit<'_>>, out: &mu
         {
             continue;
         }
-        if hit.ideographs.chars().count() >= 2 && words::is_word(&hit.ideographs) {
+        // Homophone characters that are a word themselves (`读博`, `强制`) are that word. Only
+        // for characters written side by side: in a mixed spelling the pinyin stands between
+        // them (`迷jian药` joins to `迷药` only when the pinyin is dropped).
+        if hit.spelling == Spelling::Homophone
+            && hit.ideographs.chars().count() >= 2
+            && words::is_word(&hit.ideographs)
+        {
             continue;
         }
         // A character put in for one of the term's that makes a word with its neighbours is
@@ -455,9 +461,13 @@ fn judge_sounds(field: &str, chars: &[char], sounds: Vec<SoundHit<'_>>, out: &mu
         }
         // Characters that only sound like the term, none of them its own (`越跑` for `约炮`),
         // are what ordinary text is full of: they count only beside a solicitation cue.
-        // So is pinyin written as a name (`Professor Yuan Jiao`).
-        let stranger = (hit.spelling == Spelling::Homophone && hit.own == 0) || hit.name_like;
-        let verdict = judge(chars, hit.start..hit.end, hit.spelling != Spelling::Pinyin);
+        // So is pinyin written as a name (`Professor Yuan Jiao`), and so are initials (`bjz`):
+        // three letters are also many an abbreviation.
+        let stranger = (hit.spelling == Spelling::Homophone && hit.own == 0)
+            || hit.name_like
+            || hit.spelling == Spelling::Initials;
+        let boundary = !matches!(hit.spelling, Spelling::Pinyin | Spelling::Initials);
+        let verdict = judge(chars, hit.start..hit.end, boundary);
         let (action, why) = match verdict {
             Verdict::Dropped(_) => continue,
             Verdict::Stands(Some(cue)) if stranger => (
@@ -467,6 +477,8 @@ fn judge_sounds(field: &str, chars: &[char], sounds: Vec<SoundHit<'_>>, out: &mu
                     cue.describe(),
                     if hit.name_like {
                         "written as a name"
+                    } else if hit.spelling == Spelling::Initials {
+                        "initials only"
                     } else {
                         "none of its characters is the term's own"
                     }

@@ -1,6 +1,8 @@
 //! Sound-alikes of the feature library's terms (issue 11 item 4, `docs/matching.md` §2.6):
 //! a term written in pinyin (`dubo`, `du bo`, `du4bo2`, `dǔ bó`, `DuBo`), in pinyin mixed with
-//! its characters (`du博`, `赌bo`), or in other characters that sound the same (`堵博`).
+//! its characters (`du博`, `赌bo`), in other characters that sound the same (`堵博`), or, for
+//! terms of [`MIN_INITIALS`] or more characters, as its initials (`bjz` for 办假证: one whole
+//! lowercase Latin word, not beside `@`, `.`, `_` and the like of an address or file name).
 //!
 //! Both sides become sequences of toneless syllables, read from the `pinyin` crate (MIT, data
 //! from pinyin-data, itself from the Unihan database):
@@ -34,6 +36,11 @@ use super::normalize::{is_default_ignorable, Normalizer};
 /// much ordinary text).
 pub const MIN_SYLLABLES: usize = 2;
 
+/// Terms shorter than this many characters get no initials: two letters (`db`, `yp`) are
+/// everyday abbreviations. `examples/initials_corpus.rs` found none of the default lexicon's
+/// initials of any length among the 14,934 Latin words of the corpora (`docs/matching.md`).
+pub const MIN_INITIALS: usize = 3;
+
 /// How a sound hit was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Spelling {
@@ -43,6 +50,8 @@ pub enum Spelling {
     Homophone,
     /// Latin letters and ideographs (`du博`).
     Mixed,
+    /// The initials of the term's syllables as one lowercase Latin word (`bjz` for 办假证).
+    Initials,
 }
 
 impl Spelling {
@@ -52,6 +61,7 @@ impl Spelling {
             Spelling::Pinyin => "pinyin",
             Spelling::Homophone => "homophone characters",
             Spelling::Mixed => "pinyin and characters",
+            Spelling::Initials => "pinyin initials",
         }
     }
 }
@@ -105,6 +115,9 @@ pub struct SoundAlikes {
     basic: Vec<u16>,
     automaton: Option<AhoCorasick>,
     terms: Vec<SoundTerm>,
+    /// Initials (`bjz`) of terms of [`MIN_INITIALS`] or more characters → index into `terms`
+    /// (the first term with those initials).
+    initials: HashMap<String, usize>,
 }
 
 const BASIC_FROM: u32 = 0x3400;
@@ -144,6 +157,7 @@ impl SoundAlikes {
         let mut terms = Vec::new();
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        let mut initials = HashMap::new();
         for e in entries {
             if e.action == TermAction::Allow {
                 continue;
@@ -178,6 +192,10 @@ impl SoundAlikes {
                     push_id(&mut bytes, ids[*syl]);
                 }
                 patterns.push(bytes);
+                if chars.len() >= MIN_INITIALS {
+                    let letters: String = seq.iter().filter_map(|s| s.chars().next()).collect();
+                    initials.entry(letters).or_insert(terms.len());
+                }
                 terms.push(SoundTerm {
                     term: e.term.clone(),
                     category: e.category.clone(),
@@ -199,6 +217,7 @@ impl SoundAlikes {
             basic,
             automaton,
             terms,
+            initials,
         }
     }
 
@@ -230,15 +249,31 @@ impl SoundAlikes {
             return Vec::new();
         };
         let stream = self.stream(text);
+        let mut hits = Vec::new();
+        for &(start, end, index) in &stream.initials {
+            let term = &self.terms[index as usize];
+            hits.push(SoundHit {
+                start: start as usize,
+                end: end as usize,
+                term: &term.term,
+                category: &term.category,
+                action: term.action,
+                reading: &term.reading,
+                spelling: Spelling::Initials,
+                ideographs: String::new(),
+                own: 0,
+                substituted: Vec::new(),
+                name_like: false,
+            });
+        }
         if stream.tokens.len() < MIN_SYLLABLES {
-            return Vec::new();
+            return hits;
         }
         let chars: Vec<char> = if stream.has_ideographs {
             text.chars().collect()
         } else {
             Vec::new()
         };
-        let mut hits = Vec::new();
         for m in automaton.find_iter(&stream.bytes) {
             // Patterns start with a high-bit byte: a match begins on a token.
             let (first, last) = (m.start() / 2, m.end() / 2 - 1);
@@ -291,7 +326,18 @@ impl SoundAlikes {
                 name_like,
             });
         }
+        hits.sort_by_key(|h| h.start);
         hits
+    }
+
+    /// The term whose initials the run spells, when the run is [`MIN_INITIALS`] or more
+    /// lowercase letters and nothing else.
+    fn initials_of(&self, run: &[(char, u32)], lower: bool) -> Option<usize> {
+        if !lower || run.len() < MIN_INITIALS || self.initials.is_empty() {
+            return None;
+        }
+        let word: String = run.iter().map(|&(c, _)| c).collect();
+        self.initials.get(&word).copied()
     }
 
     /// `text` as a syllable stream.
@@ -299,12 +345,25 @@ impl SoundAlikes {
         let mut s = Stream::default();
         let mut run: Vec<(char, u32)> = Vec::new(); // the current Latin run: (folded, code point)
         let mut case = Case::default();
+        let mut lower = true; // the run is lowercase letters a–z (ASCII or full-width) only
+        let mut before = None; // the character before the current run
+        let mut last = None;
         for (at, c) in (0u32..).zip(text.chars()) {
+            let previous = last.replace(c);
             if let Some(l) = latin(c) {
+                if run.is_empty() {
+                    before = previous;
+                }
                 case.see(run.is_empty(), c);
+                lower =
+                    (run.is_empty() || lower) && matches!(c, 'a'..='z' | '\u{FF41}'..='\u{FF5A}');
                 run.push((l, at));
             } else {
                 if !run.is_empty() {
+                    let word = !before.is_some_and(in_address) && !in_address(c);
+                    if let Some(i) = self.initials_of(&run, lower && word) {
+                        s.initials.push((run[0].1, at, i as u32));
+                    }
                     self.push_run(&run, case.capitalized(), &mut s);
                     run.clear();
                     case = Case::default();
@@ -323,6 +382,11 @@ impl SoundAlikes {
             }
         }
         if !run.is_empty() {
+            let word = !before.is_some_and(in_address);
+            if let Some(i) = self.initials_of(&run, lower && word) {
+                s.initials
+                    .push((run[0].1, run[run.len() - 1].1 + 1, i as u32));
+            }
             self.push_run(&run, case.capitalized(), &mut s);
         }
         s
@@ -444,6 +508,8 @@ struct Stream {
     bytes: Vec<u8>,
     tokens: Vec<Token>,
     has_ideographs: bool,
+    /// Runs that spell a term's initials: (first code point, one past the last, term index).
+    initials: Vec<(u32, u32, u32)>,
 }
 
 #[derive(Clone, Copy)]
@@ -540,6 +606,15 @@ fn is_transparent(c: char) -> bool {
         )
 }
 
+/// Characters that join Latin letters into an address, a handle or a file name
+/// (`scj@example.com`, `a.scj`, `scj_01`): a run beside one is no word of initials.
+fn in_address(c: char) -> bool {
+    matches!(
+        c,
+        '@' | '.' | '/' | '\\' | '_' | '-' | ':' | '#' | '%' | '&' | '=' | '?' | '+' | '~'
+    )
+}
+
 /// CJK ideographs with readings (Unified, Extension A, compatibility, planes 2–3).
 fn is_ideograph(c: char) -> bool {
     matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3134F}')
@@ -597,6 +672,36 @@ mod tests {
             found("来玩bǎi jiā lè吧"),
             vec![(2, 12, "百家乐".into(), Spelling::Pinyin)]
         );
+    }
+
+    #[test]
+    fn initials_as_a_whole_lowercase_word() {
+        assert_eq!(
+            found("要bjl吗"),
+            vec![(1, 4, "百家乐".into(), Spelling::Initials)]
+        );
+        assert_eq!(
+            found("cs qz，ｃｓｑｚ"),
+            vec![(6, 10, "出售枪支".into(), Spelling::Initials)]
+        );
+        // Too short (`db`), uppercase, longer words, digits, addresses and handles.
+        for text in [
+            "db",
+            "BJL",
+            "Bjl",
+            "bjlx",
+            "bjl2",
+            "a@bjl.com",
+            "bjl.zip",
+            "@bjl",
+            "bjl_1",
+        ] {
+            assert!(
+                found(text).iter().all(|h| h.3 != Spelling::Initials),
+                "{text:?}: {:?}",
+                found(text)
+            );
+        }
     }
 
     #[test]
