@@ -86,11 +86,12 @@ pub fn visual(text: &str) -> Option<VisualText> {
         logical: Vec::with_capacity(text.chars().count()),
     };
     let mut reordered = false;
-    let mut first = 0usize; // code-point index of the next paragraph's first character
-                            // Paragraphs that need the algorithm, gathered into chunks of about CHUNK_BYTES: one
-                            // `BidiInfo` per chunk instead of one per paragraph (a text of 87k three-character
-                            // paragraphs took 40 ms in allocations), while each paragraph's layout still copies no more
-                            // than its chunk's levels (`visual_runs` clones the levels of the whole text it was given).
+    // Code-point index of the next paragraph's first character.
+    let mut first = 0usize;
+    // Paragraphs that need the algorithm, gathered into chunks of about CHUNK_BYTES: one
+    // `BidiInfo` per chunk instead of one per paragraph (a text of 87k three-character
+    // paragraphs took 40 ms in allocations), while each paragraph's layout still copies no more
+    // than its chunk's levels (`visual_runs` clones the levels of the whole text it was given).
     let mut chunk: Option<(usize, usize, usize)> = None; // (byte start, byte end, first code point)
     let mut flush = |chunk: &mut Option<(usize, usize, usize)>, out: &mut VisualText| {
         if let Some((from, to, at)) = chunk.take() {

@@ -36,6 +36,15 @@ use super::normalize::{is_default_ignorable, Normalizer};
 /// much ordinary text).
 pub const MIN_SYLLABLES: usize = 2;
 
+/// Words of the lexicon's terms whose characters are not said in their most common reading
+/// there (`行` is `xing`, but `hang` in `银行`; `重` is `zhong`, but `chong` in `重庆`): a term
+/// containing one gets a second syllable sequence with the word's reading, so `yin hang ka`
+/// matches `银行卡` as `yin xing ka` still matches `yin行卡` (each character of a text is read in
+/// its most common reading). Only these few, from the default lexicon's terms read one by one:
+/// every reading of every character made innocent words sound like terms (`要保`, `yao bao`, for
+/// `约炮`).
+pub const WORD_READINGS: &[(&str, &str)] = &[("银行", "yin hang"), ("重庆", "chong qing")];
+
 /// Terms shorter than this many characters get no initials: two letters (`db`, `yp`) are
 /// everyday abbreviations. `examples/initials_corpus.rs` found none of the default lexicon's
 /// initials of any length among the 14,934 Latin words of the corpora (`docs/matching.md`).
@@ -177,7 +186,19 @@ impl SoundAlikes {
             else {
                 continue;
             };
-            let sequences = [seq.iter().map(String::as_str).collect::<Vec<&str>>()];
+            let mut said = seq.clone();
+            for (word, reading) in WORD_READINGS {
+                for (at, _) in plain.match_indices(word) {
+                    let first = plain[..at].chars().count();
+                    for (k, syl) in reading.split(' ').enumerate() {
+                        said[first + k] = syl.to_string();
+                    }
+                }
+            }
+            let mut sequences = vec![seq.iter().map(String::as_str).collect::<Vec<&str>>()];
+            if said != seq {
+                sequences.push(said.iter().map(String::as_str).collect());
+            }
             let folded: Vec<char> = normalizer.fold_term(&plain).chars().collect();
             if folded.len() != chars.len() {
                 continue;
@@ -636,6 +657,7 @@ mod tests {
             entry("百家乐", TermAction::Reject),
             entry("枪支", TermAction::Reject),
             entry("出售枪支", TermAction::Reject),
+            entry("出售银行卡", TermAction::Reject),
             entry("打击赌博", TermAction::Allow),
         ])
     }
@@ -671,6 +693,24 @@ mod tests {
         assert_eq!(
             found("来玩bǎi jiā lè吧"),
             vec![(2, 12, "百家乐".into(), Spelling::Pinyin)]
+        );
+    }
+
+    #[test]
+    fn a_word_in_its_own_reading() {
+        let n = "chu shou yin hang ka".chars().count();
+        assert_eq!(
+            found("chu shou yin hang ka"),
+            vec![(0, n, "出售银行卡".into(), Spelling::Pinyin)]
+        );
+        // The characters of a text are read in their most common reading: `行` is `xing`.
+        assert_eq!(
+            found("出售yin行卡"),
+            vec![(0, 7, "出售银行卡".into(), Spelling::Mixed)]
+        );
+        assert_eq!(
+            found("出售银杭卡"),
+            vec![(0, 5, "出售银行卡".into(), Spelling::Homophone)]
         );
     }
 
