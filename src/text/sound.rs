@@ -290,6 +290,7 @@ impl SoundAlikes {
         if stream.tokens.len() < MIN_SYLLABLES {
             return hits;
         }
+        let normalizer = Normalizer::shared();
         let chars: Vec<char> = if stream.has_ideographs {
             text.chars().collect()
         } else {
@@ -310,6 +311,17 @@ impl SoundAlikes {
                 _ => Spelling::Mixed,
             };
             let term = &self.terms[m.pattern().as_usize()];
+            // Characters written as the term has them need no folding, and a match of the
+            // term's own characters (most matches in text full of the term) is dropped before
+            // anything is allocated for it.
+            if spelling == Spelling::Homophone
+                && toks
+                    .iter()
+                    .zip(&term.folded)
+                    .all(|(t, &f)| chars[t.start as usize] == f)
+            {
+                continue;
+            }
             let mut ideographs = String::new();
             let mut own = 0;
             let mut substituted = Vec::new();
@@ -318,7 +330,12 @@ impl SoundAlikes {
                     continue;
                 }
                 let c = chars[t.start as usize];
-                let folded = Normalizer::shared().fold_term(c.encode_utf8(&mut [0; 4]));
+                if c == term.folded[i] {
+                    own += 1;
+                    ideographs.push(c);
+                    continue;
+                }
+                let folded = normalizer.fold_term(c.encode_utf8(&mut [0; 4]));
                 if folded.chars().eq(std::iter::once(term.folded[i])) {
                     own += 1;
                 } else {
