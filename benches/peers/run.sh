@@ -39,7 +39,8 @@ if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import ahocorasick' 2
     "$venv/bin/pip" install -q "pyahocorasick==$pyac_version"
 fi
 
-# sensitive-word's own deny word list (the file its WordDenys.defaults() reads first).
+# sensitive-word's own deny word list (its Chinese list; WordDenys.defaults() also reads the
+# 11 words of sensitive_word_dict_en.txt, left out here).
 sw_jar="$m2/com/github/houbb/sensitive-word/$sw_version/sensitive-word-$sw_version.jar"
 dict="$cache/sensitive_word_dict.txt"
 if [[ ! -f $dict ]]; then
