@@ -10,6 +10,12 @@
 //!   - `jieba-50k+context`, `default+context`: the same plus the context rules of the
 //!     `prohibited` stage (`text::context::judge` on every hit: word boundary, cues);
 //!   - `fold-only`: `Normalizer::fold_text` alone, for reference.
+//!   - `raw-aho-{nfa,cnfa,dfa}/{jieba-50k,default}`: the `aho-corasick` crate alone, for the peer
+//!     comparison of issue 11 (docs/benchmarks.md, Run 6): the same terms as plain strings (the
+//!     sample words; every term of the default lexicon, allow phrases included, as our automaton
+//!     holds them) searched in each original line, no folding, `MatchKind::LeftmostLongest`,
+//!     `find_iter` counting matches; `nfa` = `NoncontiguousNFA`, `cnfa` = `ContiguousNFA`,
+//!     `dfa` = `DFA`. The automata are built before the timed part.
 //! - `find-cpu/*`: the same, timed by the thread's CPU time instead of wall-clock time
 //!   (`support::CpuTime`): throughput per core, not counting the time the thread waits for a
 //!   core on a shared machine.
@@ -27,6 +33,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use criterion::measurement::Measurement;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use synth_review::text::context::{judge, Verdict};
@@ -39,9 +46,12 @@ fn find<M: Measurement>(c: &mut Criterion<M>, group_name: &str) {
     let lines: Vec<&str> = corpus.lines().collect();
     let bytes: usize = lines.iter().map(|l| l.len()).sum();
     let words = support::jieba_words();
-    let sample = support::entries(&support::jieba_sample(&words), &normalizer);
+    let sample_words = support::jieba_sample(&words);
+    let sample = support::entries(&sample_words, &normalizer);
     let jieba = Matcher::new(normalizer.clone(), sample).unwrap();
-    let default = Matcher::new(normalizer.clone(), support::default_entries()).unwrap();
+    let default_entries = support::default_entries();
+    let default_terms = support::terms(&default_entries);
+    let default = Matcher::new(normalizer.clone(), default_entries).unwrap();
 
     let mut group = c.benchmark_group(group_name);
     group
@@ -84,6 +94,26 @@ fn find<M: Measurement>(c: &mut Criterion<M>, group_name: &str) {
             })
         });
     }
+    // The `aho-corasick` crate alone (issue 11 "Measure"): what a matcher without folding,
+    // boundary or overlap rules costs, in each of its automaton kinds.
+    for (kind_name, kind) in [
+        ("nfa", AhoCorasickKind::NoncontiguousNFA),
+        ("cnfa", AhoCorasickKind::ContiguousNFA),
+        ("dfa", AhoCorasickKind::DFA),
+    ] {
+        for (lexicon, terms) in [("jieba-50k", &sample_words), ("default", &default_terms)] {
+            let ac = raw_aho(terms, kind);
+            group.bench_function(format!("raw-aho-{kind_name}/{lexicon}"), |b| {
+                b.iter(|| {
+                    let mut hits = 0;
+                    for line in &lines {
+                        hits += ac.find_iter(black_box(*line)).count();
+                    }
+                    hits
+                })
+            });
+        }
+    }
     group.bench_function("fold-only", |b| {
         b.iter(|| {
             let mut chars = 0;
@@ -94,6 +124,15 @@ fn find<M: Measurement>(c: &mut Criterion<M>, group_name: &str) {
         })
     });
     group.finish();
+}
+
+/// A leftmost-longest automaton of `kind` over `terms` as plain strings.
+fn raw_aho(terms: &[String], kind: AhoCorasickKind) -> AhoCorasick {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(kind))
+        .build(terms)
+        .unwrap()
 }
 
 fn build(c: &mut Criterion) {

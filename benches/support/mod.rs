@@ -99,6 +99,20 @@ pub fn default_entries() -> Vec<LexiconEntry> {
         .collect()
 }
 
+/// The terms of `entries` as plain strings, in order (every action, allow phrases included).
+pub fn terms(entries: &[LexiconEntry]) -> Vec<String> {
+    entries.iter().map(|e| e.term.clone()).collect()
+}
+
+/// The reject and hold terms of `entries` (no allow phrases), in order.
+pub fn flagging_terms(entries: &[LexiconEntry]) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|e| e.action != TermAction::Allow)
+        .map(|e| e.term.clone())
+        .collect()
+}
+
 /// A criterion measurement of the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`)
 /// instead of wall-clock time. On a shared machine, wall-clock time also counts the time the
 /// thread waits for a core; CPU time does not, so throughput per CPU-second is "MB/s per core"
