@@ -16,6 +16,7 @@
 //! Offsets are code points of the original text. Sentences end at `。！？!?；;` and line
 //! breaks; clauses also at `，,、：:`.
 
+use rustc_hash::FxHashMap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -90,12 +91,41 @@ pub enum Verdict {
 }
 
 struct Cues {
-    negation: Vec<Vec<char>>,
-    reporting: Vec<Vec<char>>,
-    solicitation: Vec<Vec<char>>,
+    negation: CueList,
+    reporting: CueList,
+    solicitation: CueList,
 }
 
-fn parse(list: &str) -> Vec<Vec<char>> {
+/// One cue list, lowercased, longest cue first, indexed by first character so that a scan
+/// looks at each character of the text once instead of trying every cue at every place.
+struct CueList {
+    cues: Vec<Vec<char>>,
+    /// Whether the cue is ASCII letters and digits only (then it needs a word boundary).
+    ascii: Vec<bool>,
+    /// First character → indices into `cues`, in list order (longest first).
+    by_first: FxHashMap<char, Vec<u32>>,
+}
+
+impl CueList {
+    fn new(cues: Vec<Vec<char>>) -> Self {
+        let mut by_first: FxHashMap<char, Vec<u32>> = FxHashMap::default();
+        for (i, c) in cues.iter().enumerate() {
+            if let Some(&first) = c.first() {
+                by_first.entry(first).or_default().push(i as u32);
+            }
+        }
+        CueList {
+            ascii: cues
+                .iter()
+                .map(|c| c.iter().all(char::is_ascii_alphanumeric))
+                .collect(),
+            cues,
+            by_first,
+        }
+    }
+}
+
+fn parse(list: &str) -> CueList {
     let mut v: Vec<Vec<char>> = list
         .lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
@@ -104,7 +134,7 @@ fn parse(list: &str) -> Vec<Vec<char>> {
         .collect();
     // Longest first, so the reported cue is the most specific one.
     v.sort_by_key(|c| std::cmp::Reverse(c.len()));
-    v
+    CueList::new(v)
 }
 
 fn cues() -> &'static Cues {
@@ -138,35 +168,42 @@ fn span(chars: &[char], at: Range<usize>, end: fn(char) -> bool) -> Range<usize>
 
 /// Finds the first cue of `list` in `lower[range]`; an ASCII cue must not touch an ASCII
 /// letter or digit on either side (`vx` is not found in `vxyz`).
-fn find_cue(lower: &[char], range: Range<usize>, list: &[Vec<char>]) -> Option<Range<usize>> {
-    let hay = &lower[range.clone()];
-    let mut best: Option<Range<usize>> = None;
-    for cue in list {
-        if cue.len() > hay.len() {
+/// The earliest place, and at one place the longest cue (the list's order).
+fn find_cue(lower: &[char], range: Range<usize>, list: &CueList) -> Option<Range<usize>> {
+    for at in range.clone() {
+        let Some(candidates) = list.by_first.get(&lower[at]) else {
             continue;
-        }
-        let ascii = cue.iter().all(char::is_ascii_alphanumeric);
-        for i in 0..=hay.len() - cue.len() {
-            if hay[i..i + cue.len()] != cue[..] {
+        };
+        for &i in candidates {
+            let cue = &list.cues[i as usize];
+            let end = at + cue.len();
+            if end > range.end || lower[at..end] != cue[..] {
                 continue;
             }
-            let at = range.start + i;
-            if ascii {
+            if list.ascii[i as usize] {
                 let before = at.checked_sub(1).map(|j| lower[j]);
-                let after = lower.get(at + cue.len()).copied();
+                let after = lower.get(end).copied();
                 if before.is_some_and(|c| c.is_ascii_alphanumeric())
                     || after.is_some_and(|c| c.is_ascii_alphanumeric())
                 {
                     continue;
                 }
             }
-            if best.as_ref().is_none_or(|b| at < b.start) {
-                best = Some(at..at + cue.len());
-            }
-            break;
+            return Some(at..end);
         }
     }
-    best
+    None
+}
+
+/// `c` lowercased to one character as `char::to_lowercase` does (its first character), without
+/// the table lookup for ASCII and for the ideographs and CJK punctuation that fill Chinese text
+/// (they have no case).
+fn lower_char(c: char) -> char {
+    match c {
+        '\0'..='\x7F' => c.to_ascii_lowercase(),
+        '\u{3000}'..='\u{303F}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' => c,
+        _ => c.to_lowercase().next().unwrap_or(c),
+    }
 }
 
 fn solicitation(chars: &[char], lower: &[char], sentence: Range<usize>) -> Option<Range<usize>> {
@@ -246,10 +283,7 @@ pub fn judge(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
 
 /// [`judge`] on the window around the hit.
 fn judge_window(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
-    let lower: Vec<char> = chars
-        .iter()
-        .map(|c| c.to_lowercase().next().unwrap_or(*c))
-        .collect();
+    let lower: Vec<char> = chars.iter().map(|&c| lower_char(c)).collect();
     let sentence = span(chars, hit.clone(), is_sentence_end);
     // Solicitation counts in the hit's sentence and the one after it: `不出售枪支？加微信详谈`
     // puts the contact right behind a question mark.
@@ -294,6 +328,80 @@ fn judge_window(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scan [`find_cue`] replaced: every cue at every place, the earliest kept.
+    fn find_cue_naive(lower: &[char], range: Range<usize>, list: &CueList) -> Option<Range<usize>> {
+        let hay = &lower[range.clone()];
+        let mut best: Option<Range<usize>> = None;
+        for (k, cue) in list.cues.iter().enumerate() {
+            if cue.len() > hay.len() {
+                continue;
+            }
+            for i in 0..=hay.len() - cue.len() {
+                if hay[i..i + cue.len()] != cue[..] {
+                    continue;
+                }
+                let at = range.start + i;
+                if list.ascii[k] {
+                    let before = at.checked_sub(1).map(|j| lower[j]);
+                    let after = lower.get(at + cue.len()).copied();
+                    if before.is_some_and(|c| c.is_ascii_alphanumeric())
+                        || after.is_some_and(|c| c.is_ascii_alphanumeric())
+                    {
+                        continue;
+                    }
+                }
+                if best.as_ref().is_none_or(|b| at < b.start) {
+                    best = Some(at..at + cue.len());
+                }
+                break;
+            }
+        }
+        best
+    }
+
+    proptest::proptest! {
+        /// The indexed scan finds what trying every cue at every place finds, over text made
+        /// of the cues' own characters, letters, digits and punctuation.
+        #[test]
+        fn find_cue_agrees_with_the_naive_scan(
+            picks in proptest::collection::vec(0usize..3000, 0..60),
+            from in 0usize..200,
+            to in 0usize..200,
+        ) {
+            let c = cues();
+            let mut alphabet: Vec<char> = [&c.negation, &c.reporting, &c.solicitation]
+                .iter()
+                .flat_map(|l| l.cues.iter().flatten().copied())
+                .collect();
+            alphabet.extend("avxq19 ，。x".chars());
+            alphabet.sort();
+            alphabet.dedup();
+            // Every third pick a whole cue (so cues occur, overlap and touch), else one character.
+            let all: Vec<&Vec<char>> = [&c.negation, &c.reporting, &c.solicitation]
+                .iter()
+                .flat_map(|l| l.cues.iter())
+                .collect();
+            let text: Vec<char> = picks
+                .iter()
+                .flat_map(|&i| {
+                    if i % 3 == 0 {
+                        all[i / 3 % all.len()].clone()
+                    } else {
+                        vec![alphabet[i % alphabet.len()]]
+                    }
+                })
+                .collect();
+            let (from, to) = (from.min(text.len()), to.min(text.len()));
+            let range = from.min(to)..from.max(to);
+            for list in [&c.negation, &c.reporting, &c.solicitation] {
+                proptest::prop_assert_eq!(
+                    find_cue(&text, range.clone(), list),
+                    find_cue_naive(&text, range.clone(), list)
+                );
+            }
+        }
+    }
 
     fn at(text: &str, term: &str) -> (Vec<char>, Range<usize>) {
         let c: Vec<char> = text.chars().collect();
