@@ -11,7 +11,7 @@ use crate::config::ConfigError;
 use crate::decision::{reason_codes, Action, Evidence, ReasonCode, StageKind};
 use crate::event::PublishEvent;
 use crate::text::bidi;
-use crate::text::context::{judge, Cue, Verdict};
+use crate::text::context::{Cue, FieldContext, Verdict};
 use crate::text::lexicon::{parse_lexicon, parse_word_list, WordListFormat};
 use crate::text::matcher::{Hit, Matcher, TermAction};
 use crate::text::normalize::Normalizer;
@@ -168,8 +168,14 @@ impl Stage for Prohibited {
             // Bounded work per field: judging stops once one more hit than is listed stands,
             // and after MAX_JUDGED hits the rest stand unjudged (never a silent approve).
             let mut unjudged = 0usize;
-            judge_hits(&chars, hits, &mut kept, &mut unjudged, &Cue::describe);
-            if let Some(v) = &visual {
+            // Read once for all hits of the field (lowercased, every cue found), and only when
+            // something in stored order is to be judged.
+            let context =
+                (!hits.is_empty() || !sounds.is_empty()).then(|| FieldContext::new(&chars));
+            if let Some(context) = &context {
+                judge_hits(context, hits, &mut kept, &mut unjudged, &Cue::describe);
+            }
+            if let Some(v) = visual.as_ref().filter(|_| !visual_hits.is_empty()) {
                 // Judged in display order (the context as a reader sees it), then reported at
                 // the stored code points they cover.
                 let visual_chars: Vec<char> = v.text.chars().collect();
@@ -183,7 +189,7 @@ impl Stage for Prohibited {
                     format!("{} cue `{}` at {s}..{e}", c.kind.as_str(), c.text)
                 };
                 judge_hits(
-                    &visual_chars,
+                    &FieldContext::new(&visual_chars),
                     visual_hits,
                     &mut shown,
                     &mut shown_unjudged,
@@ -228,8 +234,8 @@ impl Stage for Prohibited {
                 out.findings
                     .push(term_finding(&hit, field, span, matched, detail(cue, more)));
             }
-            if !sounds.is_empty() {
-                judge_sounds(field, &chars, sounds, out);
+            if let (false, Some(context)) = (sounds.is_empty(), &context) {
+                judge_sounds(field, context, &chars, sounds, out);
             }
         }
         // A term split across the title and the text (`出售` | `冰毒，私聊`): a reader reads the
@@ -284,7 +290,13 @@ impl Prohibited {
             };
             format!("{} cue `{}` at {place}", c.kind.as_str(), c.text)
         };
-        judge_hits(&chars, hits, &mut kept, &mut unjudged, &field_place);
+        judge_hits(
+            &FieldContext::new(&chars),
+            hits,
+            &mut kept,
+            &mut unjudged,
+            &field_place,
+        );
         for (hit, cue) in kept.into_iter().take(MAX_HITS_PER_FIELD) {
             let start = from + hit.start;
             let seen = out.findings.iter().any(|f| {
@@ -385,7 +397,7 @@ const BIDI_NOTE: &str =
 /// `describe` writes a cue for the detail, its place in the field's own code points (the hits of
 /// a display-order or joined reading index another text).
 fn judge_hits<'a>(
-    chars: &[char],
+    context: &FieldContext<'_>,
     hits: Vec<Hit<'a>>,
     kept: &mut Vec<(Hit<'a>, Option<String>)>,
     unjudged: &mut usize,
@@ -403,7 +415,7 @@ fn judge_hits<'a>(
             continue;
         }
         let ideographic = hit.matched.chars().any(is_ideograph);
-        match judge(chars, hit.start..hit.end, ideographic) {
+        match context.judge(hit.start..hit.end, ideographic) {
             Verdict::Stands(Some(cue)) if hit.under_allow_phrase => {
                 let why = format!(
                     "{}; it overrides the allow phrase around the term",
@@ -424,7 +436,13 @@ fn judge_hits<'a>(
 /// negation, reporting; the word boundary rule where ideographs are involved), and stand at
 /// most as `hold` unless a solicitation cue is beside them. One inside a term already
 /// reported in the field is left out.
-fn judge_sounds(field: &str, chars: &[char], sounds: Vec<SoundHit<'_>>, out: &mut StageOutput) {
+fn judge_sounds(
+    field: &str,
+    context: &FieldContext<'_>,
+    chars: &[char],
+    sounds: Vec<SoundHit<'_>>,
+    out: &mut StageOutput,
+) {
     let reported: Vec<(usize, usize)> = out
         .findings
         .iter()
@@ -467,7 +485,7 @@ fn judge_sounds(field: &str, chars: &[char], sounds: Vec<SoundHit<'_>>, out: &mu
             || hit.name_like
             || hit.spelling == Spelling::Initials;
         let boundary = !matches!(hit.spelling, Spelling::Pinyin | Spelling::Initials);
-        let verdict = judge(chars, hit.start..hit.end, boundary);
+        let verdict = context.judge(hit.start..hit.end, boundary);
         let (action, why) = match verdict {
             Verdict::Dropped(_) => continue,
             Verdict::Stands(Some(cue)) if stranger => (

@@ -166,33 +166,55 @@ fn span(chars: &[char], at: Range<usize>, end: fn(char) -> bool) -> Range<usize>
     start..stop
 }
 
-/// Finds the first cue of `list` in `lower[range]`; an ASCII cue must not touch an ASCII
-/// letter or digit on either side (`vx` is not found in `vxyz`).
-/// The earliest place, and at one place the longest cue (the list's order).
+/// Finds the first cue of `list` in `lower[range]`: the earliest place, and at one place the
+/// longest cue (the list's order). An ASCII cue must not touch an ASCII letter or digit on
+/// either side (`vx` is not found in `vxyz`).
+#[cfg(test)]
 fn find_cue(lower: &[char], range: Range<usize>, list: &CueList) -> Option<Range<usize>> {
-    for at in range.clone() {
-        let Some(candidates) = list.by_first.get(&lower[at]) else {
-            continue;
-        };
-        for &i in candidates {
-            let cue = &list.cues[i as usize];
-            let end = at + cue.len();
-            if end > range.end || lower[at..end] != cue[..] {
+    Found::new(lower, list).first(range)
+}
+
+/// Every place of a list's cues in a text, found once per field: `(start, end)` code points,
+/// sorted by start and at one start longest first.
+struct Found(Vec<(u32, u32)>);
+
+impl Found {
+    fn new(lower: &[char], list: &CueList) -> Self {
+        let mut places = Vec::new();
+        for (at, c) in lower.iter().enumerate() {
+            let Some(candidates) = list.by_first.get(c) else {
                 continue;
-            }
-            if list.ascii[i as usize] {
-                let before = at.checked_sub(1).map(|j| lower[j]);
-                let after = lower.get(end).copied();
-                if before.is_some_and(|c| c.is_ascii_alphanumeric())
-                    || after.is_some_and(|c| c.is_ascii_alphanumeric())
-                {
+            };
+            for &i in candidates {
+                let cue = &list.cues[i as usize];
+                let end = at + cue.len();
+                if end > lower.len() || lower[at..end] != cue[..] {
                     continue;
                 }
+                if list.ascii[i as usize] {
+                    let before = at.checked_sub(1).map(|j| lower[j]);
+                    let after = lower.get(end).copied();
+                    if before.is_some_and(|c| c.is_ascii_alphanumeric())
+                        || after.is_some_and(|c| c.is_ascii_alphanumeric())
+                    {
+                        continue;
+                    }
+                }
+                places.push((at as u32, end as u32));
             }
-            return Some(at..end);
         }
+        Found(places)
     }
-    None
+
+    /// The first place inside `range` (earliest start, then longest).
+    fn first(&self, range: Range<usize>) -> Option<Range<usize>> {
+        let from = self.0.partition_point(|&(s, _)| (s as usize) < range.start);
+        self.0[from..]
+            .iter()
+            .take_while(|&&(s, _)| (s as usize) < range.end)
+            .find(|&&(_, e)| e as usize <= range.end)
+            .map(|&(s, e)| s as usize..e as usize)
+    }
 }
 
 /// `c` lowercased to one character as `char::to_lowercase` does (its first character), without
@@ -206,8 +228,9 @@ fn lower_char(c: char) -> char {
     }
 }
 
-fn solicitation(chars: &[char], lower: &[char], sentence: Range<usize>) -> Option<Range<usize>> {
-    if let Some(r) = find_cue(lower, sentence.clone(), &cues().solicitation) {
+fn solicitation(w: &Window<'_>, sentence: Range<usize>) -> Option<Range<usize>> {
+    let (chars, lower) = (w.chars, w.lower);
+    if let Some(r) = w.cue(Kind::Solicitation, sentence.clone()) {
         return Some(r);
     }
     // A digit run (phone, QQ number, price), ASCII or full width.
@@ -264,7 +287,8 @@ pub const CONTEXT_REACH: usize = 256;
 /// `boundary` turns the word boundary rule on (it is off for Latin-script terms, which have
 /// their own boundary rule in the matcher). An empty or out-of-range hit stands. Only the
 /// [`CONTEXT_REACH`] characters on each side of the hit are read; cue ranges are code points of
-/// `chars`.
+/// `chars`. For many hits in one field, [`FieldContext::judge`] gives the same verdicts
+/// without reading the field again per hit.
 pub fn judge(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
     if hit.start >= hit.end || hit.end > chars.len() {
         return Verdict::Stands(None);
@@ -275,15 +299,92 @@ pub fn judge(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
         c.range = c.range.start + from..c.range.end + from;
         c
     };
-    match judge_window(&chars[from..to], hit.start - from..hit.end - from, boundary) {
+    match FieldContext::new(&chars[from..to]).judge(hit.start - from..hit.end - from, boundary) {
         Verdict::Stands(c) => Verdict::Stands(c.map(shift)),
         Verdict::Dropped(c) => Verdict::Dropped(shift(c)),
     }
 }
 
+/// The cue lists of [`Cues`], by name, for [`Window::cue`].
+#[derive(Clone, Copy)]
+enum Kind {
+    Negation = 0,
+    Reporting = 1,
+    Solicitation = 2,
+}
+
+/// One field read once for the context rules of all its hits: its characters lowercased and
+/// every place of every cue. Build it when a field has hits ([`FieldContext::new`], linear in
+/// the field) and judge each hit with [`FieldContext::judge`].
+pub struct FieldContext<'a> {
+    chars: &'a [char],
+    lower: Vec<char>,
+    /// Per [`Kind`]: the places of that list's cues in `lower`.
+    found: [Found; 3],
+}
+
+impl<'a> FieldContext<'a> {
+    /// Reads `chars` (a field's characters): O(length).
+    pub fn new(chars: &'a [char]) -> Self {
+        let lower: Vec<char> = chars.iter().map(|&c| lower_char(c)).collect();
+        let c = cues();
+        let found = [&c.negation, &c.reporting, &c.solicitation].map(|l| Found::new(&lower, l));
+        FieldContext {
+            chars,
+            lower,
+            found,
+        }
+    }
+
+    /// As [`judge`] for the hit `hit` (code points of the field): the same window of
+    /// [`CONTEXT_REACH`] characters on each side, cue ranges in code points of the field. An
+    /// ASCII cue at the very edge of the window is checked for a word boundary against the
+    /// character beyond it, which [`judge`] does not see.
+    pub fn judge(&self, hit: Range<usize>, boundary: bool) -> Verdict {
+        if hit.start >= hit.end || hit.end > self.chars.len() {
+            return Verdict::Stands(None);
+        }
+        let from = hit.start.saturating_sub(CONTEXT_REACH);
+        let to = (hit.end + CONTEXT_REACH).min(self.chars.len());
+        let w = Window {
+            chars: &self.chars[from..to],
+            lower: &self.lower[from..to],
+            found: &self.found,
+            offset: from,
+        };
+        let shift = |mut c: Cue| {
+            c.range = c.range.start + from..c.range.end + from;
+            c
+        };
+        match judge_window(&w, hit.start - from..hit.end - from, boundary) {
+            Verdict::Stands(c) => Verdict::Stands(c.map(shift)),
+            Verdict::Dropped(c) => Verdict::Dropped(shift(c)),
+        }
+    }
+}
+
+/// The part of a [`FieldContext`] around one hit; ranges are code points of the window.
+struct Window<'w> {
+    chars: &'w [char],
+    lower: &'w [char],
+    found: &'w [Found; 3],
+    /// Code point of the field where the window starts.
+    offset: usize,
+}
+
+impl Window<'_> {
+    /// The first cue of list `kind` inside `range` (earliest, then longest).
+    fn cue(&self, kind: Kind, range: Range<usize>) -> Option<Range<usize>> {
+        let o = self.offset;
+        self.found[kind as usize]
+            .first(range.start + o..range.end + o)
+            .map(|r| r.start - o..r.end - o)
+    }
+}
+
 /// [`judge`] on the window around the hit.
-fn judge_window(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
-    let lower: Vec<char> = chars.iter().map(|&c| lower_char(c)).collect();
+fn judge_window(w: &Window<'_>, hit: Range<usize>, boundary: bool) -> Verdict {
+    let chars = w.chars;
     let sentence = span(chars, hit.clone(), is_sentence_end);
     // Solicitation counts in the hit's sentence and the one after it: `不出售枪支？加微信详谈`
     // puts the contact right behind a question mark.
@@ -293,8 +394,8 @@ fn judge_window(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
         sentence.clone()
     };
     // Only outside the hit: `出售微信号` is a term, not a contact channel.
-    if let Some(r) = solicitation(chars, &lower, reach.start..hit.start)
-        .or_else(|| solicitation(chars, &lower, hit.end..reach.end))
+    if let Some(r) =
+        solicitation(w, reach.start..hit.start).or_else(|| solicitation(w, hit.end..reach.end))
     {
         return Verdict::Stands(Some(cue(CueKind::Solicitation, chars, r)));
     }
@@ -312,13 +413,14 @@ fn judge_window(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
         .start
         .saturating_sub(NEGATION_REACH + 8)
         .max(clause.start);
-    if let Some(r) = find_cue(&lower, from..hit.start, &cues().negation) {
+    if let Some(r) = w.cue(Kind::Negation, from..hit.start) {
         if hit.start - r.end <= NEGATION_REACH {
             return Verdict::Dropped(cue(CueKind::Negation, chars, r));
         }
     }
-    if let Some(r) = find_cue(&lower, sentence.start..hit.start, &cues().reporting)
-        .or_else(|| find_cue(&lower, hit.end..sentence.end, &cues().reporting))
+    if let Some(r) = w
+        .cue(Kind::Reporting, sentence.start..hit.start)
+        .or_else(|| w.cue(Kind::Reporting, hit.end..sentence.end))
     {
         return Verdict::Dropped(cue(CueKind::Reporting, chars, r));
     }
