@@ -8,7 +8,7 @@
 //!   - `jieba-50k`: 50,000 terms sampled from jieba's word list with a fixed seed;
 //!   - `default`: the default lexicon, data/lexicon/*.csv (285 terms, 42 allow phrases);
 //!   - `jieba-50k+context`, `default+context`: the same plus the context rules of the
-//!     `prohibited` stage (`text::context::judge` on every hit: word boundary, cues);
+//!     `prohibited` stage (`text::context::FieldContext::judge` on every hit: word boundary, cues);
 //!   - `fold-only`: `Normalizer::fold_text` alone, for reference.
 //!   - `raw-aho-{nfa,cnfa,dfa}/{jieba-50k,default}`: the `aho-corasick` crate alone, for the peer
 //!     comparison of issue 11 (docs/benchmarks.md, Run 6): the same terms as plain strings (the
@@ -36,7 +36,7 @@ use std::time::Duration;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use criterion::measurement::Measurement;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use synth_review::text::context::{judge, Verdict};
+use synth_review::text::context::{FieldContext, Verdict};
 use synth_review::text::matcher::Matcher;
 use synth_review::text::normalize::Normalizer;
 
@@ -71,7 +71,7 @@ fn find<M: Measurement>(c: &mut Criterion<M>, group_name: &str) {
         });
     }
     // With the context rules of the `prohibited` stage on (issue 11): every hit judged by
-    // `text::context::judge` (word boundary, cues) as the stage does; a line without hits pays
+    // `text::context::FieldContext` (word boundary, cues) as the stage does, one per line; a line without hits pays
     // nothing more.
     synth_review::text::words::warm_up();
     for (name, matcher) in [("jieba-50k+context", &jieba), ("default+context", &default)] {
@@ -84,8 +84,9 @@ fn find<M: Measurement>(c: &mut Criterion<M>, group_name: &str) {
                         continue;
                     }
                     let chars: Vec<char> = line.chars().collect();
+                    let context = FieldContext::new(&chars);
                     for h in hits {
-                        if let Verdict::Stands(_) = judge(&chars, h.start..h.end, true) {
+                        if let Verdict::Stands(_) = context.judge(h.start..h.end, true) {
                             kept += 1;
                         }
                     }

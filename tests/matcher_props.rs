@@ -403,11 +403,17 @@ proptest! {
         start in 0..40usize,
         len in 0..8usize,
     ) {
-        use synth_review::text::context::{judge, Verdict};
+        use synth_review::text::context::{judge, FieldContext, Verdict};
         let text = format!("{pre}{term}{post}");
         let chars: Vec<char> = text.chars().collect();
+        let context = FieldContext::new(&chars);
         let real = pre.chars().count()..pre.chars().count() + term.chars().count();
         for hit in [real, start..start + len] {
+            // The field read once judges as the window read per hit.
+            prop_assert_eq!(
+                format!("{:?}", context.judge(hit.clone(), boundary)),
+                format!("{:?}", judge(&chars, hit.clone(), boundary))
+            );
             let cue = match judge(&chars, hit, boundary) {
                 Verdict::Stands(c) => c,
                 Verdict::Dropped(c) => Some(c),
