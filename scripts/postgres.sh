@@ -138,7 +138,7 @@ server_running() { as_owner "$(bin pg_ctl)" -D "$1/data" status >/dev/null 2>&1;
 
 # --------------------------------------------------------------- commands --
 cmd_start() {
-    local dir port timeout=${PG_START_TIMEOUT:-60} deadline attempt
+    local dir port timeout=${PG_START_TIMEOUT:-60} deadline attempt started seen_pid
     require_dir "${1:-}"
     dir=$(cd "$1" && pwd)
     if [[ "$(id -u)" == 0 ]]; then
@@ -158,11 +158,18 @@ cmd_start() {
             -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
             start >/dev/null
         deadline=$(( SECONDS + timeout ))
+        started=$SECONDS
+        seen_pid=0
         while :; do
             if "$(bin pg_isready)" -q -h 127.0.0.1 -p "$port" -U "$PG_USER" -d postgres; then
                 break 2
             fi
-            if ! server_running "$dir"; then
+            # pg_ctl -W returns before the postmaster has written its pid file: "not running"
+            # means it died only once the pid file was seen, the log has a FATAL line, or 10 s
+            # went by.
+            [[ -f "$dir/data/postmaster.pid" ]] && seen_pid=1
+            if { (( seen_pid || SECONDS - started >= 10 )) ||
+                grep -q 'FATAL\|PANIC' "$dir/server.log" 2>/dev/null; } && ! server_running "$dir"; then
                 if grep -q 'could not bind\|Address already in use' "$dir/server.log" 2>/dev/null; then
                     say "port $port was taken; another one (attempt $attempt)"
                     continue 2
