@@ -9,7 +9,14 @@
 #    ${SYNTH_REVIEW_CACHE:-~/.cache/synth-review} (once; cached afterwards),
 # 4. starts a single-node KRaft broker on free 127.0.0.1 ports in a temp dir
 #    (stopped again on exit, failure, Ctrl-C or SIGTERM),
-# 5. runs `cargo test --locked --no-fail-fast --lib --bins --examples --test NAME… -- --test-threads=2`
+# 5. makes sure PostgreSQL is there (`scripts/postgres.sh ensure`: initdb/pg_ctl on PATH or in
+#    /usr/lib/postgresql/*/bin; as root on Debian it installs the `postgresql` package when they
+#    are missing, its service kept from starting) and starts a throwaway cluster
+#    (`scripts/postgres.sh start`: initdb in a temp dir — owned by the `postgres` user when we are
+#    root —, a free 127.0.0.1 port, the unix socket in that dir, trust auth, fsync off; ready when
+#    pg_isready answers, about 3-5 s), with a database for the console store's tests; stopped
+#    again on exit like the broker,
+# 6. runs `cargo test --locked --no-fail-fast --lib --bins --examples --test NAME… -- --test-threads=2`
 #    over every integration test target but those of the steps below (every test binary runs, also
 #    after a failure), then, unless the arguments select targets
 #    or pass test-binary arguments, the benchmarks once in test mode
@@ -19,10 +26,12 @@
 #      SYNTH_REVIEW_PROMETHEUS=/usr/bin/prometheus  the real Prometheus server and
 #      SYNTH_REVIEW_PROMTOOL=/usr/bin/promtool      its checker (tests/ops_*.rs)
 #      SYNTH_REVIEW_PYTHON=PATH                   python3 with PyYAML (tests/ops_compose.rs)
+#      SYNTH_REVIEW_TEST_POSTGRES=postgres://synth_review@127.0.0.1:PORT/synth_review_test
+#                                                 the PostgreSQL database (tests/console_store.rs)
 #    The three-broker cluster test (tests/kafka_cluster.rs, which starts its own cluster with
 #    `scripts/kafka.sh cluster-start`) runs as a step of its own after the others, under
 #    `scripts/stress.sh` load (busy workers on every core); see SYNTH_REVIEW_STRESS below.
-# 6. ends with a one-line summary of what failed (test binary and test names; the whole output
+# 7. ends with a one-line summary of what failed (test binary and test names; the whole output
 #    is in target/test.sh.log) and exits non-zero if anything failed.
 #
 # Load and rounds of the fault tests:
@@ -52,11 +61,14 @@
 #   SYNTH_REVIEW_STRESS=1 SYNTH_REVIEW_RESTART_ROUNDS=10 scripts/test.sh --test kafka_broker_restart
 #
 # Set SYNTH_REVIEW_KEEP_KAFKA_DIR=1 to keep the broker's state dir afterwards.
+# A SYNTH_REVIEW_TEST_POSTGRES already set is kept (a server of your own; each test creates a
+# database of its own in it and drops it again), and no cluster is started.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 KAFKA_SH=(bash "$ROOT/scripts/kafka.sh")
+PG_SH=(bash "$ROOT/scripts/postgres.sh")
 
 say() { printf '[test.sh] %s\n' "$*" >&2; }
 
@@ -184,6 +196,7 @@ say "PyYAML: $("$PYTHON" -c 'import sys, yaml; print(yaml.__version__, "for pyth
 "${KAFKA_SH[@]}" fetch
 
 KAFKA_DIR=""
+PG_DIR=""
 STRESS_PIDFILE=""
 # shellcheck disable=SC2317 # invoked through the EXIT trap
 cleanup() {
@@ -191,6 +204,10 @@ cleanup() {
     trap - EXIT INT TERM HUP
     if [[ -n "$STRESS_PIDFILE" && -s "$STRESS_PIDFILE" ]]; then
         bash "$ROOT/scripts/stress.sh" stop "$STRESS_PIDFILE" || true
+    fi
+    if [[ -n "$PG_DIR" ]]; then
+        "${PG_SH[@]}" stop "$PG_DIR" || say "warning: could not stop PostgreSQL in $PG_DIR"
+        rm -rf -- "$PG_DIR"
     fi
     if [[ -n "$KAFKA_DIR" ]]; then
         "${KAFKA_SH[@]}" stop "$KAFKA_DIR" || say "warning: could not stop the broker in $KAFKA_DIR"
@@ -213,6 +230,25 @@ BOOTSTRAP="$("${KAFKA_SH[@]}" start "$KAFKA_DIR" | tail -n 1)"
 export SYNTH_REVIEW_TEST_BROKERS="$BOOTSTRAP"
 export SYNTH_REVIEW_TEST_KAFKA_DIR="$KAFKA_DIR"
 say "Kafka broker at $SYNTH_REVIEW_TEST_BROKERS (state dir $SYNTH_REVIEW_TEST_KAFKA_DIR)"
+
+# ------------------------------------------------------------ postgresql --
+# tests/console_store.rs runs the console's store against a real PostgreSQL server as well as
+# SQLite; under CI its PostgreSQL variants fail when SYNTH_REVIEW_TEST_POSTGRES is missing.
+if [[ -n "${SYNTH_REVIEW_TEST_POSTGRES:-}" ]]; then
+    say "PostgreSQL: SYNTH_REVIEW_TEST_POSTGRES is set, using that server"
+else
+    if ! "${PG_SH[@]}" ensure >/dev/null; then
+        say "cannot run the tests: install PostgreSQL (Debian, as root: apt-get install -y --no-install-recommends postgresql) and re-run scripts/test.sh"
+        exit 127
+    fi
+    # A directory the `postgres` user can reach when we are root (mktemp's is handed to it).
+    PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/synth-review-pg.XXXXXX")"
+    pg_started=$SECONDS
+    PG_URL="$("${PG_SH[@]}" start "$PG_DIR" | tail -n 1)"
+    [[ "$PG_URL" =~ ^postgres://[a-z_]+@127\.0\.0\.1:[0-9]+/[a-z_]+$ ]] || { say "unexpected URL '$PG_URL' from postgres.sh start"; exit 1; }
+    export SYNTH_REVIEW_TEST_POSTGRES="$PG_URL"
+    say "PostgreSQL at $SYNTH_REVIEW_TEST_POSTGRES (data dir $PG_DIR, ready in $(( SECONDS - pg_started )) s)"
+fi
 
 # ------------------------------------------------------------ cargo -------
 # Arguments before a `--` go to cargo test, the rest to the test binaries.

@@ -26,6 +26,8 @@
 //! - [`kafka`]: Kafka plumbing: the delivery core (consume → batch → review → produce → commit)
 //!   with the exactly-once and at-least-once modes, output records, topic limits, clients.
 //! - [`ops`]: Prometheus metrics, `/metrics`, `/healthz`, `/readyz`, hot reload on SIGHUP.
+//! - [`console`]: the moderation console's store: the hold queue, leases, verdicts with their
+//!   outbox, accounts and audit, on SQLite or PostgreSQL (DESIGN §8, `docs/console.md`).
 //! - [`app`]: one function per command (`run`, `review`, `check`, `demo`); the binary only parses
 //!   arguments, sets up logging and maps errors to exit codes.
 //!
@@ -37,6 +39,7 @@
 
 pub mod app;
 pub mod config;
+pub mod console;
 pub mod decision;
 pub mod embedded;
 pub mod engine;

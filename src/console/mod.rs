@@ -1,0 +1,23 @@
+//! The moderation console's foundation (DESIGN §8, issue 13): the hold queue's store.
+//!
+//! The worker stays stateless; the console keeps the state moderators work on: held items, their
+//! leases (claims), verdicts with the outbox a relay produces from, accounts and the audit
+//! trail. [`Store`] is that state, on SQLite (one file, WAL; the embedded default) or
+//! PostgreSQL (several console replicas), with the same SQL and the same tests for both. The
+//! model — items, leases, the conditional update, the outbox — is described in
+//! `docs/console.md`.
+//!
+//! - [`item`]: a held decision record read into a [`HeldItem`] (severity, reasons, user).
+//! - [`store`]: [`Store`] and its operations, [`StoreError`].
+//!
+//! The web application, the intake from the held topic and the relay build on this.
+
+pub mod item;
+pub mod store;
+
+pub use item::{HeldItem, ReasonTag, RecordError};
+pub use store::{
+    Account, AccountId, AuditAction, AuditEntry, Backend, DecidedVerdict, Escalation, HistoryEntry,
+    Inserted, Item, ItemId, ItemState, ItemSummary, Lease, OutboxEntry, QueueFilter, Role, Store,
+    StoreError, Verdict, VerdictId, VerdictInput,
+};
