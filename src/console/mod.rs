@@ -9,12 +9,16 @@
 //!
 //! - [`item`]: a held decision record read into a [`HeldItem`] (severity, reasons, user).
 //! - [`store`]: [`Store`] and its operations, [`StoreError`].
+//! - [`intake`]: [`run_intake`], the consumer of the held topic that stores each held decision
+//!   record as a queue item, committing its offset only once the store has it.
 //!
-//! The web application, the intake from the held topic and the relay build on this.
+//! The web application and the relay build on this.
 
+pub mod intake;
 pub mod item;
 pub mod store;
 
+pub use intake::{run_intake, IntakeError, IntakeMetrics, IntakeSettings, IntakeSummary};
 pub use item::{HeldItem, ReasonTag, RecordError};
 pub use store::{
     Account, AccountId, AuditAction, AuditEntry, Backend, DecidedVerdict, Escalation, HistoryEntry,
