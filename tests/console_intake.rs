@@ -290,8 +290,10 @@ async fn redeliveries_are_stored_once_and_offsets_committed(db: &TestDb) {
 
 /// (c) A crash between the insert and the commit: records the store has but whose offsets were
 /// never committed are delivered again and answered as duplicates. First simulated exactly (a
-/// previous intake inserted 8 records and died before committing), then for real (the intake
-/// task is dropped mid-stream, with no final commit, and started again).
+/// previous intake inserted 8 records and died before committing), then by dropping the intake
+/// task mid-stream (no final commit of its own; closing the dropped consumer may still commit
+/// what was stored, so the counts are computed from the offsets found committed afterwards) and
+/// starting it again.
 async fn crash_before_commit_redelivers_as_duplicates(db: &TestDb) {
     const PARTITIONS: i32 = 2;
     let prefix = unique("intake-c");

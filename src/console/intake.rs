@@ -423,8 +423,11 @@ mod tests {
 
     #[test]
     fn the_consumer_reads_committed_and_commits_itself() {
-        let mut kafka = KafkaConfig::default();
-        kafka.delivery = crate::config::Delivery::AtLeastOnce;
+        // At-least-once would turn the worker's auto commit on; the intake turns it off.
+        let kafka = KafkaConfig {
+            delivery: crate::config::Delivery::AtLeastOnce,
+            ..KafkaConfig::default()
+        };
         let c = intake_consumer_config(&IntakeSettings {
             kafka,
             group_id: "console".into(),
