@@ -295,13 +295,23 @@ pub fn judge(chars: &[char], hit: Range<usize>, boundary: bool) -> Verdict {
     }
     let from = hit.start.saturating_sub(CONTEXT_REACH);
     let to = (hit.end + CONTEXT_REACH).min(chars.len());
-    let shift = |mut c: Cue| {
-        c.range = c.range.start + from..c.range.end + from;
-        c
-    };
-    match FieldContext::new(&chars[from..to]).judge(hit.start - from..hit.end - from, boundary) {
-        Verdict::Stands(c) => Verdict::Stands(c.map(shift)),
-        Verdict::Dropped(c) => Verdict::Dropped(shift(c)),
+    FieldContext::new(&chars[from..to])
+        .judge(hit.start - from..hit.end - from, boundary)
+        .shifted(from)
+}
+
+impl Verdict {
+    /// The same verdict with its cue's range moved `by` code points on (from a window's code
+    /// points to the text's).
+    fn shifted(self, by: usize) -> Verdict {
+        let shift = |mut c: Cue| {
+            c.range = c.range.start + by..c.range.end + by;
+            c
+        };
+        match self {
+            Verdict::Stands(c) => Verdict::Stands(c.map(shift)),
+            Verdict::Dropped(c) => Verdict::Dropped(shift(c)),
+        }
     }
 }
 
@@ -352,14 +362,7 @@ impl<'a> FieldContext<'a> {
             found: &self.found,
             offset: from,
         };
-        let shift = |mut c: Cue| {
-            c.range = c.range.start + from..c.range.end + from;
-            c
-        };
-        match judge_window(&w, hit.start - from..hit.end - from, boundary) {
-            Verdict::Stands(c) => Verdict::Stands(c.map(shift)),
-            Verdict::Dropped(c) => Verdict::Dropped(shift(c)),
-        }
+        judge_window(&w, hit.start - from..hit.end - from, boundary).shifted(from)
     }
 }
 
