@@ -9,19 +9,13 @@
 //! cargo run --release --example initials_corpus
 //! ```
 
+#[path = "../benches/support/mod.rs"]
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use pinyin::ToPinyin;
-use synth_review::text::lexicon::parse_lexicon;
 use synth_review::text::matcher::TermAction;
-
-fn read_xz(path: &Path) -> String {
-    let xz = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut bytes = Vec::new();
-    lzma_rs::xz_decompress(&mut &xz[..], &mut bytes).expect("valid xz");
-    String::from_utf8(bytes).expect("UTF-8")
-}
 
 /// Whole runs of Latin letters (ASCII or full-width), lowercased.
 fn latin_words(line: &str) -> Vec<String> {
@@ -45,30 +39,19 @@ fn latin_words(line: &str) -> Vec<String> {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = support::root();
     let mut initials: HashMap<String, Vec<String>> = HashMap::new();
-    for f in [
-        "drugs",
-        "fraud",
-        "gambling",
-        "illegal_goods",
-        "pornography",
-        "weapons",
-    ] {
-        let p = root.join(format!("data/lexicon/{f}.csv"));
-        let rows = parse_lexicon(&p.display().to_string(), &std::fs::read(&p).unwrap()).unwrap();
-        for row in rows {
-            if !matches!(row.action, TermAction::Reject | TermAction::Hold) {
-                continue;
-            }
-            let term: String = row.term.chars().filter(|&c| c != '+').collect();
-            let letters: Option<String> = term
-                .chars()
-                .map(|c| c.to_pinyin().and_then(|p| p.plain().chars().next()))
-                .collect();
-            if let Some(letters) = letters.filter(|l| l.len() >= 2) {
-                initials.entry(letters).or_default().push(row.term.clone());
-            }
+    for row in support::default_entries() {
+        if !matches!(row.action, TermAction::Reject | TermAction::Hold) {
+            continue;
+        }
+        let term: String = row.term.chars().filter(|&c| c != '+').collect();
+        let letters: Option<String> = term
+            .chars()
+            .map(|c| c.to_pinyin().and_then(|p| p.plain().chars().next()))
+            .collect();
+        if let Some(letters) = letters.filter(|l| l.len() >= 2) {
+            initials.entry(letters).or_default().push(row.term.clone());
         }
     }
     println!("{} initials of {} terms", initials.len(), {
@@ -87,7 +70,7 @@ fn main() {
     ];
     let mut hits: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
     for (name, path) in &sources {
-        let text = read_xz(path);
+        let text = support::read_text(path);
         let (mut words, mut lines_hit) = (0usize, 0usize);
         for line in text.lines() {
             let mut any = false;
