@@ -92,7 +92,16 @@ async fn command(command: Command) -> Result<(), AppError> {
             let stop = app::shutdown::on_signal_with_watchdog(run.shutdown_grace());
             app::run(run, stop).await?;
         }
-        Command::Demo { listen } => print!("{}", app::demo(app::listen(listen).await.ok()).await?),
+        Command::Demo { listen } => {
+            // The demo goes on without /metrics when the address cannot be bound, and says so.
+            let listener = app::listen(listen)
+                .await
+                .inspect_err(|error| {
+                    tracing::warn!(%error, "Cannot serve /metrics; the demo goes on without it.")
+                })
+                .ok();
+            print!("{}", app::demo(listener).await?)
+        }
     }
     Ok(())
 }

@@ -60,14 +60,18 @@ pub async fn demo(listener: Option<tokio::net::TcpListener>) -> Result<String, A
         }
         None => None,
     };
-    let result = run_demo(metrics, ready).await.map_err(AppError::Demo);
+    let served = server.is_some();
+    let result = run_demo(metrics, ready, served)
+        .await
+        .map_err(AppError::Demo);
     if let Some(server) = server {
         server.stop();
     }
     result
 }
 
-async fn run_demo(metrics: Metrics, ready: Arc<Readiness>) -> anyhow::Result<String> {
+/// `served`: whether /metrics is being served, for the summary's last line.
+async fn run_demo(metrics: Metrics, ready: Arc<Readiness>, served: bool) -> anyhow::Result<String> {
     let cluster = MockCluster::new(1).context("starting librdkafka's mock cluster")?;
     let loaded = load_pipeline(Path::new(DEFAULT_PIPELINE), &default_files())
         .map_err(|e| anyhow::anyhow!("embedded pipeline: {e}"))?;
@@ -161,7 +165,11 @@ async fn run_demo(metrics: Metrics, ready: Arc<Readiness>) -> anyhow::Result<Str
             out.push_str(&format!("    {sample}\n"));
         }
     }
-    out.push_str("\nMetrics were served on /metrics meanwhile; `synth-review run --pipeline pipelines/default.toml` runs the same path against a real broker.\n");
+    if served {
+        out.push_str("\nMetrics were served on /metrics meanwhile; `synth-review run --pipeline pipelines/default.toml` runs the same path against a real broker.\n");
+    } else {
+        out.push_str("\nMetrics were not served (see the warning above); `synth-review run --pipeline pipelines/default.toml` runs the same path against a real broker.\n");
+    }
     Ok(out)
 }
 
