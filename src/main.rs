@@ -51,6 +51,18 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9464")]
         listen: SocketAddr,
     },
+    /// The moderation console: hold queue store, intake, relay, web application (DESIGN §8).
+    Console {
+        /// Console file (TOML; see docs/console.md).
+        #[arg(long)]
+        config: PathBuf,
+        /// Serve the web application here instead of `[console] listen`.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Serve /metrics and /healthz here instead of `[console] metrics_listen`.
+        #[arg(long)]
+        metrics_listen: Option<SocketAddr>,
+    },
     /// Validate a pipeline and all its data files.
     Check {
         /// Pipeline file (TOML).
@@ -91,6 +103,23 @@ async fn command(command: Command) -> Result<(), AppError> {
             };
             let stop = app::shutdown::on_signal_with_watchdog(run.shutdown_grace());
             app::run(run, stop).await?;
+        }
+        Command::Console {
+            config,
+            listen,
+            metrics_listen,
+        } => {
+            let file = synth_review::config::console::load_console_file(&config, std::env::vars())?;
+            let listener = app::listen(listen.unwrap_or(file.console.listen)).await?;
+            let metrics_listener =
+                app::listen(metrics_listen.unwrap_or(file.console.metrics_listen)).await?;
+            let run = app::ConsoleRun {
+                file,
+                listener,
+                metrics_listener,
+            };
+            let stop = app::shutdown::on_signal_with_watchdog(Duration::from_secs(15));
+            app::console(run, stop).await?;
         }
         Command::Demo { listen } => {
             // The demo goes on without /metrics when the address cannot be bound, and says so.

@@ -6,7 +6,8 @@
 //! - [`run`]: the Kafka worker, with `/metrics`, `/healthz`, `/readyz` and reload on SIGHUP;
 //! - [`review()`]: the engine over JSONL, no Kafka;
 //! - [`check`]: validate a pipeline and its data files;
-//! - [`demo()`]: zero set-up, on librdkafka's mock cluster.
+//! - [`demo()`]: zero set-up, on librdkafka's mock cluster;
+//! - [`console()`]: the moderation console (store, intake, relay, web, metrics).
 //!
 //! [`load`] reads a pipeline the way every command does; [`shutdown`] turns SIGINT/SIGTERM into
 //! the shutdown future, with a watchdog.
@@ -26,10 +27,12 @@ use crate::ops::http::{self, Readiness};
 use crate::ops::metrics::Metrics;
 use crate::ops::reload::Reloader;
 
+pub mod console;
 pub mod demo;
 pub mod review;
 pub mod shutdown;
 
+pub use console::{console, ConsoleRun};
 pub use demo::demo;
 pub use review::{review, ReviewOptions};
 
@@ -59,6 +62,9 @@ pub enum AppError {
     /// The demo failed.
     #[error("demo failed: {0:#}")]
     Demo(anyhow::Error),
+    /// The console failed (its store, its intake, its relay).
+    #[error("console: {0}")]
+    Console(String),
 }
 
 impl AppError {
@@ -66,7 +72,7 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Config(_) | AppError::Usage(_) | AppError::Listen { .. } => 2,
-            AppError::Io(_) | AppError::Worker(_) | AppError::Demo(_) => 1,
+            AppError::Io(_) | AppError::Worker(_) | AppError::Demo(_) | AppError::Console(_) => 1,
         }
     }
 }

@@ -15,6 +15,7 @@
 //! [`Embedded`]), [`kafka`] (`[kafka]`, the librdkafka options and their environment overrides),
 //! [`topics`] (`[topics]`), [`stage_table`] (one `[[stages]]` table).
 
+pub mod console;
 pub mod error;
 pub mod files;
 pub mod kafka;

@@ -12,16 +12,21 @@
 //! - [`intake`]: [`run_intake`], the consumer of the held topic that stores each held decision
 //!   record as a queue item, committing its offset only once the store has it.
 //!
-//! The web application and the relay build on this.
+//! - [`relay`]: [`run_relay`], verdicts from the outbox to the approved/rejected and audit
+//!   topics in Kafka transactions, exactly once across crashes.
+//!
+//! The web application builds on this.
 
 pub mod intake;
 pub mod item;
+pub mod relay;
 pub mod store;
 
 pub use intake::{run_intake, IntakeError, IntakeMetrics, IntakeSettings, IntakeSummary};
 pub use item::{HeldItem, ReasonTag, RecordError};
+pub use relay::{run_relay, RelayError, RelayMetrics, RelaySettings, RelaySummary, VerdictRecords};
 pub use store::{
     Account, AccountId, AuditAction, AuditEntry, Backend, DecidedVerdict, Escalation, HistoryEntry,
-    Inserted, Item, ItemId, ItemState, ItemSummary, Lease, OutboxEntry, QueueFilter, Role, Store,
-    StoreError, Verdict, VerdictId, VerdictInput,
+    Inserted, Item, ItemId, ItemState, ItemSummary, Lease, OutboxEntry, QueueFilter, QueueStats,
+    RelayBatch, Role, Settled, Store, StoreError, Verdict, VerdictId, VerdictInput,
 };

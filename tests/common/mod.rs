@@ -5,10 +5,12 @@
 //!   committed offsets.
 //! - [`cluster`]: a three-broker cluster of the test's own, a steady producer, the worker's
 //!   progress over time.
+//! - [`console`]: `synth-review console` processes and their console files.
 //! - [`events`]: the real corpus, a seeded event generator, poison messages, evasions.
 //! - [`outputs`]: reading the output topics back and checking exactly-once.
 //! - [`worker`]: pipelines, `synth-review run` processes ([`Worker`]) and their logs.
 //! - [`metrics`]: the worker's HTTP endpoints and the Prometheus text exposition.
+//! - [`store`]: a console store of a test's own on SQLite or PostgreSQL ([`TestDb`]).
 //! - [`wait`]: the one way to wait, [`wait_for`], which also watches processes.
 //! - [`ops`], [`prometheus`], [`promql`], [`yaml`]: what the `ops_*` tests share (a worker with
 //!   statistics every second, the real Prometheus server, PromQL and dashboard helpers, the YAML
@@ -23,6 +25,7 @@
 
 pub mod broker;
 pub mod cluster;
+pub mod console;
 pub mod events;
 pub mod files;
 pub mod metrics;
@@ -30,15 +33,18 @@ pub mod ops;
 pub mod outputs;
 pub mod prometheus;
 pub mod promql;
+pub mod store;
 pub mod wait;
 pub mod worker;
 pub mod yaml;
 
 pub use broker::*;
 pub use cluster::*;
+pub use console::{ConsoleConfig, ConsoleProcess};
 pub use events::*;
 pub use files::*;
 pub use metrics::*;
 pub use outputs::*;
+pub use store::TestDb;
 pub use wait::*;
 pub use worker::*;

@@ -59,6 +59,10 @@ pub enum StoreError {
     /// An account of this name exists already.
     #[error("an account named {0:?} exists already")]
     DuplicateAccount(String),
+    /// Another writer changed what the operation read (two relays taking the same verdicts on
+    /// PostgreSQL): nothing was changed; try again.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// A stored value this build cannot read (a time out of range, an unknown state).
     #[error("corrupt store row: {0}")]
     Corrupt(String),

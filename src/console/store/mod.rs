@@ -31,9 +31,11 @@ use time::OffsetDateTime;
 
 pub use error::StoreError;
 pub use lease::MAX_LEASE;
+pub use outbox::{RelayBatch, Settled};
 pub use types::{
     Account, AuditAction, AuditEntry, DecidedVerdict, Escalation, HistoryEntry, Inserted, Item,
-    ItemState, ItemSummary, Lease, OutboxEntry, QueueFilter, Role, Verdict, VerdictInput,
+    ItemState, ItemSummary, Lease, OutboxEntry, QueueFilter, QueueStats, Role, Verdict,
+    VerdictInput,
 };
 
 use super::item::{HeldItem, ReasonTag};
@@ -71,16 +73,30 @@ pub struct Store {
 }
 
 // The schema, one migration per backend, compiled in.
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "console store",
-    include_str!("../../../migrations/sqlite/0001_console_store.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "console store",
-    include_str!("../../../migrations/postgres/0001_console_store.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "console store",
+        include_str!("../../../migrations/sqlite/0001_console_store.sql"),
+    ),
+    (
+        3,
+        "relay batches",
+        include_str!("../../../migrations/sqlite/0003_relay_batches.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "console store",
+        include_str!("../../../migrations/postgres/0001_console_store.sql"),
+    ),
+    (
+        3,
+        "relay batches",
+        include_str!("../../../migrations/postgres/0003_relay_batches.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct Embedded(&'static [(i64, &'static str, &'static str)]);
@@ -427,6 +443,42 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The numbers the console's gauges show, as at `now`: items waiting in the moderators'
+    /// queue and in the leads' one (an expired lease counts as waiting), unexpired claims, the
+    /// hold time of the oldest undecided item, and verdicts the relay has still to produce.
+    ///
+    /// Errors: [`StoreError::Database`], [`StoreError::Corrupt`].
+    pub async fn queue_stats(&self, now: OffsetDateTime) -> Result<QueueStats, StoreError> {
+        let row = sqlx::query(
+            "SELECT \
+               COALESCE(SUM(CASE WHEN escalated_at IS NULL AND (state = 'queued' OR \
+                 (state = 'claimed' AND lease_expires_at <= $1)) THEN 1 ELSE 0 END), 0) AS queued, \
+               COALESCE(SUM(CASE WHEN escalated_at IS NOT NULL AND (state = 'escalated' OR \
+                 (state = 'claimed' AND lease_expires_at <= $1)) THEN 1 ELSE 0 END), 0) AS escalated, \
+               COALESCE(SUM(CASE WHEN state = 'claimed' AND lease_expires_at > $1 \
+                 THEN 1 ELSE 0 END), 0) AS claimed, \
+               MIN(held_at) AS oldest \
+             FROM queue_items WHERE state <> 'decided'",
+        )
+        .bind(ms(now))
+        .fetch_one(&self.pool)
+        .await?;
+        let pending = sqlx::query("SELECT COUNT(*) FROM verdicts WHERE relayed_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        let count = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(QueueStats {
+            queued: count(row.try_get("queued")?),
+            escalated: count(row.try_get("escalated")?),
+            claimed: count(row.try_get("claimed")?),
+            oldest_held_at: row
+                .try_get::<Option<i64>, _>("oldest")?
+                .map(time)
+                .transpose()?,
+            outbox_pending: count(pending.try_get(0)?),
+        })
     }
 
     /// Creates an account. `name`: 1 to 64 characters, no control characters or spaces.

@@ -1,13 +1,43 @@
 //! The outbox: verdicts the relay has still to produce. A verdict's row is written in the
-//! verdict's transaction ([`Store::decide`]); the relay reads the pending ones in verdict order,
-//! produces each in a Kafka transaction, and marks it relayed afterwards. A crash between the two
-//! leaves it pending: the relay must recognise it as already produced (by its verdict id) on
-//! start, which is the relay's part, not the store's.
+//! verdict's transaction ([`Store::decide`]). The relay ([`crate::console::relay`]) takes the
+//! pending ones in verdict order as a numbered batch ([`Store::take_relay_batch`]), produces
+//! them in one Kafka transaction that also commits the batch number as its checkpoint, and marks
+//! the batch relayed afterwards ([`Store::mark_batch_relayed`]). A crash between the Kafka commit
+//! and the mark leaves the batch's verdicts pending with their batch number: on start the relay
+//! reads its checkpoint and settles them ([`Store::settle_relay_batches`]).
 
 use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::{decided_verdict, ms, OutboxEntry, Store, StoreError, VerdictId};
+
+/// A relay batch's number: 1, 2, … in the order the relay produced them; the relay's Kafka
+/// checkpoint is the number of the last batch whose transaction committed.
+pub type RelayBatch = i64;
+
+/// What [`Store::settle_relay_batches`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Settled {
+    /// Verdicts of batches at or below the checkpoint (their transaction committed) that were
+    /// still pending, now marked relayed.
+    pub marked: u64,
+    /// Verdicts of batches above the checkpoint (their transaction never committed), released
+    /// to be taken again.
+    pub released: u64,
+}
+
+const OUTBOX_COLUMNS: &str = "v.verdict_id, v.decision, v.moderator, v.reason_code, v.note, \
+     v.created_at, q.item_id, q.event_id, q.review_round, q.record";
+
+fn outbox_entry(row: &sqlx::any::AnyRow) -> Result<OutboxEntry, StoreError> {
+    Ok(OutboxEntry {
+        verdict: decided_verdict(row)?,
+        item_id: row.try_get("item_id")?,
+        event_id: row.try_get("event_id")?,
+        round: row.try_get("review_round")?,
+        record: row.try_get("record")?,
+    })
+}
 
 impl Store {
     /// Up to `limit` verdicts not yet marked relayed, oldest (lowest verdict id) first, each
@@ -15,26 +45,146 @@ impl Store {
     ///
     /// Errors: [`StoreError::Database`], [`StoreError::Corrupt`].
     pub async fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT v.verdict_id, v.decision, v.moderator, v.reason_code, v.note, v.created_at, \
-             q.item_id, q.event_id, q.review_round, q.record \
+        let rows = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} \
              FROM verdicts v JOIN queue_items q ON q.item_id = v.item_id \
-             WHERE v.relayed_at IS NULL ORDER BY v.verdict_id LIMIT $1",
-        )
+             WHERE v.relayed_at IS NULL ORDER BY v.verdict_id LIMIT $1"
+        ))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| -> Result<OutboxEntry, StoreError> {
-                Ok(OutboxEntry {
-                    verdict: decided_verdict(row)?,
-                    item_id: row.try_get("item_id")?,
-                    event_id: row.try_get("event_id")?,
-                    round: row.try_get("review_round")?,
-                    record: row.try_get("record")?,
-                })
-            })
-            .collect()
+        rows.iter().map(outbox_entry).collect()
+    }
+
+    /// Takes up to `limit` pending verdicts that belong to no batch yet, oldest first, as batch
+    /// `batch`: writes the number on them and returns them with what the relay produces. Empty
+    /// when nothing is pending. Verdicts already in a batch (taken before a crash and not yet
+    /// settled) are not taken again.
+    ///
+    /// Errors: [`StoreError::InvalidInput`] for a batch number below 1 or a zero limit,
+    /// [`StoreError::Database`], [`StoreError::Corrupt`].
+    pub async fn take_relay_batch(
+        &self,
+        batch: RelayBatch,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        if batch < 1 || limit == 0 {
+            return Err(StoreError::InvalidInput(format!(
+                "relay batch {batch} of at most {limit} verdicts: the number counts from 1 and \
+                 the limit is at least 1"
+            )));
+        }
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} \
+             FROM verdicts v JOIN queue_items q ON q.item_id = v.item_id \
+             WHERE v.relayed_at IS NULL AND v.relay_batch IS NULL \
+             ORDER BY v.verdict_id LIMIT $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let entries = rows
+            .iter()
+            .map(outbox_entry)
+            .collect::<Result<Vec<_>, _>>()?;
+        if !entries.is_empty() {
+            // The update names the ids read, not a range: a PostgreSQL transaction that
+            // commits a lower id late would put a row into the range that was never read.
+            let ids = entries
+                .iter()
+                .map(|e| e.verdict.verdict_id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let updated = sqlx::query(&format!(
+                "UPDATE verdicts SET relay_batch = $1 \
+                 WHERE verdict_id IN ({ids}) AND relayed_at IS NULL AND relay_batch IS NULL"
+            ))
+            .bind(batch)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated != entries.len() as u64 {
+                // Another relay took some of them meanwhile (PostgreSQL, two relays): give up
+                // this batch; the caller tries again.
+                tx.rollback().await?;
+                return Err(StoreError::Conflict(format!(
+                    "relay batch {batch}: {} of {} verdicts were taken by another relay",
+                    entries.len() as u64 - updated,
+                    entries.len()
+                )));
+            }
+        }
+        tx.commit().await?;
+        Ok(entries)
+    }
+
+    /// Marks every pending verdict of batch `batch` relayed at `now` (its Kafka transaction
+    /// committed). Returns how many were marked.
+    ///
+    /// Errors: [`StoreError::Database`].
+    pub async fn mark_batch_relayed(
+        &self,
+        batch: RelayBatch,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let marked = sqlx::query(
+            "UPDATE verdicts SET relayed_at = $2 WHERE relay_batch = $1 AND relayed_at IS NULL",
+        )
+        .bind(batch)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(marked)
+    }
+
+    /// Settles the batches of an earlier relay against its Kafka checkpoint (the number of the
+    /// last batch whose transaction committed; 0 when none ever did): the pending verdicts of
+    /// batches up to `checkpoint` are marked relayed at `now` (they are in the topics), those of
+    /// later batches are released (their transaction aborted or never began) and are taken
+    /// again by the next batch. The caller must hold the relay's transactional id (fenced every
+    /// earlier relay) before reading the checkpoint.
+    ///
+    /// Errors: [`StoreError::Database`].
+    pub async fn settle_relay_batches(
+        &self,
+        checkpoint: RelayBatch,
+        now: OffsetDateTime,
+    ) -> Result<Settled, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let marked = sqlx::query(
+            "UPDATE verdicts SET relayed_at = $2 \
+             WHERE relay_batch IS NOT NULL AND relay_batch <= $1 AND relayed_at IS NULL",
+        )
+        .bind(checkpoint)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let released = sqlx::query(
+            "UPDATE verdicts SET relay_batch = NULL WHERE relay_batch > $1 AND relayed_at IS NULL",
+        )
+        .bind(checkpoint)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(Settled { marked, released })
+    }
+
+    /// The highest relay batch number written in the store (0 when none): a relay whose Kafka
+    /// checkpoint is lower (a new consumer group, a reset) must not reuse numbers the store has
+    /// seen, so it numbers on from the higher of the two.
+    ///
+    /// Errors: [`StoreError::Database`].
+    pub async fn last_relay_batch(&self) -> Result<RelayBatch, StoreError> {
+        let row = sqlx::query("SELECT MAX(relay_batch) FROM verdicts")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>(0)?.unwrap_or(0))
     }
 
     /// Marks verdict `verdict_id` relayed at `now`. Returns `true` when it was pending, `false`

@@ -314,3 +314,18 @@ pub struct OutboxEntry {
     /// The held decision record, to be produced again with `reviewed_by`.
     pub record: String,
 }
+
+/// What the console's gauges show ([`super::Store::queue_stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Items in the moderators' queue (including those whose lease expired).
+    pub queued: u64,
+    /// Items in the leads' queue (escalated, unclaimed or with an expired lease).
+    pub escalated: u64,
+    /// Items under an unexpired lease.
+    pub claimed: u64,
+    /// When the oldest undecided item was held; `None` when none waits.
+    pub oldest_held_at: Option<OffsetDateTime>,
+    /// Verdicts the relay has still to produce.
+    pub outbox_pending: u64,
+}

@@ -1,0 +1,269 @@
+//! `console`: the moderation console (DESIGN §8, `docs/console.md`) — the store, the intake of
+//! the held topic, the relay of verdicts, the web application and the console's own `/metrics`
+//! and `/healthz`, in one process until shutdown.
+
+use std::future::{Future, IntoFuture};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use prometheus::{Encoder, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::AppError;
+use crate::config::console::ConsoleFile;
+use crate::console::{
+    run_intake, run_relay, IntakeMetrics, IntakeSettings, RelayMetrics, RelaySettings, Store,
+};
+
+/// What `console` needs.
+pub struct ConsoleRun {
+    /// The console file, loaded ([`crate::config::console::load_console_file`]).
+    pub file: ConsoleFile,
+    /// Where the web application is served (`[console] listen`; port 0 in tests).
+    pub listener: TcpListener,
+    /// Where `/metrics` and `/healthz` are served (`[console] metrics_listen`).
+    pub metrics_listener: TcpListener,
+}
+
+/// The gauges read from the store at every scrape.
+#[derive(Clone)]
+struct Gauges {
+    items: IntGaugeVec,
+    claims: IntGauge,
+    oldest: IntGauge,
+    outbox: IntGauge,
+}
+
+impl Gauges {
+    fn new(registry: &Registry) -> prometheus::Result<Gauges> {
+        let items = IntGaugeVec::new(
+            Opts::new(
+                "synth_review_console_queue_items",
+                "Undecided items waiting, by queue: moderators, or leads (escalated). An item whose lease expired waits again.",
+            ),
+            &["queue"],
+        )?;
+        let claims = IntGauge::new(
+            "synth_review_console_claims_in_flight",
+            "Items under an unexpired lease (a moderator has them open).",
+        )?;
+        let oldest = IntGauge::new(
+            "synth_review_console_oldest_item_age_seconds",
+            "Seconds since the oldest undecided item was held (0 when none waits).",
+        )?;
+        let outbox = IntGauge::new(
+            "synth_review_console_outbox_pending",
+            "Verdicts given that the relay has not yet produced to Kafka.",
+        )?;
+        registry.register(Box::new(items.clone()))?;
+        registry.register(Box::new(claims.clone()))?;
+        registry.register(Box::new(oldest.clone()))?;
+        registry.register(Box::new(outbox.clone()))?;
+        Ok(Gauges {
+            items,
+            claims,
+            oldest,
+            outbox,
+        })
+    }
+}
+
+#[derive(Clone)]
+struct MetricsState {
+    store: Store,
+    registry: Registry,
+    gauges: Gauges,
+}
+
+async fn metrics_handler(State(s): State<MetricsState>) -> impl IntoResponse {
+    let now = OffsetDateTime::now_utc();
+    match s.store.queue_stats(now).await {
+        Ok(q) => {
+            let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            s.gauges
+                .items
+                .with_label_values(&["moderators"])
+                .set(count(q.queued));
+            s.gauges
+                .items
+                .with_label_values(&["leads"])
+                .set(count(q.escalated));
+            s.gauges.claims.set(count(q.claimed));
+            s.gauges.outbox.set(count(q.outbox_pending));
+            s.gauges.oldest.set(
+                q.oldest_held_at
+                    .map_or(0, |t| (now - t).whole_seconds().max(0)),
+            );
+        }
+        Err(error) => {
+            // The store-derived gauges keep their last values; the scrape still answers.
+            tracing::warn!(%error, "Queue gauges not updated: the store did not answer.");
+        }
+    }
+    let mut body = Vec::new();
+    if let Err(error) = TextEncoder::new().encode(&s.registry.gather(), &mut body) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response();
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// The console's id in audit records: `[console] console_id`, else `console-<host>:<pid>`.
+fn console_id(file: &ConsoleFile) -> String {
+    file.console.console_id.clone().unwrap_or_else(|| {
+        let host = hostname::get()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "unknown".into());
+        format!("console-{host}:{}", std::process::id())
+    })
+}
+
+/// `console`: runs until `shutdown` resolves or a part fails for good.
+///
+/// # Errors
+/// [`AppError::Console`] when the store cannot be opened, a metric cannot be registered, the
+/// intake stops on a fatal Kafka error or the relay's settings cannot work.
+pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Result<(), AppError> {
+    let ConsoleRun {
+        file,
+        listener,
+        metrics_listener,
+    } = run;
+    let store = Store::open(&file.console.store)
+        .await
+        .map_err(|e| AppError::Console(format!("cannot open the store: {e}")))?;
+    let registry = Registry::new();
+    let register = |e: prometheus::Error| AppError::Console(format!("metrics: {e}"));
+    let intake_metrics = IntakeMetrics::new();
+    intake_metrics.register(&registry).map_err(register)?;
+    let relay_metrics = RelayMetrics::new();
+    relay_metrics.register(&registry).map_err(register)?;
+    let gauges = Gauges::new(&registry).map_err(register)?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    let metrics_app = Router::new()
+        .route("/metrics", get(metrics_handler))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .with_state(MetricsState {
+            store: store.clone(),
+            registry: registry.clone(),
+            gauges,
+        });
+    let metrics_addr = metrics_listener.local_addr().ok();
+    let metrics_server = tokio::spawn(
+        axum::serve(metrics_listener, metrics_app)
+            .with_graceful_shutdown(stopped(stop_rx.clone()))
+            .into_future(),
+    );
+    let web_addr = listener.local_addr().ok();
+    let web_server = tokio::spawn(
+        axum::serve(
+            listener,
+            Router::new().fallback(|| async {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the web application is not in this build\n",
+                )
+            }),
+        )
+        .with_graceful_shutdown(stopped(stop_rx.clone()))
+        .into_future(),
+    );
+    tracing::info!(
+        web = ?web_addr,
+        metrics = ?metrics_addr,
+        store = ?store.backend(),
+        "Console serving."
+    );
+
+    let intake = file.intake.enabled.then(|| {
+        let settings = IntakeSettings {
+            kafka: file.kafka.clone(),
+            group_id: file.intake.group_id.clone(),
+            topic: file.topics.held.clone(),
+        };
+        let (store, metrics, stop) = (
+            store.clone(),
+            intake_metrics.clone(),
+            stopped(stop_rx.clone()),
+        );
+        tokio::spawn(async move { run_intake(store, &settings, metrics, stop).await })
+    });
+    let relay = file.relay.enabled.then(|| {
+        let settings = RelaySettings {
+            kafka: file.kafka.clone(),
+            transactional_id: file.relay.transactional_id.clone(),
+            checkpoint_group: file.relay.checkpoint_group.clone(),
+            approved_topic: file.topics.approved.clone(),
+            rejected_topic: file.topics.rejected.clone(),
+            audit_topic: file.topics.audit.clone(),
+            console_id: console_id(&file),
+            batch_max: file.relay.batch_max,
+            poll_interval: Duration::from_millis(file.relay.poll_interval_ms),
+        };
+        let (store, metrics, stop) = (
+            store.clone(),
+            relay_metrics.clone(),
+            stopped(stop_rx.clone()),
+        );
+        tokio::spawn(async move { run_relay(store, &settings, metrics, stop).await })
+    });
+
+    // Until shutdown, or until the intake or the relay stops on its own (a fatal error).
+    let mut intake = intake;
+    let mut relay = relay;
+    let failure = tokio::select! {
+        () = shutdown => None,
+        r = async { intake.as_mut().expect("guarded").await }, if intake.is_some() => {
+            intake = None;
+            Some(match r {
+                Ok(Ok(_)) => "the intake stopped".to_string(),
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => format!("the intake panicked: {e}"),
+            })
+        }
+        r = async { relay.as_mut().expect("guarded").await }, if relay.is_some() => {
+            relay = None;
+            Some(match r {
+                Ok(Ok(_)) => "the relay stopped".to_string(),
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => format!("the relay panicked: {e}"),
+            })
+        }
+    };
+    let _ = stop_tx.send(true);
+    if let Some(t) = intake {
+        let _ = t.await;
+    }
+    if let Some(t) = relay {
+        let _ = t.await;
+    }
+    let _ = web_server.await;
+    let _ = metrics_server.await;
+    store.close().await;
+    match failure {
+        Some(why) => {
+            tracing::error!(why, "Console stopped.");
+            Err(AppError::Console(why))
+        }
+        None => {
+            tracing::info!("Console stopped.");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! The console's file (DESIGN §8, `synth-review console --config FILE`; `docs/console.md`,
+//! "Running it"): `[console]` (store, addresses, leases, sessions), `[intake]`, `[relay]`, and the
+//! worker's own `[kafka]` and `[topics]` sections, so that one set of topic names serves both.
+//!
+//! ```toml
+//! [console]
+//! store = "sqlite://console.db?mode=rwc"   # or postgres://USER:PASSWORD@HOST:PORT/DB
+//! listen = "127.0.0.1:8080"                 # the web application
+//! metrics_listen = "127.0.0.1:9465"         # /metrics and /healthz (no session needed)
+//! lease_seconds = 300
+//! session_hours = 12
+//! secure_cookies = false                    # true behind TLS
+//!
+//! [intake]
+//! enabled = true
+//! group_id = "synth-review-console"
+//!
+//! [relay]
+//! enabled = true
+//! transactional_id = "synth-review-console-relay"
+//! checkpoint_group = "synth-review-console-relay"
+//! batch_max = 100
+//! poll_interval_ms = 100
+//!
+//! [kafka]
+//! brokers = "localhost:9092"
+//! ```
+//!
+//! A relative SQLite path resolves against the file's folder. The store URL can be overridden by
+//! `SYNTH_REVIEW_CONSOLE_STORE` (so that a PostgreSQL password need not live in the file), the
+//! Kafka settings by the worker's `SYNTH_REVIEW_*` variables ([`KafkaConfig::apply_env`]).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::IntoDeserializer;
+use serde::Deserialize;
+use toml_edit::Value;
+
+use super::stage_table::Origin;
+use super::{check_option, key_span, table_at, ConfigError, ConfigErrorKind, KafkaConfig, Topics};
+
+/// The whole console file, checked.
+#[derive(Debug, Clone)]
+pub struct ConsoleFile {
+    /// `[console]`.
+    pub console: ConsoleSection,
+    /// `[intake]`.
+    pub intake: IntakeSection,
+    /// `[relay]`.
+    pub relay: RelaySection,
+    /// `[kafka]`: brokers, client id and the pass-through options, as for the worker.
+    pub kafka: KafkaConfig,
+    /// `[topics]`: the held topic is read, the approved, rejected and audit topics written.
+    pub topics: Topics,
+}
+
+/// `[console]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSection {
+    /// The store URL: `sqlite://PATH[?mode=rwc]` or `postgres://…`
+    /// ([`crate::console::Store::open`]). Env: `SYNTH_REVIEW_CONSOLE_STORE`.
+    pub store: String,
+    /// The web application's address.
+    pub listen: SocketAddr,
+    /// `/metrics` and `/healthz`, on an address of their own (Prometheus needs no session).
+    pub metrics_listen: SocketAddr,
+    /// A claim's lease, in seconds (renewed while the item's page is open).
+    pub lease_seconds: u64,
+    /// How long a login lasts, in hours.
+    pub session_hours: u64,
+    /// Mark cookies `Secure` (set when the console is served over TLS, e.g. behind a proxy).
+    pub secure_cookies: bool,
+    /// The console's name in the audit records (`worker_id`); default `console-<host>:<pid>`.
+    pub console_id: Option<String>,
+}
+
+impl Default for ConsoleSection {
+    fn default() -> Self {
+        ConsoleSection {
+            store: "sqlite://console.db?mode=rwc".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_listen: SocketAddr::from(([127, 0, 0, 1], 9465)),
+            lease_seconds: 300,
+            session_hours: 12,
+            secure_cookies: false,
+            console_id: None,
+        }
+    }
+}
+
+impl ConsoleSection {
+    /// The lease of a claim.
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_seconds)
+    }
+
+    /// How long a session lasts.
+    pub fn session_ttl(&self) -> Duration {
+        Duration::from_secs(self.session_hours * 3600)
+    }
+}
+
+/// `[intake]`: the consumer of the held topic.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeSection {
+    /// Run the intake in this process (one per console cluster is enough; more share the
+    /// partitions as one consumer group).
+    pub enabled: bool,
+    /// The console's consumer group of the held topic (not the worker's).
+    pub group_id: String,
+}
+
+impl Default for IntakeSection {
+    fn default() -> Self {
+        IntakeSection {
+            enabled: true,
+            group_id: "synth-review-console".into(),
+        }
+    }
+}
+
+/// `[relay]`: verdicts from the outbox to the topics ([`crate::console::relay`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RelaySection {
+    /// Run the relay in this process (one replica is enough; see the relay's documentation).
+    pub enabled: bool,
+    /// The relay's `transactional.id`, stable across restarts.
+    pub transactional_id: String,
+    /// The consumer group that holds the relay's checkpoint.
+    pub checkpoint_group: String,
+    /// Verdicts per Kafka transaction, at most.
+    pub batch_max: u32,
+    /// How often an empty outbox is read again, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for RelaySection {
+    fn default() -> Self {
+        RelaySection {
+            enabled: true,
+            transactional_id: "synth-review-console-relay".into(),
+            checkpoint_group: "synth-review-console-relay".into(),
+            batch_max: 100,
+            poll_interval_ms: 100,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sections {
+    #[serde(default)]
+    console: ConsoleSection,
+    #[serde(default)]
+    intake: IntakeSection,
+    #[serde(default)]
+    relay: RelaySection,
+    #[serde(default)]
+    kafka: KafkaConfig,
+    #[serde(default)]
+    topics: Topics,
+}
+
+/// Reads and checks the console file at `path`, then applies the environment overrides of
+/// `vars` (pass `std::env::vars()`).
+///
+/// # Errors
+/// `path: reason` when the file cannot be read; `path:line: reason` for invalid TOML, unknown
+/// keys, values of the wrong type or range (a zero lease or session, a relay batch of 0, an
+/// empty group or transactional id), clashing topics, a refused `[kafka.options]` key; an
+/// environment variable's name for a refused override.
+pub fn load_console_file(
+    path: &Path,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<ConsoleFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::new(
+            ConfigErrorKind::Io,
+            path.display(),
+            format!("cannot read: {e}"),
+        )
+    })?;
+    let mut file = parse_console_file(path, &text)?;
+    let vars: Vec<(String, String)> = vars.into_iter().collect();
+    if let Some((_, url)) = vars.iter().find(|(k, _)| k == "SYNTH_REVIEW_CONSOLE_STORE") {
+        file.console.store = url.clone();
+    }
+    file.kafka.apply_env(vars)?;
+    Ok(file)
+}
+
+/// Parses and checks the console file's `text` (see [`load_console_file`]); a relative SQLite
+/// path resolves against `path`'s folder.
+///
+/// # Errors
+/// As [`load_console_file`], but for reading and the environment.
+pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, ConfigError> {
+    let origin = Arc::new(Origin {
+        path: path.display().to_string(),
+        text: text.to_string(),
+    });
+    let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
+        origin.error(
+            ConfigErrorKind::Syntax,
+            e.span(),
+            Some(1),
+            e.message().trim().to_string(),
+        )
+    })?;
+    let root = doc.as_table();
+    let s = Sections::deserialize(
+        Value::InlineTable(root.clone().into_inline_table()).into_deserializer(),
+    )
+    .map_err(|e| origin.de_error(e, None))?;
+    let invalid_at = |section: &str, key: &str, message: &str| {
+        origin.error(
+            ConfigErrorKind::InvalidValue,
+            key_span(root, &[section], key).or_else(|| root.key(section).and_then(|k| k.span())),
+            None,
+            message,
+        )
+    };
+    if let Some(options) = table_at(root, &["kafka", "options"]) {
+        for (key, _) in options.iter() {
+            let value = s.kafka.options.get(key).map_or("", String::as_str);
+            check_option(key, value).map_err(|e| {
+                origin.error(
+                    ConfigErrorKind::KafkaOption,
+                    options.key(key).and_then(|k| k.span()),
+                    None,
+                    format!("[kafka.options] {e}"),
+                )
+            })?;
+        }
+    }
+    s.kafka
+        .check()
+        .map_err(|e| invalid_at("kafka", e.key, &e.message))?;
+    s.topics
+        .check()
+        .map_err(|e| invalid_at("topics", e.key, &e.message))?;
+    let c = &s.console;
+    if c.store.trim().is_empty() {
+        return Err(invalid_at(
+            "console",
+            "store",
+            "[console] store must not be empty",
+        ));
+    }
+    if c.lease_seconds == 0 || c.lease_seconds > 24 * 3600 {
+        return Err(invalid_at(
+            "console",
+            "lease_seconds",
+            "[console] lease_seconds must be 1 to 86400",
+        ));
+    }
+    if c.session_hours == 0 || c.session_hours > 24 * 30 {
+        return Err(invalid_at(
+            "console",
+            "session_hours",
+            "[console] session_hours must be 1 to 720",
+        ));
+    }
+    if c.listen == c.metrics_listen && c.listen.port() != 0 {
+        return Err(invalid_at(
+            "console",
+            "metrics_listen",
+            "[console] metrics_listen must differ from listen",
+        ));
+    }
+    if s.intake.group_id.trim().is_empty() {
+        return Err(invalid_at(
+            "intake",
+            "group_id",
+            "[intake] group_id must not be empty",
+        ));
+    }
+    let r = &s.relay;
+    for (key, v) in [
+        ("transactional_id", &r.transactional_id),
+        ("checkpoint_group", &r.checkpoint_group),
+    ] {
+        if v.trim().is_empty() {
+            return Err(invalid_at(
+                "relay",
+                key,
+                &format!("[relay] {key} must not be empty"),
+            ));
+        }
+    }
+    if r.checkpoint_group == s.intake.group_id {
+        return Err(invalid_at(
+            "relay",
+            "checkpoint_group",
+            "[relay] checkpoint_group must differ from [intake] group_id",
+        ));
+    }
+    if r.batch_max == 0 || r.batch_max > 10_000 {
+        return Err(invalid_at(
+            "relay",
+            "batch_max",
+            "[relay] batch_max must be 1 to 10000",
+        ));
+    }
+    if r.poll_interval_ms == 0 {
+        return Err(invalid_at(
+            "relay",
+            "poll_interval_ms",
+            "[relay] poll_interval_ms must be at least 1",
+        ));
+    }
+    let mut console = s.console;
+    console.store = resolve_sqlite(&console.store, path.parent());
+    Ok(ConsoleFile {
+        console,
+        intake: s.intake,
+        relay: s.relay,
+        kafka: s.kafka,
+        topics: s.topics,
+    })
+}
+
+/// `sqlite://REL?…` with a relative path becomes `sqlite://DIR/REL?…`; other URLs stay.
+fn resolve_sqlite(url: &str, dir: Option<&Path>) -> String {
+    let Some(rest) = url.strip_prefix("sqlite://") else {
+        return url.to_owned();
+    };
+    let (file, query) = rest
+        .split_once('?')
+        .map_or((rest, None), |(f, q)| (f, Some(q)));
+    let p = PathBuf::from(file);
+    match dir {
+        Some(dir) if p.is_relative() && !file.is_empty() && file != ":memory:" => {
+            let joined = dir.join(p);
+            match query {
+                Some(q) => format!("sqlite://{}?{q}", joined.display()),
+                None => format!("sqlite://{}", joined.display()),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ConsoleFile, ConfigError> {
+        parse_console_file(Path::new("/etc/sr/console.toml"), text)
+    }
+
+    #[test]
+    fn an_empty_file_gives_the_defaults() {
+        let f = parse("").unwrap();
+        assert_eq!(f.console.store, "sqlite:///etc/sr/console.db?mode=rwc");
+        assert_eq!(f.console.lease(), Duration::from_secs(300));
+        assert!(f.intake.enabled && f.relay.enabled);
+        assert_eq!(f.topics.held, "synth.held.v1");
+    }
+
+    #[test]
+    fn bad_values_name_their_line() {
+        let e = parse("[console]\nstore = \"x\"\nlease_seconds = 0\n").unwrap_err();
+        assert_eq!(e.location, "/etc/sr/console.toml:3", "{e}");
+        let e = parse("[relay]\n\nbatch_max = 0\n").unwrap_err();
+        assert_eq!(e.location, "/etc/sr/console.toml:3", "{e}");
+        let e = parse("[console]\nlisten_addr = \"x\"\n").unwrap_err();
+        assert_eq!(e.kind, ConfigErrorKind::UnknownKey, "{e}");
+        let e =
+            parse("[intake]\ngroup_id = \"g\"\n[relay]\ncheckpoint_group = \"g\"\n").unwrap_err();
+        assert!(e.message.contains("differ"), "{e}");
+    }
+
+    #[test]
+    fn sqlite_paths_resolve_against_the_folder() {
+        let d = Some(Path::new("/srv"));
+        assert_eq!(resolve_sqlite("sqlite://c.db", d), "sqlite:///srv/c.db");
+        assert_eq!(
+            resolve_sqlite("sqlite:///abs/c.db?mode=rwc", d),
+            "sqlite:///abs/c.db?mode=rwc"
+        );
+        assert_eq!(resolve_sqlite("postgres://u@h/db", d), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn the_environment_overrides_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "").unwrap();
+        let f = load_console_file(
+            &p,
+            [(
+                "SYNTH_REVIEW_CONSOLE_STORE".to_string(),
+                "postgres://a@b/c".to_string(),
+            )],
+        )
+        .unwrap();
+        assert_eq!(f.console.store, "postgres://a@b/c");
+    }
+}

@@ -1,0 +1,610 @@
+//! The console's relay (`src/console/relay.rs`): verdicts from the store's outbox to the approved
+//! and rejected topics plus an audit record each, exactly once, against the real Kafka broker
+//! started by `scripts/test.sh` (`SYNTH_REVIEW_TEST_BROKERS`) and a real store (every test on
+//! SQLite and on PostgreSQL, [`common::TestDb`]).
+//!
+//! - in-process relays: a crash after the Kafka commit and before the store's mark, a crash after
+//!   a batch was taken and before it was produced, two relays at once under one transactional id;
+//! - `kill -9` of `synth-review console` processes at random points while verdicts are given.
+//!
+//! Every check reads the topics with `read_committed` to their end: each verdict id appears
+//! exactly once in its decision's topic and once in the audit topic, and nowhere else. Every wait
+//! polls a condition until a deadline; none sleeps a fixed time.
+
+pub mod common;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use synth_review::config::KafkaConfig;
+use synth_review::console::relay::VERDICT_ID_HEADER;
+use synth_review::console::{
+    run_relay, HeldItem, RelayMetrics, RelaySettings, RelaySummary, Role, Store, Verdict,
+    VerdictInput,
+};
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use common::wait::Watched;
+use common::{brokers, unique, ConsoleConfig, ConsoleProcess, TestDb};
+
+/// How long any one condition may take to hold.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+// ------------------------------------------------------------------ topics --
+
+struct Topics {
+    prefix: String,
+    held: String,
+    approved: String,
+    rejected: String,
+    audit: String,
+}
+
+impl Topics {
+    async fn create(name: &str) -> Topics {
+        let prefix = unique(name);
+        let t = Topics {
+            held: format!("{prefix}.held"),
+            approved: format!("{prefix}.approved"),
+            rejected: format!("{prefix}.rejected"),
+            audit: format!("{prefix}.audit"),
+            prefix,
+        };
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", brokers())
+            .create()
+            .expect("admin client");
+        let new: Vec<_> = [&t.held, &t.approved, &t.rejected, &t.audit]
+            .iter()
+            .map(|n| NewTopic::new(n, 2, TopicReplication::Fixed(1)))
+            .collect();
+        for r in admin
+            .create_topics(
+                &new,
+                &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+            )
+            .await
+            .expect("create topics")
+        {
+            r.expect("topic created");
+        }
+        t
+    }
+
+    fn settings(&self) -> RelaySettings {
+        RelaySettings {
+            kafka: KafkaConfig {
+                brokers: brokers(),
+                transaction_timeout_ms: 10_000,
+                ..KafkaConfig::default()
+            },
+            transactional_id: format!("{}-relay", self.prefix),
+            checkpoint_group: format!("{}-relay-checkpoint", self.prefix),
+            approved_topic: self.approved.clone(),
+            rejected_topic: self.rejected.clone(),
+            audit_topic: self.audit.clone(),
+            console_id: "console-test".into(),
+            batch_max: 7,
+            poll_interval: Duration::from_millis(20),
+        }
+    }
+}
+
+/// A record read back: its key, its verdict id header and its JSON value.
+#[derive(Debug, Clone)]
+struct Read {
+    key: String,
+    verdict_id: i64,
+    value: serde_json::Value,
+}
+
+/// Every committed record of `topic` (all partitions), read with `read_committed` from the
+/// beginning to the end of each partition.
+fn read_topic(topic: &str) -> Result<Vec<Read>, String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", unique("relay-reader"))
+        .set("isolation.level", "read_committed")
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(|e| e.to_string())?;
+    let md = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    let partitions: Vec<i32> = md.topics()[0].partitions().iter().map(|p| p.id()).collect();
+    let mut tpl = TopicPartitionList::new();
+    let mut ends = BTreeMap::new();
+    for &p in &partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .map_err(|e| e.to_string())?;
+        let (_, high) = consumer
+            .fetch_watermarks(topic, p, Duration::from_secs(10))
+            .map_err(|e| e.to_string())?;
+        ends.insert(p, high);
+    }
+    consumer.assign(&tpl).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let start = Instant::now();
+    // With read_committed, a partition is read to its end once the position reaches the high
+    // watermark (the last offset may be a transaction marker, skipped by the consumer).
+    let done = |c: &BaseConsumer| -> bool {
+        let pos = c.position().unwrap_or_default();
+        ends.iter().all(|(&p, &high)| {
+            high == 0
+                || matches!(pos.find_partition(topic, p).map(|e| e.offset()),
+                    Some(Offset::Offset(o)) if o >= high)
+        })
+    };
+    while !done(&consumer) {
+        if start.elapsed() > Duration::from_secs(60) {
+            return Err(format!("{topic}: not read to its end {ends:?} within 60 s"));
+        }
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                let verdict_id = m
+                    .headers()
+                    .and_then(|h| h.iter().find(|h| h.key == VERDICT_ID_HEADER))
+                    .and_then(|h| h.value)
+                    .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+                    .ok_or_else(|| format!("{topic}: a record without {VERDICT_ID_HEADER}"))?;
+                out.push(Read {
+                    key: String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
+                    verdict_id,
+                    value: serde_json::from_slice(m.payload().unwrap_or_default())
+                        .map_err(|e| format!("{topic}: not JSON: {e}"))?,
+                });
+            }
+            Some(Err(e)) => return Err(format!("{topic}: {e}")),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------------------ verdicts --
+
+/// What the store says was decided: verdict id → (event id, decision, moderator).
+type Given = BTreeMap<i64, (String, Verdict, String)>;
+
+fn held_record(event_id: &str) -> Vec<u8> {
+    serde_json::json!({
+        "event_id": event_id,
+        "decision": "hold",
+        "reasons": [{"stage": "prohibited", "code": "prohibited_term", "category": "gambling",
+                     "action": "hold", "article": "Art. 10"}],
+        "actions": [],
+        "pipeline": "default",
+        "pipeline_version": "1",
+        "lexicon_version": "test",
+        "reviewed_at": "2026-12-07T10:00:00Z",
+        "event": {"event_id": event_id, "user": {"id": "u1", "identity_verified": true}},
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// Stores held items `prefix-from..prefix-to`.
+async fn insert_items(store: &Store, prefix: &str, range: std::ops::Range<usize>) {
+    for i in range {
+        let id = format!("{prefix}-{i:04}");
+        let item = HeldItem::from_record(&held_record(&id), 0).unwrap();
+        store
+            .insert_item(&item, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+    }
+}
+
+/// Claims and decides every queued item (even ones approved, odd ones rejected, by one of two
+/// moderators); returns what was given.
+async fn decide_all(store: &Store, given: &mut Given) {
+    let now = OffsetDateTime::now_utc();
+    let items = store
+        .queue(&Default::default(), 100_000, now)
+        .await
+        .unwrap();
+    for item in items {
+        decide(store, item.item_id, &item.event_id, given).await;
+    }
+}
+
+async fn decide(store: &Store, item_id: i64, event_id: &str, given: &mut Given) {
+    let now = OffsetDateTime::now_utc();
+    let moderator = if item_id % 3 == 0 { "mod-b" } else { "mod-a" };
+    let lease = store
+        .claim(
+            item_id,
+            moderator,
+            Role::Moderator,
+            Duration::from_secs(60),
+            now,
+        )
+        .await
+        .unwrap();
+    let verdict = if item_id % 2 == 0 {
+        Verdict::Approve
+    } else {
+        Verdict::Reject
+    };
+    let id = store
+        .decide(
+            item_id,
+            &lease.token,
+            moderator,
+            &VerdictInput {
+                verdict,
+                reason_code: "checked",
+                note: Some("relay test"),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    given.insert(id, (event_id.to_owned(), verdict, moderator.to_owned()));
+}
+
+/// Checks the topics against `given`: every verdict once in its decision's topic, with
+/// `reviewed_by` naming its moderator, and once in the audit topic; nothing else.
+fn check_exactly_once(t: &Topics, given: &Given) -> Result<(), String> {
+    let approved = read_topic(&t.approved)?;
+    let rejected = read_topic(&t.rejected)?;
+    let audit = read_topic(&t.audit)?;
+    let mut seen: BTreeMap<i64, (usize, usize)> = BTreeMap::new();
+    for (records, verdict) in [(&approved, Verdict::Approve), (&rejected, Verdict::Reject)] {
+        for r in records {
+            let Some((event_id, want, moderator)) = given.get(&r.verdict_id) else {
+                return Err(format!(
+                    "verdict {} in the topics was never given",
+                    r.verdict_id
+                ));
+            };
+            if *want != verdict || r.key != *event_id {
+                return Err(format!(
+                    "verdict {} in the wrong topic or key: {r:?}",
+                    r.verdict_id
+                ));
+            }
+            if r.value["reviewed_by"]["id"] != moderator.as_str()
+                || r.value["decision"] != verdict.as_str()
+                || r.value["reviewed_by"]["verdict_id"] != r.verdict_id
+            {
+                return Err(format!("verdict {}: record {}", r.verdict_id, r.value));
+            }
+            seen.entry(r.verdict_id).or_default().0 += 1;
+        }
+    }
+    for r in &audit {
+        if r.value["reviewed_by"]["id"].as_str().is_none() {
+            return Err(format!("audit record without a moderator: {}", r.value));
+        }
+        seen.entry(r.verdict_id).or_default().1 += 1;
+    }
+    let wrong: Vec<_> = seen.iter().filter(|(_, &n)| n != (1, 1)).collect();
+    let missing: Vec<_> = given.keys().filter(|id| !seen.contains_key(id)).collect();
+    if !wrong.is_empty() || !missing.is_empty() {
+        return Err(format!(
+            "(decision, audit) counts other than once: {wrong:?}; missing: {missing:?} \
+             ({} given)",
+            given.len()
+        ));
+    }
+    Ok(())
+}
+
+async fn wait<T, F, Fut>(what: &str, mut condition: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let start = Instant::now();
+    loop {
+        match condition().await {
+            Ok(v) => return v,
+            Err(last) if start.elapsed() > DEADLINE => {
+                panic!("timed out after {DEADLINE:?} waiting for {what}; last: {last}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// Waits until the console answers `/healthz`; fails at once, with its log, if it ended.
+async fn wait_healthy(console: &ConsoleProcess) {
+    let url = format!("127.0.0.1:{}", console.metrics_port);
+    wait("the console to answer /healthz", || async {
+        if let Some(how) = console.ended() {
+            panic!("the console ended ({how}): {}", console.log_text());
+        }
+        let mut stream = tokio::net::TcpStream::connect(&url)
+            .await
+            .map_err(|e| e.to_string())?;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        stream
+            .write_all(b"GET /healthz HTTP/1.0\r\n\r\n")
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .await
+            .map_err(|e| e.to_string())?;
+        if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
+            Ok(())
+        } else {
+            Err(answer)
+        }
+    })
+    .await
+}
+
+async fn wait_outbox_empty(store: &Store) {
+    wait("the outbox to be empty", || async {
+        let s = store
+            .queue_stats(OffsetDateTime::now_utc())
+            .await
+            .map_err(|e| e.to_string())?;
+        if s.outbox_pending == 0 {
+            Ok(())
+        } else {
+            Err(format!("{} pending", s.outbox_pending))
+        }
+    })
+    .await
+}
+
+async fn check(t: &Topics, given: &Given) {
+    let t = Topics {
+        prefix: t.prefix.clone(),
+        held: t.held.clone(),
+        approved: t.approved.clone(),
+        rejected: t.rejected.clone(),
+        audit: t.audit.clone(),
+    };
+    let given = given.clone();
+    tokio::task::spawn_blocking(move || check_exactly_once(&t, &given))
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+// ------------------------------------------------------------------ relays in-process --
+
+struct Relay {
+    task: JoinHandle<RelaySummary>,
+    stop: oneshot::Sender<()>,
+    metrics: RelayMetrics,
+}
+
+impl Relay {
+    fn start(store: &Store, settings: RelaySettings) -> Relay {
+        let metrics = RelayMetrics::new();
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn({
+            let (store, metrics) = (store.clone(), metrics.clone());
+            async move {
+                run_relay(store, &settings, metrics, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("relay settings")
+            }
+        });
+        Relay {
+            task,
+            stop,
+            metrics,
+        }
+    }
+
+    async fn stop(self) -> RelaySummary {
+        let _ = self.stop.send(());
+        tokio::time::timeout(DEADLINE, self.task)
+            .await
+            .expect("the relay stops")
+            .unwrap()
+    }
+}
+
+/// Sets every verdict back to pending as if the relay had died after its Kafka commits and
+/// before marking them in the store (their batch numbers stay).
+async fn forget_marks(db: &TestDb) {
+    use sqlx::Executor;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    pool.execute("UPDATE verdicts SET relayed_at = NULL")
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
+/// Verdicts reach their topics once with the moderator; a relay that died between its Kafka
+/// commit and the store's mark is settled on start, not repeated; a batch taken before a crash
+/// and never produced is produced once.
+async fn crashes_around_the_commit_neither_lose_nor_repeat(db: &TestDb) {
+    let t = Topics::create("relay-a").await;
+    let mut given = Given::new();
+    insert_items(&db.store, "a", 0..20).await;
+    decide_all(&db.store, &mut given).await;
+
+    let relay = Relay::start(&db.store, t.settings());
+    wait_outbox_empty(&db.store).await;
+    assert_eq!(relay.metrics.relayed(), 20);
+    let first = relay.stop().await;
+    assert_eq!((first.relayed, first.settled), (20, 0));
+    check(&t, &given).await;
+
+    // A crash after the commits and before the marks.
+    forget_marks(db).await;
+    // A crash after a batch was taken (numbered) and before it was produced.
+    insert_items(&db.store, "b", 0..5).await;
+    decide_all(&db.store, &mut given).await;
+    let next = db.store.last_relay_batch().await.unwrap() + 1;
+    assert_eq!(db.store.take_relay_batch(next, 3).await.unwrap().len(), 3);
+
+    let relay = Relay::start(&db.store, t.settings());
+    wait_outbox_empty(&db.store).await;
+    let second = relay.stop().await;
+    assert_eq!(
+        second.settled, 20,
+        "the committed batches were marked, not produced"
+    );
+    assert_eq!(second.relayed, 5);
+    check(&t, &given).await;
+}
+
+/// Two relays under one transactional id at once, while verdicts keep coming: each start fences
+/// the other, and every verdict still reaches the topics once.
+async fn two_relays_fence_each_other(db: &TestDb) {
+    let t = Topics::create("relay-b").await;
+    let mut given = Given::new();
+    let one = Relay::start(&db.store, t.settings());
+    let mut two = None;
+    for round in 0..6 {
+        insert_items(&db.store, &format!("r{round}"), 0..6).await;
+        decide_all(&db.store, &mut given).await;
+        if round == 2 {
+            two = Some(Relay::start(&db.store, t.settings()));
+        }
+        wait_outbox_empty(&db.store).await;
+    }
+    let (a, b) = (one.stop().await, two.expect("started").stop().await);
+    assert_eq!(a.relayed + b.relayed, given.len() as u64, "{a:?} {b:?}");
+    check(&t, &given).await;
+}
+
+// ------------------------------------------------------------------ kill -9 --
+
+/// `kill -9` of the console process at random points while verdicts are given: after each kill
+/// a new console starts on the same store; at the end every verdict is in the topics exactly
+/// once. The seed is printed (set `SYNTH_REVIEW_TEST_SEED` to repeat a run).
+async fn kill_9_while_verdicts_are_given(db: &TestDb) {
+    const KILLS: usize = 6;
+    let t = Topics::create("relay-kill").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = ConsoleConfig {
+        store: db.url.clone(),
+        held: t.held.clone(),
+        approved: t.approved.clone(),
+        rejected: t.rejected.clone(),
+        audit: t.audit.clone(),
+        prefix: t.prefix.clone(),
+        intake: false,
+        batch_max: 5,
+    }
+    .write(dir.path());
+    let seed: u64 = std::env::var("SYNTH_REVIEW_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("kill_9_while_verdicts_are_given: seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    insert_items(&db.store, "k", 0..(KILLS * 40)).await;
+    let items = db
+        .store
+        .queue(&Default::default(), 100_000, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let mut items = items.into_iter();
+    let mut given = Given::new();
+    let mut kills_with_pending = 0;
+    for kill in 0..KILLS {
+        let console = ConsoleProcess::start(&config);
+        wait_healthy(&console).await;
+        // Give verdicts while the console relays, a random few milliseconds apart, and kill it
+        // after a random number of them: at a random moment of its relay loop.
+        let n = rng.gen_range(10..40);
+        for _ in 0..n {
+            let item = items.next().expect("enough items");
+            decide(&db.store, item.item_id, &item.event_id, &mut given).await;
+            tokio::time::sleep(Duration::from_millis(rng.gen_range(0..80))).await;
+        }
+        let pending = db
+            .store
+            .queue_stats(OffsetDateTime::now_utc())
+            .await
+            .unwrap()
+            .outbox_pending;
+        if pending > 0 {
+            kills_with_pending += 1;
+        }
+        assert!(
+            console.ended().is_none(),
+            "the console died on its own (before kill {kill}): {}",
+            console.log_text()
+        );
+        console.kill9();
+    }
+    // The rest, and a last console that is stopped cleanly once it has relayed everything.
+    for item in items {
+        decide(&db.store, item.item_id, &item.event_id, &mut given).await;
+    }
+    let console = ConsoleProcess::start(&config);
+    wait("the last console to relay every verdict", || async {
+        if let Some(how) = console.ended() {
+            panic!("the console ended ({how}): {}", console.log_text());
+        }
+        let s = db
+            .store
+            .queue_stats(OffsetDateTime::now_utc())
+            .await
+            .map_err(|e| e.to_string())?;
+        if s.outbox_pending == 0 {
+            Ok(())
+        } else {
+            Err(format!("{} pending", s.outbox_pending))
+        }
+    })
+    .await;
+    assert!(console.terminate(), "the last console stops cleanly");
+    eprintln!(
+        "kill_9_while_verdicts_are_given: {} verdicts, {KILLS} kills ({kills_with_pending} with \
+         verdicts pending)",
+        given.len()
+    );
+    check(&t, &given).await;
+}
+
+// ------------------------------------------------------------------ harness --
+
+/// Runs each test function on SQLite (`sqlite::NAME`) and on PostgreSQL (`postgres::NAME`).
+macro_rules! relay_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::TestDb::postgres(stringify!($name)).await else {
+                        return;
+                    };
+                    super::$name(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+relay_tests! {
+    crashes_around_the_commit_neither_lose_nor_repeat,
+    two_relays_fence_each_other,
+    kill_9_while_verdicts_are_given,
+}
