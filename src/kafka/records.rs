@@ -332,7 +332,13 @@ fn dead_letter_records<M: Message>(
     (records, Outcome::DeadLetter(kind))
 }
 
-/// Prepares a batch on up to `threads` threads; the result is in input order.
+/// Prepares a batch on the threads of `pool` (on the calling thread when `None`); the result is
+/// in input order.
+///
+/// The batch is cut into one contiguous chunk per pool thread (none for fewer than two messages
+/// per thread), so the chunks' results, joined in order, keep the input order. The pool is the
+/// worker's, made once ([`review_pool`]): the same threads review every batch, so their
+/// allocator arenas and stacks are reused rather than made anew per batch.
 ///
 /// `deadline` bounds the review: a message is not started once it has passed (the batch's first
 /// message always is, so every batch makes progress), and its slot is `None`. The caller commits
@@ -345,9 +351,10 @@ pub fn prepare_all<M: Message + Sync>(
     limits: &OutputLimits,
     worker: &str,
     msgs: &[M],
-    threads: usize,
+    pool: Option<&rayon::ThreadPool>,
     deadline: Option<Instant>,
 ) -> Vec<Option<(Vec<OutRecord>, Outcome)>> {
+    use rayon::prelude::*;
     let in_time = |first: bool| first || deadline.is_none_or(|d| Instant::now() < d);
     let review = |part: &[M], first: bool| {
         part.iter()
@@ -357,25 +364,40 @@ pub fn prepare_all<M: Message + Sync>(
             })
             .collect::<Vec<_>>()
     };
-    if threads <= 1 || msgs.len() < 2 * threads {
+    let threads = pool.map_or(1, rayon::ThreadPool::current_num_threads);
+    let Some(pool) = pool.filter(|_| threads > 1 && msgs.len() >= 2 * threads) else {
         return review(msgs, true);
-    }
+    };
     let chunk = msgs.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = msgs
-            .chunks(chunk)
+    // A panic in a chunk propagates out of `install` to the caller, as from a joined thread.
+    pool.install(|| {
+        msgs.par_chunks(chunk)
             .enumerate()
-            .map(|(n, part)| scope.spawn(move || review(part, n == 0)))
-            .collect();
-        // Chunks are contiguous and joined in order, so the output keeps the input order.
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+            .map(|(n, part)| review(part, n == 0))
+            .collect::<Vec<_>>()
     })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The worker's review thread pool: `threads` threads (`[kafka] review_threads`, 0 = one per
+/// CPU), named `review-N`, made once per worker; `None` for one thread (the batch is reviewed on
+/// the calling thread).
+///
+/// # Errors
+/// The operating system refused to start the threads.
+pub fn review_pool(
+    threads: usize,
+) -> Result<Option<rayon::ThreadPool>, rayon::ThreadPoolBuildError> {
+    if threads <= 1 {
+        return Ok(None);
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("review-{i}"))
+        .build()
+        .map(Some)
 }
 
 /// Enqueues prepared records, in order; returns their acknowledgements.
@@ -509,6 +531,68 @@ mod tests {
                 (topics.audit.clone(), 1 << 20),
             ]),
         )
+    }
+
+    #[test]
+    fn the_review_pool_keeps_input_order_and_its_threads() {
+        let (engine, topics) = engine_and_topics();
+        let l = limits(&topics, 64 << 10, 32 << 10);
+        let msgs: Vec<OwnedMessage> = (0..37)
+            .map(|i| {
+                let payload = if i % 5 == 0 {
+                    b"{".to_vec()
+                } else {
+                    event(&format!("e-{i}"), i % 2 == 0, 200)
+                };
+                message(&payload, None)
+            })
+            .collect();
+        let serial = prepare_all(&engine, &topics, &l, "w", &msgs, None, None);
+        let pool = review_pool(3).unwrap().expect("a pool of 3");
+        let names = |pool: &rayon::ThreadPool| {
+            let mut n: Vec<String> = pool.broadcast(|_| {
+                std::thread::current()
+                    .name()
+                    .unwrap_or_default()
+                    .to_string()
+            });
+            n.sort();
+            n
+        };
+        let before = names(&pool);
+        for _ in 0..3 {
+            let pooled = prepare_all(&engine, &topics, &l, "w", &msgs, Some(&pool), None);
+            // Each message's first record: its topic and value, without the review time.
+            let values = |v: &[Option<(Vec<OutRecord>, Outcome)>]| -> Vec<(String, String)> {
+                v.iter()
+                    .map(|p| {
+                        let r = &p.as_ref().unwrap().0[0];
+                        let value = match serde_json::from_slice::<serde_json::Value>(&r.value) {
+                            Ok(serde_json::Value::Object(mut m)) => {
+                                m.remove("reviewed_at");
+                                serde_json::Value::Object(m).to_string()
+                            }
+                            _ => String::from_utf8_lossy(&r.value).into_owned(),
+                        };
+                        (r.topic.clone(), value)
+                    })
+                    .collect()
+            };
+            assert_eq!(
+                values(&pooled),
+                values(&serial),
+                "the same records, in input order"
+            );
+        }
+        assert_eq!(names(&pool), before, "the same threads review every batch");
+        assert_eq!(before, ["review-0", "review-1", "review-2"]);
+        // A deadline already passed: the first message of the batch is still reviewed, the
+        // first message of every later chunk is not.
+        let past = Instant::now() - std::time::Duration::from_secs(1);
+        let cut = prepare_all(&engine, &topics, &l, "w", &msgs, Some(&pool), Some(past));
+        assert!(cut[0].is_some());
+        assert!(cut[1..].iter().all(Option::is_none), "nothing else starts");
+        assert!(review_pool(1).unwrap().is_none(), "one thread: no pool");
     }
 
     #[test]

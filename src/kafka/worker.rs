@@ -37,7 +37,7 @@ use super::client::{consumer_config, worker_id, LogLimiter, WorkerContext};
 use super::error::{is_fatal_consume_error, WorkerError};
 use super::limits::OutputLimits;
 use super::mode::{seek, Acks, Batch, Committed, DeliveryMode, Reviewed, WorkerConsumer};
-use super::records::{prepare_all, produce, OutRecord, Outcome};
+use super::records::{prepare_all, produce, review_pool, OutRecord, Outcome};
 use crate::config::{KafkaConfig, Topics};
 use crate::engine::Engine;
 use crate::ops::http::Readiness;
@@ -127,7 +127,8 @@ pub(super) struct Core {
     progress: Option<watch::Sender<u64>>,
     kafka: KafkaConfig,
     worker: String,
-    threads: usize,
+    /// The review threads, made once ([`super::records::review_pool`]); `None` for one.
+    pool: Option<rayon::ThreadPool>,
     consume_errors: LogLimiter,
     summary: RunSummary,
     /// The consumer's `max.poll.interval.ms` (librdkafka's default 300 s unless set).
@@ -156,6 +157,10 @@ impl Core {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
+        let pool = review_pool(threads).unwrap_or_else(|error| {
+            tracing::warn!(%error, threads, "No review threads: batches are reviewed on one thread.");
+            None
+        });
         let max_poll_interval = consumer_config(&settings.kafka)
             .get("max.poll.interval.ms")
             .and_then(|v| v.parse().ok())
@@ -171,7 +176,7 @@ impl Core {
             progress: settings.progress,
             kafka: settings.kafka,
             worker: worker_id(),
-            threads,
+            pool,
             consume_errors: LogLimiter::new(super::client::ERROR_LOG_INTERVAL),
             summary: RunSummary::default(),
         }
@@ -290,7 +295,7 @@ impl Core {
                 &self.limits.load(),
                 &self.worker,
                 &pending,
-                self.threads,
+                self.pool.as_ref(),
                 Some(Instant::now() + budget),
             );
             let prepared = self.cut(&mut batch, &pending, prepared, budget);
