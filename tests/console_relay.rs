@@ -51,6 +51,11 @@ struct Topics {
 
 impl Topics {
     async fn create(name: &str) -> Topics {
+        Topics::create_with(name, None).await
+    }
+
+    /// With `approved_max`, the approved topic's `max.message.bytes`.
+    async fn create_with(name: &str, approved_max: Option<usize>) -> Topics {
         let prefix = unique(name);
         let t = Topics {
             held: format!("{prefix}.held"),
@@ -63,9 +68,16 @@ impl Topics {
             .set("bootstrap.servers", brokers())
             .create()
             .expect("admin client");
+        let max = approved_max.map(|m| m.to_string());
         let new: Vec<_> = [&t.held, &t.approved, &t.rejected, &t.audit]
             .iter()
-            .map(|n| NewTopic::new(n, 2, TopicReplication::Fixed(1)))
+            .map(|n| {
+                let topic = NewTopic::new(n, 2, TopicReplication::Fixed(1));
+                match &max {
+                    Some(m) if *n == &t.approved => topic.set("max.message.bytes", m),
+                    _ => topic,
+                }
+            })
             .collect();
         for r in admin
             .create_topics(
@@ -447,8 +459,14 @@ async fn crashes_around_the_commit_neither_lose_nor_repeat(db: &TestDb) {
     // A crash after a batch was taken (numbered) and before it was produced.
     insert_items(&db.store, "b", 0..5).await;
     decide_all(&db.store, &mut given).await;
-    let next = db.store.last_relay_batch().await.unwrap() + 1;
-    assert_eq!(db.store.take_relay_batch(next, 3).await.unwrap().len(), 3);
+    let epoch = db.store.begin_relay_epoch().await.unwrap();
+    let (_, taken) = db
+        .store
+        .take_relay_batch(epoch, 1, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.len(), 3);
 
     let relay = Relay::start(&db.store, t.settings());
     wait_outbox_empty(&db.store).await;
@@ -479,6 +497,72 @@ async fn two_relays_fence_each_other(db: &TestDb) {
     let (a, b) = (one.stop().await, two.expect("started").stop().await);
     assert_eq!(a.relayed + b.relayed, given.len() as u64, "{a:?} {b:?}");
     check(&t, &given).await;
+}
+
+/// A verdict whose decision record would exceed its topic's `max.message.bytes` (a held record
+/// near the limit) is produced without the embedded event instead of stalling the outbox; the
+/// verdicts after it follow.
+async fn a_verdict_too_large_for_its_topic_goes_without_the_event(db: &TestDb) {
+    let t = Topics::create_with("relay-big", Some(4096)).await;
+    let mut given = Given::new();
+    let mut record: serde_json::Value = serde_json::from_slice(&held_record("big-0")).unwrap();
+    record["event"]["content"] = serde_json::json!({"kind": "text", "text": "长".repeat(3000)});
+    let item = HeldItem::from_record(record.to_string().as_bytes(), 0).unwrap();
+    db.store
+        .insert_item(&item, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    insert_items(&db.store, "small", 0..6).await;
+    // Approve them all, so that every decision record goes to the small topic.
+    let now = OffsetDateTime::now_utc();
+    for item in db.store.queue(&Default::default(), 100, now).await.unwrap() {
+        let lease = db
+            .store
+            .claim(
+                item.item_id,
+                "mod-a",
+                Role::Moderator,
+                Duration::from_secs(60),
+                now,
+            )
+            .await
+            .unwrap();
+        let input = VerdictInput {
+            verdict: Verdict::Approve,
+            reason_code: "fine",
+            note: None,
+        };
+        let id = db
+            .store
+            .decide(item.item_id, &lease.token, "mod-a", &input, now)
+            .await
+            .unwrap();
+        given.insert(id, (item.event_id, Verdict::Approve, "mod-a".into()));
+    }
+    let relay = Relay::start(&db.store, t.settings());
+    wait_outbox_empty(&db.store).await;
+    relay.stop().await;
+    check(&t, &given).await;
+    let approved = tokio::task::spawn_blocking({
+        let topic = t.approved.clone();
+        move || read_topic(&topic)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let big = approved
+        .iter()
+        .find(|r| r.key == "big-0")
+        .expect("the big one");
+    assert!(big.value["event"]["omitted"].is_string(), "{}", big.value);
+    let small = approved
+        .iter()
+        .find(|r| r.key == "small-0000")
+        .expect("a small one");
+    assert!(
+        small.value["event"]["user"].is_object(),
+        "the others keep their event"
+    );
 }
 
 // ------------------------------------------------------------------ kill -9 --
@@ -575,6 +659,14 @@ async fn kill_9_while_verdicts_are_given(db: &TestDb) {
 
 // ------------------------------------------------------------------ harness --
 
+/// The in-process relays' logs, in the test's captured output (shown when it fails).
+fn logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("info")
+        .try_init();
+}
+
 /// Runs each test function on SQLite (`sqlite::NAME`) and on PostgreSQL (`postgres::NAME`).
 macro_rules! relay_tests {
     ($($name:ident),* $(,)?) => {
@@ -582,6 +674,7 @@ macro_rules! relay_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
+                    super::logs();
                     let db = super::TestDb::sqlite().await;
                     super::$name(&db).await;
                     db.finish().await;
@@ -592,6 +685,7 @@ macro_rules! relay_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
+                    super::logs();
                     let Some(db) = super::TestDb::postgres(stringify!($name)).await else {
                         return;
                     };
@@ -606,5 +700,6 @@ macro_rules! relay_tests {
 relay_tests! {
     crashes_around_the_commit_neither_lose_nor_repeat,
     two_relays_fence_each_other,
+    a_verdict_too_large_for_its_topic_goes_without_the_event,
     kill_9_while_verdicts_are_given,
 }

@@ -28,5 +28,5 @@ pub use relay::{run_relay, RelayError, RelayMetrics, RelaySettings, RelaySummary
 pub use store::{
     Account, AccountId, AuditAction, AuditEntry, Backend, DecidedVerdict, Escalation, HistoryEntry,
     Inserted, Item, ItemId, ItemState, ItemSummary, Lease, OutboxEntry, QueueFilter, QueueStats,
-    RelayBatch, Role, Settled, Store, StoreError, Verdict, VerdictId, VerdictInput,
+    RelayBatch, RelayEpoch, Role, Settled, Store, StoreError, Verdict, VerdictId, VerdictInput,
 };

@@ -2,8 +2,8 @@
 //! each with an audit record naming the moderator, exactly once (`docs/console.md`, "Relay").
 //!
 //! One cycle, in a Kafka transaction under the relay's fixed `transactional.id`:
-//! 1. [`Store::take_relay_batch`] writes the next batch number `n` on the oldest pending verdicts
-//!    (at most [`RelaySettings::batch_max`]) and returns them;
+//! 1. [`Store::take_relay_batch`] writes a new batch number `n` (above every earlier one) on the
+//!    oldest pending verdicts (at most [`RelaySettings::batch_max`]) and returns them;
 //! 2. `begin_transaction`; for each verdict, the decision record with `reviewed_by` to the
 //!    approved or rejected topic and an audit record to the audit topic (key: the event id;
 //!    header `synth-review-verdict-id`);
@@ -15,8 +15,10 @@
 //!
 //! On start, and after any Kafka failure, the relay makes a new producer, whose
 //! `init_transactions` fences every earlier holder of the transactional id and completes or
-//! aborts its open transaction; only then does it read the checkpoint `c` (`read_committed`, so
-//! a pending offset commit is waited for) and [`Store::settle_relay_batches`]: verdicts of
+//! aborts its open transaction; [`Store::begin_relay_epoch`] fences it in the store too (an
+//! earlier session can take no more batches, so every batch numbered at or below a committed one
+//! has committed); only then does it read the checkpoint `c` (`read_committed`, so a pending
+//! offset commit is waited for) and [`Store::settle_relay_batches`]: verdicts of
 //! batches ≤ `c` are in the topics and are marked relayed; those of later batches never
 //! committed and are released to be taken again. A crash between any two steps therefore neither
 //! loses a verdict (it stays pending until a committed transaction holds it) nor duplicates one
@@ -44,8 +46,11 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::store::{OutboxEntry, RelayBatch, Store, StoreError, Verdict};
-use crate::config::{KafkaConfig, MAX_EVENT_BYTES};
-use crate::kafka::client::{consumer_config, producer_config, LogLimiter, ERROR_LOG_INTERVAL};
+use crate::config::{KafkaConfig, Topics, MAX_EVENT_BYTES};
+use crate::kafka::client::{
+    consumer_config, producer_config, producer_max_message_bytes, LogLimiter, ERROR_LOG_INTERVAL,
+};
+use crate::kafka::limits::{self, OutputLimits};
 
 /// The header every record of a verdict carries: the verdict id (decimal), by which a receiver
 /// can recognise a verdict (unique in the store, never reused).
@@ -283,6 +288,8 @@ struct Clients {
     producer: Arc<FutureProducer>,
     consumer: Arc<BaseConsumer>,
     timeout: Duration,
+    /// The output topics' `max.message.bytes`, read from the broker and kept up to date.
+    limits: Arc<arc_swap::ArcSwap<OutputLimits>>,
 }
 
 impl Clients {
@@ -311,7 +318,7 @@ impl Clients {
     }
 }
 
-fn clients(settings: &RelaySettings) -> Result<Clients, SessionError> {
+async fn clients(settings: &RelaySettings) -> Result<Clients, SessionError> {
     let mut p = producer_config(&settings.kafka, MAX_EVENT_BYTES);
     p.set("transactional.id", &settings.transactional_id)
         .set(
@@ -322,7 +329,6 @@ fn clients(settings: &RelaySettings) -> Result<Clients, SessionError> {
             "client.id",
             format!("{}-console-relay", settings.kafka.client_id),
         );
-    let producer = FutureProducer::from_config(&p)?;
     let mut c = consumer_config(&settings.kafka);
     c.set("group.id", &settings.checkpoint_group)
         .set(
@@ -332,10 +338,31 @@ fn clients(settings: &RelaySettings) -> Result<Clients, SessionError> {
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed");
     let consumer = BaseConsumer::from_config(&c)?;
+    let topics = Topics {
+        approved: settings.approved_topic.clone(),
+        rejected: settings.rejected_topic.clone(),
+        audit: settings.audit_topic.clone(),
+        // Not written by the relay; named so that only its own topics are described.
+        held: settings.approved_topic.clone(),
+        dead_letter: settings.audit_topic.clone(),
+        input: settings.audit_topic.clone(),
+    };
+    let limits = limits::watch(
+        &settings.kafka,
+        &topics,
+        producer_max_message_bytes(MAX_EVENT_BYTES),
+        true,
+    )
+    .await?;
+    // Batches of records no larger than the smallest output topic accepts (a batch is what the
+    // broker checks against max.message.bytes).
+    limits.load().cap_batch_size(&mut p);
+    let producer = FutureProducer::from_config(&p)?;
     Ok(Clients {
         producer: Arc::new(producer),
         consumer: Arc::new(consumer),
         timeout: Duration::from_millis(settings.kafka.transaction_timeout_ms.max(1000)),
+        limits,
     })
 }
 
@@ -347,10 +374,12 @@ async fn session(
     summary: &mut RelaySummary,
     attempt: &mut u32,
 ) -> Result<std::convert::Infallible, SessionError> {
-    let clients = clients(settings)?;
+    let clients = clients(settings).await?;
     clients
         .call("init_transactions", |p, _, t| Ok(p.init_transactions(t)?))
         .await?;
+    // Fenced in Kafka; now in the store, so that an earlier relay can take no more batches.
+    let epoch = store.begin_relay_epoch().await?;
     let audit = settings.audit_topic.clone();
     let checkpoint = clients
         .call("reading the checkpoint", move |_, c, t| {
@@ -380,22 +409,23 @@ async fn session(
     }
     summary.settled += settled.marked;
     metrics.checkpoint.set(checkpoint);
-    let mut next: RelayBatch = checkpoint.max(store.last_relay_batch().await?) + 1;
     loop {
-        let entries = store.take_relay_batch(next, settings.batch_max).await?;
-        if entries.is_empty() {
+        let Some((batch, entries)) = store
+            .take_relay_batch(epoch, checkpoint + 1, settings.batch_max)
+            .await?
+        else {
             *attempt = 0;
             tokio::time::sleep(settings.poll_interval).await;
             continue;
-        }
-        match produce_batch(&clients, settings, next, &entries).await {
+        };
+        match produce_batch(&clients, settings, batch, &entries).await {
             Ok(()) => metrics.transactions.with_label_values(&["committed"]).inc(),
             Err(e) => {
                 metrics.transactions.with_label_values(&["failed"]).inc();
                 return Err(e);
             }
         }
-        metrics.checkpoint.set(next);
+        metrics.checkpoint.set(batch);
         for e in &entries {
             metrics
                 .verdicts
@@ -405,10 +435,9 @@ async fn session(
         summary.relayed += entries.len() as u64;
         // The batch is in the topics: a failure to mark it is settled by the next session.
         store
-            .mark_batch_relayed(next, OffsetDateTime::now_utc())
+            .mark_batch_relayed(batch, OffsetDateTime::now_utc())
             .await?;
         *attempt = 0;
-        next += 1;
     }
 }
 
@@ -421,13 +450,27 @@ async fn produce_batch(
     clients
         .call("begin_transaction", |p, _, _| Ok(p.begin_transaction()?))
         .await?;
+    let limits = clients.limits.load();
     for entry in entries {
-        let records = VerdictRecords::new(entry, &settings.console_id);
         let topic = match entry.verdict.verdict {
             Verdict::Approve => &settings.approved_topic,
             Verdict::Reject => &settings.rejected_topic,
         };
         let id = entry.verdict.verdict_id.to_string();
+        let mut records = VerdictRecords::new(entry, &settings.console_id);
+        let headers = [(VERDICT_ID_HEADER.to_string(), id.as_bytes().to_vec())];
+        let key = Some(entry.event_id.as_bytes());
+        if !limits.fits(topic, key, records.decision.len(), &headers) {
+            // Never a stalled outbox: a record that would not fit its topic (the held record
+            // was at the held topic's limit, or the topic's limit is lower) goes without the
+            // embedded event; the held topic keeps it.
+            records.decision = records.without_event(limits.room_for_value(topic, key, &headers));
+            tracing::warn!(
+                verdict_id = entry.verdict.verdict_id,
+                topic,
+                "A verdict's decision record did not fit its topic; produced without the event."
+            );
+        }
         for (topic, value) in [
             (topic.as_str(), &records.decision),
             (settings.audit_topic.as_str(), &records.audit),
@@ -533,6 +576,38 @@ impl VerdictRecords {
     }
 }
 
+impl VerdictRecords {
+    /// The decision record without the embedded event (`"event": {"event_id", "omitted"}`), for
+    /// a topic that would refuse it whole; when even that exceeds `room` bytes, only `event_id`,
+    /// `decision`, `reviewed_by` and `record_error` remain.
+    pub fn without_event(&self, room: usize) -> String {
+        let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&self.decision) else {
+            return self.decision.clone();
+        };
+        let event_id = m.get("event_id").cloned().unwrap_or(Value::Null);
+        m.insert(
+            "event".into(),
+            json!({"event_id": event_id, "omitted": "too large for this topic with the verdict; \
+                   the held topic has the whole record"}),
+        );
+        let slim = Value::Object(m.clone()).to_string();
+        if slim.len() <= room {
+            return slim;
+        }
+        let mut minimal = Map::new();
+        for key in ["event_id", "decision", "reviewed_by"] {
+            if let Some(v) = m.remove(key) {
+                minimal.insert(key.into(), v);
+            }
+        }
+        minimal.insert(
+            "record_error".into(),
+            "the decision record is too large for this topic; the held topic has it".into(),
+        );
+        Value::Object(minimal).to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -572,6 +647,22 @@ mod tests {
         assert_eq!(a["lexicon_version"], "L");
         assert_eq!(a["worker_id"], "console-h:1");
         assert_eq!(a["reviewed_by"]["id"], "mod-a");
+    }
+
+    #[test]
+    fn a_record_too_large_goes_without_its_event() {
+        let held = serde_json::json!({"event_id": "e-1", "decision": "hold",
+            "reasons": [{"code": "x"}], "event": {"text": "长".repeat(10_000)}})
+        .to_string();
+        let r = VerdictRecords::new(&entry(&held), "c");
+        let slim: Value = serde_json::from_str(&r.without_event(1_000)).unwrap();
+        assert_eq!(slim["event"]["event_id"], "e-1");
+        assert!(slim["event"]["omitted"].is_string());
+        assert_eq!(slim["reasons"][0]["code"], "x");
+        assert_eq!(slim["reviewed_by"]["id"], "mod-a");
+        let minimal: Value = serde_json::from_str(&r.without_event(10)).unwrap();
+        assert_eq!(minimal["decision"], "reject");
+        assert!(minimal.get("reasons").is_none() && minimal["record_error"].is_string());
     }
 
     #[test]

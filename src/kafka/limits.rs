@@ -193,7 +193,8 @@ pub async fn watch(
     }
     let c = super::client::admin_config(k);
     let admin = AdminClient::from_config_and_context(&c, QuietContext)?;
-    let names: Vec<String> = [
+    // Each topic once: a DescribeConfigs request naming a topic twice is refused as a whole.
+    let mut names: Vec<String> = [
         &topics.approved,
         &topics.held,
         &topics.rejected,
@@ -203,6 +204,8 @@ pub async fn watch(
     .into_iter()
     .cloned()
     .collect();
+    names.sort();
+    names.dedup();
     let weak: Weak<ArcSwap<OutputLimits>> = Arc::downgrade(&limits);
     let first = tokio::time::timeout(FIRST_WAIT, describe(&admin, &names))
         .await

@@ -31,7 +31,7 @@ use time::OffsetDateTime;
 
 pub use error::StoreError;
 pub use lease::MAX_LEASE;
-pub use outbox::{RelayBatch, Settled};
+pub use outbox::{RelayBatch, RelayEpoch, Settled};
 pub use types::{
     Account, AuditAction, AuditEntry, DecidedVerdict, Escalation, HistoryEntry, Inserted, Item,
     ItemState, ItemSummary, Lease, OutboxEntry, QueueFilter, QueueStats, Role, Verdict,

@@ -11,9 +11,12 @@ use time::OffsetDateTime;
 
 use super::{decided_verdict, ms, OutboxEntry, Store, StoreError, VerdictId};
 
-/// A relay batch's number: 1, 2, … in the order the relay produced them; the relay's Kafka
-/// checkpoint is the number of the last batch whose transaction committed.
+/// A relay batch's number: 1, 2, … in the order the relay took them, never reused; the relay's
+/// Kafka checkpoint is the number of the last batch whose transaction committed.
 pub type RelayBatch = i64;
+
+/// A relay session's epoch in the store ([`Store::begin_relay_epoch`]).
+pub type RelayEpoch = i64;
 
 /// What [`Store::settle_relay_batches`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,25 +59,63 @@ impl Store {
         rows.iter().map(outbox_entry).collect()
     }
 
-    /// Takes up to `limit` pending verdicts that belong to no batch yet, oldest first, as batch
-    /// `batch`: writes the number on them and returns them with what the relay produces. Empty
-    /// when nothing is pending. Verdicts already in a batch (taken before a crash and not yet
-    /// settled) are not taken again.
+    /// Starts a relay session: bumps the store's relay epoch and returns it. Only the session
+    /// of the current epoch may take batches ([`Store::take_relay_batch`]); the relay calls this
+    /// after its `init_transactions` fenced every earlier relay in Kafka and before it settles,
+    /// so that a fenced relay can neither commit in Kafka nor take batches in the store.
     ///
-    /// Errors: [`StoreError::InvalidInput`] for a batch number below 1 or a zero limit,
+    /// Errors: [`StoreError::Database`].
+    pub async fn begin_relay_epoch(&self) -> Result<RelayEpoch, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let epoch: i64 =
+            sqlx::query("UPDATE relay_state SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+        tx.commit().await?;
+        Ok(epoch)
+    }
+
+    /// Takes up to `limit` pending verdicts that belong to no batch yet, oldest first, as a new
+    /// batch of relay session `epoch`, numbered at least `min_batch` and above every number
+    /// given before; returns the number and the verdicts with what the relay produces, or
+    /// `None` when nothing is pending. Verdicts already in a batch (taken before a crash and not
+    /// yet settled) are not taken again.
+    ///
+    /// The relay state's row is locked for the transaction, so takes, epoch changes and
+    /// settling are serialized on both backends: a relay of an older epoch is refused.
+    ///
+    /// Errors: [`StoreError::Conflict`] when `epoch` is not the current relay epoch (another
+    /// relay session started since), [`StoreError::InvalidInput`] for a zero limit,
     /// [`StoreError::Database`], [`StoreError::Corrupt`].
     pub async fn take_relay_batch(
         &self,
-        batch: RelayBatch,
+        epoch: RelayEpoch,
+        min_batch: RelayBatch,
         limit: u32,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
-        if batch < 1 || limit == 0 {
-            return Err(StoreError::InvalidInput(format!(
-                "relay batch {batch} of at most {limit} verdicts: the number counts from 1 and \
-                 the limit is at least 1"
-            )));
+    ) -> Result<Option<(RelayBatch, Vec<OutboxEntry>)>, StoreError> {
+        if limit == 0 {
+            return Err(StoreError::InvalidInput(
+                "a relay batch of at least one verdict".into(),
+            ));
         }
         let mut tx = self.begin_write().await?;
+        let lock = match self.backend {
+            super::Backend::Postgres => " FOR UPDATE",
+            super::Backend::Sqlite => "",
+        };
+        let state = sqlx::query(&format!(
+            "SELECT epoch, next_batch FROM relay_state WHERE id = 1{lock}"
+        ))
+        .fetch_one(&mut *tx)
+        .await?;
+        let (current, next): (i64, i64) = (state.try_get(0)?, state.try_get(1)?);
+        if current != epoch {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(format!(
+                "relay epoch {epoch} is over: a relay of epoch {current} has started"
+            )));
+        }
         let rows = sqlx::query(&format!(
             "SELECT {OUTBOX_COLUMNS} \
              FROM verdicts v JOIN queue_items q ON q.item_id = v.item_id \
@@ -88,35 +129,31 @@ impl Store {
             .iter()
             .map(outbox_entry)
             .collect::<Result<Vec<_>, _>>()?;
-        if !entries.is_empty() {
-            // The update names the ids read, not a range: a PostgreSQL transaction that
-            // commits a lower id late would put a row into the range that was never read.
-            let ids = entries
-                .iter()
-                .map(|e| e.verdict.verdict_id.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            let updated = sqlx::query(&format!(
-                "UPDATE verdicts SET relay_batch = $1 \
-                 WHERE verdict_id IN ({ids}) AND relayed_at IS NULL AND relay_batch IS NULL"
-            ))
-            .bind(batch)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated != entries.len() as u64 {
-                // Another relay took some of them meanwhile (PostgreSQL, two relays): give up
-                // this batch; the caller tries again.
-                tx.rollback().await?;
-                return Err(StoreError::Conflict(format!(
-                    "relay batch {batch}: {} of {} verdicts were taken by another relay",
-                    entries.len() as u64 - updated,
-                    entries.len()
-                )));
-            }
+        if entries.is_empty() {
+            tx.rollback().await?;
+            return Ok(None);
         }
+        let batch = next.max(min_batch);
+        // The update names the ids read, not a range: a PostgreSQL transaction that commits a
+        // lower id late would put a row into the range that was never read.
+        let ids = entries
+            .iter()
+            .map(|e| e.verdict.verdict_id.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        sqlx::query(&format!(
+            "UPDATE verdicts SET relay_batch = $1 \
+             WHERE verdict_id IN ({ids}) AND relayed_at IS NULL AND relay_batch IS NULL"
+        ))
+        .bind(batch)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE relay_state SET next_batch = $1 WHERE id = 1")
+            .bind(batch + 1)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(entries)
+        Ok(Some((batch, entries)))
     }
 
     /// Marks every pending verdict of batch `batch` relayed at `now` (its Kafka transaction
@@ -155,6 +192,15 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Settled, StoreError> {
         let mut tx = self.begin_write().await?;
+        // Serialized with the takes (the relay state's row lock): a take of an older session
+        // either committed before (and is settled here) or is refused after.
+        let lock = match self.backend {
+            super::Backend::Postgres => " FOR UPDATE",
+            super::Backend::Sqlite => "",
+        };
+        sqlx::query(&format!("SELECT epoch FROM relay_state WHERE id = 1{lock}"))
+            .fetch_one(&mut *tx)
+            .await?;
         let marked = sqlx::query(
             "UPDATE verdicts SET relayed_at = $2 \
              WHERE relay_batch IS NOT NULL AND relay_batch <= $1 AND relayed_at IS NULL",
@@ -173,18 +219,6 @@ impl Store {
         .rows_affected();
         tx.commit().await?;
         Ok(Settled { marked, released })
-    }
-
-    /// The highest relay batch number written in the store (0 when none): a relay whose Kafka
-    /// checkpoint is lower (a new consumer group, a reset) must not reuse numbers the store has
-    /// seen, so it numbers on from the higher of the two.
-    ///
-    /// Errors: [`StoreError::Database`].
-    pub async fn last_relay_batch(&self) -> Result<RelayBatch, StoreError> {
-        let row = sqlx::query("SELECT MAX(relay_batch) FROM verdicts")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get::<Option<i64>, _>(0)?.unwrap_or(0))
     }
 
     /// Marks verdict `verdict_id` relayed at `now`. Returns `true` when it was pending, `false`
