@@ -1,7 +1,9 @@
 //! The Prometheus alert rules (`dashboards/alerts.yml`) and the Prometheus config, checked with
 //! the real `promtool`: both pass `promtool check`; every alert carries a severity, a summary and an
 //! inline runbook; and each alert fires on synthetic series of the situation it describes
-//! (`promtool test rules`), and not before its `for` nor on a healthy neighbour.
+//! (`promtool test rules`), and not before its `for` nor on a healthy neighbour. The rules come in
+//! two groups named after the scrape job they select: `synth-review` (the workers) and
+//! `synth-review-console` (the moderation console).
 //!
 //! Needs `SYNTH_REVIEW_PROMTOOL`, set by `scripts/test.sh` (which installs Debian's `prometheus`
 //! package when it is missing).
@@ -10,7 +12,7 @@ pub mod common;
 
 use std::process::Command;
 
-use common::ops::ALERTS;
+use common::ops::{ALERTS, CONSOLE_JOB};
 use common::prometheus::promtool;
 use common::yaml::read_yaml;
 use common::*;
@@ -37,30 +39,46 @@ fn promtool_accepts_the_config_and_the_rules() {
     }
 }
 
-fn alert_rules() -> Vec<Value> {
+/// Every rule, with the name of its group (which is the scrape job its expression selects).
+fn alert_rules() -> Vec<(String, Value)> {
     let doc = read_yaml("dashboards/alerts.yml");
     doc["groups"]
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|g| g["rules"].as_array().unwrap().clone())
+        .flat_map(|g| {
+            let group = g["name"].as_str().unwrap().to_string();
+            g["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |r| (group.clone(), r.clone()))
+        })
         .collect()
 }
 
 #[test]
 fn alerts_have_a_summary_and_an_inline_runbook() {
-    let rules = alert_rules();
-    let names: Vec<&str> = rules
+    let grouped = alert_rules();
+    let mut groups: Vec<&str> = grouped.iter().map(|(g, _)| g.as_str()).collect();
+    groups.dedup();
+    assert_eq!(groups, ["synth-review", CONSOLE_JOB], "rule groups");
+    let names: Vec<&str> = grouped
         .iter()
-        .map(|r| r["alert"].as_str().expect("alerting rules only"))
+        .map(|(_, r)| r["alert"].as_str().expect("alerting rules only"))
         .collect();
     assert_eq!(names, ALERTS);
-    for r in &rules {
+    for (group, r) in &grouped {
         let name = r["alert"].as_str().unwrap();
         let expr = r["expr"].as_str().unwrap();
-        assert!(
-            expr.contains(r#"job="synth-review""#),
-            "{name}: select job=\"synth-review\""
+        // Every selector names the group's job (so a worker rule never matches the console's
+        // series, nor the other way round).
+        let job = format!(r#"job="{group}""#);
+        assert!(expr.contains(&job), "{name}: select {job}");
+        assert_eq!(
+            expr.matches("job=").count(),
+            expr.matches(&job).count(),
+            "{name}: every selector names {job}"
         );
         assert!(
             matches!(
@@ -80,6 +98,7 @@ fn alerts_have_a_summary_and_an_inline_runbook() {
             assert!(runbook.contains(part), "{name}: the runbook needs `{part}`");
         }
     }
+    let rules: Vec<&Value> = grouped.iter().map(|(_, r)| r).collect();
     let by_name = |n: &str| {
         rules.iter().find(|r| r["alert"] == n).unwrap()["expr"]
             .as_str()
@@ -95,6 +114,18 @@ fn alerts_have_a_summary_and_an_inline_runbook() {
         "10m"
     );
     assert!(by_name("SynthReviewStalled").contains("synth_review_consumer_lag"));
+    assert!(by_name("SynthReviewConsoleDown").contains("up{job=\"synth-review-console\"} == 0"));
+    // The queue-age threshold is the one docs/metrics.md and the runbook name: 2 hours.
+    let aging = rules
+        .iter()
+        .find(|r| r["alert"] == "SynthReviewConsoleQueueAging")
+        .unwrap();
+    assert!(by_name("SynthReviewConsoleQueueAging").contains("> 7200"));
+    assert_eq!(aging["for"], "10m");
+    assert!(aging["annotations"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("2h"));
 }
 
 /// One `promtool test rules` case: input series (1-minute samples, promtool's expanding
@@ -107,9 +138,17 @@ struct AlertCase {
     fires: &'static [&'static [(&'static str, &'static str)]],
 }
 
+/// A situation close to an alert's in which it must stay quiet, at each time of `at`.
+struct HealthyCase {
+    alert: &'static str,
+    series: &'static [(&'static str, &'static str)],
+    at: &'static [&'static str],
+}
+
 /// Each alert fires on the situation it describes (and not before its `for`, nor on a healthy
-/// neighbour), run by `promtool test rules` on a copy of `dashboards/alerts.yml` with the
-/// annotations left out (their templates are checked by `promtool check rules`).
+/// neighbour, nor in the healthy situations listed next to some alerts), run by `promtool test
+/// rules` on a copy of `dashboards/alerts.yml` with the annotations left out (their templates are
+/// checked by `promtool check rules`).
 #[test]
 fn alert_rules_fire_on_synthetic_series() {
     let cases = [
@@ -302,9 +341,166 @@ fn alert_rules_fire_on_synthetic_series() {
             at: "30m",
             fires: &[&[("instance", "w1:9464"), ("severity", "critical")]],
         },
+        AlertCase {
+            alert: "SynthReviewConsoleQueueAging",
+            series: &[
+                // The oldest undecided item was held 100 minutes ago and nobody decides it; both
+                // replicas of the store report it (one alert, not one per replica).
+                (
+                    r#"synth_review_console_oldest_item_age_seconds{job="synth-review-console",instance="c1:9465"}"#,
+                    "6000+60x40",
+                ),
+                (
+                    r#"synth_review_console_oldest_item_age_seconds{job="synth-review-console",instance="c2:9465"}"#,
+                    "6000+60x40",
+                ),
+            ],
+            quiet_at: "25m", // above 2 h since minute 21, not yet for 10m
+            at: "35m",
+            fires: &[&[("severity", "warning")]],
+        },
+        AlertCase {
+            alert: "SynthReviewConsoleRelayStuck",
+            series: &[
+                // Verdicts relayed until minute 5; then 12 wait in the outbox and none is relayed.
+                (
+                    r#"synth_review_console_outbox_pending{job="synth-review-console",instance="c1:9465"}"#,
+                    "0x5 12x40",
+                ),
+                (
+                    r#"synth_review_console_relayed_verdicts_total{job="synth-review-console",instance="c1:9465",decision="approve"}"#,
+                    "0+3x5 15x40",
+                ),
+                (
+                    r#"synth_review_console_relayed_verdicts_total{job="synth-review-console",instance="c1:9465",decision="reject"}"#,
+                    "0x45",
+                ),
+                (
+                    r#"synth_review_console_relay_restarts_total{job="synth-review-console",instance="c1:9465"}"#,
+                    "0x45",
+                ),
+            ],
+            quiet_at: "20m", // nothing relayed in 10m since minute 15, not yet for 10m
+            at: "30m",
+            fires: &[&[("severity", "critical")]],
+        },
+        AlertCase {
+            alert: "SynthReviewConsoleRelayStuck",
+            series: &[
+                // The relay fails and starts again every minute from minute 6 on, relaying a
+                // little in between.
+                (
+                    r#"synth_review_console_outbox_pending{job="synth-review-console",instance="c1:9465"}"#,
+                    "0x5 3x30",
+                ),
+                (
+                    r#"synth_review_console_relayed_verdicts_total{job="synth-review-console",instance="c1:9465",decision="approve"}"#,
+                    "0+3x35",
+                ),
+                (
+                    r#"synth_review_console_relay_restarts_total{job="synth-review-console",instance="c1:9465"}"#,
+                    "0x5 1+1x30",
+                ),
+            ],
+            quiet_at: "15m", // more than 2 restarts in 10m since minute 8, not yet for 10m
+            at: "25m",
+            fires: &[&[("severity", "critical")]],
+        },
+        AlertCase {
+            alert: "SynthReviewConsoleDown",
+            series: &[
+                (
+                    r#"up{job="synth-review-console",instance="c1:9465"}"#,
+                    "1 1 0x20",
+                ),
+                (
+                    r#"up{job="synth-review-console",instance="c2:9465"}"#,
+                    "1x22",
+                ),
+            ],
+            quiet_at: "3m", // down for 1m only
+            at: "10m",
+            fires: &[&[
+                ("instance", "c1:9465"),
+                ("job", "synth-review-console"),
+                ("severity", "critical"),
+            ]],
+        },
     ];
-    let covered: Vec<&str> = cases.iter().map(|c| c.alert).collect();
-    assert_eq!(covered, ALERTS, "one case per alert");
+    // Situations next to an alert's that must not fire it, at each time of `at`.
+    let healthy = [
+        HealthyCase {
+            alert: "SynthReviewConsoleQueueAging",
+            // An item older than 2 h for 5 minutes, then decided: the queue is young again.
+            series: &[(
+                r#"synth_review_console_oldest_item_age_seconds{job="synth-review-console",instance="c1:9465"}"#,
+                "6600+60x15 0+60x30",
+            )],
+            at: &["14m", "30m"],
+        },
+        HealthyCase {
+            alert: "SynthReviewConsoleRelayStuck",
+            // Two replicas on one store: both report the pending verdicts, one relays them (the
+            // other's relay waits its turn), and one relay restart after a broker blip.
+            series: &[
+                (
+                    r#"synth_review_console_outbox_pending{job="synth-review-console",instance="c1:9465"}"#,
+                    "2x40",
+                ),
+                (
+                    r#"synth_review_console_outbox_pending{job="synth-review-console",instance="c2:9465"}"#,
+                    "2x40",
+                ),
+                (
+                    r#"synth_review_console_relayed_verdicts_total{job="synth-review-console",instance="c1:9465",decision="approve"}"#,
+                    "0+5x40",
+                ),
+                (
+                    r#"synth_review_console_relayed_verdicts_total{job="synth-review-console",instance="c2:9465",decision="approve"}"#,
+                    "0x40",
+                ),
+                (
+                    r#"synth_review_console_relay_restarts_total{job="synth-review-console",instance="c2:9465"}"#,
+                    "0x10 1x30",
+                ),
+            ],
+            at: &["15m", "30m"],
+        },
+        HealthyCase {
+            alert: "SynthReviewConsoleRelayStuck",
+            // A quiet night: no verdict given, none pending, nothing relayed.
+            series: &[
+                (
+                    r#"synth_review_console_outbox_pending{job="synth-review-console",instance="c1:9465"}"#,
+                    "0x40",
+                ),
+                (
+                    r#"synth_review_console_relayed_verdicts_total{job="synth-review-console",instance="c1:9465",decision="approve"}"#,
+                    "7x40",
+                ),
+                (
+                    r#"synth_review_console_relay_restarts_total{job="synth-review-console",instance="c1:9465"}"#,
+                    "0x40",
+                ),
+            ],
+            at: &["30m"],
+        },
+        HealthyCase {
+            alert: "SynthReviewConsoleDown",
+            // One failed scrape (a restart), then up again.
+            series: &[(
+                r#"up{job="synth-review-console",instance="c1:9465"}"#,
+                "1 1 0 1x20",
+            )],
+            at: &["3m", "10m"],
+        },
+    ];
+    let mut covered: Vec<&str> = cases.iter().map(|c| c.alert).collect();
+    covered.dedup();
+    assert_eq!(
+        covered, ALERTS,
+        "a case (or more, one after the other) per alert"
+    );
 
     // The rules without annotations, as JSON (which YAML readers accept).
     let mut doc = read_yaml("dashboards/alerts.yml");
@@ -315,7 +511,13 @@ fn alert_rules_fire_on_synthetic_series() {
     }
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rules.json"), doc.to_string()).unwrap();
-    let tests: Vec<Value> = cases
+    let series = |series: &[(&str, &str)]| -> Vec<Value> {
+        series
+            .iter()
+            .map(|(s, v)| serde_json::json!({"series": s, "values": v}))
+            .collect()
+    };
+    let mut tests: Vec<Value> = cases
         .iter()
         .map(|c| {
             let exp: Vec<Value> = c
@@ -332,7 +534,7 @@ fn alert_rules_fire_on_synthetic_series() {
             serde_json::json!({
                 "name": c.alert,
                 "interval": "1m",
-                "input_series": c.series.iter().map(|(s, v)| serde_json::json!({"series": s, "values": v})).collect::<Vec<_>>(),
+                "input_series": series(c.series),
                 "alert_rule_test": [
                     {"eval_time": c.quiet_at, "alertname": c.alert, "exp_alerts": []},
                     {"eval_time": c.at, "alertname": c.alert, "exp_alerts": exp},
@@ -340,6 +542,16 @@ fn alert_rules_fire_on_synthetic_series() {
             })
         })
         .collect();
+    tests.extend(healthy.iter().map(|h| {
+        serde_json::json!({
+            "name": format!("{} (healthy)", h.alert),
+            "interval": "1m",
+            "input_series": series(h.series),
+            "alert_rule_test": h.at.iter().map(|t| serde_json::json!(
+                {"eval_time": t, "alertname": h.alert, "exp_alerts": []}
+            )).collect::<Vec<_>>(),
+        })
+    }));
     let test_file = dir.path().join("alerts.test.json");
     std::fs::write(
         &test_file,

@@ -1,5 +1,6 @@
 //! The docker-compose stack and the Dockerfile, checked statically (no Docker engine here):
-//! `docker-compose.yml`, its mounted files, ports, topics and scrape targets agree with each other;
+//! `docker-compose.yml`, its mounted files, ports, topics and scrape targets agree with each other
+//! (the console's file, `dashboards/console.toml`, included);
 //! the Dockerfile's toolchain builds the locked dependencies; and every YAML file we ship reads the
 //! same with our YAML reader (`tests/common/yaml.rs`) as with PyYAML.
 //!
@@ -14,6 +15,7 @@ use std::process::{Command, Stdio};
 use common::yaml::{self, read_yaml};
 use common::*;
 use serde_json::Value;
+use synth_review::config::console::load_console_file;
 use synth_review::config::Disk;
 use synth_review::engine::load_pipeline;
 
@@ -154,6 +156,7 @@ fn compose_stack_is_consistent() {
             "kafka-init",
             "worker-1",
             "worker-2",
+            "console",
             "prometheus",
             "grafana"
         ])
@@ -228,7 +231,7 @@ fn compose_stack_is_consistent() {
     }
     assert_eq!(
         host_ports.keys().copied().collect::<Vec<_>>(),
-        [3000, 9090, 9464, 9465, 29092]
+        [3000, 8080, 9090, 9464, 9465, 9466, 29092]
     );
 
     // Kafka: the official image, KRaft, and the listener the workers use.
@@ -337,6 +340,90 @@ fn compose_stack_is_consistent() {
             })
             .collect()
     };
+    // The console: the workers' image, its file mounted from the repository, the default
+    // pipeline's topics, the broker inside the stack, its ports published, and its /metrics
+    // scraped as job synth-review-console.
+    let console = &c["services"]["console"];
+    assert_eq!(console["build"], c["services"]["worker-1"]["build"]);
+    assert_eq!(console["image"], c["services"]["worker-1"]["image"]);
+    assert_eq!(
+        console["depends_on"]["kafka-init"]["condition"],
+        "service_completed_successfully"
+    );
+    let cmd: Vec<&str> = console["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(cmd[0], "console");
+    let config = cmd[cmd.iter().position(|a| *a == "--config").unwrap() + 1];
+    let host_file = mounts("console")
+        .get(config)
+        .cloned()
+        .unwrap_or_else(|| panic!("console: {config} is not mounted"));
+    assert_eq!(host_file, "./dashboards/console.toml");
+    // Read as the container reads it (a relative SQLite path would resolve against its folder).
+    let text = read(host_file.trim_start_matches("./"));
+    let dir = tempfile::tempdir().unwrap();
+    let in_container = dir.path().join("console.toml");
+    std::fs::write(&in_container, &text).unwrap();
+    let file = load_console_file(&in_container, Vec::new()).expect("dashboards/console.toml");
+    assert_eq!(file.kafka.brokers, "kafka:9092");
+    let ct = &file.topics;
+    for (theirs, ours) in [
+        (&ct.input, &t.input),
+        (&ct.held, &t.held),
+        (&ct.approved, &t.approved),
+        (&ct.rejected, &t.rejected),
+        (&ct.dead_letter, &t.dead_letter),
+        (&ct.audit, &t.audit),
+    ] {
+        assert_eq!(theirs, ours, "the console's topics are the workers'");
+    }
+    // The SQLite store is written where the image's user may write, not in the read-only mount.
+    assert!(
+        file.console.store.starts_with("sqlite:///tmp/")
+            || file.console.store.starts_with("postgres://"),
+        "console store {}",
+        file.console.store
+    );
+    assert!(
+        file.console.listen.ip().is_unspecified()
+            && file.console.metrics_listen.ip().is_unspecified()
+    );
+    let published: BTreeSet<u16> = console["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p.as_str()
+                .unwrap()
+                .split_once(':')
+                .unwrap()
+                .1
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        published,
+        BTreeSet::from([
+            file.console.listen.port(),
+            file.console.metrics_listen.port()
+        ])
+    );
+    let console_job = prom["scrape_configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["job_name"] == "synth-review-console")
+        .expect("job synth-review-console");
+    assert_eq!(
+        console_job["static_configs"][0]["targets"],
+        serde_json::json!([format!("console:{}", file.console.metrics_listen.port())])
+    );
+
     let pm = mounts("prometheus");
     assert_eq!(
         pm["/etc/prometheus/prometheus.yml"],

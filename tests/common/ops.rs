@@ -10,8 +10,9 @@ use super::events::clean_paragraphs;
 use super::files::read;
 use super::worker::write_pipeline_with;
 
-/// Alerts the dashboards folder must define (the list, plus two).
-pub const ALERTS: [&str; 10] = [
+/// Alerts the dashboards folder must define (the list, plus two), then the console's
+/// (group `synth-review-console`).
+pub const ALERTS: [&str; 13] = [
     "SynthReviewWorkerDown",
     "SynthReviewConsumerLagGrowing",
     "SynthReviewDeadLetters",
@@ -22,6 +23,20 @@ pub const ALERTS: [&str; 10] = [
     "SynthReviewWorkerRestarting",
     "SynthReviewReloadFailed",
     "SynthReviewTransactionsAborting",
+    "SynthReviewConsoleQueueAging",
+    "SynthReviewConsoleRelayStuck",
+    "SynthReviewConsoleDown",
+];
+/// The scrape job of the moderation console's `/metrics` (`[console] metrics_listen`).
+pub const CONSOLE_JOB: &str = "synth-review-console";
+/// Console metric families the web application exports (verdicts given, the held-to-verdict
+/// histogram, logins), which the console of this branch does not have yet: the dashboard, the
+/// catalogue and the tests name them, and the tests check them by name only while a console does
+/// not export them (and like every other family once it does).
+pub const CONSOLE_WEB_FAMILIES: [&str; 3] = [
+    "synth_review_console_verdicts_total",
+    "synth_review_console_held_to_verdict_seconds",
+    "synth_review_console_logins_total",
 ];
 /// The delivery guarantee of the live workers: the shipped default, which is what SREs watch.
 /// (`at_least_once` is the other choice; the catalogue marks the families only one mode exports.)

@@ -55,18 +55,24 @@ impl Prometheus {
     /// job `synth-review` every second and evaluating `dashboards/alerts.yml` every second, and
     /// waits until it is ready.
     pub fn start(worker_port: u16) -> Prometheus {
+        Prometheus::start_jobs(&[("synth-review", worker_port)])
+    }
+
+    /// As [`Prometheus::start`], scraping each `(job, port)`: `127.0.0.1:{port}` as that job.
+    pub fn start_jobs(jobs: &[(&str, u16)]) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-                 rule_files:\n  - \"{}\"\n\
-                 scrape_configs:\n  - job_name: synth-review\n    static_configs:\n      - targets: [\"127.0.0.1:{worker_port}\"]\n",
-                repo().join("dashboards/alerts.yml").display()
-            ),
-        )
-        .unwrap();
+        let mut text = format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+             rule_files:\n  - \"{}\"\nscrape_configs:\n",
+            repo().join("dashboards/alerts.yml").display()
+        );
+        for (job, port) in jobs {
+            text.push_str(&format!(
+                "  - job_name: {job}\n    static_configs:\n      - targets: [\"127.0.0.1:{port}\"]\n"
+            ));
+        }
+        std::fs::write(&config, text).unwrap();
         let port = free_port();
         let log = dir.path().join("prometheus.log");
         let child = Command::new(prometheus_bin())
