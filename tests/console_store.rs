@@ -883,6 +883,204 @@ async fn accounts(db: &TestDb) {
     assert_eq!(store.account("nobody").await.unwrap(), None);
 }
 
+/// Sessions: created with a secret id and CSRF token, found by the id (the store keeps only its
+/// SHA-256), gone after expiry or deletion; expired ones are purged by the next creation.
+async fn sessions(db: &TestDb) {
+    let store = &db.store;
+    let ann = store
+        .add_account("ann", Role::Moderator, None, at(0))
+        .await
+        .unwrap();
+    let lee = store
+        .add_account("lee", Role::Lead, None, at(0))
+        .await
+        .unwrap();
+    let ttl = Duration::from_secs(3600);
+    let s1 = store.create_session(ann, ttl, at(10)).await.unwrap();
+    let s2 = store.create_session(lee, ttl, at(20)).await.unwrap();
+    assert_eq!(s1.id.len(), 64);
+    assert_ne!(s1.id, s2.id);
+    assert_ne!(s1.csrf_token, s2.csrf_token);
+    assert_eq!(s1.expires_at, at(3610));
+
+    let found = store.session(&s1.id, at(11)).await.unwrap().unwrap();
+    assert_eq!(
+        (found.account_id, found.name.as_str(), found.role),
+        (ann, "ann", Role::Moderator)
+    );
+    assert_eq!(found.csrf_token, s1.csrf_token);
+    assert_eq!(
+        store.session(&s2.id, at(21)).await.unwrap().unwrap().role,
+        Role::Lead
+    );
+    // Not the hash, not a made-up id, not after expiry.
+    assert_eq!(
+        store
+            .session(&synth_review::console::store::session_hash(&s1.id), at(11))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .session("0".repeat(64).as_str(), at(11))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.session(&s1.id, at(3610)).await.unwrap(), None);
+    assert!(store.session(&s1.id, at(3609)).await.unwrap().is_some());
+
+    // Logout.
+    assert!(store.delete_session(&s2.id).await.unwrap());
+    assert!(!store.delete_session(&s2.id).await.unwrap());
+    assert_eq!(store.session(&s2.id, at(21)).await.unwrap(), None);
+
+    // A lifetime of zero or over the maximum is refused.
+    for bad in [Duration::ZERO, Duration::from_secs(8 * 24 * 3600)] {
+        assert!(matches!(
+            store.create_session(ann, bad, at(30)).await,
+            Err(StoreError::InvalidInput(_))
+        ));
+    }
+    // The expired session is purged when the next one is created.
+    let s3 = store.create_session(ann, ttl, at(4000)).await.unwrap();
+    assert!(store.session(&s3.id, at(4001)).await.unwrap().is_some());
+    assert_eq!(store.session(&s1.id, at(0)).await.unwrap(), None, "purged");
+}
+
+/// The login rate limit's count: failed logins for a name in the window and after its last
+/// successful login.
+async fn failed_logins_are_counted(db: &TestDb) {
+    let store = &db.store;
+    for s in 0..3 {
+        store.record_login("ann", false, at(s)).await.unwrap();
+    }
+    store.record_login("bob", false, at(1)).await.unwrap();
+    assert_eq!(store.failed_logins_since("ann", at(0)).await.unwrap(), 3);
+    assert_eq!(store.failed_logins_since("ann", at(1)).await.unwrap(), 2);
+    assert_eq!(store.failed_logins_since("bob", at(0)).await.unwrap(), 1);
+    assert_eq!(store.failed_logins_since("nobody", at(0)).await.unwrap(), 0);
+    // A successful login starts the count again.
+    store.record_login("ann", true, at(5)).await.unwrap();
+    assert_eq!(store.failed_logins_since("ann", at(0)).await.unwrap(), 0);
+    store.record_login("ann", false, at(6)).await.unwrap();
+    assert_eq!(store.failed_logins_since("ann", at(0)).await.unwrap(), 1);
+}
+
+/// A lead releases a moderator's claim: the item is claimable again, the old token stale, the
+/// release audited; nothing to release is refused and changes nothing.
+async fn lead_releases_a_claim(db: &TestDb) {
+    let store = &db.store;
+    let id = insert(store, "r1", "u1", 0, &[GAMBLING]).await;
+    let lease = store
+        .claim(id, "ann", Role::Moderator, LEASE, at(10))
+        .await
+        .unwrap();
+    assert_eq!(store.release_claim(id, "lee", at(20)).await.unwrap(), "ann");
+    let item = store.item(id, at(21)).await.unwrap().unwrap();
+    assert_eq!(item.summary.state, ItemState::Queued);
+    assert_eq!(item.summary.lease, None);
+    assert!(matches!(
+        store
+            .decide(id, &lease.token, "ann", &approve("ok"), at(22))
+            .await,
+        Err(StoreError::StaleToken(_))
+    ));
+    let log = store.audit_log(Some(id), None, 10).await.unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(
+        (last.actor.as_str(), last.action),
+        ("lee", AuditAction::Skip)
+    );
+    assert!(last.detail.as_deref().unwrap().contains("ann"));
+    // Nothing to release: queued, expired, decided, unknown.
+    assert!(matches!(
+        store.release_claim(id, "lee", at(23)).await,
+        Err(StoreError::NotClaimed(_))
+    ));
+    store
+        .claim(id, "bob", Role::Moderator, LEASE, at(30))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.release_claim(id, "lee", at(30 + 301)).await,
+        Err(StoreError::NotClaimed(_))
+    ));
+    let lease = store
+        .claim(id, "bob", Role::Moderator, LEASE, at(400))
+        .await
+        .unwrap();
+    store
+        .decide(id, &lease.token, "bob", &approve("ok"), at(401))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.release_claim(id, "lee", at(402)).await,
+        Err(StoreError::AlreadyDecided(_))
+    ));
+    assert!(matches!(
+        store.release_claim(9999, "lee", at(402)).await,
+        Err(StoreError::UnknownItem(9999))
+    ));
+    let audits = store.audit_log(Some(id), None, 100).await.unwrap().len();
+    assert_eq!(audits, log.len() + 3, "two claims and a verdict since");
+}
+
+/// Decisions per moderator with claim → verdict and held → verdict times.
+async fn moderator_stats(db: &TestDb) {
+    let store = &db.store;
+    let a = insert(store, "s1", "u1", 0, &[GAMBLING]).await;
+    let b = insert(store, "s2", "u1", 10, &[GAMBLING]).await;
+    let c = insert(store, "s3", "u2", 20, &[LABEL]).await;
+    for (id, who, claim_at, decide_at, reject) in [
+        (a, "ann", 100, 130, false),
+        (b, "ann", 200, 250, true),
+        (c, "bob", 300, 310, false),
+    ] {
+        let l = store
+            .claim(id, who, Role::Moderator, LEASE, at(claim_at))
+            .await
+            .unwrap();
+        let v = if reject {
+            reject_input()
+        } else {
+            approve("ok")
+        };
+        store
+            .decide(id, &l.token, who, &v, at(decide_at))
+            .await
+            .unwrap();
+    }
+    let stats = store.moderator_stats(at(0)).await.unwrap();
+    assert_eq!(stats.len(), 2);
+    let ann = &stats[0];
+    assert_eq!(
+        (
+            ann.moderator.as_str(),
+            ann.decisions,
+            ann.approved,
+            ann.rejected
+        ),
+        ("ann", 2, 1, 1)
+    );
+    assert_eq!(ann.mean_claim_to_verdict_ms, 40_000);
+    assert_eq!(ann.max_claim_to_verdict_ms, 50_000);
+    // Held at 0 and 10, decided at 130 and 250.
+    assert_eq!(ann.mean_held_to_verdict_ms, 185_000);
+    assert_eq!(ann.max_held_to_verdict_ms, 240_000);
+    let bob = &stats[1];
+    assert_eq!((bob.decisions, bob.mean_held_to_verdict_ms), (1, 290_000));
+    // Only verdicts since the given time.
+    let later = store.moderator_stats(at(260)).await.unwrap();
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].moderator, "bob");
+}
+
+fn reject_input() -> VerdictInput<'static> {
+    reject("confirmed_violation", "x")
+}
+
 /// Opening the store again runs no migration twice and keeps the data.
 async fn reopen_keeps_data(db: &TestDb) {
     let id = insert(&db.store, "kept", "u1", 0, &[GAMBLING]).await;
@@ -1055,4 +1253,8 @@ store_tests! {
     history_per_user,
     accounts,
     reopen_keeps_data,
+    sessions,
+    failed_logins_are_counted,
+    lead_releases_a_claim,
+    moderator_stats,
 }

@@ -12,16 +12,21 @@
 //! - [`intake`]: [`run_intake`], the consumer of the held topic that stores each held decision
 //!   record as a queue item, committing its offset only once the store has it.
 //!
-//! The web application and the relay build on this.
+//! - [`auth`] (argon2 passwords) and [`metrics`] ([`ConsoleMetrics`]) for the web application.
+//!
+//! The relay builds on this.
 
+pub mod auth;
 pub mod intake;
 pub mod item;
+pub mod metrics;
 pub mod store;
 
 pub use intake::{run_intake, IntakeError, IntakeMetrics, IntakeSettings, IntakeSummary};
 pub use item::{HeldItem, ReasonTag, RecordError};
+pub use metrics::ConsoleMetrics;
 pub use store::{
     Account, AccountId, AuditAction, AuditEntry, Backend, DecidedVerdict, Escalation, HistoryEntry,
-    Inserted, Item, ItemId, ItemState, ItemSummary, Lease, OutboxEntry, QueueFilter, Role, Store,
-    StoreError, Verdict, VerdictId, VerdictInput,
+    Inserted, Item, ItemId, ItemState, ItemSummary, Lease, ModeratorStats, NewSession, OutboxEntry,
+    QueueFilter, Role, Session, Store, StoreError, Verdict, VerdictId, VerdictInput,
 };

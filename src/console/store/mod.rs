@@ -18,6 +18,7 @@
 mod error;
 mod lease;
 mod outbox;
+mod session;
 mod types;
 
 use std::borrow::Cow;
@@ -31,6 +32,9 @@ use time::OffsetDateTime;
 
 pub use error::StoreError;
 pub use lease::MAX_LEASE;
+pub use session::{
+    random_secret, session_hash, ModeratorStats, NewSession, Session, MAX_SESSION_TTL,
+};
 pub use types::{
     Account, AuditAction, AuditEntry, DecidedVerdict, Escalation, HistoryEntry, Inserted, Item,
     ItemState, ItemSummary, Lease, OutboxEntry, QueueFilter, Role, Verdict, VerdictInput,
@@ -71,16 +75,30 @@ pub struct Store {
 }
 
 // The schema, one migration per backend, compiled in.
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "console store",
-    include_str!("../../../migrations/sqlite/0001_console_store.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "console store",
-    include_str!("../../../migrations/postgres/0001_console_store.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "console store",
+        include_str!("../../../migrations/sqlite/0001_console_store.sql"),
+    ),
+    (
+        2,
+        "console sessions",
+        include_str!("../../../migrations/sqlite/0002_console_sessions.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "console store",
+        include_str!("../../../migrations/postgres/0001_console_store.sql"),
+    ),
+    (
+        2,
+        "console sessions",
+        include_str!("../../../migrations/postgres/0002_console_sessions.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct Embedded(&'static [(i64, &'static str, &'static str)]);
