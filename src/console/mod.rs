@@ -12,7 +12,8 @@
 //! - [`intake`]: [`run_intake`], the consumer of the held topic that stores each held decision
 //!   record as a queue item, committing its offset only once the store has it.
 //!
-//! - [`auth`] (argon2 passwords) and [`metrics`] ([`ConsoleMetrics`]) for the web application.
+//! - [`web`]: the web application moderators and leads work in ([`web::router`]), with
+//!   [`auth`] (argon2 passwords) and [`metrics`] ([`ConsoleMetrics`]).
 //!
 //! The relay builds on this.
 
@@ -21,6 +22,7 @@ pub mod intake;
 pub mod item;
 pub mod metrics;
 pub mod store;
+pub mod web;
 
 pub use intake::{run_intake, IntakeError, IntakeMetrics, IntakeSettings, IntakeSummary};
 pub use item::{HeldItem, ReasonTag, RecordError};
