@@ -111,6 +111,7 @@ impl WebState {
 /// |---|---|
 /// | `GET /login`, `POST /login` | the login form; a login (rate limited) |
 /// | `GET /static/console.js`, `GET /static/console.css` | the page script and style |
+/// | `GET /favicon.ico` | 204 (none) |
 /// | `POST /logout` | ends the session |
 /// | `GET /` | redirect to `/queue` |
 /// | `GET /queue?stage=&code=&category=` | the queue, most urgent first |
@@ -146,6 +147,10 @@ pub fn router(state: WebState) -> Router {
         .route("/login", get(session::login_page).post(session::login))
         .route("/static/console.js", get(static_js))
         .route("/static/console.css", get(static_css))
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .merge(protected)
         .layer(middleware::map_response(security_headers))
         .with_state(state)

@@ -90,6 +90,24 @@ fn state_name(s: ItemState) -> &'static str {
     }
 }
 
+// The reasons of a queue row, each (stage, code, category) once.
+fn tags(reasons: &[crate::console::ReasonTag]) -> Vec<Tag> {
+    let mut out: Vec<Tag> = Vec::new();
+    for r in reasons {
+        if !out
+            .iter()
+            .any(|t| t.stage == r.stage && t.code == r.code && t.category == r.category)
+        {
+            out.push(Tag {
+                stage: r.stage.clone(),
+                code: r.code.clone(),
+                category: r.category.clone(),
+            });
+        }
+    }
+    out
+}
+
 pub(super) fn rows(items: &[ItemSummary], now: OffsetDateTime) -> Vec<Row> {
     items
         .iter()
@@ -108,15 +126,7 @@ pub(super) fn rows(items: &[ItemSummary], now: OffsetDateTime) -> Vec<Row> {
                 .lease
                 .as_ref()
                 .map(|(_, e)| show_duration((*e - now).whole_milliseconds() as i64)),
-            reasons: it
-                .reasons
-                .iter()
-                .map(|r| Tag {
-                    stage: r.stage.clone(),
-                    code: r.code.clone(),
-                    category: r.category.clone(),
-                })
-                .collect(),
+            reasons: tags(&it.reasons),
         })
         .collect()
 }

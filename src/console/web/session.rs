@@ -162,14 +162,20 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
+// The login form's token: the browser's login cookie when it has a well-formed one (so that a
+// second login page in the same browser — another tab, a favicon fetch redirected here — does
+// not invalidate the first form), else a new one.
 fn login_response(
     state: &WebState,
+    headers: &HeaderMap,
     status: StatusCode,
     next: &str,
     message: Option<&str>,
     name: &str,
 ) -> Response {
-    let token = random_secret();
+    let token = cookie(headers, LOGIN_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(random_secret);
     let page = render(
         "login.html",
         minijinja::context! { csrf => token, next => next, message => message, name => name },
@@ -201,6 +207,7 @@ pub async fn login_page(
     }
     login_response(
         &state,
+        &headers,
         StatusCode::OK,
         &local_path(q.next.as_deref()),
         None,
@@ -259,6 +266,7 @@ pub async fn login(
         let minutes = settings.login_window.as_secs().div_ceil(60);
         return login_response(
             &state,
+            &headers,
             StatusCode::TOO_MANY_REQUESTS,
             &next,
             Some(&format!(
@@ -288,6 +296,7 @@ pub async fn login(
             state.metrics.login("failure");
             return login_response(
                 &state,
+                &headers,
                 StatusCode::UNAUTHORIZED,
                 &next,
                 Some("wrong name or password"),
