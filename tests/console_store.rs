@@ -1081,6 +1081,109 @@ fn reject_input() -> VerdictInput<'static> {
     reject("confirmed_violation", "x")
 }
 
+/// A lead assigns an item to a moderator: a claim in the moderator's name (nobody else can take
+/// it, the moderator's own claim is granted), audited as the lead's; refused like a claim.
+async fn lead_assigns_an_item(db: &TestDb) {
+    let store = &db.store;
+    let id = insert(store, "a1", "u1", 0, &[GAMBLING]).await;
+    let other = insert(store, "a2", "u1", 1, &[GAMBLING]).await;
+    let lease = store
+        .assign(id, "lee", "ann", Role::Moderator, LEASE, at(10))
+        .await
+        .unwrap();
+    assert_eq!(lease.holder, "ann");
+    assert!(matches!(
+        store.claim(id, "bob", Role::Moderator, LEASE, at(11)).await,
+        Err(StoreError::Claimed { holder, .. }) if holder == "ann"
+    ));
+    let mine = store
+        .claim(id, "ann", Role::Moderator, LEASE, at(12))
+        .await
+        .unwrap();
+    store
+        .decide(id, &mine.token, "ann", &approve("ok"), at(13))
+        .await
+        .unwrap();
+    let log = store.audit_log(Some(id), None, 10).await.unwrap();
+    assert_eq!(
+        (log[0].actor.as_str(), log[0].action),
+        ("lee", AuditAction::Claim)
+    );
+    assert!(log[0]
+        .detail
+        .as_deref()
+        .unwrap()
+        .starts_with("assigned to ann"));
+    assert_eq!(log[1].actor, "ann");
+    // Refusals: decided, someone else's live lease, an escalated item for a moderator.
+    assert!(matches!(
+        store
+            .assign(id, "lee", "bob", Role::Moderator, LEASE, at(14))
+            .await,
+        Err(StoreError::AlreadyDecided(_))
+    ));
+    let bob = store
+        .claim(other, "bob", Role::Moderator, LEASE, at(20))
+        .await
+        .unwrap();
+    let before = store.audit_log(None, None, 100).await.unwrap().len();
+    assert!(matches!(
+        store
+            .assign(other, "lee", "ann", Role::Moderator, LEASE, at(21))
+            .await,
+        Err(StoreError::Claimed { .. })
+    ));
+    store
+        .escalate(other, &bob.token, "bob", None, at(22))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .assign(other, "lee", "ann", Role::Moderator, LEASE, at(23))
+            .await,
+        Err(StoreError::Escalated(_))
+    ));
+    assert_eq!(
+        store.audit_log(None, None, 100).await.unwrap().len(),
+        before + 1
+    );
+    // To another lead it can be assigned.
+    store
+        .assign(other, "lee", "lia", Role::Lead, LEASE, at(24))
+        .await
+        .unwrap();
+}
+
+/// The live leases, soonest to expire first; expired and released ones are not listed.
+async fn claims_lists_live_leases(db: &TestDb) {
+    let store = &db.store;
+    let a = insert(store, "c1", "u1", 0, &[GAMBLING]).await;
+    let b = insert(store, "c2", "u1", 1, &[LABEL]).await;
+    let c = insert(store, "c3", "u1", 2, &[LABEL]).await;
+    insert(store, "c4", "u1", 3, &[LABEL]).await;
+    store
+        .claim(a, "ann", Role::Moderator, Duration::from_secs(600), at(10))
+        .await
+        .unwrap();
+    store
+        .claim(b, "bob", Role::Moderator, Duration::from_secs(60), at(10))
+        .await
+        .unwrap();
+    store
+        .claim(c, "cat", Role::Moderator, Duration::from_secs(5), at(10))
+        .await
+        .unwrap();
+    let live = store.claims(at(20)).await.unwrap();
+    let shape: Vec<(&str, &str)> = live
+        .iter()
+        .map(|i| (i.event_id.as_str(), i.lease.as_ref().unwrap().0.as_str()))
+        .collect();
+    assert_eq!(shape, [("c2", "bob"), ("c1", "ann")]);
+    assert_eq!(live[1].reasons.len(), 1);
+    store.release_claim(b, "lee", at(21)).await.unwrap();
+    assert_eq!(events(&store.claims(at(22)).await.unwrap()), ["c1"]);
+}
+
 /// Opening the store again runs no migration twice and keeps the data.
 async fn reopen_keeps_data(db: &TestDb) {
     let id = insert(&db.store, "kept", "u1", 0, &[GAMBLING]).await;
@@ -1257,4 +1360,6 @@ store_tests! {
     failed_logins_are_counted,
     lead_releases_a_claim,
     moderator_stats,
+    lead_assigns_an_item,
+    claims_lists_live_leases,
 }

@@ -170,6 +170,10 @@ async fn login_and_logout(db: &TestDb) {
     let r = login_attempt(&app, &http, "nobody", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
+    // A second login page in the same browser keeps the form token (the first form still works).
+    let first = hidden(&get_ok(&app, &http, "/login").await, "csrf").unwrap();
+    let second = hidden(&get_ok(&app, &http, "/login?next=/queue").await, "csrf").unwrap();
+    assert_eq!(first, second);
     let r = login_attempt(&app, &http, "ann", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let cookies: Vec<String> = r
@@ -319,6 +323,8 @@ async fn session_required(db: &TestDb) {
     for path in ["/login", "/static/console.js", "/static/console.css"] {
         get_ok(&app, &http, path).await;
     }
+    let (status, _) = get(&app, &http, "/favicon.ico").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     // A session ends with its lifetime.
     let ann = login(&app, "ann").await;
     get_ok(&app, &ann.http, "/queue").await;
@@ -745,6 +751,51 @@ async fn lead_pages(db: &TestDb) {
     assert_eq!(r.status(), StatusCode::CONFLICT, "nothing to release");
     let r = post(&app, &lee, "/lead/release", &[("item_id", "x")]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // Assignment: Lee gives the released item to Bob; Ann cannot take it, Bob can.
+    let bob = login(&app, "bob").await;
+    let r = post(
+        &app,
+        &lee,
+        "/lead/assign",
+        &[("item_id", &id), ("moderator", "bob")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (status, html, _) = open(&app, &ann, claimed).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("claimed by bob"));
+    let (status, _, token) = open(&app, &bob, claimed).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(token.is_some());
+    let before = snapshot(&app.store, claimed).await;
+    for (form, status) in [
+        (
+            vec![("item_id", id.as_str()), ("moderator", "nobody")],
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            vec![("item_id", id.as_str()), ("moderator", "ann")],
+            StatusCode::CONFLICT,
+        ),
+        (
+            vec![("item_id", "999999"), ("moderator", "ann")],
+            StatusCode::NOT_FOUND,
+        ),
+        (vec![("moderator", "ann")], StatusCode::BAD_REQUEST),
+    ] {
+        let r = post(&app, &lee, "/lead/assign", &form).await;
+        assert_eq!(r.status(), status, "{form:?}");
+    }
+    let r = post(
+        &app,
+        &ann,
+        "/lead/assign",
+        &[("item_id", &id), ("moderator", "ann")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(snapshot(&app.store, claimed).await, before);
 
     // Stats: Lee's one decision.
     let stats = get_ok(&app, &lee.http, "/lead/stats?days=1").await;

@@ -11,7 +11,10 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use super::{audit, ms, time, AccountId, AuditAction, ItemId, Role, Store, StoreError};
+use super::{
+    audit, ms, summary, time, AccountId, AuditAction, ItemId, ItemSummary, Role, Store, StoreError,
+    ITEM_COLUMNS,
+};
 
 /// The longest a session may live.
 pub const MAX_SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -257,6 +260,28 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(holder)
+    }
+
+    /// Every unexpired lease as at `now` (moderators' and leads' queues), the soonest to expire
+    /// first: the leads' claims page.
+    ///
+    /// Errors: [`StoreError::Database`], [`StoreError::Corrupt`].
+    pub async fn claims(&self, now: OffsetDateTime) -> Result<Vec<ItemSummary>, StoreError> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM queue_items q \
+             WHERE q.state = 'claimed' AND q.lease_expires_at > $1 \
+             ORDER BY q.lease_expires_at, q.item_id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(ms(now))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut items = rows
+            .iter()
+            .map(|row| summary(row, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.attach_reasons(&mut items).await?;
+        Ok(items)
     }
 
     /// Decisions per moderator for verdicts given at or after `since`, by name: counts and the

@@ -1,8 +1,10 @@
 //! The leads' pages (403 for a moderator, [`super::session::require_lead`]): the escalations
-//! queue, the claims in flight with their release (reassignment), and the decision statistics.
+//! queue, the claims in flight with their release and assignment to a named account
+//! (reassignment), and the decision statistics.
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::{Deserialize, Serialize};
@@ -10,10 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::pages::{queue_page, rows, show_duration, Filters, Me};
 use super::templates::render;
 use super::{WebError, WebState};
-use crate::console::store::{ItemId, QueueFilter, Session};
-
-/// How many queue items the claims page looks through for live leases (per queue).
-pub const CLAIMS_SCAN: u32 = 10_000;
+use crate::console::store::{ItemId, Session};
 
 /// `GET /lead/escalations`: the escalated items, most urgent first; opening one claims it for
 /// the lead, who decides it.
@@ -27,33 +26,66 @@ pub async fn escalations(
     queue_page(&state, &session, &filters, true).await
 }
 
-/// `GET /lead/claims`: every unexpired lease (moderators' and leads' queues), with a button
-/// that releases it.
+/// `GET /lead/claims`: every unexpired lease (moderators' and leads' queues), soonest to expire
+/// first, with a button that releases it, and a form that assigns an item to a named account.
 pub async fn claims(
     State(state): State<WebState>,
     Extension(session): Extension<Session>,
 ) -> Result<Response, WebError> {
     let now = state.now();
-    let mut items = Vec::new();
-    for escalated in [false, true] {
-        let filter = QueueFilter {
-            escalated,
-            ..QueueFilter::default()
-        };
-        items.extend(
-            state
-                .store
-                .queue(&filter, CLAIMS_SCAN, now)
-                .await?
-                .into_iter()
-                .filter(|i| i.lease.is_some()),
-        );
-    }
+    let items = state.store.claims(now).await?;
     Ok(render(
         "claims.html",
-        minijinja::context! { me => Me::of(&session), rows => rows(&items, now) },
+        minijinja::context! {
+            me => Me::of(&session),
+            rows => rows(&items, now),
+            assign_minutes => state.settings.assign_lease.as_secs() / 60,
+        },
     )
     .into_response())
+}
+
+/// The assignment form.
+#[derive(Debug, Deserialize)]
+pub struct AssignForm {
+    item_id: ItemId,
+    moderator: String,
+}
+
+/// `POST /lead/assign`: claims `item_id` in the name of the account `moderator` for
+/// `WebSettings::assign_lease` (nobody else can take it meanwhile; when they open it, it is
+/// theirs); then the claims page. Refused like a claim when someone holds the item or it is
+/// decided; 404 for an unknown account.
+pub async fn assign(
+    State(state): State<WebState>,
+    Extension(session): Extension<Session>,
+    f: Result<Form<AssignForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Form(f) = f.map_err(|e| {
+        WebError::bad_request(format!(
+            "malformed form: {}. Nothing was changed.",
+            e.body_text()
+        ))
+    })?;
+    let name = f.moderator.trim();
+    let Some(account) = state.store.account(name).await? else {
+        return Err(WebError::new(
+            StatusCode::NOT_FOUND,
+            format!("no account named {name:?}: nothing was changed"),
+        ));
+    };
+    state
+        .store
+        .assign(
+            f.item_id,
+            &session.name,
+            &account.name,
+            account.role,
+            state.settings.assign_lease,
+            state.now(),
+        )
+        .await?;
+    Ok(Redirect::to("/lead/claims").into_response())
 }
 
 /// The release form.

@@ -44,6 +44,8 @@ use super::store::Store;
 pub struct WebSettings {
     /// The lease an opened item gets, and each renewal (the page renews at half of it).
     pub lease: Duration,
+    /// The lease a lead's assignment of an item to a named account gives (`/lead/assign`).
+    pub assign_lease: Duration,
     /// How long a login session lives (it is not extended by use).
     pub session_ttl: Duration,
     /// Mark cookies `Secure` (the console is behind TLS).
@@ -62,11 +64,12 @@ pub struct WebSettings {
 }
 
 impl Default for WebSettings {
-    /// A lease of 5 minutes, sessions of 12 hours, no `Secure` flag, 5 failed logins in 15
+    /// A lease of 5 minutes, assignments of 30 minutes, sessions of 12 hours, no `Secure` flag, 5 failed logins in 15
     /// minutes, 200 queue rows, 50 history entries, the system clock.
     fn default() -> Self {
         WebSettings {
             lease: Duration::from_secs(300),
+            assign_lease: Duration::from_secs(30 * 60),
             session_ttl: Duration::from_secs(12 * 3600),
             secure_cookies: false,
             max_failed_logins: 5,
@@ -119,12 +122,13 @@ impl WebState {
 /// | `GET /item/{id}` | opens (claims) the item |
 /// | `POST /item/{id}/renew` | renews the lease (JSON answer) |
 /// | `POST /item/{id}/decide`, `/skip`, `/escalate` | verdict, skip, escalation |
-/// | `GET /lead/escalations`, `GET /lead/claims`, `POST /lead/release`, `GET /lead/stats` | lead only |
+/// | `GET /lead/escalations`, `GET /lead/claims`, `POST /lead/release`, `POST /lead/assign`, `GET /lead/stats` | lead only |
 pub fn router(state: WebState) -> Router {
     let lead = Router::new()
         .route("/escalations", get(lead::escalations))
         .route("/claims", get(lead::claims))
         .route("/release", post(lead::release))
+        .route("/assign", post(lead::assign))
         .route("/stats", get(lead::stats))
         .route_layer(middleware::from_fn(session::require_lead));
     let protected = Router::new()
