@@ -441,8 +441,9 @@ async fn two_moderators_one_verdict() {
     bob.close().await.unwrap();
 }
 
-/// The page renews its lease while it is open (here a lease of 6 s, renewed every 3 s), and
-/// the store's expiry moves on.
+/// The page renews its lease while it is open (here a lease of 12 s, renewed every 6 s: a
+/// browser stalled for 6 s by the load would still renew in time), and the store's expiry
+/// moves on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lease_is_renewed_while_the_page_is_open() {
     let Some(tools) = tools("lease_is_renewed_while_the_page_is_open") else {
@@ -451,7 +452,7 @@ async fn lease_is_renewed_while_the_page_is_open() {
     let db = TestDb::sqlite().await;
     let ids = seed(&db).await;
     let settings = WebSettings {
-        lease: Duration::from_secs(6),
+        lease: Duration::from_secs(12),
         ..WebSettings::default()
     };
     let app = App::start(&db.store, settings).await;

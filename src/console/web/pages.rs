@@ -475,12 +475,19 @@ pub async fn decide(
         .store
         .decide(id, &f.token, &session.name, &input, now)
         .await?;
-    let item = state.store.item(id, now).await?;
+    // The verdict is stored: a failure to read the item back now must not answer as if it
+    // were refused, so it only costs the metric (logged) and the escalations queue redirect.
     let mut then = "/next".to_owned();
-    if let Some(item) = item {
-        state.metrics.verdict(verdict, now - item.summary.held_at);
-        if item.escalation.is_some() && session.role == Role::Lead {
-            then = "/next?queue=escalated".to_owned();
+    match state.store.item(id, now).await {
+        Ok(Some(item)) => {
+            state.metrics.verdict(verdict, now - item.summary.held_at);
+            if item.escalation.is_some() && session.role == Role::Lead {
+                then = "/next?queue=escalated".to_owned();
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(item = id, error = %e, "verdict stored; reading the item back failed")
         }
     }
     Ok(Redirect::to(&then).into_response())
