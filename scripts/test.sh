@@ -27,7 +27,13 @@
 #      SYNTH_REVIEW_PROMTOOL=/usr/bin/promtool      its checker (tests/ops_*.rs)
 #      SYNTH_REVIEW_PYTHON=PATH                   python3 with PyYAML (tests/ops_compose.rs)
 #      SYNTH_REVIEW_TEST_POSTGRES=postgres://synth_review@127.0.0.1:PORT/synth_review_test
-#                                                 the PostgreSQL database (tests/console_store.rs)
+#                                                 the PostgreSQL database (tests/console_store.rs,
+#                                                 tests/console_web.rs)
+#      SYNTH_REVIEW_TEST_CHROMEDRIVER=/usr/bin/chromedriver, SYNTH_REVIEW_TEST_CHROMIUM=/usr/bin/chromium
+#                                                 headless Chromium via WebDriver
+#                                                 (tests/console_browser.rs; `scripts/chromium.sh
+#                                                 ensure` installs Debian's chromium and
+#                                                 chromium-driver as root when missing)
 #    The three-broker cluster test (tests/kafka_cluster.rs, which starts its own cluster with
 #    `scripts/kafka.sh cluster-start`) runs as a step of its own after the others, under
 #    `scripts/stress.sh` load (busy workers on every core); see SYNTH_REVIEW_STRESS below.
@@ -248,6 +254,18 @@ else
     [[ "$PG_URL" =~ ^postgres://[a-z_]+@127\.0\.0\.1:[0-9]+/[a-z_]+$ ]] || { say "unexpected URL '$PG_URL' from postgres.sh start"; exit 1; }
     export SYNTH_REVIEW_TEST_POSTGRES="$PG_URL"
     say "PostgreSQL at $SYNTH_REVIEW_TEST_POSTGRES (data dir $PG_DIR, ready in $(( SECONDS - pg_started )) s)"
+fi
+
+# ------------------------------------------------------------ chromium ----
+# tests/console_browser.rs drives Debian's headless Chromium through chromedriver; under CI it
+# fails when they are missing, elsewhere it skips with a notice, so a failed install only warns.
+if chromium_paths="$(bash "$ROOT/scripts/chromium.sh" ensure | tail -n 1)"; then
+    read -r chromedriver_path chromium_path <<<"$chromium_paths"
+    export SYNTH_REVIEW_TEST_CHROMEDRIVER="$chromedriver_path"
+    export SYNTH_REVIEW_TEST_CHROMIUM="$chromium_path"
+    say "Chromium at $SYNTH_REVIEW_TEST_CHROMIUM, chromedriver at $SYNTH_REVIEW_TEST_CHROMEDRIVER"
+else
+    say "warning: no chromium/chromedriver (scripts/chromium.sh ensure failed): tests/console_browser.rs fails under CI and skips elsewhere"
 fi
 
 # ------------------------------------------------------------ cargo -------

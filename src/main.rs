@@ -62,6 +62,9 @@ enum Command {
         /// Serve /metrics and /healthz here instead of `[console] metrics_listen`.
         #[arg(long)]
         metrics_listen: Option<SocketAddr>,
+        /// Manage the console's accounts instead of serving.
+        #[command(subcommand)]
+        action: Option<ConsoleAction>,
     },
     /// Validate a pipeline and all its data files.
     Check {
@@ -69,6 +72,43 @@ enum Command {
         #[arg(long)]
         pipeline: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ConsoleAction {
+    /// Console accounts.
+    #[command(subcommand)]
+    User(UserAction),
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add an account. The password is read from the first line of standard input, or from
+    /// SYNTH_REVIEW_CONSOLE_PASSWORD when that is set (never from the command line).
+    Add {
+        /// The login name (1 to 64 characters, no spaces).
+        name: String,
+        /// `moderator` or `lead` (leads see everyone's work and the stats, and decide escalations).
+        #[arg(long, value_enum, default_value = "moderator")]
+        role: RoleArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Moderator,
+    Lead,
+}
+
+fn read_password() -> Result<String, AppError> {
+    if let Ok(p) = std::env::var("SYNTH_REVIEW_CONSOLE_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| AppError::Io(format!("cannot read the password from standard input: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 fn init_tracing(format: LogFormat) {
@@ -106,8 +146,24 @@ async fn command(command: Command) -> Result<(), AppError> {
         }
         Command::Console {
             config,
+            action: Some(ConsoleAction::User(UserAction::Add { name, role })),
+            ..
+        } => {
+            let file = synth_review::config::console::load_console_file(&config, std::env::vars())?;
+            let role = match role {
+                RoleArg::Moderator => synth_review::console::Role::Moderator,
+                RoleArg::Lead => synth_review::console::Role::Lead,
+            };
+            println!(
+                "{}",
+                app::add_user(&file, &name, role, &read_password()?).await?
+            );
+        }
+        Command::Console {
+            config,
             listen,
             metrics_listen,
+            action: None,
         } => {
             let file = synth_review::config::console::load_console_file(&config, std::env::vars())?;
             let listener = app::listen(listen.unwrap_or(file.console.listen)).await?;

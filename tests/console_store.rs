@@ -883,6 +883,307 @@ async fn accounts(db: &TestDb) {
     assert_eq!(store.account("nobody").await.unwrap(), None);
 }
 
+/// Sessions: created with a secret id and CSRF token, found by the id (the store keeps only its
+/// SHA-256), gone after expiry or deletion; expired ones are purged by the next creation.
+async fn sessions(db: &TestDb) {
+    let store = &db.store;
+    let ann = store
+        .add_account("ann", Role::Moderator, None, at(0))
+        .await
+        .unwrap();
+    let lee = store
+        .add_account("lee", Role::Lead, None, at(0))
+        .await
+        .unwrap();
+    let ttl = Duration::from_secs(3600);
+    let s1 = store.create_session(ann, ttl, at(10)).await.unwrap();
+    let s2 = store.create_session(lee, ttl, at(20)).await.unwrap();
+    assert_eq!(s1.id.len(), 64);
+    assert_ne!(s1.id, s2.id);
+    assert_ne!(s1.csrf_token, s2.csrf_token);
+    assert_eq!(s1.expires_at, at(3610));
+
+    let found = store.session(&s1.id, at(11)).await.unwrap().unwrap();
+    assert_eq!(
+        (found.account_id, found.name.as_str(), found.role),
+        (ann, "ann", Role::Moderator)
+    );
+    assert_eq!(found.csrf_token, s1.csrf_token);
+    assert_eq!(
+        store.session(&s2.id, at(21)).await.unwrap().unwrap().role,
+        Role::Lead
+    );
+    // Not the hash, not a made-up id, not after expiry.
+    assert_eq!(
+        store
+            .session(&synth_review::console::store::session_hash(&s1.id), at(11))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .session("0".repeat(64).as_str(), at(11))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.session(&s1.id, at(3610)).await.unwrap(), None);
+    assert!(store.session(&s1.id, at(3609)).await.unwrap().is_some());
+
+    // Logout.
+    assert!(store.delete_session(&s2.id).await.unwrap());
+    assert!(!store.delete_session(&s2.id).await.unwrap());
+    assert_eq!(store.session(&s2.id, at(21)).await.unwrap(), None);
+
+    // A lifetime of zero or over the maximum is refused.
+    for bad in [Duration::ZERO, Duration::from_secs(8 * 24 * 3600)] {
+        assert!(matches!(
+            store.create_session(ann, bad, at(30)).await,
+            Err(StoreError::InvalidInput(_))
+        ));
+    }
+    // The expired session is purged when the next one is created.
+    let s3 = store.create_session(ann, ttl, at(4000)).await.unwrap();
+    assert!(store.session(&s3.id, at(4001)).await.unwrap().is_some());
+    assert_eq!(store.session(&s1.id, at(0)).await.unwrap(), None, "purged");
+}
+
+/// The login rate limit's count: failed logins for a name in the window and after its last
+/// successful login.
+async fn failed_logins_are_counted(db: &TestDb) {
+    let store = &db.store;
+    for s in 0..3 {
+        store.record_login("ann", false, at(s)).await.unwrap();
+    }
+    store.record_login("bob", false, at(1)).await.unwrap();
+    assert_eq!(store.failed_logins_since("ann", at(0)).await.unwrap(), 3);
+    assert_eq!(store.failed_logins_since("ann", at(1)).await.unwrap(), 2);
+    assert_eq!(store.failed_logins_since("bob", at(0)).await.unwrap(), 1);
+    assert_eq!(store.failed_logins_since("nobody", at(0)).await.unwrap(), 0);
+    // A successful login starts the count again.
+    store.record_login("ann", true, at(5)).await.unwrap();
+    assert_eq!(store.failed_logins_since("ann", at(0)).await.unwrap(), 0);
+    store.record_login("ann", false, at(6)).await.unwrap();
+    assert_eq!(store.failed_logins_since("ann", at(0)).await.unwrap(), 1);
+}
+
+/// A lead releases a moderator's claim: the item is claimable again, the old token stale, the
+/// release audited; nothing to release is refused and changes nothing.
+async fn lead_releases_a_claim(db: &TestDb) {
+    let store = &db.store;
+    let id = insert(store, "r1", "u1", 0, &[GAMBLING]).await;
+    let lease = store
+        .claim(id, "ann", Role::Moderator, LEASE, at(10))
+        .await
+        .unwrap();
+    assert_eq!(store.release_claim(id, "lee", at(20)).await.unwrap(), "ann");
+    let item = store.item(id, at(21)).await.unwrap().unwrap();
+    assert_eq!(item.summary.state, ItemState::Queued);
+    assert_eq!(item.summary.lease, None);
+    assert!(matches!(
+        store
+            .decide(id, &lease.token, "ann", &approve("ok"), at(22))
+            .await,
+        Err(StoreError::StaleToken(_))
+    ));
+    let log = store.audit_log(Some(id), None, 10).await.unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(
+        (last.actor.as_str(), last.action),
+        ("lee", AuditAction::Skip)
+    );
+    assert!(last.detail.as_deref().unwrap().contains("ann"));
+    // Nothing to release: queued, expired, decided, unknown.
+    assert!(matches!(
+        store.release_claim(id, "lee", at(23)).await,
+        Err(StoreError::NotClaimed(_))
+    ));
+    store
+        .claim(id, "bob", Role::Moderator, LEASE, at(30))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.release_claim(id, "lee", at(30 + 301)).await,
+        Err(StoreError::NotClaimed(_))
+    ));
+    let lease = store
+        .claim(id, "bob", Role::Moderator, LEASE, at(400))
+        .await
+        .unwrap();
+    store
+        .decide(id, &lease.token, "bob", &approve("ok"), at(401))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.release_claim(id, "lee", at(402)).await,
+        Err(StoreError::AlreadyDecided(_))
+    ));
+    assert!(matches!(
+        store.release_claim(9999, "lee", at(402)).await,
+        Err(StoreError::UnknownItem(9999))
+    ));
+    let audits = store.audit_log(Some(id), None, 100).await.unwrap().len();
+    assert_eq!(audits, log.len() + 3, "two claims and a verdict since");
+}
+
+/// Decisions per moderator with claim → verdict and held → verdict times.
+async fn moderator_stats(db: &TestDb) {
+    let store = &db.store;
+    let a = insert(store, "s1", "u1", 0, &[GAMBLING]).await;
+    let b = insert(store, "s2", "u1", 10, &[GAMBLING]).await;
+    let c = insert(store, "s3", "u2", 20, &[LABEL]).await;
+    for (id, who, claim_at, decide_at, reject) in [
+        (a, "ann", 100, 130, false),
+        (b, "ann", 200, 250, true),
+        (c, "bob", 300, 310, false),
+    ] {
+        let l = store
+            .claim(id, who, Role::Moderator, LEASE, at(claim_at))
+            .await
+            .unwrap();
+        let v = if reject {
+            reject_input()
+        } else {
+            approve("ok")
+        };
+        store
+            .decide(id, &l.token, who, &v, at(decide_at))
+            .await
+            .unwrap();
+    }
+    let stats = store.moderator_stats(at(0)).await.unwrap();
+    assert_eq!(stats.len(), 2);
+    let ann = &stats[0];
+    assert_eq!(
+        (
+            ann.moderator.as_str(),
+            ann.decisions,
+            ann.approved,
+            ann.rejected
+        ),
+        ("ann", 2, 1, 1)
+    );
+    assert_eq!(ann.mean_claim_to_verdict_ms, 40_000);
+    assert_eq!(ann.max_claim_to_verdict_ms, 50_000);
+    // Held at 0 and 10, decided at 130 and 250.
+    assert_eq!(ann.mean_held_to_verdict_ms, 185_000);
+    assert_eq!(ann.max_held_to_verdict_ms, 240_000);
+    let bob = &stats[1];
+    assert_eq!((bob.decisions, bob.mean_held_to_verdict_ms), (1, 290_000));
+    // Only verdicts since the given time.
+    let later = store.moderator_stats(at(260)).await.unwrap();
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].moderator, "bob");
+}
+
+fn reject_input() -> VerdictInput<'static> {
+    reject("confirmed_violation", "x")
+}
+
+/// A lead assigns an item to a moderator: a claim in the moderator's name (nobody else can take
+/// it, the moderator's own claim is granted), audited as the lead's; refused like a claim.
+async fn lead_assigns_an_item(db: &TestDb) {
+    let store = &db.store;
+    let id = insert(store, "a1", "u1", 0, &[GAMBLING]).await;
+    let other = insert(store, "a2", "u1", 1, &[GAMBLING]).await;
+    let lease = store
+        .assign(id, "lee", "ann", Role::Moderator, LEASE, at(10))
+        .await
+        .unwrap();
+    assert_eq!(lease.holder, "ann");
+    assert!(matches!(
+        store.claim(id, "bob", Role::Moderator, LEASE, at(11)).await,
+        Err(StoreError::Claimed { holder, .. }) if holder == "ann"
+    ));
+    let mine = store
+        .claim(id, "ann", Role::Moderator, LEASE, at(12))
+        .await
+        .unwrap();
+    store
+        .decide(id, &mine.token, "ann", &approve("ok"), at(13))
+        .await
+        .unwrap();
+    let log = store.audit_log(Some(id), None, 10).await.unwrap();
+    assert_eq!(
+        (log[0].actor.as_str(), log[0].action),
+        ("lee", AuditAction::Claim)
+    );
+    assert!(log[0]
+        .detail
+        .as_deref()
+        .unwrap()
+        .starts_with("assigned to ann"));
+    assert_eq!(log[1].actor, "ann");
+    // Refusals: decided, someone else's live lease, an escalated item for a moderator.
+    assert!(matches!(
+        store
+            .assign(id, "lee", "bob", Role::Moderator, LEASE, at(14))
+            .await,
+        Err(StoreError::AlreadyDecided(_))
+    ));
+    let bob = store
+        .claim(other, "bob", Role::Moderator, LEASE, at(20))
+        .await
+        .unwrap();
+    let before = store.audit_log(None, None, 100).await.unwrap().len();
+    assert!(matches!(
+        store
+            .assign(other, "lee", "ann", Role::Moderator, LEASE, at(21))
+            .await,
+        Err(StoreError::Claimed { .. })
+    ));
+    store
+        .escalate(other, &bob.token, "bob", None, at(22))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .assign(other, "lee", "ann", Role::Moderator, LEASE, at(23))
+            .await,
+        Err(StoreError::Escalated(_))
+    ));
+    assert_eq!(
+        store.audit_log(None, None, 100).await.unwrap().len(),
+        before + 1
+    );
+    // To another lead it can be assigned.
+    store
+        .assign(other, "lee", "lia", Role::Lead, LEASE, at(24))
+        .await
+        .unwrap();
+}
+
+/// The live leases, soonest to expire first; expired and released ones are not listed.
+async fn claims_lists_live_leases(db: &TestDb) {
+    let store = &db.store;
+    let a = insert(store, "c1", "u1", 0, &[GAMBLING]).await;
+    let b = insert(store, "c2", "u1", 1, &[LABEL]).await;
+    let c = insert(store, "c3", "u1", 2, &[LABEL]).await;
+    insert(store, "c4", "u1", 3, &[LABEL]).await;
+    store
+        .claim(a, "ann", Role::Moderator, Duration::from_secs(600), at(10))
+        .await
+        .unwrap();
+    store
+        .claim(b, "bob", Role::Moderator, Duration::from_secs(60), at(10))
+        .await
+        .unwrap();
+    store
+        .claim(c, "cat", Role::Moderator, Duration::from_secs(5), at(10))
+        .await
+        .unwrap();
+    let live = store.claims(at(20)).await.unwrap();
+    let shape: Vec<(&str, &str)> = live
+        .iter()
+        .map(|i| (i.event_id.as_str(), i.lease.as_ref().unwrap().0.as_str()))
+        .collect();
+    assert_eq!(shape, [("c2", "bob"), ("c1", "ann")]);
+    assert_eq!(live[1].reasons.len(), 1);
+    store.release_claim(b, "lee", at(21)).await.unwrap();
+    assert_eq!(events(&store.claims(at(22)).await.unwrap()), ["c1"]);
+}
+
 /// Opening the store again runs no migration twice and keeps the data.
 async fn reopen_keeps_data(db: &TestDb) {
     let id = insert(&db.store, "kept", "u1", 0, &[GAMBLING]).await;
@@ -1055,4 +1356,10 @@ store_tests! {
     history_per_user,
     accounts,
     reopen_keeps_data,
+    sessions,
+    failed_logins_are_counted,
+    lead_releases_a_claim,
+    moderator_stats,
+    lead_assigns_an_item,
+    claims_lists_live_leases,
 }

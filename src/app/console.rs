@@ -3,6 +3,7 @@
 //! and `/healthz`, in one process until shutdown.
 
 use std::future::{Future, IntoFuture};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -17,8 +18,10 @@ use tokio::sync::watch;
 
 use super::AppError;
 use crate::config::console::ConsoleFile;
+use crate::console::web::{self, WebSettings, WebState};
 use crate::console::{
-    run_intake, run_relay, IntakeMetrics, IntakeSettings, RelayMetrics, RelaySettings, Store,
+    run_intake, run_relay, ConsoleMetrics, IntakeMetrics, IntakeSettings, RelayMetrics,
+    RelaySettings, Store,
 };
 
 /// What `console` needs.
@@ -144,7 +147,8 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
     let store = Store::open(&file.console.store)
         .await
         .map_err(|e| AppError::Console(format!("cannot open the store: {e}")))?;
-    let registry = Registry::new();
+    let console_metrics = Arc::new(ConsoleMetrics::new());
+    let registry = console_metrics.registry().clone();
     let register = |e: prometheus::Error| AppError::Console(format!("metrics: {e}"));
     let intake_metrics = IntakeMetrics::new();
     intake_metrics.register(&registry).map_err(register)?;
@@ -174,12 +178,16 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
     let web_server = tokio::spawn(
         axum::serve(
             listener,
-            Router::new().fallback(|| async {
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the web application is not in this build\n",
-                )
-            }),
+            web::router(WebState::new(
+                store.clone(),
+                WebSettings {
+                    lease: file.console.lease(),
+                    session_ttl: file.console.session_ttl(),
+                    secure_cookies: file.console.secure_cookies,
+                    ..WebSettings::default()
+                },
+                console_metrics,
+            )),
         )
         .with_graceful_shutdown(stopped(stop_rx.clone()))
         .into_future(),
@@ -265,5 +273,61 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
             tracing::info!("Console stopped.");
             Ok(())
         }
+    }
+}
+
+/// The shortest password `console user add` accepts, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// `console user add`: creates an account of `role` named `name` with `password` (hashed with
+/// argon2, [`crate::console::auth::hash_password`]) in the console file's store; returns the line
+/// the binary prints.
+///
+/// # Errors
+/// [`AppError::Usage`] for a password shorter than [`MIN_PASSWORD_CHARS`] or longer than the
+/// hasher takes, a bad name or a name that is taken; [`AppError::Console`] when the store cannot
+/// be opened or fails.
+pub async fn add_user(
+    file: &ConsoleFile,
+    name: &str,
+    role: crate::console::Role,
+    password: &str,
+) -> Result<String, AppError> {
+    use crate::console::StoreError;
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AppError::Usage(format!(
+            "the password must have at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    let hash = crate::console::auth::hash_password(password)
+        .map_err(|e| AppError::Usage(format!("password: {e}")))?;
+    let store = Store::open(&file.console.store)
+        .await
+        .map_err(|e| AppError::Console(format!("cannot open the store: {e}")))?;
+    let added = store
+        .add_account(name, role, Some(&hash), OffsetDateTime::now_utc())
+        .await;
+    store.close().await;
+    match added {
+        Ok(id) => Ok(format!(
+            "added {} `{name}` (account {id}) to {}",
+            role.as_str(),
+            redact(&file.console.store)
+        )),
+        Err(e @ (StoreError::InvalidInput(_) | StoreError::DuplicateAccount(_))) => {
+            Err(AppError::Usage(e.to_string()))
+        }
+        Err(e) => Err(AppError::Console(e.to_string())),
+    }
+}
+
+/// A store URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
     }
 }

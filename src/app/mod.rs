@@ -32,7 +32,7 @@ pub mod demo;
 pub mod review;
 pub mod shutdown;
 
-pub use console::{console, ConsoleRun};
+pub use console::{add_user, console, ConsoleRun};
 pub use demo::demo;
 pub use review::{review, ReviewOptions};
 

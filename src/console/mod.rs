@@ -14,19 +14,24 @@
 //!
 //! - [`relay`]: [`run_relay`], verdicts from the outbox to the approved/rejected and audit
 //!   topics in Kafka transactions, exactly once across crashes.
-//!
-//! The web application builds on this.
+//! - [`web`]: the web application moderators and leads work in ([`web::router`]), with
+//!   [`auth`] (argon2 passwords) and [`metrics`] ([`ConsoleMetrics`]).
 
+pub mod auth;
 pub mod intake;
 pub mod item;
+pub mod metrics;
 pub mod relay;
 pub mod store;
+pub mod web;
 
 pub use intake::{run_intake, IntakeError, IntakeMetrics, IntakeSettings, IntakeSummary};
 pub use item::{HeldItem, ReasonTag, RecordError};
+pub use metrics::ConsoleMetrics;
 pub use relay::{run_relay, RelayError, RelayMetrics, RelaySettings, RelaySummary, VerdictRecords};
 pub use store::{
     Account, AccountId, AuditAction, AuditEntry, Backend, DecidedVerdict, Escalation, HistoryEntry,
-    Inserted, Item, ItemId, ItemState, ItemSummary, Lease, OutboxEntry, QueueFilter, QueueStats,
-    RelayBatch, RelayEpoch, Role, Settled, Store, StoreError, Verdict, VerdictId, VerdictInput,
+    Inserted, Item, ItemId, ItemState, ItemSummary, Lease, ModeratorStats, NewSession, OutboxEntry,
+    QueueFilter, QueueStats, RelayBatch, RelayEpoch, Role, Session, Settled, Store, StoreError,
+    Verdict, VerdictId, VerdictInput,
 };

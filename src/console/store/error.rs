@@ -53,6 +53,9 @@ pub enum StoreError {
         /// When the lease ran out.
         expired_at: OffsetDateTime,
     },
+    /// A lead's release of a claim on an item nobody holds an unexpired lease on.
+    #[error("item {0} is not claimed: there is no lease to release")]
+    NotClaimed(ItemId),
     /// An argument out of its bounds (reason code, note, lease duration, account name).
     #[error("invalid input: {0}")]
     InvalidInput(String),

@@ -66,6 +66,41 @@ impl Store {
         lease: Duration,
         now: OffsetDateTime,
     ) -> Result<Lease, StoreError> {
+        self.claim_for(item_id, moderator, role, lease, now, None)
+            .await
+    }
+
+    /// A lead (`lead`) assigns item `item_id` to `moderator` (of `role`): a claim in the
+    /// moderator's name with a lease of `lease` from `now`, granted by the rules of
+    /// [`Store::claim`] (a queued item or an expired lease; an escalated item only to a lead).
+    /// Nobody else can claim it until the lease runs out; when the moderator opens it, their
+    /// claim is granted (a new token: the lease is theirs). Audited as a claim by the lead,
+    /// naming the moderator. The returned lease's token is not for the lead to use.
+    ///
+    /// Errors: as [`Store::claim`]. The caller checks that `lead` is a lead and that
+    /// `moderator` is an account of `role`.
+    pub async fn assign(
+        &self,
+        item_id: ItemId,
+        lead: &str,
+        moderator: &str,
+        role: Role,
+        lease: Duration,
+        now: OffsetDateTime,
+    ) -> Result<Lease, StoreError> {
+        self.claim_for(item_id, moderator, role, lease, now, Some(lead))
+            .await
+    }
+
+    async fn claim_for(
+        &self,
+        item_id: ItemId,
+        moderator: &str,
+        role: Role,
+        lease: Duration,
+        now: OffsetDateTime,
+        assigned_by: Option<&str>,
+    ) -> Result<Lease, StoreError> {
         let expires_at = expiry(now, lease)?;
         let token = new_token();
         let mut tx = self.begin_write().await?;
@@ -125,14 +160,17 @@ impl Store {
             }
             None => None,
         };
-        let detail = match detail {
+        let mut detail = match detail {
             Some(d) => format!("until {expires_at}; {d}"),
             None => format!("until {expires_at}"),
         };
+        if assigned_by.is_some() {
+            detail = format!("assigned to {moderator} {detail}");
+        }
         audit(
             &mut tx,
             now,
-            moderator,
+            assigned_by.unwrap_or(moderator),
             AuditAction::Claim,
             Some(item_id),
             None,

@@ -18,6 +18,7 @@
 mod error;
 mod lease;
 mod outbox;
+mod session;
 mod types;
 
 use std::borrow::Cow;
@@ -32,6 +33,9 @@ use time::OffsetDateTime;
 pub use error::StoreError;
 pub use lease::MAX_LEASE;
 pub use outbox::{RelayBatch, RelayEpoch, Settled};
+pub use session::{
+    random_secret, session_hash, ModeratorStats, NewSession, Session, MAX_SESSION_TTL,
+};
 pub use types::{
     Account, AuditAction, AuditEntry, DecidedVerdict, Escalation, HistoryEntry, Inserted, Item,
     ItemState, ItemSummary, Lease, OutboxEntry, QueueFilter, QueueStats, Role, Verdict,
@@ -80,6 +84,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0001_console_store.sql"),
     ),
     (
+        2,
+        "console sessions",
+        include_str!("../../../migrations/sqlite/0002_console_sessions.sql"),
+    ),
+    (
         3,
         "relay batches",
         include_str!("../../../migrations/sqlite/0003_relay_batches.sql"),
@@ -90,6 +99,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         1,
         "console store",
         include_str!("../../../migrations/postgres/0001_console_store.sql"),
+    ),
+    (
+        2,
+        "console sessions",
+        include_str!("../../../migrations/postgres/0002_console_sessions.sql"),
     ),
     (
         3,

@@ -1,0 +1,171 @@
+//! The leads' pages (403 for a moderator, [`super::session::require_lead`]): the escalations
+//! queue, the claims in flight with their release and assignment to a named account
+//! (reassignment), and the decision statistics.
+
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::{Deserialize, Serialize};
+
+use super::pages::{queue_page, rows, show_duration, Filters, Me};
+use super::templates::render;
+use super::{WebError, WebState};
+use crate::console::store::{ItemId, Session};
+
+/// `GET /lead/escalations`: the escalated items, most urgent first; opening one claims it for
+/// the lead, who decides it.
+pub async fn escalations(
+    State(state): State<WebState>,
+    Extension(session): Extension<Session>,
+    filters: Result<Query<Filters>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(filters) =
+        filters.map_err(|e| WebError::bad_request(format!("bad filter: {}", e.body_text())))?;
+    queue_page(&state, &session, &filters, true).await
+}
+
+/// `GET /lead/claims`: every unexpired lease (moderators' and leads' queues), soonest to expire
+/// first, with a button that releases it, and a form that assigns an item to a named account.
+pub async fn claims(
+    State(state): State<WebState>,
+    Extension(session): Extension<Session>,
+) -> Result<Response, WebError> {
+    let now = state.now();
+    let items = state.store.claims(now).await?;
+    Ok(render(
+        "claims.html",
+        minijinja::context! {
+            me => Me::of(&session),
+            rows => rows(&items, now),
+            assign_minutes => state.settings.assign_lease.as_secs() / 60,
+        },
+    )
+    .into_response())
+}
+
+/// The assignment form.
+#[derive(Debug, Deserialize)]
+pub struct AssignForm {
+    item_id: ItemId,
+    moderator: String,
+}
+
+/// `POST /lead/assign`: claims `item_id` in the name of the account `moderator` for
+/// `WebSettings::assign_lease` (nobody else can take it meanwhile; when they open it, it is
+/// theirs); then the claims page. Refused like a claim when someone holds the item or it is
+/// decided; 404 for an unknown account.
+pub async fn assign(
+    State(state): State<WebState>,
+    Extension(session): Extension<Session>,
+    f: Result<Form<AssignForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Form(f) = f.map_err(|e| {
+        WebError::bad_request(format!(
+            "malformed form: {}. Nothing was changed.",
+            e.body_text()
+        ))
+    })?;
+    let name = f.moderator.trim();
+    let Some(account) = state.store.account(name).await? else {
+        return Err(WebError::new(
+            StatusCode::NOT_FOUND,
+            format!("no account named {name:?}: nothing was changed"),
+        ));
+    };
+    state
+        .store
+        .assign(
+            f.item_id,
+            &session.name,
+            &account.name,
+            account.role,
+            state.settings.assign_lease,
+            state.now(),
+        )
+        .await?;
+    Ok(Redirect::to("/lead/claims").into_response())
+}
+
+/// The release form.
+#[derive(Debug, Deserialize)]
+pub struct ReleaseForm {
+    item_id: ItemId,
+}
+
+/// `POST /lead/release`: ends the lease on `item_id` (the holder's page can no longer decide
+/// it), back to its queue for anyone; then the claims page.
+pub async fn release(
+    State(state): State<WebState>,
+    Extension(session): Extension<Session>,
+    f: Result<Form<ReleaseForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Form(f) = f.map_err(|e| {
+        WebError::bad_request(format!(
+            "malformed form: {}. Nothing was changed.",
+            e.body_text()
+        ))
+    })?;
+    state
+        .store
+        .release_claim(f.item_id, &session.name, state.now())
+        .await?;
+    Ok(Redirect::to("/lead/claims").into_response())
+}
+
+/// The stats page's query: the period in days (default 7, 1 to 366).
+#[derive(Debug, Deserialize)]
+pub struct StatsQuery {
+    #[serde(default)]
+    days: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+struct StatsRow {
+    moderator: String,
+    decisions: i64,
+    approved: i64,
+    rejected: i64,
+    mean_claim: String,
+    max_claim: String,
+    mean_held: String,
+    max_held: String,
+}
+
+/// `GET /lead/stats?days=N`: decisions per moderator in the last N days, with the mean and
+/// longest times from claim to verdict and from hold to verdict.
+pub async fn stats(
+    State(state): State<WebState>,
+    Extension(session): Extension<Session>,
+    q: Result<Query<StatsQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(q) = q.map_err(|e| WebError::bad_request(format!("bad query: {}", e.body_text())))?;
+    let days = q.days.unwrap_or(7);
+    if !(1..=366).contains(&days) {
+        return Err(WebError::bad_request(format!("days={days}: 1 to 366 days")));
+    }
+    let since = state.now() - time::Duration::days(i64::from(days));
+    let rows: Vec<StatsRow> = state
+        .store
+        .moderator_stats(since)
+        .await?
+        .into_iter()
+        .map(|s| StatsRow {
+            moderator: s.moderator,
+            decisions: s.decisions,
+            approved: s.approved,
+            rejected: s.rejected,
+            mean_claim: show_duration(s.mean_claim_to_verdict_ms),
+            max_claim: show_duration(s.max_claim_to_verdict_ms),
+            mean_held: show_duration(s.mean_held_to_verdict_ms),
+            max_held: show_duration(s.max_held_to_verdict_ms),
+        })
+        .collect();
+    let total: i64 = rows.iter().map(|r| r.decisions).sum();
+    Ok(render(
+        "stats.html",
+        minijinja::context! { me => Me::of(&session), rows => rows, days => days, total => total },
+    )
+    .into_response())
+}

@@ -1,0 +1,351 @@
+//! Sessions, CSRF and login.
+//!
+//! - The session cookie `synth_console_session` holds the session id (256 random bits); the
+//!   store keeps only its SHA-256 ([`Store::create_session`](crate::console::Store)). It is
+//!   `HttpOnly`, `SameSite=Strict` (opening an item claims it, so even a top-level navigation
+//!   from another site must not carry the cookie), `Path=/`, `Max-Age` = the session's life,
+//!   and `Secure` when [`super::WebSettings::secure_cookies`].
+//! - Every request but `/login` and `/static/…` needs a live session ([`require_session`]);
+//!   every POST also the session's CSRF token (form field `csrf` or header [`CSRF_HEADER`]),
+//!   compared in constant time; without it: 403, nothing changed.
+//! - The login form has a CSRF token of its own: a random value in a short-lived cookie
+//!   (`synth_console_login`, `Path=/login`) that the form repeats (double submit).
+//! - Logins are refused (429) once a name has [`super::WebSettings::max_failed_logins`] failed
+//!   logins within [`super::WebSettings::login_window`] since its last successful one, counted
+//!   in the audit table (so across replicas); every attempt, the refused ones included, is
+//!   written to the audit with `record_login`.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::templates::render;
+use super::{WebError, WebState};
+use crate::console::auth::{dummy_hash, verify_password};
+use crate::console::store::{random_secret, Role, Session};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "synth_console_session";
+/// The login form's CSRF cookie.
+pub const LOGIN_COOKIE: &str = "synth_console_login";
+/// The header a `fetch()` call carries the CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The largest request body accepted, bytes (a note of 2,000 CJK characters, URL-encoded, is
+/// about 18 KB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn set_cookie(name: &str, value: &str, path: &str, max_age_secs: u64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; HttpOnly; SameSite=Strict; Path={path}; Max-Age={max_age_secs}{secure}"
+    ))
+    .expect("cookie values are hex")
+}
+
+/// Whether `given` is `expected`, in constant time (for equal lengths).
+pub fn tokens_match(given: Option<&str>, expected: &str) -> bool {
+    match given {
+        Some(g) if !expected.is_empty() => g.as_bytes().ct_eq(expected.as_bytes()).into(),
+        _ => false,
+    }
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The middleware of every route but `/login` and `/static/…`: finds the live session of the
+/// request's cookie (else a GET is redirected to `/login?next=PATH`, anything else refused with
+/// 401), checks the CSRF token of every request that is not GET or HEAD (else 403), and hands
+/// the [`Session`] to the handler as an extension.
+pub async fn require_session(State(state): State<WebState>, req: Request, next: Next) -> Response {
+    let safe = req.method() == Method::GET || req.method() == Method::HEAD;
+    let session = match cookie(req.headers(), SESSION_COOKIE) {
+        Some(id) => match state.store.session(&id, state.now()).await {
+            Ok(s) => s,
+            Err(e) => return WebError::from(e).into_response(),
+        },
+        None => None,
+    };
+    let Some(session) = session else {
+        if safe {
+            let path = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".to_owned());
+            let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+            return Redirect::to(&format!("/login?next={next}")).into_response();
+        }
+        return WebError::new(
+            StatusCode::UNAUTHORIZED,
+            "no session: log in first (nothing was changed)",
+        )
+        .into_response();
+    };
+    let mut req = req;
+    if !safe {
+        let header_token = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+            return WebError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body over {MAX_BODY_BYTES} bytes: nothing was changed"),
+            )
+            .into_response();
+        };
+        let given = header_token.or_else(|| form_field(&bytes, "csrf"));
+        if !tokens_match(given.as_deref(), &session.csrf_token) {
+            let what = if given.is_some() { "wrong" } else { "missing" };
+            return WebError::forbidden(format!(
+                "CSRF token {what}: this request did not come from a console page of this \
+                 session. Nothing was changed; reload the page and try again."
+            ))
+            .into_response();
+        }
+        req = Request::from_parts(parts, Body::from(bytes));
+    }
+    req.extensions_mut().insert(session);
+    next.run(req).await
+}
+
+/// The middleware of the lead pages: 403 for anyone but a lead (after [`require_session`]).
+pub async fn require_lead(
+    Extension(session): Extension<Session>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if session.role != Role::Lead {
+        return WebError::forbidden(format!(
+            "{} is a moderator: this page is for leads only",
+            session.name
+        ))
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// `next` if it is a path of this site (`/…`, not `//…`), else `/queue`.
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        _ => "/queue".to_owned(),
+    }
+}
+
+/// The login page's query.
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+// The login form's token: the browser's login cookie when it has a well-formed one (so that a
+// second login page in the same browser — another tab, a favicon fetch redirected here — does
+// not invalidate the first form), else a new one.
+fn login_response(
+    state: &WebState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    next: &str,
+    message: Option<&str>,
+    name: &str,
+) -> Response {
+    let token = cookie(headers, LOGIN_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(random_secret);
+    let page = render(
+        "login.html",
+        minijinja::context! { csrf => token, next => next, message => message, name => name },
+    );
+    let mut response = (status, page).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            LOGIN_COOKIE,
+            &token,
+            "/login",
+            3600,
+            state.settings.secure_cookies,
+        ),
+    );
+    response
+}
+
+/// `GET /login`: the form (or, with a live session, a redirect to the queue).
+pub async fn login_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
+        if let Ok(Some(_)) = state.store.session(&id, state.now()).await {
+            return Redirect::to(&local_path(q.next.as_deref())).into_response();
+        }
+    }
+    login_response(
+        &state,
+        &headers,
+        StatusCode::OK,
+        &local_path(q.next.as_deref()),
+        None,
+        "",
+    )
+}
+
+/// The login form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    name: String,
+    password: String,
+    csrf: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `POST /login`: checks the form's CSRF token, the rate limit and the password; on success a
+/// new session (cookie) and a redirect to `next`.
+pub async fn login(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Form(form) = match form {
+        Ok(f) => f,
+        Err(e) => {
+            return WebError::bad_request(format!("malformed login form: {}", e.body_text()))
+                .into_response()
+        }
+    };
+    let next = local_path(form.next.as_deref());
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if !tokens_match(Some(&form.csrf), &expected) {
+        return WebError::forbidden(
+            "login form CSRF token missing or wrong: reload the login page and try again",
+        )
+        .into_response();
+    }
+    let now = state.now();
+    let settings = &state.settings;
+    let window = time::Duration::try_from(settings.login_window).unwrap_or(time::Duration::ZERO);
+    let failed = match state
+        .store
+        .failed_logins_since(&form.name, now - window)
+        .await
+    {
+        Ok(n) => n,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    if failed >= settings.max_failed_logins {
+        if let Err(e) = state.store.record_login(&form.name, false, now).await {
+            return WebError::from(e).into_response();
+        }
+        state.metrics.login("rate_limited");
+        let minutes = settings.login_window.as_secs().div_ceil(60);
+        return login_response(
+            &state,
+            &headers,
+            StatusCode::TOO_MANY_REQUESTS,
+            &next,
+            Some(&format!(
+                "too many failed logins for this name: try again in {minutes} minutes"
+            )),
+            &form.name,
+        );
+    }
+    let account = match state.store.account(&form.name).await {
+        Ok(a) => a,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let phc = account
+        .as_ref()
+        .and_then(|a| a.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash().to_owned());
+    let password = form.password.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+        .await
+        .unwrap_or(false);
+    let account = match account {
+        Some(a) if ok && a.password_hash.is_some() => a,
+        _ => {
+            if let Err(e) = state.store.record_login(&form.name, false, now).await {
+                return WebError::from(e).into_response();
+            }
+            state.metrics.login("failure");
+            return login_response(
+                &state,
+                &headers,
+                StatusCode::UNAUTHORIZED,
+                &next,
+                Some("wrong name or password"),
+                &form.name,
+            );
+        }
+    };
+    let created = state
+        .store
+        .create_session(account.account_id, settings.session_ttl, now)
+        .await;
+    let session = match created {
+        Ok(s) => s,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    if let Err(e) = state.store.record_login(&account.name, true, now).await {
+        return WebError::from(e).into_response();
+    }
+    state.metrics.login("success");
+    let mut response = Redirect::to(&next).into_response();
+    let h = response.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(
+            SESSION_COOKIE,
+            &session.id,
+            "/",
+            settings.session_ttl.as_secs(),
+            settings.secure_cookies,
+        ),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_COOKIE, "", "/login", 0, settings.secure_cookies),
+    );
+    response
+}
+
+/// `POST /logout`: ends the session and clears its cookie.
+pub async fn logout(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
+        if let Err(e) = state.store.delete_session(&id).await {
+            return WebError::from(e).into_response();
+        }
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", "/", 0, state.settings.secure_cookies),
+    );
+    response
+}

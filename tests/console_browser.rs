@@ -1,0 +1,484 @@
+//! The console in a real headless Chromium (Debian's `chromium` and `chromium-driver`,
+//! installed by `scripts/chromium.sh ensure`, which `scripts/test.sh` runs), driven through
+//! WebDriver (`fantoccini`): log in, see the queue, open an item and see its evidence
+//! highlighted, decide with a keyboard shortcut, the lease renewed by the page's script, and
+//! two moderators in two browsers on one item where only one verdict wins.
+//!
+//! `SYNTH_REVIEW_TEST_CHROMEDRIVER` names chromedriver (else `/usr/bin/chromedriver`),
+//! `SYNTH_REVIEW_TEST_CHROMIUM` the browser (else `/usr/bin/chromium`). When they are missing
+//! the tests fail under CI (`CI=true`) and are skipped with a notice elsewhere. Each test starts
+//! chromedriver on a free loopback port of its own and Chromium with a fresh profile; the store
+//! is SQLite (the web tests cover PostgreSQL).
+//!
+//! With `SYNTH_REVIEW_UPDATE_SCREENSHOTS=1` the queue and item screenshots are written to
+//! `docs/img/console-queue.png` and `docs/img/console-item.png`.
+
+pub mod console_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use console_support::{accounts, insert, record, standard, App, TestDb, PASSWORD};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::{Client, ClientBuilder, Locator};
+use synth_review::console::web::WebSettings;
+use synth_review::console::{ItemId, Verdict};
+
+/// How long any one wait in the browser may take before the test fails, saying what it waited
+/// for. Generous: a loaded 2-core machine runs Chromium and a debug build at once.
+const WAIT: Duration = Duration::from_secs(60);
+
+// ------------------------------------------------------------------ chromedriver --
+
+struct Tools {
+    chromedriver: PathBuf,
+    chromium: PathBuf,
+}
+
+/// The tools, or `None` (skip) when missing outside CI; under CI a missing tool fails.
+fn tools(test: &str) -> Option<Tools> {
+    let pick = |var: &str, default: &str| {
+        std::env::var(var)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(default))
+    };
+    let t = Tools {
+        chromedriver: pick("SYNTH_REVIEW_TEST_CHROMEDRIVER", "/usr/bin/chromedriver"),
+        chromium: pick("SYNTH_REVIEW_TEST_CHROMIUM", "/usr/bin/chromium"),
+    };
+    let missing: Vec<String> = [&t.chromedriver, &t.chromium]
+        .iter()
+        .filter(|p| !p.is_file())
+        .map(|p| p.display().to_string())
+        .collect();
+    if missing.is_empty() {
+        return Some(t);
+    }
+    let why = format!(
+        "{test}: {} missing (scripts/chromium.sh ensure installs Debian's chromium and \
+         chromium-driver; scripts/test.sh runs it)",
+        missing.join(", ")
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{why}");
+    }
+    eprintln!("NOTICE: skipped: {why}");
+    None
+}
+
+/// A chromedriver of the test's own, on a free loopback port; killed on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    dir: tempfile::TempDir,
+    chromium: PathBuf,
+}
+
+impl Driver {
+    async fn start(tools: &Tools) -> Driver {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("chromedriver.log");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&tools.chromedriver)
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", tools.chromedriver.display()));
+        let mut driver = Driver {
+            child,
+            port,
+            log,
+            dir,
+            chromium: tools.chromium.clone(),
+        };
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            if let Some(status) = driver.child.try_wait().unwrap() {
+                panic!(
+                    "chromedriver exited with {status} before it answered; its log:\n{}",
+                    driver.log_text()
+                );
+            }
+            let ready = http
+                .get(format!("http://127.0.0.1:{port}/status"))
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await;
+            if let Ok(r) = ready {
+                let json: serde_json::Value = r.json().await.unwrap_or_default();
+                if json["value"]["ready"] == true {
+                    return driver;
+                }
+            }
+            if started.elapsed() > WAIT {
+                panic!(
+                    "chromedriver did not answer on port {port} within {WAIT:?}; its log:\n{}",
+                    driver.log_text()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_else(|e| format!("(no log: {e})"))
+    }
+
+    /// A new browser session: headless Chromium with a fresh profile of its own.
+    async fn browser(&self, name: &str) -> Client {
+        let profile = self.dir.path().join(format!("profile-{name}"));
+        std::fs::create_dir_all(&profile).unwrap();
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,1500",
+            &format!("--user-data-dir={}", profile.display()),
+        ]
+        .map(|a| serde_json::Value::from(a.to_owned()));
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".to_owned(),
+            serde_json::json!({ "binary": self.chromium.display().to_string(), "args": args }),
+        );
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "no browser session from chromedriver: {e}; its log:\n{}",
+                    self.log_text()
+                )
+            })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ------------------------------------------------------------------ helpers --
+
+/// Waits until `check` answers `Some`, polling; fails after [`WAIT`] naming `what`.
+async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "timed out after {WAIT:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_path(c: &Client, app: &App, path: &str) {
+    let want = app.url(path);
+    let started = Instant::now();
+    loop {
+        let now = c.current_url().await.map(|u| u.to_string());
+        if now.as_deref().ok() == Some(want.as_str()) {
+            return;
+        }
+        if started.elapsed() > WAIT {
+            let source = c.source().await.unwrap_or_default();
+            panic!("timed out after {WAIT:?} waiting for the browser at {want}; it is at {now:?}, showing:\n{source}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+}
+
+async fn press(c: &Client, key: char) {
+    let keys = KeyActions::new("keyboard".to_owned())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    c.perform_actions(keys).await.unwrap();
+}
+
+async fn log_in(c: &Client, app: &App, name: &str) {
+    c.goto(&app.url("/queue")).await.unwrap();
+    // Redirected to the login page, which comes back to the queue.
+    element(c, "#login-form").await;
+    assert!(c.current_url().await.unwrap().path() == "/login");
+    element(c, "#name").await.send_keys(name).await.unwrap();
+    element(c, "#password")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    element(c, "#login").await.click().await.unwrap();
+    wait_path(c, app, "/queue").await;
+    let me = element(c, "#me").await.text().await.unwrap();
+    assert_eq!(me, name);
+}
+
+fn screenshot(png: &[u8], name: &str) {
+    let tmp = std::env::temp_dir().join(name);
+    std::fs::write(&tmp, png).unwrap();
+    if std::env::var("SYNTH_REVIEW_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/img")
+            .join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, png).unwrap();
+        eprintln!("screenshot written to {}", path.display());
+    }
+}
+
+async fn verdict_of(app: &App, id: ItemId) -> Option<(Verdict, String)> {
+    app.store
+        .item(id, app.now())
+        .await
+        .unwrap()
+        .unwrap()
+        .verdict
+        .map(|v| (v.verdict, v.moderator))
+}
+
+async fn seed(db: &TestDb) -> Vec<ItemId> {
+    accounts(&db.store).await;
+    let mut ids = vec![
+        insert(&db.store, &standard("evt-1001", "user-7", 900)).await,
+        insert(&db.store, &standard("evt-1002", "user-8", 600)).await,
+    ];
+    let more = [
+        ("evt-1003", "user-7", "labels", "label_missing", None),
+        (
+            "evt-1004",
+            "user-9",
+            "news_source",
+            "news_source_missing",
+            None,
+        ),
+        (
+            "evt-1005",
+            "user-3",
+            "prohibited",
+            "prohibited_term",
+            Some("fraud"),
+        ),
+    ];
+    for (n, (event, user, stage, code, category)) in more.into_iter().enumerate() {
+        let rec = record(
+            event,
+            user,
+            300 - 60 * n as i64,
+            "新品发布",
+            "这是一段由模型生成的宣传文字。",
+            "AI生成",
+            &[(stage, code, category, None)],
+        );
+        ids.push(insert(&db.store, &rec).await);
+    }
+    ids
+}
+
+// ------------------------------------------------------------------ the tests --
+
+/// Log in, see the queue, open the first item with the keyboard, see every evidence span
+/// highlighted exactly, approve it with `a`, and land on the next item.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderator_decides_with_the_keyboard() {
+    let Some(tools) = tools("moderator_decides_with_the_keyboard") else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let ids = seed(&db).await;
+    let app = App::start(&db.store, WebSettings::default()).await;
+    let driver = Driver::start(&tools).await;
+    let c = driver.browser("ann").await;
+    log_in(&c, &app, "ann").await;
+
+    let rows = c.find_all(Locator::Css("#queue tr.row")).await.unwrap();
+    assert_eq!(rows.len(), ids.len());
+    let first = rows[0].attr("data-item").await.unwrap().unwrap();
+    assert_eq!(first, ids[0].to_string(), "most urgent first");
+    screenshot(&c.screenshot().await.unwrap(), "console-queue.png");
+
+    // `o` opens the selected (first) row, which claims it.
+    press(&c, 'o').await;
+    wait_path(&c, &app, &format!("/item/{}", ids[0])).await;
+    element(&c, "#lease").await;
+    let item = app.store.item(ids[0], app.now()).await.unwrap().unwrap();
+    assert_eq!(item.summary.lease.unwrap().0, "ann");
+    let countdown = element(&c, "#countdown").await.text().await.unwrap();
+    assert!(
+        countdown.contains(':') && (countdown.starts_with('4') || countdown.starts_with('5')),
+        "a lease countdown of about 5 minutes: {countdown}"
+    );
+
+    // The highlighted spans are exactly the evidence, reason by reason.
+    let marks = c.find_all(Locator::Css("mark.ev")).await.unwrap();
+    let mut by_reason = vec![String::new(); 3];
+    for m in &marks {
+        let text = m.text().await.unwrap();
+        for r in m.attr("data-reasons").await.unwrap().unwrap().split(' ') {
+            by_reason[r.parse::<usize>().unwrap()].push_str(&text);
+        }
+    }
+    assert_eq!(by_reason, ["赌博", "博彩", "AI"]);
+    screenshot(&c.screenshot().await.unwrap(), "console-item.png");
+
+    // `a` approves; the next item opens.
+    press(&c, 'a').await;
+    wait_path(&c, &app, &format!("/item/{}", ids[1])).await;
+    assert_eq!(
+        verdict_of(&app, ids[0]).await,
+        Some((Verdict::Approve, "ann".to_owned()))
+    );
+    // `r` rejects this one with the item's own reason code selected first.
+    element(&c, "#lease").await;
+    press(&c, 'r').await;
+    wait_path(&c, &app, &format!("/item/{}", ids[2])).await;
+    let v = app
+        .store
+        .item(ids[1], app.now())
+        .await
+        .unwrap()
+        .unwrap()
+        .verdict
+        .unwrap();
+    assert_eq!(
+        (v.verdict, v.reason_code.as_str()),
+        (Verdict::Reject, "prohibited_term")
+    );
+    // `s` skips: the item goes back and another opens.
+    element(&c, "#lease").await;
+    press(&c, 's').await;
+    wait_path(&c, &app, &format!("/item/{}", ids[3])).await;
+    assert_eq!(verdict_of(&app, ids[2]).await, None);
+    c.close().await.unwrap();
+}
+
+/// Two moderators in two browsers on one item: Ann opens it, Bob is told it is Ann's and
+/// gets no verdict form; after Ann's lease runs out Bob takes it over; both press a shortcut,
+/// and only Bob's verdict is stored, Ann's page refusing hers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_moderators_one_verdict() {
+    let Some(tools) = tools("two_moderators_one_verdict") else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let ids = seed(&db).await;
+    let app = App::start(&db.store, WebSettings::default()).await;
+    let driver = Driver::start(&tools).await;
+    let ann = driver.browser("ann").await;
+    let bob = driver.browser("bob").await;
+    log_in(&ann, &app, "ann").await;
+    log_in(&bob, &app, "bob").await;
+    let item = app.url(&format!("/item/{}", ids[0]));
+
+    ann.goto(&item).await.unwrap();
+    element(&ann, "#lease").await;
+    bob.goto(&item).await.unwrap();
+    let refusal = element(&bob, "#refusal").await.text().await.unwrap();
+    assert!(refusal.contains("claimed by ann"), "{refusal}");
+    assert!(bob
+        .find_all(Locator::Css("#approve"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Ann's lease runs out (the application's clock moves on); Bob opens the item again.
+    app.clock
+        .advance(app.settings.lease + Duration::from_secs(1));
+    bob.refresh().await.unwrap();
+    element(&bob, "#lease").await;
+    // Both decide at once.
+    let (_, _) = tokio::join!(press(&ann, 'r'), press(&bob, 'a'));
+    wait_for("Bob's verdict", || async { verdict_of(&app, ids[0]).await }).await;
+    assert_eq!(
+        verdict_of(&app, ids[0]).await,
+        Some((Verdict::Approve, "bob".to_owned()))
+    );
+    let message = element(&ann, "#message").await.text().await.unwrap();
+    assert!(
+        message.contains("stale lease token") || message.contains("already decided"),
+        "{message}"
+    );
+    assert_eq!(
+        app.store.pending_outbox(10).await.unwrap().len(),
+        1,
+        "one verdict"
+    );
+    ann.close().await.unwrap();
+    bob.close().await.unwrap();
+}
+
+/// The page renews its lease while it is open (here a lease of 12 s, renewed every 6 s: a
+/// browser stalled for 6 s by the load would still renew in time), and the store's expiry
+/// moves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lease_is_renewed_while_the_page_is_open() {
+    let Some(tools) = tools("lease_is_renewed_while_the_page_is_open") else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let ids = seed(&db).await;
+    let settings = WebSettings {
+        lease: Duration::from_secs(12),
+        ..WebSettings::default()
+    };
+    let app = App::start(&db.store, settings).await;
+    let driver = Driver::start(&tools).await;
+    let c = driver.browser("ann").await;
+    log_in(&c, &app, "ann").await;
+    c.goto(&app.url(&format!("/item/{}", ids[0])))
+        .await
+        .unwrap();
+    element(&c, "#lease").await;
+    let first = app.store.item(ids[0], app.now()).await.unwrap().unwrap();
+    let first_expiry = first.summary.lease.expect("claimed").1;
+    wait_for("two renewals by the page", || async {
+        let n = c
+            .execute(
+                "return document.getElementById('lease').dataset.renewals || '0'",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (n.as_str()?.parse::<u32>().ok()? >= 2).then_some(())
+    })
+    .await;
+    let later = app.store.item(ids[0], app.now()).await.unwrap().unwrap();
+    let (holder, expiry) = later.summary.lease.expect("still claimed");
+    assert_eq!(holder, "ann");
+    assert!(expiry > first_expiry, "{expiry} after {first_expiry}");
+    c.close().await.unwrap();
+}

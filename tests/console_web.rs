@@ -1,0 +1,1006 @@
+//! The console's web application (`src/console/web/`) over real HTTP: the router served on
+//! 127.0.0.1:0, a cookie-keeping client per user, every test on SQLite (a temp file) and on
+//! PostgreSQL (a database of its own in the server `SYNTH_REVIEW_TEST_POSTGRES` names;
+//! `scripts/test.sh` starts one; under CI a missing variable fails the PostgreSQL variants).
+//!
+//! Leases and sessions expire by moving the application's clock ([`App::clock`]), never by
+//! sleeping. Every refusal is checked to change nothing in the store.
+
+pub mod console_support;
+
+use std::time::Duration;
+
+use console_support::{accounts, insert, record, standard, App, TestDb, PASSWORD, TEXT};
+use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::{Client, StatusCode};
+use synth_review::console::web::WebSettings;
+use synth_review::console::{AuditAction, ItemId, ItemState, Store};
+
+// ------------------------------------------------------------------ helpers --
+
+fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// The value of the hidden input `name` (the first one) in a page.
+fn hidden(html: &str, name: &str) -> Option<String> {
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = html.find(&needle)? + needle.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+fn meta_csrf(html: &str) -> String {
+    let needle = "<meta name=\"csrf-token\" content=\"";
+    let start = html.find(needle).expect("csrf meta tag") + needle.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+/// A logged-in user: the client with its session cookie, and the session's CSRF token.
+struct User {
+    name: &'static str,
+    http: Client,
+    csrf: String,
+}
+
+async fn login_attempt(app: &App, http: &Client, name: &str, password: &str) -> reqwest::Response {
+    let page = http.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let csrf = hidden(&html, "csrf").expect("login form csrf");
+    http.post(app.url("/login"))
+        .form(&[
+            ("name", name),
+            ("password", password),
+            ("csrf", &csrf),
+            ("next", "/queue"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn login(app: &App, name: &'static str) -> User {
+    let http = client();
+    let r = login_attempt(app, &http, name, PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {name}");
+    assert_eq!(r.headers()[LOCATION], "/queue");
+    let html = get_ok(app, &http, "/queue").await;
+    User {
+        name,
+        csrf: meta_csrf(&html),
+        http,
+    }
+}
+
+async fn get(app: &App, http: &Client, path: &str) -> (StatusCode, String) {
+    let r = http.get(app.url(path)).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn get_ok(app: &App, http: &Client, path: &str) -> String {
+    let (status, body) = get(app, http, path).await;
+    assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+    body
+}
+
+async fn post(app: &App, user: &User, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    let mut fields: Vec<(&str, &str)> = form.to_vec();
+    fields.push(("csrf", &user.csrf));
+    user.http
+        .post(app.url(path))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Opens item `id` as `user`: the status, the page and the lease token (when claimed).
+async fn open(app: &App, user: &User, id: ItemId) -> (StatusCode, String, Option<String>) {
+    let (status, html) = get(app, &user.http, &format!("/item/{id}")).await;
+    let token = hidden(&html, "token");
+    (status, html, token)
+}
+
+async fn decide(
+    app: &App,
+    user: &User,
+    id: ItemId,
+    token: &str,
+    verdict: &str,
+    code: &str,
+    note: &str,
+) -> reqwest::Response {
+    post(
+        app,
+        user,
+        &format!("/item/{id}/decide"),
+        &[
+            ("token", token),
+            ("verdict", verdict),
+            ("reason_code", code),
+            ("note", note),
+        ],
+    )
+    .await
+}
+
+/// What a refusal must leave as it was: the item's state, lease holder and verdict, and the
+/// audit's length.
+async fn snapshot(store: &Store, id: ItemId) -> (ItemState, Option<String>, bool, usize) {
+    let now = time::OffsetDateTime::now_utc();
+    let item = store.item(id, now).await.unwrap();
+    let audit = store.audit_log(None, None, 100_000).await.unwrap().len();
+    match item {
+        Some(i) => (
+            i.summary.state,
+            i.summary.lease.map(|(h, _)| h),
+            i.verdict.is_some(),
+            audit,
+        ),
+        None => (ItemState::Queued, None, false, audit),
+    }
+}
+
+fn counter(vec: &prometheus::IntCounterVec, label: &str) -> u64 {
+    vec.with_label_values(&[label]).get()
+}
+
+async fn app(db: &TestDb) -> App {
+    accounts(&db.store).await;
+    App::start(&db.store, WebSettings::default()).await
+}
+
+// ------------------------------------------------------------------ the tests --
+
+/// Login with the right password gives a session cookie (HttpOnly, SameSite=Strict, Path=/);
+/// a wrong one is refused; both are audited and counted; logout ends the session.
+async fn login_and_logout(db: &TestDb) {
+    let app = app(db).await;
+    let http = client();
+    let r = login_attempt(&app, &http, "ann", "wrong").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().await.unwrap().contains("wrong name or password"));
+    let r = login_attempt(&app, &http, "nobody", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // A second login page in the same browser keeps the form token (the first form still works).
+    let first = hidden(&get_ok(&app, &http, "/login").await, "csrf").unwrap();
+    let second = hidden(&get_ok(&app, &http, "/login?next=/queue").await, "csrf").unwrap();
+    assert_eq!(first, second);
+    let r = login_attempt(&app, &http, "ann", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("synth_console_session=") && !c.contains("Max-Age=0"))
+        .expect("session cookie");
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(session.contains(attr), "{session} lacks {attr}");
+    }
+    assert!(
+        !session.contains("Secure"),
+        "no Secure without TLS: {session}"
+    );
+    let html = get_ok(&app, &http, "/queue").await;
+    assert!(html.contains("<span id=\"me\">ann</span>"));
+
+    let audit = app.store.audit_log(None, Some("ann"), 10).await.unwrap();
+    let actions: Vec<AuditAction> = audit.iter().map(|a| a.action).collect();
+    assert_eq!(actions, [AuditAction::LoginFailed, AuditAction::Login]);
+    assert_eq!(
+        app.store.audit_log(None, Some("nobody"), 10).await.unwrap()[0].action,
+        AuditAction::LoginFailed
+    );
+    assert_eq!(counter(&app.metrics.logins, "success"), 1);
+    assert_eq!(counter(&app.metrics.logins, "failure"), 2);
+
+    let user = User {
+        name: "ann",
+        csrf: meta_csrf(&html),
+        http,
+    };
+    let r = post(&app, &user, "/logout", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/login");
+    let r = user.http.get(app.url("/queue")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers()[LOCATION]
+        .to_str()
+        .unwrap()
+        .starts_with("/login"));
+
+    // Behind TLS the cookies are Secure.
+    let tls = App::start(
+        &db.store,
+        WebSettings {
+            secure_cookies: true,
+            ..WebSettings::default()
+        },
+    )
+    .await;
+    let r = login_attempt(&tls, &client(), "bob", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let secure = r
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter(|c| c.to_str().unwrap().starts_with("synth_console_session="))
+        .all(|c| c.to_str().unwrap().contains("; Secure"));
+    assert!(secure);
+}
+
+/// After 5 failed logins for a name within 15 minutes, logins for it are refused (429), even
+/// with the right password, and audited; other names are not affected; after the window the
+/// right password works again. The limit is counted in the store, so a second application
+/// (replica) on the same store refuses too.
+async fn login_rate_limit(db: &TestDb) {
+    let app = app(db).await;
+    let http = client();
+    for _ in 0..5 {
+        let r = login_attempt(&app, &http, "ann", "wrong").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = login_attempt(&app, &http, "ann", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().await.unwrap().contains("too many failed logins"));
+    let replica = App::start(&db.store, WebSettings::default()).await;
+    let r = login_attempt(&replica, &client(), "ann", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(counter(&app.metrics.logins, "rate_limited"), 1);
+    let failed = app
+        .store
+        .audit_log(None, Some("ann"), 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|a| a.action == AuditAction::LoginFailed)
+        .count();
+    assert_eq!(failed, 7, "5 wrong passwords and 2 refused attempts");
+    // Bob is not limited by Ann's failures.
+    login(&app, "bob").await;
+    // After the window (from the last failure), Ann's right password works again.
+    app.clock.advance(Duration::from_secs(16 * 60));
+    login(&app, "ann").await;
+}
+
+/// Without a session nothing but the login page and the static files answers: a GET is
+/// redirected to /login (with the path to come back to), anything else refused with 401, and
+/// nothing is claimed; an expired session is no session.
+async fn session_required(db: &TestDb) {
+    let app = app(db).await;
+    let id = insert(&app.store, &standard("e1", "u1", 60)).await;
+    let http = client();
+    for path in [
+        "/",
+        "/queue",
+        "/next",
+        &format!("/item/{id}"),
+        "/lead/stats",
+        "/lead/claims",
+        "/nowhere",
+    ] {
+        let r = http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "GET {path}");
+        assert!(r.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next="));
+    }
+    let before = snapshot(&app.store, id).await;
+    for path in [
+        format!("/item/{id}/decide"),
+        format!("/item/{id}/renew"),
+        format!("/item/{id}/skip"),
+        "/lead/release".to_owned(),
+        "/logout".to_owned(),
+    ] {
+        let r = http
+            .post(app.url(&path))
+            .form(&[
+                ("token", "x"),
+                ("verdict", "approve"),
+                ("reason_code", "ok"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "POST {path}");
+    }
+    assert_eq!(snapshot(&app.store, id).await, before);
+    assert_eq!(before.0, ItemState::Queued);
+    for path in ["/login", "/static/console.js", "/static/console.css"] {
+        get_ok(&app, &http, path).await;
+    }
+    let (status, _) = get(&app, &http, "/favicon.ico").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // A session ends with its lifetime.
+    let ann = login(&app, "ann").await;
+    get_ok(&app, &ann.http, "/queue").await;
+    app.clock.advance(app.settings.session_ttl);
+    let r = ann.http.get(app.url("/queue")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+/// Every POST needs the session's CSRF token: missing, forged, or another session's → 403 and
+/// nothing changes; the header works for fetch() calls; the login form has its own.
+async fn csrf_is_checked(db: &TestDb) {
+    let app = app(db).await;
+    let id = insert(&app.store, &standard("e1", "u1", 60)).await;
+    let ann = login(&app, "ann").await;
+    let bob = login(&app, "bob").await;
+    let (status, _, token) = open(&app, &ann, id).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = token.expect("lease token on the page");
+    let before = snapshot(&app.store, id).await;
+    let path = format!("/item/{id}/decide");
+    let fields = [
+        ("token", token.as_str()),
+        ("verdict", "approve"),
+        ("reason_code", "no_violation"),
+    ];
+    let forged = "0".repeat(64);
+    let cases: [(&str, Option<&str>); 3] = [
+        ("missing", None),
+        ("forged", Some(&forged)),
+        ("bob's", Some(&bob.csrf)),
+    ];
+    for (what, csrf) in cases {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        if let Some(c) = csrf {
+            form.push(("csrf", c));
+        }
+        let r = ann
+            .http
+            .post(app.url(&path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{what} token");
+        let body = r.text().await.unwrap();
+        assert!(body.contains("CSRF token"), "{what}: {body}");
+        assert!(body.contains("Nothing was changed"));
+        assert_eq!(snapshot(&app.store, id).await, before, "{what} token");
+    }
+    // A wrong header is refused too (a right form field does not rescue it).
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    form.push(("csrf", &ann.csrf));
+    let r = ann
+        .http
+        .post(app.url(&path))
+        .header("X-CSRF-Token", &bob.csrf)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Logout needs it as well.
+    let r = ann.http.post(app.url("/logout")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    get_ok(&app, &ann.http, "/queue").await;
+    assert_eq!(snapshot(&app.store, id).await, before);
+    // The renewal call with the header.
+    let r = ann
+        .http
+        .post(app.url(&format!("/item/{id}/renew")))
+        .header("X-CSRF-Token", &ann.csrf)
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let json: serde_json::Value = r.json().await.unwrap();
+    assert!(json["expires_in_ms"].as_i64().unwrap() > 299_000, "{json}");
+    // The login form: without its cookie (a cross-site form), 403.
+    let r = client()
+        .post(app.url("/login"))
+        .form(&[("name", "ann"), ("password", PASSWORD), ("csrf", "abc")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // And with the right token the verdict goes through.
+    let r = decide(&app, &ann, id, &token, "approve", "no_violation", "").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+/// Opening an item claims it; a second moderator sees who holds it (409) and cannot decide it;
+/// of two moderators racing to open one item, one gets it; only one verdict is stored; the
+/// verdict is counted and the next item follows.
+async fn one_item_one_verdict(db: &TestDb) {
+    let app = app(db).await;
+    let first = insert(&app.store, &standard("e1", "u1", 120)).await;
+    let second = insert(&app.store, &standard("e2", "u2", 60)).await;
+    let ann = login(&app, "ann").await;
+    let bob = login(&app, "bob").await;
+
+    let (status, html, token) = open(&app, &ann, first).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"lease\""), "countdown on the page");
+    let token = token.unwrap();
+    let item = app.store.item(first, app.now()).await.unwrap().unwrap();
+    assert_eq!(item.summary.state, ItemState::Claimed);
+    assert_eq!(item.summary.lease.unwrap().0, "ann");
+    let queue = get_ok(&app, &bob.http, "/queue").await;
+    assert!(queue.contains("ann ("), "the queue shows the lease holder");
+
+    let (status, html, bob_token) = open(&app, &bob, first).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("claimed by ann"), "{html}");
+    assert_eq!(bob_token, None, "no verdict form without the lease");
+    // Bob with Ann's token (someone else's lease).
+    let before = snapshot(&app.store, first).await;
+    let r = decide(&app, &bob, first, &token, "reject", "prohibited_term", "").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("belongs to another moderator"));
+    assert_eq!(snapshot(&app.store, first).await, before);
+
+    let r = decide(
+        &app,
+        &ann,
+        first,
+        &token,
+        "reject",
+        "prohibited_term",
+        "gambling ad",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/next");
+    let r = ann.http.get(app.url("/next")).send().await.unwrap();
+    assert_eq!(r.headers()[LOCATION], format!("/item/{second}").as_str());
+    let verdict = app
+        .store
+        .item(first, app.now())
+        .await
+        .unwrap()
+        .unwrap()
+        .verdict
+        .unwrap();
+    assert_eq!(
+        (verdict.moderator.as_str(), verdict.reason_code.as_str()),
+        ("ann", "prohibited_term")
+    );
+    assert_eq!(counter(&app.metrics.verdicts, "reject"), 1);
+    let histogram = app.metrics.held_to_verdict.get_sample_count();
+    assert_eq!(histogram, 1);
+
+    // The race: both open the second item at once; exactly one gets the lease.
+    let (a, b) = tokio::join!(open(&app, &ann, second), open(&app, &bob, second));
+    let statuses = [a.0, b.0];
+    assert!(
+        statuses.contains(&StatusCode::OK) && statuses.contains(&StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    let (winner, winner_token, loser) = if a.0 == StatusCode::OK {
+        (&ann, a.2.unwrap(), &bob)
+    } else {
+        (&bob, b.2.unwrap(), &ann)
+    };
+    // Both submit at once, the loser with the winner's token: one verdict.
+    let (w, l) = tokio::join!(
+        decide(
+            &app,
+            winner,
+            second,
+            &winner_token,
+            "approve",
+            "no_violation",
+            ""
+        ),
+        decide(
+            &app,
+            loser,
+            second,
+            &winner_token,
+            "reject",
+            "prohibited_term",
+            ""
+        )
+    );
+    assert_eq!(w.status(), StatusCode::SEE_OTHER);
+    // Refused as someone else's lease (before the verdict) or as decided (after).
+    assert!(
+        [StatusCode::FORBIDDEN, StatusCode::CONFLICT].contains(&l.status()),
+        "{}",
+        l.status()
+    );
+    let v = app
+        .store
+        .item(second, app.now())
+        .await
+        .unwrap()
+        .unwrap()
+        .verdict
+        .unwrap();
+    assert_eq!(v.moderator, winner.name);
+    assert_eq!(app.store.pending_outbox(10).await.unwrap().len(), 2);
+}
+
+/// Each bad input gets a clear refusal and changes nothing.
+async fn bad_input_is_refused(db: &TestDb) {
+    let app = app(db).await;
+    let id = insert(&app.store, &standard("e1", "u1", 60)).await;
+    let ann = login(&app, "ann").await;
+    let bob = login(&app, "bob").await;
+    let (_, _, token) = open(&app, &ann, id).await;
+    let token = token.unwrap();
+    let before = snapshot(&app.store, id).await;
+    let decide_path = format!("/item/{id}/decide");
+    let long_note = "注".repeat(2001);
+    // (what, form, status, message part)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "oversized note",
+            vec![
+                ("token", &token),
+                ("verdict", "reject"),
+                ("reason_code", "prohibited_term"),
+                ("note", &long_note),
+            ],
+            StatusCode::BAD_REQUEST,
+            "at most 2000",
+        ),
+        (
+            "unknown verdict",
+            vec![
+                ("token", &token),
+                ("verdict", "maybe"),
+                ("reason_code", "prohibited_term"),
+            ],
+            StatusCode::BAD_REQUEST,
+            "malformed form",
+        ),
+        (
+            "no token",
+            vec![("verdict", "approve"), ("reason_code", "no_violation")],
+            StatusCode::BAD_REQUEST,
+            "malformed form",
+        ),
+        (
+            "bad reason code",
+            vec![
+                ("token", &token),
+                ("verdict", "approve"),
+                ("reason_code", "Not A Code"),
+            ],
+            StatusCode::BAD_REQUEST,
+            "reason code",
+        ),
+        (
+            "made-up token",
+            vec![
+                ("token", "feedface"),
+                ("verdict", "approve"),
+                ("reason_code", "no_violation"),
+            ],
+            StatusCode::CONFLICT,
+            "stale lease token",
+        ),
+    ];
+    for (what, form, status, message) in cases {
+        let r = post(&app, &ann, &decide_path, &form).await;
+        assert_eq!(r.status(), status, "{what}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(message), "{what}: {body}");
+        assert_eq!(snapshot(&app.store, id).await, before, "{what}");
+    }
+    // Someone else's token (Bob with Ann's).
+    let r = decide(&app, &bob, id, &token, "approve", "no_violation", "").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(snapshot(&app.store, id).await, before);
+    // A body over 64 KiB.
+    let huge = "x".repeat(70 * 1024);
+    let r = post(&app, &ann, &decide_path, &[("note", &huge)]).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(snapshot(&app.store, id).await, before);
+    // Unknown and malformed item ids.
+    let (status, body) = get(&app, &ann.http, "/item/999999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("unknown item 999999"));
+    let r = decide(&app, &ann, 999_999, &token, "approve", "no_violation", "").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (status, body) = get(&app, &ann.http, "/item/abc").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("not an item id"));
+    assert_eq!(snapshot(&app.store, id).await, before);
+    // An expired lease: refused, the page tells to open the item again.
+    app.clock
+        .advance(app.settings.lease + Duration::from_secs(1));
+    let r = decide(&app, &ann, id, &token, "approve", "no_violation", "").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("expired"), "{body}");
+    assert!(body.contains("open the item again"));
+    let r = post(
+        &app,
+        &ann,
+        &format!("/item/{id}/renew"),
+        &[("token", &token)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let after_expiry = snapshot(&app.store, id).await;
+    assert!(!after_expiry.2, "no verdict");
+    assert_eq!(after_expiry.3, before.3, "nothing audited");
+    // Bob takes the expired item over and decides it; Ann's old token is stale, and a verdict
+    // for the decided item is refused.
+    let (status, _, bob_token) = open(&app, &bob, id).await;
+    assert_eq!(status, StatusCode::OK);
+    let r = decide(&app, &ann, id, &token, "approve", "no_violation", "").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let bob_token = bob_token.unwrap();
+    let r = decide(&app, &bob, id, &bob_token, "approve", "no_violation", "").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let decided = snapshot(&app.store, id).await;
+    let r = decide(&app, &bob, id, &bob_token, "reject", "prohibited_term", "").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("already decided"));
+    assert_eq!(snapshot(&app.store, id).await, decided);
+    // Opening a decided item shows its verdict, read-only.
+    let (status, html, t) = open(&app, &ann, id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"verdict\""));
+    assert_eq!(t, None);
+    // Bad filters and queries.
+    let (status, _) = get(&app, &ann.http, "/next?exclude=notanumber").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// Leads only: the escalations queue, the claims with their release, the stats (403 for a
+/// moderator, also for POST); a lead decides an escalated item and releases a claim.
+async fn lead_pages(db: &TestDb) {
+    let app = app(db).await;
+    let escalated = insert(&app.store, &standard("e1", "u1", 300)).await;
+    let claimed = insert(&app.store, &standard("e2", "u2", 200)).await;
+    let ann = login(&app, "ann").await;
+    let lee = login(&app, "lee").await;
+    for path in [
+        "/lead/escalations",
+        "/lead/claims",
+        "/lead/stats",
+        "/next?queue=escalated",
+    ] {
+        let (status, body) = get(&app, &ann.http, path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(body.contains("lead"), "{path}: {body}");
+    }
+    let (_, _, token) = open(&app, &ann, claimed).await;
+    let ann_token = token.unwrap();
+    let before = snapshot(&app.store, claimed).await;
+    let id = claimed.to_string();
+    let r = post(&app, &ann, "/lead/release", &[("item_id", &id)]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(snapshot(&app.store, claimed).await, before);
+    assert!(!get_ok(&app, &ann.http, "/queue")
+        .await
+        .contains("Escalations</a>"));
+
+    // Ann escalates the first item with a note; it leaves her queue for the leads'.
+    let (_, _, token) = open(&app, &ann, escalated).await;
+    let r = post(
+        &app,
+        &ann,
+        &format!("/item/{escalated}/escalate"),
+        &[
+            ("token", &token.unwrap()),
+            ("note", "real person? <b>check</b>"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let esc = get_ok(&app, &lee.http, "/lead/escalations").await;
+    assert!(esc.contains(">e1<"));
+    let (status, html) = get(&app, &ann.http, &format!("/item/{escalated}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a moderator cannot claim it");
+    assert!(html.contains("only a lead"));
+    let (status, html, token) = open(&app, &lee, escalated).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("real person? &lt;b&gt;check&lt;"),
+        "the note, escaped"
+    );
+    assert!(!html.contains("<b>check"));
+    let r = decide(
+        &app,
+        &lee,
+        escalated,
+        &token.unwrap(),
+        "reject",
+        "prohibited_term",
+        "",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/next?queue=escalated");
+
+    // Claims: Lee sees Ann's lease and releases it; Ann's page can no longer decide.
+    let claims = get_ok(&app, &lee.http, "/lead/claims").await;
+    assert!(claims.contains("<td class=\"holder\">ann</td>"), "{claims}");
+    let r = post(&app, &lee, "/lead/release", &[("item_id", &id)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = decide(
+        &app,
+        &ann,
+        claimed,
+        &ann_token,
+        "approve",
+        "no_violation",
+        "",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = post(&app, &lee, "/lead/release", &[("item_id", &id)]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "nothing to release");
+    let r = post(&app, &lee, "/lead/release", &[("item_id", "x")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // Assignment: Lee gives the released item to Bob; Ann cannot take it, Bob can.
+    let bob = login(&app, "bob").await;
+    let r = post(
+        &app,
+        &lee,
+        "/lead/assign",
+        &[("item_id", &id), ("moderator", "bob")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (status, html, _) = open(&app, &ann, claimed).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("claimed by bob"));
+    let (status, _, token) = open(&app, &bob, claimed).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(token.is_some());
+    let before = snapshot(&app.store, claimed).await;
+    for (form, status) in [
+        (
+            vec![("item_id", id.as_str()), ("moderator", "nobody")],
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            vec![("item_id", id.as_str()), ("moderator", "ann")],
+            StatusCode::CONFLICT,
+        ),
+        (
+            vec![("item_id", "999999"), ("moderator", "ann")],
+            StatusCode::NOT_FOUND,
+        ),
+        (vec![("moderator", "ann")], StatusCode::BAD_REQUEST),
+    ] {
+        let r = post(&app, &lee, "/lead/assign", &form).await;
+        assert_eq!(r.status(), status, "{form:?}");
+    }
+    let r = post(
+        &app,
+        &ann,
+        "/lead/assign",
+        &[("item_id", &id), ("moderator", "ann")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(snapshot(&app.store, claimed).await, before);
+
+    // Stats: Lee's one decision.
+    let stats = get_ok(&app, &lee.http, "/lead/stats?days=1").await;
+    assert!(
+        stats.contains("<tr data-moderator=\"lee\"><td>lee</td><td class=\"decisions\">1</td>"),
+        "{stats}"
+    );
+    let (status, _) = get(&app, &lee.http, "/lead/stats?days=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// HTML and script in the event (text, title, label, user id, media URL) render as text: no
+/// element is created from them, and the pages forbid inline script (CSP) besides.
+async fn html_in_content_is_inert(db: &TestDb) {
+    let app = app(db).await;
+    let evil = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+    let rec = record(
+        "e\"><script>alert(2)</script>",
+        "u<script>",
+        60,
+        "<b>title</b>",
+        evil,
+        "<i>AI</i>",
+        &[(
+            "prohibited",
+            "prohibited_term",
+            Some("<svg onload=alert(3)>"),
+            Some(("content.text", 0, 8, "<script>")),
+        )],
+    );
+    let id = insert(&app.store, &rec).await;
+    let ann = login(&app, "ann").await;
+    for path in [format!("/item/{id}"), "/queue".to_owned()] {
+        let r = ann.http.get(app.url(&path)).send().await.unwrap();
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        let html = r.text().await.unwrap();
+        for raw in [
+            "<script>alert",
+            "<img src=x",
+            "<b>title",
+            "<i>AI",
+            "<svg",
+            "<script>\"",
+        ] {
+            assert!(!html.contains(raw), "{path}: {raw} unescaped");
+        }
+        assert!(
+            html.contains("&lt;script&gt;"),
+            "{path}: escaped text is shown"
+        );
+    }
+    let html = get_ok(&app, &ann.http, &format!("/item/{id}")).await;
+    assert!(html.contains("<mark class=\"ev\" data-reasons=\"0\">&lt;script&gt;</mark>"));
+    // The only script elements are the console's own.
+    assert_eq!(html.matches("<script").count(), 1);
+}
+
+/// The item page: every evidence span highlighted by code points (an emoji before it), the
+/// reasons with article and cue, actions, media with AIGC metadata, the user's history.
+async fn item_page_shows_the_record(db: &TestDb) {
+    let app = app(db).await;
+    let old = insert(&app.store, &standard("old", "u1", 600)).await;
+    let id = insert(&app.store, &standard("new", "u1", 60)).await;
+    let ann = login(&app, "ann").await;
+    let (_, _, token) = open(&app, &ann, old).await;
+    let r = decide(
+        &app,
+        &ann,
+        old,
+        &token.unwrap(),
+        "approve",
+        "no_violation",
+        "",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (status, html, _) = open(&app, &ann, id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(TEXT.contains("赌博"));
+    assert!(
+        html.contains("<mark class=\"ev\" data-reasons=\"0\">赌博</mark>"),
+        "{html}"
+    );
+    assert!(html.contains("<mark class=\"ev\" data-reasons=\"1\">博彩</mark>"));
+    assert!(html.contains("<mark class=\"ev\" data-reasons=\"2\">AI</mark>"));
+    assert!(html.contains("<td class=\"article\">Art. 10</td>"));
+    assert!(html.contains("<mark class=\"cue\">赌博</mark>"));
+    assert!(html.contains("<code>add_label</code> AI生成"));
+    assert!(
+        html.contains("&quot;ContentProducer&quot;: &quot;p-1&quot;"),
+        "AIGC metadata"
+    );
+    assert!(
+        html.contains("approve (no_violation)"),
+        "history with the earlier verdict"
+    );
+    assert!(html.contains("<kbd>a</kbd> approve"), "shortcuts shown");
+}
+
+/// The queue: priority order, filters by stage, reason code and category, at most a page of
+/// rows with 1,000 items queued, quickly; skip goes on to another item.
+async fn queue_filters_and_size(db: &TestDb) {
+    let app = app(db).await;
+    let gambling = insert(&app.store, &standard("gamble", "u1", 100)).await;
+    let label_only = record(
+        "news",
+        "u2",
+        50,
+        "t",
+        "x",
+        "AI",
+        &[("news_source", "news_source_missing", None, None)],
+    );
+    let label = insert(&app.store, &label_only).await;
+    let ann = login(&app, "ann").await;
+    let html = get_ok(&app, &ann.http, "/queue").await;
+    let (a, b) = (html.find(">gamble<").unwrap(), html.find(">news<").unwrap());
+    assert!(a < b, "more reasons first");
+    for (query, shows, hides) in [
+        ("stage=news_source", "news", "gamble"),
+        ("code=news_source_missing", "news", "gamble"),
+        ("category=gambling", "gamble", "news"),
+        ("stage=prohibited&code=prohibited_term", "gamble", "news"),
+    ] {
+        let html = get_ok(&app, &ann.http, &format!("/queue?{query}")).await;
+        assert!(html.contains(&format!(">{shows}<")), "{query}");
+        assert!(!html.contains(&format!(">{hides}<")), "{query}");
+    }
+    let html = get_ok(&app, &ann.http, "/queue?code=nothing").await;
+    assert!(html.contains("with these filters"));
+
+    // Skip: back to the queue, and the next item is another one.
+    let (_, _, token) = open(&app, &ann, gambling).await;
+    let r = post(
+        &app,
+        &ann,
+        &format!("/item/{gambling}/skip"),
+        &[("token", &token.unwrap())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let next = r.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(next, format!("/next?exclude={gambling}"));
+    let r = ann.http.get(app.url(&next)).send().await.unwrap();
+    assert_eq!(r.headers()[LOCATION], format!("/item/{label}").as_str());
+
+    for n in 0..1000 {
+        insert(
+            &app.store,
+            &standard(&format!("bulk{n}"), &format!("u{}", n % 37), n),
+        )
+        .await;
+    }
+    let started = std::time::Instant::now();
+    let html = get_ok(&app, &ann.http, "/queue").await;
+    let took = started.elapsed();
+    assert_eq!(html.matches("<tr class=\"row\"").count(), 200);
+    assert!(html.contains("The first 200 items are shown"));
+    // Generous for a loaded 2-core machine in a debug build; typically tens of milliseconds.
+    assert!(took < Duration::from_secs(10), "queue page took {took:?}");
+}
+
+// ------------------------------------------------------------------ harness --
+
+/// Runs each test function on SQLite and on PostgreSQL.
+macro_rules! web_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::TestDb::postgres(stringify!($name)).await else {
+                        return;
+                    };
+                    super::$name(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+web_tests! {
+    login_and_logout,
+    login_rate_limit,
+    session_required,
+    csrf_is_checked,
+    one_item_one_verdict,
+    bad_input_is_refused,
+    lead_pages,
+    html_in_content_is_inert,
+    item_page_shows_the_record,
+    queue_filters_and_size,
+}
