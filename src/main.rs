@@ -50,6 +50,15 @@ enum Command {
         /// Address for /metrics, /healthz and /readyz while the demo runs.
         #[arg(long, default_value = "127.0.0.1:9464")]
         listen: SocketAddr,
+        /// Then serve the moderation console on the demo's held items (until Ctrl-C).
+        #[arg(long)]
+        console: bool,
+        /// The console's web address (with --console).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        console_listen: SocketAddr,
+        /// The console's /metrics address (with --console).
+        #[arg(long, default_value = "127.0.0.1:9465")]
+        console_metrics_listen: SocketAddr,
     },
     /// The moderation console: hold queue store, intake, relay, web application (DESIGN §8).
     Console {
@@ -177,7 +186,24 @@ async fn command(command: Command) -> Result<(), AppError> {
             let stop = app::shutdown::on_signal_with_watchdog(Duration::from_secs(15));
             app::console(run, stop).await?;
         }
-        Command::Demo { listen } => {
+        Command::Demo {
+            listen,
+            console,
+            console_listen,
+            console_metrics_listen,
+        } => {
+            // The console's addresses first: with --console, a taken port is an error at once.
+            let console = if console {
+                Some(app::demo::DemoConsole {
+                    listener: app::listen(console_listen).await?,
+                    metrics_listener: app::listen(console_metrics_listen).await?,
+                    shutdown: Box::pin(app::shutdown::on_signal_with_watchdog(
+                        Duration::from_secs(15),
+                    )),
+                })
+            } else {
+                None
+            };
             // The demo goes on without /metrics when the address cannot be bound, and says so.
             let listener = app::listen(listen)
                 .await
@@ -185,7 +211,7 @@ async fn command(command: Command) -> Result<(), AppError> {
                     tracing::warn!(%error, "Cannot serve /metrics; the demo goes on without it.")
                 })
                 .ok();
-            print!("{}", app::demo(listener).await?)
+            print!("{}", app::demo::demo_then(listener, console).await?)
         }
     }
     Ok(())

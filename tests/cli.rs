@@ -1,6 +1,8 @@
 //! The command line as a user meets it: `check`, `review` and `demo`, exit codes and error messages.
 //! (No broker needed: `demo` runs on librdkafka's in-process mock cluster by design.)
 
+pub mod common;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -404,4 +406,100 @@ fn review_records_are_single_lines_without_control_characters() {
         lines[2].contains(r#""Label":"9","Label":"1""#),
         "duplicates passed through"
     );
+}
+
+/// `demo --console`: after the demo, the console serves the demo's held items (the intake read
+/// them from the mock cluster's held topic into a fresh SQLite store), prints its URL and a
+/// login, answers the login page without a session and redirects the queue to it, and stops
+/// cleanly on SIGTERM.
+#[test]
+fn demo_console_serves_the_held_items() {
+    let (web, metrics) = (common::free_port(), common::free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = Command::new(bin())
+        .args([
+            "--log-format",
+            "json",
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--console",
+        ])
+        .args(["--console-listen", &format!("127.0.0.1:{web}")])
+        .args(["--console-metrics-listen", &format!("127.0.0.1:{metrics}")])
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .expect("spawn");
+    let logs = || {
+        format!(
+            "stdout:\n{}\nstderr:\n{}",
+            std::fs::read_to_string(&out_path).unwrap_or_default(),
+            common::log_tail(&err_path, 30)
+        )
+    };
+    let held = |text: &str| -> usize {
+        text.lines()
+            .find(|l| l.starts_with("hold"))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let queued = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "the demo ended ({status}) before its console served:\n{}",
+                logs()
+            );
+        }
+        let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+        let body = common::http_get(metrics, "/metrics")
+            .map(|(_, b)| b)
+            .unwrap_or_default();
+        let queued = body
+            .lines()
+            .find(|l| l.starts_with("synth_review_console_queue_items{queue=\"moderators\"}"))
+            .and_then(|l| l.split_whitespace().last()?.parse::<usize>().ok());
+        if text.contains("Log in as `moderator` or `lead` with the password")
+            && held(&text) > 0
+            && queued == Some(held(&text))
+        {
+            break queued.unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the console did not queue the demo's held items within 120 s:\n{}",
+            logs()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(queued > 0);
+    let (status, page) = common::http_get(web, "/login").expect("the login page");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("name=\"password\""), "{page}");
+    let (status, _) = common::http_get(web, "/queue").expect("the queue");
+    assert!(
+        (300..400).contains(&status) || status == 401,
+        "the queue needs a session: {status}"
+    );
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the demo console did not stop on SIGTERM:\n{}", logs());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}:\n{}", logs());
 }

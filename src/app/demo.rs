@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, TopicPartitionList};
 use tokio::sync::watch;
 
@@ -47,6 +47,30 @@ pub struct TopicSummary {
 /// # Errors
 /// [`AppError::Demo`]: mock cluster, client or worker failures.
 pub async fn demo(listener: Option<tokio::net::TcpListener>) -> Result<String, AppError> {
+    demo_then(listener, None).await
+}
+
+/// The moderation console after the demo (`demo --console`): where it serves.
+pub struct DemoConsole {
+    /// The web application's listener.
+    pub listener: tokio::net::TcpListener,
+    /// The console's `/metrics` listener.
+    pub metrics_listener: tokio::net::TcpListener,
+    /// Resolves when the console should stop (Ctrl-C).
+    pub shutdown: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+}
+
+/// `demo`, then, with `console`, the moderation console on the demo's mock cluster and a fresh
+/// SQLite store in a temporary folder, with the demo's held items in its queue and two accounts
+/// (`moderator`, `lead`) whose password is printed; `print` gets the summary and the console's
+/// URL and logins before the console serves. Runs until the console's shutdown resolves.
+///
+/// # Errors
+/// [`AppError::Demo`]: mock cluster, client or worker failures; [`AppError::Console`].
+pub async fn demo_then(
+    listener: Option<tokio::net::TcpListener>,
+    console: Option<DemoConsole>,
+) -> Result<String, AppError> {
     let metrics = Metrics::new();
     let ready = Arc::new(Readiness::default());
     let server = match listener.map(|l| Server::start(l, metrics.clone(), ready.clone())) {
@@ -67,11 +91,80 @@ pub async fn demo(listener: Option<tokio::net::TcpListener>) -> Result<String, A
     if let Some(server) = server {
         server.stop();
     }
+    let (summary, cluster, topics) = result?;
+    let Some(console) = console else {
+        return Ok(summary);
+    };
+    print!("{summary}");
+    let brokers = cluster.bootstrap_servers();
+    let out = demo_console(console, brokers, topics).await;
+    drop(cluster);
+    out.map(|()| String::new())
+}
+
+async fn demo_console(
+    console: DemoConsole,
+    brokers: String,
+    topics: crate::config::Topics,
+) -> Result<(), AppError> {
+    use crate::config::console::{ConsoleFile, ConsoleSection, IntakeSection, RelaySection};
+    let dir = std::env::temp_dir().join(format!("synth-review-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| AppError::Io(format!("cannot create {}: {e}", dir.display())))?;
+    let mut kafka = crate::config::KafkaConfig {
+        brokers,
+        ..Default::default()
+    };
+    // The mock cluster has no DescribeConfigs; keep its clients' logs quiet.
+    kafka.options.insert("log_level".into(), "3".into());
+    let file = ConsoleFile {
+        console: ConsoleSection {
+            store: format!("sqlite://{}?mode=rwc", dir.join("console.db").display()),
+            ..Default::default()
+        },
+        intake: IntakeSection::default(),
+        relay: RelaySection::default(),
+        kafka,
+        topics,
+    };
+    let password = crate::console::store::random_secret()[..16].to_owned();
+    for (name, role) in [
+        ("moderator", crate::console::Role::Moderator),
+        ("lead", crate::console::Role::Lead),
+    ] {
+        super::console::add_user(&file, name, role, &password).await?;
+    }
+    let url = console
+        .listener
+        .local_addr()
+        .map(|a| format!("http://{a}/"))
+        .unwrap_or_else(|_| "(unknown address)".into());
+    println!(
+        "\nThe moderation console is serving the held items above at {url}\n\
+         Log in as `moderator` or `lead` with the password {password}\n\
+         (store: {}; verdicts go to the mock cluster's approved/rejected topics). Ctrl-C stops it.",
+        dir.display()
+    );
+    let run = super::ConsoleRun {
+        file,
+        listener: console.listener,
+        metrics_listener: console.metrics_listener,
+    };
+    let result = super::console(run, console.shutdown).await;
+    let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
 /// `served`: whether /metrics is being served, for the summary's last line.
-async fn run_demo(metrics: Metrics, ready: Arc<Readiness>, served: bool) -> anyhow::Result<String> {
+async fn run_demo(
+    metrics: Metrics,
+    ready: Arc<Readiness>,
+    served: bool,
+) -> anyhow::Result<(
+    String,
+    MockCluster<'static, DefaultProducerContext>,
+    crate::config::Topics,
+)> {
     let cluster = MockCluster::new(1).context("starting librdkafka's mock cluster")?;
     let loaded = load_pipeline(Path::new(DEFAULT_PIPELINE), &default_files())
         .map_err(|e| anyhow::anyhow!("embedded pipeline: {e}"))?;
@@ -170,7 +263,7 @@ async fn run_demo(metrics: Metrics, ready: Arc<Readiness>, served: bool) -> anyh
     } else {
         out.push_str("\nMetrics were not served (see the warning above); `synth-review run --pipeline pipelines/default.toml` runs the same path against a real broker.\n");
     }
-    Ok(out)
+    Ok((out, cluster, topics))
 }
 
 /// Counts a topic's records (all partitions, from the beginning) and samples a few.
