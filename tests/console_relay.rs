@@ -567,11 +567,127 @@ async fn a_verdict_too_large_for_its_topic_goes_without_the_event(db: &TestDb) {
 
 // ------------------------------------------------------------------ kill -9 --
 
-/// `kill -9` of the console process at random points while verdicts are given: after each kill
-/// a new console starts on the same store; at the end every verdict is in the topics exactly
-/// once. The seed is printed (set `SYNTH_REVIEW_TEST_SEED` to repeat a run).
+/// A moderator of the console under test, speaking HTTP to its web application: a cookie jar
+/// whose session lives in the store, so it outlives the console processes.
+struct Moderator {
+    http: reqwest::Client,
+}
+
+const MODERATOR: &str = "mod-kill";
+const MODERATOR_PASSWORD: &str = "kill nine moderator password";
+
+fn hidden(html: &str, name: &str) -> Option<String> {
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = html.find(&needle)? + needle.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+impl Moderator {
+    fn new() -> Moderator {
+        Moderator {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Logs in at the console on `port`.
+    async fn login(&self, port: u16) -> Result<(), String> {
+        let base = format!("http://127.0.0.1:{port}");
+        let page = self
+            .http
+            .get(format!("{base}/login"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if page.status().is_redirection() {
+            // The session (in the store) outlived the console that gave it.
+            return Ok(());
+        }
+        let html = page.text().await.map_err(|e| e.to_string())?;
+        let csrf =
+            hidden(&html, "csrf").ok_or_else(|| format!("no csrf on the login page: {html}"))?;
+        let r = self
+            .http
+            .post(format!("{base}/login"))
+            .form(&[
+                ("name", MODERATOR),
+                ("password", MODERATOR_PASSWORD),
+                ("csrf", &csrf),
+                ("next", "/queue"),
+            ])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if r.status() == reqwest::StatusCode::SEE_OTHER {
+            Ok(())
+        } else {
+            Err(format!("login: {}", r.status()))
+        }
+    }
+
+    /// Opens item `id` (claims it) and gives its verdict, as the item page's form does. An
+    /// error is what the test expects when the console is killed meanwhile.
+    async fn decide(&self, port: u16, id: i64, verdict: Verdict) -> Result<(), String> {
+        let base = format!("http://127.0.0.1:{port}");
+        let page = self.http.get(format!("{base}/item/{id}")).send().await;
+        let html = page
+            .map_err(|e| e.to_string())?
+            .text()
+            .await
+            .map_err(|e| e.to_string())?;
+        let (Some(csrf), Some(token)) = (hidden(&html, "csrf"), hidden(&html, "token")) else {
+            return Err(format!("item {id}: no form (decided already?)"));
+        };
+        let r = self
+            .http
+            .post(format!("{base}/item/{id}/decide"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("token", token.as_str()),
+                ("verdict", verdict.as_str()),
+                ("reason_code", "checked"),
+                ("note", "kill -9 test"),
+            ])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if r.status() == reqwest::StatusCode::SEE_OTHER {
+            Ok(())
+        } else {
+            Err(format!("item {id}: {}", r.status()))
+        }
+    }
+}
+
+/// What the store says was decided (the truth after the kills: a verdict whose request died
+/// with the console may or may not have been stored).
+async fn decided(store: &Store, ids: &[(i64, String)]) -> Given {
+    let mut given = Given::new();
+    for (id, event_id) in ids {
+        let item = store
+            .item(*id, OffsetDateTime::now_utc())
+            .await
+            .unwrap()
+            .unwrap();
+        if let Some(v) = item.verdict {
+            given.insert(v.verdict_id, (event_id.clone(), v.verdict, v.moderator));
+        }
+    }
+    given
+}
+
+/// `kill -9` of the console process at random moments while a moderator gives verdicts through
+/// its web application: after each kill a new console starts on the same store (the session
+/// survives); at the end every verdict the store holds is in the topics exactly once. The seed is
+/// printed (set `SYNTH_REVIEW_TEST_SEED` to repeat a run).
 async fn kill_9_while_verdicts_are_given(db: &TestDb) {
     const KILLS: usize = 6;
+    const ITEMS: usize = 120;
     let t = Topics::create("relay-kill").await;
     let dir = tempfile::tempdir().unwrap();
     let config = ConsoleConfig {
@@ -591,34 +707,92 @@ async fn kill_9_while_verdicts_are_given(db: &TestDb) {
         .unwrap_or_else(rand::random);
     eprintln!("kill_9_while_verdicts_are_given: seed {seed}");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    insert_items(&db.store, "k", 0..(KILLS * 40)).await;
-    let items = db
+    let hash = synth_review::console::auth::hash_password(MODERATOR_PASSWORD).unwrap();
+    db.store
+        .add_account(
+            MODERATOR,
+            Role::Moderator,
+            Some(&hash),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    insert_items(&db.store, "k", 0..ITEMS).await;
+    let ids: Vec<(i64, String)> = db
         .store
         .queue(&Default::default(), 100_000, OffsetDateTime::now_utc())
         .await
-        .unwrap();
-    let mut items = items.into_iter();
-    let mut given = Given::new();
-    let mut kills_with_pending = 0;
-    for kill in 0..KILLS {
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.item_id, i.event_id))
+        .collect();
+    let moderator = Moderator::new();
+    let mut next = 0;
+    let mut interrupted = 0;
+    for kill in 0..=KILLS {
         let console = ConsoleProcess::start(&config);
         wait_healthy(&console).await;
-        // Give verdicts while the console relays, a random few milliseconds apart, and kill it
-        // after a random number of them: at a random moment of its relay loop.
-        let n = rng.gen_range(10..40);
-        for _ in 0..n {
-            let item = items.next().expect("enough items");
-            decide(&db.store, item.item_id, &item.event_id, &mut given).await;
-            tokio::time::sleep(Duration::from_millis(rng.gen_range(0..80))).await;
-        }
-        let pending = db
-            .store
-            .queue_stats(OffsetDateTime::now_utc())
+        moderator
+            .login(console.web_port)
             .await
-            .unwrap()
-            .outbox_pending;
-        if pending > 0 {
-            kills_with_pending += 1;
+            .unwrap_or_else(|e| panic!("login at console {kill}: {e}\n{}", console.log_text()));
+        if kill == KILLS {
+            // The last console: the rest of the verdicts, then it relays everything.
+            for (id, _) in &ids[next..] {
+                let verdict = if id % 2 == 0 {
+                    Verdict::Approve
+                } else {
+                    Verdict::Reject
+                };
+                moderator
+                    .decide(console.web_port, *id, verdict)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}\n{}", console.log_text()));
+            }
+            wait("the last console to relay every verdict", || async {
+                if let Some(how) = console.ended() {
+                    panic!("the console ended ({how}): {}", console.log_text());
+                }
+                let s = db
+                    .store
+                    .queue_stats(OffsetDateTime::now_utc())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match (s.outbox_pending, s.queued + s.claimed) {
+                    (0, 0) => Ok(()),
+                    (p, q) => Err(format!("{p} verdicts pending, {q} items undecided")),
+                }
+            })
+            .await;
+            assert!(console.terminate(), "the last console stops cleanly");
+            break;
+        }
+        // Up to a random number of verdicts, killed at a random moment (0.05 to 0.8 s after the
+        // console answered) or right after them:
+        // in the middle of a request, a store transaction or a relay batch.
+        let kill_after = Duration::from_millis(rng.gen_range(50..800));
+        let quota = (next + rng.gen_range(10..25)).min(ids.len() - 10);
+        let give = async {
+            while next < quota {
+                let (id, _) = &ids[next];
+                let verdict = if id % 2 == 0 {
+                    Verdict::Approve
+                } else {
+                    Verdict::Reject
+                };
+                if moderator
+                    .decide(console.web_port, *id, verdict)
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                next += 1;
+            }
+        };
+        tokio::select! {
+            () = give => {}
+            () = tokio::time::sleep(kill_after) => { interrupted += 1; }
         }
         assert!(
             console.ended().is_none(),
@@ -626,32 +800,24 @@ async fn kill_9_while_verdicts_are_given(db: &TestDb) {
             console.log_text()
         );
         console.kill9();
-    }
-    // The rest, and a last console that is stopped cleanly once it has relayed everything.
-    for item in items {
-        decide(&db.store, item.item_id, &item.event_id, &mut given).await;
-    }
-    let console = ConsoleProcess::start(&config);
-    wait("the last console to relay every verdict", || async {
-        if let Some(how) = console.ended() {
-            panic!("the console ended ({how}): {}", console.log_text());
+        // The item being decided when the kill came may be decided or not: the store says.
+        if let Some((id, _)) = ids.get(next) {
+            let item = db
+                .store
+                .item(*id, OffsetDateTime::now_utc())
+                .await
+                .unwrap()
+                .unwrap();
+            if item.verdict.is_some() {
+                next += 1;
+            }
         }
-        let s = db
-            .store
-            .queue_stats(OffsetDateTime::now_utc())
-            .await
-            .map_err(|e| e.to_string())?;
-        if s.outbox_pending == 0 {
-            Ok(())
-        } else {
-            Err(format!("{} pending", s.outbox_pending))
-        }
-    })
-    .await;
-    assert!(console.terminate(), "the last console stops cleanly");
+    }
+    let given = decided(&db.store, &ids).await;
+    assert_eq!(given.len(), ITEMS, "every item was decided once");
     eprintln!(
-        "kill_9_while_verdicts_are_given: {} verdicts, {KILLS} kills ({kills_with_pending} with \
-         verdicts pending)",
+        "kill_9_while_verdicts_are_given: {} verdicts through the web application, {KILLS} \
+         kills ({interrupted} in the middle of the verdicts)",
         given.len()
     );
     check(&t, &given).await;
