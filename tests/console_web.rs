@@ -805,6 +805,12 @@ async fn lead_pages(db: &TestDb) {
     );
     let (status, _) = get(&app, &lee.http, "/lead/stats?days=0").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Nothing left in the escalations queue.
+    let html = get_ok(&app, &lee.http, "/next?queue=escalated").await;
+    assert!(
+        html.contains("No item is waiting in the escalations queue"),
+        "{html}"
+    );
 }
 
 /// HTML and script in the event (text, title, label, user id, media URL) render as text: no
