@@ -15,6 +15,7 @@
 
 pub mod console_support;
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -87,12 +88,15 @@ impl Driver {
             .local_addr()
             .unwrap()
             .port();
+        // A process group of its own: the browsers it starts join it, and Drop ends them all
+        // with it, also when a test fails before closing its sessions.
         let child = Command::new(&tools.chromedriver)
             .arg(format!("--port={port}"))
             .arg(format!("--log-path={}", log.display()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}", tools.chromedriver.display()));
         let mut driver = Driver {
@@ -150,6 +154,8 @@ impl Driver {
             "--disable-component-update",
             "--disable-sync",
             "--disable-dev-shm-usage",
+            "--disable-crash-reporter",
+            "--disable-breakpad",
             "--window-size=1280,1500",
             &format!("--user-data-dir={}", profile.display()),
         ]
@@ -174,7 +180,12 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // chromedriver's process group (its id is chromedriver's pid): it and its browsers.
+        // SAFETY: kill(2) with a negative pid signals that process group, which we created.
+        let group = self.child.id() as libc::pid_t;
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
         let _ = self.child.wait();
     }
 }

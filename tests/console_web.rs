@@ -602,6 +602,16 @@ async fn bad_input_is_refused(db: &TestDb) {
         assert!(body.contains(message), "{what}: {body}");
         assert_eq!(snapshot(&app.store, id).await, before, "{what}");
     }
+    // An oversized escalation note.
+    let r = post(
+        &app,
+        &ann,
+        &format!("/item/{id}/escalate"),
+        &[("token", &token), ("note", &long_note)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(snapshot(&app.store, id).await, before);
     // Someone else's token (Bob with Ann's).
     let r = decide(&app, &bob, id, &token, "approve", "no_violation", "").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -734,6 +744,20 @@ async fn lead_pages(db: &TestDb) {
     // Claims: Lee sees Ann's lease and releases it; Ann's page can no longer decide.
     let claims = get_ok(&app, &lee.http, "/lead/claims").await;
     assert!(claims.contains("<td class=\"holder\">ann</td>"), "{claims}");
+    let forged = lee
+        .http
+        .post(app.url("/lead/release"))
+        .form(&[("item_id", id.as_str()), ("csrf", ann.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        forged.status(),
+        StatusCode::FORBIDDEN,
+        "another session's CSRF token"
+    );
+    let holder = app.store.item(claimed, app.now()).await.unwrap().unwrap();
+    assert_eq!(holder.summary.lease.unwrap().0, "ann");
     let r = post(&app, &lee, "/lead/release", &[("item_id", &id)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = decide(
@@ -805,6 +829,12 @@ async fn lead_pages(db: &TestDb) {
     );
     let (status, _) = get(&app, &lee.http, "/lead/stats?days=0").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Nothing left in the escalations queue.
+    let html = get_ok(&app, &lee.http, "/next?queue=escalated").await;
+    assert!(
+        html.contains("No item is waiting in the escalations queue"),
+        "{html}"
+    );
 }
 
 /// HTML and script in the event (text, title, label, user id, media URL) render as text: no
