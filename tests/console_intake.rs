@@ -429,35 +429,8 @@ async fn store_failure_is_retried_not_skipped(db: &TestDb) {
 
 // ------------------------------------------------------------------ harness --
 
-/// Runs each test function on SQLite (`sqlite::NAME`) and on PostgreSQL (`postgres::NAME`).
-macro_rules! intake_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::TestDb::sqlite().await;
-                    super::$name(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = super::TestDb::postgres(stringify!($name)).await else {
-                        return;
-                    };
-                    super::$name(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-intake_tests! {
+crate::backend_tests! {
+    2;
     redeliveries_are_stored_once_and_offsets_committed,
     crash_before_commit_redelivers_as_duplicates,
     invalid_records_are_counted_and_passed,

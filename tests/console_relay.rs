@@ -442,6 +442,7 @@ async fn forget_marks(db: &TestDb) {
 /// commit and the store's mark is settled on start, not repeated; a batch taken before a crash
 /// and never produced is produced once.
 async fn crashes_around_the_commit_neither_lose_nor_repeat(db: &TestDb) {
+    logs();
     let t = Topics::create("relay-a").await;
     let mut given = Given::new();
     insert_items(&db.store, "a", 0..20).await;
@@ -482,6 +483,7 @@ async fn crashes_around_the_commit_neither_lose_nor_repeat(db: &TestDb) {
 /// Two relays under one transactional id at once, while verdicts keep coming: each start fences
 /// the other, and every verdict still reaches the topics once.
 async fn two_relays_fence_each_other(db: &TestDb) {
+    logs();
     let t = Topics::create("relay-b").await;
     let mut given = Given::new();
     let one = Relay::start(&db.store, t.settings());
@@ -503,6 +505,7 @@ async fn two_relays_fence_each_other(db: &TestDb) {
 /// near the limit) is produced without the embedded event instead of stalling the outbox; the
 /// verdicts after it follow.
 async fn a_verdict_too_large_for_its_topic_goes_without_the_event(db: &TestDb) {
+    logs();
     let t = Topics::create_with("relay-big", Some(4096)).await;
     let mut given = Given::new();
     let mut record: serde_json::Value = serde_json::from_slice(&held_record("big-0")).unwrap();
@@ -686,6 +689,7 @@ async fn decided(store: &Store, ids: &[(i64, String)]) -> Given {
 /// survives); at the end every verdict the store holds is in the topics exactly once. The seed is
 /// printed (set `SYNTH_REVIEW_TEST_SEED` to repeat a run).
 async fn kill_9_while_verdicts_are_given(db: &TestDb) {
+    logs();
     const KILLS: usize = 6;
     const ITEMS: usize = 120;
     let t = Topics::create("relay-kill").await;
@@ -833,37 +837,8 @@ fn logs() {
         .try_init();
 }
 
-/// Runs each test function on SQLite (`sqlite::NAME`) and on PostgreSQL (`postgres::NAME`).
-macro_rules! relay_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::logs();
-                    let db = super::TestDb::sqlite().await;
-                    super::$name(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::logs();
-                    let Some(db) = super::TestDb::postgres(stringify!($name)).await else {
-                        return;
-                    };
-                    super::$name(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-relay_tests! {
+crate::backend_tests! {
+    2;
     crashes_around_the_commit_neither_lose_nor_repeat,
     two_relays_fence_each_other,
     a_verdict_too_large_for_its_topic_goes_without_the_event,

@@ -7,6 +7,9 @@
 //! Time is passed explicitly (`now`), so lease expiry is tested without waiting; the races run
 //! real concurrent tasks on the store's pool.
 
+#[path = "common/store.rs"]
+pub mod store;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +20,8 @@ use synth_review::console::{
 };
 use time::OffsetDateTime;
 use tokio::sync::Barrier;
+
+use store::TestDb;
 
 const LEASE: Duration = Duration::from_secs(300);
 
@@ -1221,129 +1226,8 @@ async fn unsupported_url_is_refused() {
 
 // ------------------------------------------------------------------ harness --
 
-/// Runs each test function on SQLite (`sqlite::NAME`) and on PostgreSQL (`postgres::NAME`), on a
-/// multi-threaded runtime so that concurrent tasks really race on the pool.
-macro_rules! store_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let db = super::TestDb::sqlite().await;
-                    super::$name(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let Some(db) = super::TestDb::postgres(stringify!($name)).await else {
-                        return;
-                    };
-                    super::$name(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-/// A store of one test's own, removed again afterwards.
-struct TestDb {
-    store: Store,
-    url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { admin_url: String, database: String },
-}
-
-const PG_ENV: &str = "SYNTH_REVIEW_TEST_POSTGRES";
-
-impl TestDb {
-    async fn sqlite() -> TestDb {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("console.db").display()
-        );
-        let store = Store::open(&url).await.unwrap();
-        TestDb {
-            store,
-            url,
-            cleanup: Cleanup::Sqlite { _dir: dir },
-        }
-    }
-
-    /// A fresh database in the server of `SYNTH_REVIEW_TEST_POSTGRES`; `None` (the test skips)
-    /// when it is not set, except under CI, where that fails the test.
-    async fn postgres(test: &str) -> Option<TestDb> {
-        let Some(admin_url) = std::env::var(PG_ENV).ok().filter(|v| !v.is_empty()) else {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "{PG_ENV} is not set under CI: the PostgreSQL variant of {test} cannot run \
-                     (scripts/test.sh starts a server and sets it)"
-                );
-            }
-            eprintln!(
-                "NOTICE: postgres::{test} skipped: {PG_ENV} is not set (scripts/test.sh sets it)"
-            );
-            return None;
-        };
-        use sqlx::{Connection, Executor};
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let database = format!(
-            "console_{}_{}_{}",
-            test,
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut admin = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("{PG_ENV}={admin_url}: cannot connect: {e}"));
-        admin
-            .execute(format!("CREATE DATABASE \"{database}\"").as_str())
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let mut url = url::Url::parse(&admin_url).unwrap();
-        url.set_path(&format!("/{database}"));
-        let url = url.to_string();
-        let store = Store::open(&url).await.unwrap();
-        Some(TestDb {
-            store,
-            url,
-            cleanup: Cleanup::Postgres {
-                admin_url,
-                database,
-            },
-        })
-    }
-
-    /// Closes the store and removes its file or database (kept when the test failed before).
-    async fn finish(self) {
-        self.store.close().await;
-        if let Cleanup::Postgres {
-            admin_url,
-            database,
-        } = self.cleanup
-        {
-            use sqlx::{Connection, Executor};
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            admin
-                .execute(format!("DROP DATABASE \"{database}\" WITH (FORCE)").as_str())
-                .await
-                .unwrap();
-            admin.close().await.unwrap();
-        }
-    }
-}
-
-store_tests! {
+crate::backend_tests! {
+    4;
     insert_is_idempotent,
     queue_order_and_filters,
     claim_race_has_one_winner,

@@ -994,35 +994,8 @@ async fn queue_filters_and_size(db: &TestDb) {
 
 // ------------------------------------------------------------------ harness --
 
-/// Runs each test function on SQLite and on PostgreSQL.
-macro_rules! web_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::TestDb::sqlite().await;
-                    super::$name(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = super::TestDb::postgres(stringify!($name)).await else {
-                        return;
-                    };
-                    super::$name(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-web_tests! {
+crate::backend_tests! {
+    2;
     login_and_logout,
     login_rate_limit,
     session_required,

@@ -5,6 +5,38 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Runs each named `async fn NAME(db: &TestDb)` of the test crate's root twice: on SQLite
+/// (`sqlite::NAME`) and on PostgreSQL (`postgres::NAME`, skipped or failed as
+/// [`TestDb::postgres`] says), each on a multi-threaded runtime of `THREADS` workers, with a
+/// store of its own removed afterwards. `crate::backend_tests!(2; first_test, second_test)`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($threads:literal; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn $name() {
+                    let db = super::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn $name() {
+                    let Some(db) = super::TestDb::postgres(stringify!($name)).await else {
+                        return;
+                    };
+                    super::$name(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
 use synth_review::console::Store;
 
 /// A store of one test's own, removed again afterwards.

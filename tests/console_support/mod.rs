@@ -5,7 +5,6 @@
 //! Declared `pub mod console_support;` by each test crate, so helpers one of them leaves unused
 //! are not dead code.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use synth_review::console::web::{router, Clock, WebSettings, WebState};
@@ -21,102 +20,11 @@ pub fn password_hash() -> &'static str {
     HASH.get_or_init(|| synth_review::console::auth::hash_password(PASSWORD).unwrap())
 }
 
-/// A store of one test's own, removed again afterwards.
-pub struct TestDb {
-    /// The store.
-    pub store: Store,
-    /// Its URL.
-    pub url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { admin_url: String, database: String },
-}
-
-/// The variable naming the PostgreSQL server (`scripts/test.sh` sets it).
-pub const PG_ENV: &str = "SYNTH_REVIEW_TEST_POSTGRES";
-
-impl TestDb {
-    /// A SQLite store in a temp dir.
-    pub async fn sqlite() -> TestDb {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("console.db").display()
-        );
-        let store = Store::open(&url).await.unwrap();
-        TestDb {
-            store,
-            url,
-            cleanup: Cleanup::Sqlite { _dir: dir },
-        }
-    }
-
-    /// A fresh database in the server of `SYNTH_REVIEW_TEST_POSTGRES`; `None` (the test skips)
-    /// when it is not set, except under CI, where that fails the test.
-    pub async fn postgres(test: &str) -> Option<TestDb> {
-        let Some(admin_url) = std::env::var(PG_ENV).ok().filter(|v| !v.is_empty()) else {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "{PG_ENV} is not set under CI: the PostgreSQL variant of {test} cannot run \
-                     (scripts/test.sh starts a server and sets it)"
-                );
-            }
-            eprintln!(
-                "NOTICE: postgres::{test} skipped: {PG_ENV} is not set (scripts/test.sh sets it)"
-            );
-            return None;
-        };
-        use sqlx::{Connection, Executor};
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let database = format!(
-            "web_{}_{}_{}",
-            test,
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut admin = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("{PG_ENV}={admin_url}: cannot connect: {e}"));
-        admin
-            .execute(format!("CREATE DATABASE \"{database}\"").as_str())
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let mut url = url::Url::parse(&admin_url).unwrap();
-        url.set_path(&format!("/{database}"));
-        let url = url.to_string();
-        let store = Store::open(&url).await.unwrap();
-        Some(TestDb {
-            store,
-            url,
-            cleanup: Cleanup::Postgres {
-                admin_url,
-                database,
-            },
-        })
-    }
-
-    /// Closes the store and removes its file or database.
-    pub async fn finish(self) {
-        self.store.close().await;
-        if let Cleanup::Postgres {
-            admin_url,
-            database,
-        } = self.cleanup
-        {
-            use sqlx::{Connection, Executor};
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            admin
-                .execute(format!("DROP DATABASE \"{database}\" WITH (FORCE)").as_str())
-                .await
-                .unwrap();
-            admin.close().await.unwrap();
-        }
-    }
-}
+/// The store harness every console test shares (tests/common/store.rs), and its macro
+/// `backend_tests!`.
+#[path = "../common/store.rs"]
+pub mod store;
+pub use store::TestDb;
 
 /// The console's web application on a free loopback port, over a [`TestDb`]'s store.
 pub struct App {
