@@ -32,15 +32,15 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::IntoDeserializer;
 use serde::Deserialize;
 use toml_edit::Value;
 
-use super::stage_table::Origin;
-use super::{check_option, key_span, table_at, ConfigError, ConfigErrorKind, KafkaConfig, Topics};
+use super::{
+    check_kafka_options, key_span, parse_toml, ConfigError, ConfigErrorKind, KafkaConfig, Topics,
+};
 
 /// The whole console file, checked.
 #[derive(Debug, Clone)]
@@ -201,18 +201,7 @@ pub fn load_console_file(
 /// # Errors
 /// As [`load_console_file`], but for reading and the environment.
 pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, ConfigError> {
-    let origin = Arc::new(Origin {
-        path: path.display().to_string(),
-        text: text.to_string(),
-    });
-    let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
-        origin.error(
-            ConfigErrorKind::Syntax,
-            e.span(),
-            Some(1),
-            e.message().trim().to_string(),
-        )
-    })?;
+    let (origin, doc) = parse_toml(path, text)?;
     let root = doc.as_table();
     let s = Sections::deserialize(
         Value::InlineTable(root.clone().into_inline_table()).into_deserializer(),
@@ -226,19 +215,7 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
             message,
         )
     };
-    if let Some(options) = table_at(root, &["kafka", "options"]) {
-        for (key, _) in options.iter() {
-            let value = s.kafka.options.get(key).map_or("", String::as_str);
-            check_option(key, value).map_err(|e| {
-                origin.error(
-                    ConfigErrorKind::KafkaOption,
-                    options.key(key).and_then(|k| k.span()),
-                    None,
-                    format!("[kafka.options] {e}"),
-                )
-            })?;
-        }
-    }
+    check_kafka_options(&origin, root, &s.kafka)?;
     s.kafka
         .check()
         .map_err(|e| invalid_at("kafka", e.key, &e.message))?;

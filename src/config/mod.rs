@@ -109,6 +109,50 @@ pub fn line_of(text: &str, byte: usize) -> u64 {
         + 1
 }
 
+/// Parses a TOML file's `text` with the positions of its keys and values, for `file:line`
+/// errors (the pipeline file, the console file).
+fn parse_toml<'t>(
+    path: &Path,
+    text: &'t str,
+) -> Result<(Arc<Origin>, toml_edit::ImDocument<&'t str>), ConfigError> {
+    let origin = Arc::new(Origin {
+        path: path.display().to_string(),
+        text: text.to_string(),
+    });
+    let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
+        origin.error(
+            ConfigErrorKind::Syntax,
+            e.span(),
+            Some(1),
+            e.message().trim().to_string(),
+        )
+    })?;
+    Ok((origin, doc))
+}
+
+/// Checks every `[kafka.options]` key of `root` with librdkafka ([`check_option`]), at its line.
+fn check_kafka_options(
+    origin: &Origin,
+    root: &Table,
+    kafka: &KafkaConfig,
+) -> Result<(), ConfigError> {
+    let Some(options) = table_at(root, &["kafka", "options"]) else {
+        return Ok(());
+    };
+    for (key, _) in options.iter() {
+        let value = kafka.options.get(key).map_or("", String::as_str);
+        check_option(key, value).map_err(|e| {
+            origin.error(
+                ConfigErrorKind::KafkaOption,
+                options.key(key).and_then(|k| k.span()),
+                None,
+                format!("[kafka.options] {e}"),
+            )
+        })?;
+    }
+    Ok(())
+}
+
 /// The table at `path` below `root` (e.g. `["kafka", "options"]`), if it is written.
 fn table_at<'a>(root: &'a Table, path: &[&str]) -> Option<&'a dyn TableLike> {
     let mut t: &dyn TableLike = root;
@@ -133,18 +177,7 @@ fn key_span(root: &Table, path: &[&str], key: &str) -> Option<std::ops::Range<us
 /// that is reserved or that librdkafka refuses ([`ConfigErrorKind::KafkaOption`]), clashing topic
 /// names; `path: reason` for an empty stage list or a missing section.
 pub fn parse_pipeline(path: &Path, text: &str) -> Result<PipelineFile, ConfigError> {
-    let origin = Arc::new(Origin {
-        path: path.display().to_string(),
-        text: text.to_string(),
-    });
-    let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
-        origin.error(
-            ConfigErrorKind::Syntax,
-            e.span(),
-            Some(1),
-            e.message().trim().to_string(),
-        )
-    })?;
+    let (origin, doc) = parse_toml(path, text)?;
     let root = doc.as_table();
     let mut sections = root.clone();
     let stages = sections.remove("stages");
@@ -167,19 +200,7 @@ pub fn parse_pipeline(path: &Path, text: &str) -> Result<PipelineFile, ConfigErr
             "[pipeline] name must not be empty".into(),
         ));
     }
-    if let Some(options) = table_at(root, &["kafka", "options"]) {
-        for (key, _) in options.iter() {
-            let value = sections.kafka.options.get(key).map_or("", String::as_str);
-            check_option(key, value).map_err(|e| {
-                origin.error(
-                    ConfigErrorKind::KafkaOption,
-                    options.key(key).and_then(|k| k.span()),
-                    None,
-                    format!("[kafka.options] {e}"),
-                )
-            })?;
-        }
-    }
+    check_kafka_options(&origin, root, &sections.kafka)?;
     sections
         .kafka
         .check()
