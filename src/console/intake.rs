@@ -37,7 +37,7 @@ use time::OffsetDateTime;
 use super::item::{HeldItem, RecordError};
 use super::store::{Inserted, Store};
 use crate::config::KafkaConfig;
-use crate::kafka::client::{consumer_config, LogContext, LogLimiter, ERROR_LOG_INTERVAL};
+use crate::kafka::client::{backoff, consumer_config, LogContext, LogLimiter, ERROR_LOG_INTERVAL};
 
 /// The review round the intake stores a held record as: the worker's hold.
 pub const INTAKE_ROUND: i64 = 0;
@@ -226,11 +226,6 @@ pub struct IntakeSummary {
     pub duplicates: u64,
     /// Messages that were not held decision records.
     pub invalid: u64,
-}
-
-/// Backoff of the `attempt`-th retry (0-based) of a failed insert: 100 ms doubling to 5 s.
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis((100u64 << attempt.min(6)).min(5_000))
 }
 
 /// Runs the intake until `shutdown` resolves: consumes `settings.topic` as `settings.group_id`

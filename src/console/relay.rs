@@ -48,7 +48,8 @@ use time::OffsetDateTime;
 use super::store::{OutboxEntry, RelayBatch, Store, StoreError, Verdict};
 use crate::config::{KafkaConfig, Topics, MAX_EVENT_BYTES};
 use crate::kafka::client::{
-    consumer_config, producer_config, producer_max_message_bytes, LogLimiter, ERROR_LOG_INTERVAL,
+    backoff, consumer_config, producer_config, producer_max_message_bytes, LogLimiter,
+    ERROR_LOG_INTERVAL,
 };
 use crate::kafka::limits::{self, OutputLimits};
 
@@ -207,11 +208,6 @@ enum SessionError {
 /// How long a transactional call may block beyond its own timeout before the relay gives up on
 /// the producer (librdkafka can block past it when a coordinator goes away).
 const CALL_GRACE: Duration = Duration::from_secs(10);
-
-/// Backoff of the `attempt`-th consecutive failure (0-based): 100 ms doubling to 5 s.
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis((100u64 << attempt.min(6)).min(5_000))
-}
 
 /// Runs the relay until `shutdown` resolves (see the module documentation). Kafka and store
 /// failures are retried (a new producer, settled against the checkpoint, with backoff 100 ms

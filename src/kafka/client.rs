@@ -19,6 +19,12 @@ use crate::ops::metrics::Metrics;
 /// The worker's producer: librdkafka's future producer with rate-limited logs.
 pub type Producer = FutureProducer<LogContext>;
 
+/// The wait before the `attempt`-th retry (0-based) of a failed Kafka or store call: 100 ms
+/// doubling to 5 s. The worker's delivery modes, the console's intake and its relay use it.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis((100u64 << attempt.min(6)).min(5_000))
+}
+
 /// The worker's instance id, `hostname:pid`, written into audit records.
 pub fn worker_id() -> String {
     let host = hostname::get()

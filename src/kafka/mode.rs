@@ -126,10 +126,7 @@ pub(super) trait DeliveryMode {
     fn close(&mut self, consumer: &WorkerConsumer) -> Result<(), WorkerError>;
 }
 
-/// Exponential backoff from 100 ms to 5 s.
-pub(super) fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis((100u64 << attempt.min(6)).min(5_000))
-}
+pub(super) use super::client::backoff;
 
 /// Seeks every still-assigned partition of an aborted batch back to the batch's first offset.
 pub(super) fn rewind(consumer: &WorkerConsumer, batch: &Batch) {
