@@ -104,6 +104,7 @@ impl Topics {
             approved_topic: self.approved.clone(),
             rejected_topic: self.rejected.clone(),
             audit_topic: self.audit.clone(),
+            user_actions_topic: format!("{}.user-actions", self.prefix),
             console_id: "console-test".into(),
             batch_max: 7,
             poll_interval: Duration::from_millis(20),
@@ -461,13 +462,13 @@ async fn crashes_around_the_commit_neither_lose_nor_repeat(db: &TestDb) {
     insert_items(&db.store, "b", 0..5).await;
     decide_all(&db.store, &mut given).await;
     let epoch = db.store.begin_relay_epoch().await.unwrap();
-    let (_, taken) = db
+    let taken = db
         .store
         .take_relay_batch(epoch, 1, 3)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(taken.len(), 3);
+    assert_eq!(taken.verdicts.len(), 3);
 
     let relay = Relay::start(&db.store, t.settings());
     wait_outbox_empty(&db.store).await;
@@ -703,6 +704,7 @@ async fn kill_9_while_verdicts_are_given(db: &TestDb) {
         prefix: t.prefix.clone(),
         intake: false,
         batch_max: 5,
+        user_actions: None,
     }
     .write(dir.path());
     let seed: u64 = std::env::var("SYNTH_REVIEW_TEST_SEED")

@@ -301,6 +301,7 @@ async fn dashboard_and_alert_expressions_evaluate_against_a_real_worker() {
         prefix: unique("obs-console"),
         intake: true,
         batch_max: 5,
+        user_actions: None,
     }
     .write(console_dir.path());
     let console = ConsoleProcess::start(&console_file);

@@ -147,6 +147,7 @@ async fn metrics_catalogue_matches_the_console() {
         prefix,
         intake: true,
         batch_max: 5,
+        user_actions: None,
     }
     .write(dir.path());
     let console = ConsoleProcess::start(&config);

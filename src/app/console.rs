@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use super::AppError;
 use crate::config::console::ConsoleFile;
+use crate::console::ledger_reader::{run_ledger, LedgerMetrics, LedgerSettings};
 use crate::console::web::{self, WebSettings, WebState};
 use crate::console::{
     run_intake, run_relay, ConsoleMetrics, IntakeMetrics, IntakeSettings, RelayMetrics,
@@ -154,6 +155,8 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
     intake_metrics.register(&registry).map_err(register)?;
     let relay_metrics = RelayMetrics::new();
     relay_metrics.register(&registry).map_err(register)?;
+    let ledger_metrics = LedgerMetrics::new();
+    ledger_metrics.register(&registry).map_err(register)?;
     let gauges = Gauges::new(&registry).map_err(register)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -220,6 +223,7 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
             approved_topic: file.topics.approved.clone(),
             rejected_topic: file.topics.rejected.clone(),
             audit_topic: file.topics.audit.clone(),
+            user_actions_topic: file.ledger.user_actions_topic.clone(),
             console_id: console_id(&file),
             batch_max: file.relay.batch_max,
             poll_interval: Duration::from_millis(file.relay.poll_interval_ms),
@@ -232,9 +236,35 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
         tokio::spawn(async move { run_relay(store, &settings, metrics, stop).await })
     });
 
-    // Until shutdown, or until the intake or the relay stops on its own (a fatal error).
+    let ledger = if file.ledger.enabled {
+        let settings = LedgerSettings {
+            kafka: file.kafka.clone(),
+            rejected_topic: file.topics.rejected.clone(),
+            user_actions_topic: file.ledger.user_actions_topic.clone(),
+            policy: file
+                .ledger
+                .policy()
+                .map_err(|e| AppError::Console(format!("[ledger]: {e}")))?,
+            console_id: console_id(&file),
+            batch_max: file.ledger.batch_max,
+        };
+        let (store, metrics, stop) = (
+            store.clone(),
+            ledger_metrics.clone(),
+            stopped(stop_rx.clone()),
+        );
+        Some(tokio::spawn(async move {
+            run_ledger(store, &settings, metrics, stop).await
+        }))
+    } else {
+        None
+    };
+
+    // Until shutdown, or until the intake, the relay or the ledger stops on its own (a fatal
+    // error).
     let mut intake = intake;
     let mut relay = relay;
+    let mut ledger = ledger;
     let failure = tokio::select! {
         () = shutdown => None,
         r = async { intake.as_mut().expect("guarded").await }, if intake.is_some() => {
@@ -253,12 +283,23 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
                 Err(e) => format!("the relay panicked: {e}"),
             })
         }
+        r = async { ledger.as_mut().expect("guarded").await }, if ledger.is_some() => {
+            ledger = None;
+            Some(match r {
+                Ok(Ok(_)) => "the ledger reader stopped".to_string(),
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => format!("the ledger reader panicked: {e}"),
+            })
+        }
     };
     let _ = stop_tx.send(true);
     if let Some(t) = intake {
         let _ = t.await;
     }
     if let Some(t) = relay {
+        let _ = t.await;
+    }
+    if let Some(t) = ledger {
         let _ = t.await;
     }
     let _ = web_server.await;

@@ -107,7 +107,9 @@ async fn demo_console(
     brokers: String,
     topics: crate::config::Topics,
 ) -> Result<(), AppError> {
-    use crate::config::console::{ConsoleFile, ConsoleSection, IntakeSection, RelaySection};
+    use crate::config::console::{
+        ConsoleFile, ConsoleSection, IntakeSection, LedgerSection, RelaySection,
+    };
     let dir = std::env::temp_dir().join(format!("synth-review-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)
         .map_err(|e| AppError::Io(format!("cannot create {}: {e}", dir.display())))?;
@@ -124,6 +126,7 @@ async fn demo_console(
         },
         intake: IntakeSection::default(),
         relay: RelaySection::default(),
+        ledger: LedgerSection::default(),
         kafka,
         topics,
     };

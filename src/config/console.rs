@@ -15,6 +15,10 @@
 //! enabled = true
 //! group_id = "synth-review-console"
 //!
+//! [ledger]                                  # strikes and measures (Art. 10), see LedgerSection
+//! enabled = true
+//! user_actions_topic = "synth.user-actions.v1"
+//!
 //! [relay]
 //! enabled = true
 //! transactional_id = "synth-review-console-relay"
@@ -30,6 +34,7 @@
 //! `SYNTH_REVIEW_CONSOLE_STORE` (so that a PostgreSQL password need not live in the file), the
 //! Kafka settings by the worker's `SYNTH_REVIEW_*` variables ([`KafkaConfig::apply_env`]).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -37,6 +42,8 @@ use std::time::Duration;
 use serde::de::IntoDeserializer;
 use serde::Deserialize;
 use toml_edit::Value;
+
+use crate::console::ledger::{LadderStep, LedgerPolicy, MeasureKind};
 
 use super::{
     check_kafka_options, key_span, parse_toml, ConfigError, ConfigErrorKind, KafkaConfig, Topics,
@@ -51,6 +58,8 @@ pub struct ConsoleFile {
     pub intake: IntakeSection,
     /// `[relay]`.
     pub relay: RelaySection,
+    /// `[ledger]`.
+    pub ledger: LedgerSection,
     /// `[kafka]`: brokers, client id and the pass-through options, as for the worker.
     pub kafka: KafkaConfig,
     /// `[topics]`: the held topic is read, the approved, rejected and audit topics written.
@@ -152,6 +161,114 @@ impl Default for RelaySection {
     }
 }
 
+/// `[ledger]`: the per-user ledger and its strike ladder ([`crate::console::ledger`]).
+///
+/// ```toml
+/// [ledger]
+/// enabled = true
+/// user_actions_topic = "synth.user-actions.v1"
+/// window_days = 90          # a strike counts for this long
+/// default_weight = 1        # 0 everywhere: a warning-only policy
+/// [ledger.reason_weights]   # by reason code (the worker's or a moderator's)
+/// prohibited_term = 3
+/// [ledger.category_weights] # by lexicon category, where the code has none
+/// terrorism = 15
+/// [[ledger.ladder]]         # lowest first; without any, the default ladder
+/// points = 3
+/// measure = "warn"
+/// [[ledger.ladder]]
+/// points = 6
+/// measure = "restrict"
+/// function = "publish_synthetic_media"
+/// duration_days = 30
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LedgerSection {
+    /// Run the ledger reader in this process (replicas may all run it).
+    pub enabled: bool,
+    /// Measures, lifts and changes go here, keyed by user id.
+    pub user_actions_topic: String,
+    /// How long a strike counts, in days (1 to 3650).
+    pub window_days: u64,
+    /// The weight of a reject whose code and categories have none.
+    pub default_weight: u32,
+    /// Weights by reason code.
+    pub reason_weights: BTreeMap<String, u32>,
+    /// Weights by lexicon category.
+    pub category_weights: BTreeMap<String, u32>,
+    /// The ladder; `None`: [`LedgerPolicy::default`]'s.
+    pub ladder: Option<Vec<LadderStepSection>>,
+    /// Records per store transaction.
+    pub batch_max: usize,
+}
+
+/// One `[[ledger.ladder]]` step.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LadderStepSection {
+    /// The threshold.
+    pub points: u32,
+    /// `warn`, `restrict`, `suspend` or `close`.
+    pub measure: String,
+    /// The function a `restrict` takes away.
+    pub function: Option<String>,
+    /// How long a `restrict` (optional) or a `suspend` (required) lasts, in days.
+    pub duration_days: Option<u64>,
+}
+
+impl Default for LedgerSection {
+    fn default() -> Self {
+        let p = LedgerPolicy::default();
+        LedgerSection {
+            enabled: true,
+            user_actions_topic: "synth.user-actions.v1".into(),
+            window_days: p.window.as_secs() / 86_400,
+            default_weight: p.default_weight,
+            reason_weights: BTreeMap::new(),
+            category_weights: BTreeMap::new(),
+            ladder: None,
+            batch_max: 256,
+        }
+    }
+}
+
+impl LedgerSection {
+    /// The policy the section describes.
+    ///
+    /// # Errors
+    /// A step that cannot work (a `restrict` without a function, a `suspend` without a
+    /// duration, thresholds not increasing), in words.
+    pub fn policy(&self) -> Result<LedgerPolicy, String> {
+        let mut policy = LedgerPolicy {
+            window: Duration::from_secs(self.window_days.saturating_mul(86_400)),
+            default_weight: self.default_weight,
+            reason_weights: self.reason_weights.clone(),
+            category_weights: self.category_weights.clone(),
+            ..LedgerPolicy::default()
+        };
+        if let Some(steps) = &self.ladder {
+            policy.ladder = steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let duration = s
+                        .duration_days
+                        .map(|d| Duration::from_secs(d.saturating_mul(86_400)));
+                    MeasureKind::from_parts(&s.measure, s.function.as_deref(), duration)
+                        .map(|measure| LadderStep {
+                            points: s.points,
+                            measure,
+                        })
+                        .map_err(|e| format!("[[ledger.ladder]] step {}: {e}", i + 1))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        policy.check()?;
+        Ok(policy)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Sections {
@@ -161,6 +278,8 @@ struct Sections {
     intake: IntakeSection,
     #[serde(default)]
     relay: RelaySection,
+    #[serde(default)]
+    ledger: LedgerSection,
     #[serde(default)]
     kafka: KafkaConfig,
     #[serde(default)]
@@ -292,12 +411,50 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
             "[relay] poll_interval_ms must be at least 1",
         ));
     }
+    let l = &s.ledger;
+    if l.window_days == 0 || l.window_days > 3650 {
+        return Err(invalid_at(
+            "ledger",
+            "window_days",
+            "[ledger] window_days must be 1 to 3650",
+        ));
+    }
+    if l.batch_max == 0 || l.batch_max > 10_000 {
+        return Err(invalid_at(
+            "ledger",
+            "batch_max",
+            "[ledger] batch_max must be 1 to 10000",
+        ));
+    }
+    let topic = l.user_actions_topic.trim();
+    if topic.is_empty()
+        || [
+            &s.topics.input,
+            &s.topics.approved,
+            &s.topics.held,
+            &s.topics.rejected,
+            &s.topics.dead_letter,
+            &s.topics.audit,
+        ]
+        .iter()
+        .any(|t| t.as_str() == topic)
+    {
+        return Err(invalid_at(
+            "ledger",
+            "user_actions_topic",
+            "[ledger] user_actions_topic must be set and differ from every topic of [topics]",
+        ));
+    }
+    if let Err(e) = l.policy() {
+        return Err(invalid_at("ledger", "ladder", &e));
+    }
     let mut console = s.console;
     console.store = resolve_sqlite(&console.store, path.parent());
     Ok(ConsoleFile {
         console,
         intake: s.intake,
         relay: s.relay,
+        ledger: s.ledger,
         kafka: s.kafka,
         topics: s.topics,
     })
@@ -352,6 +509,26 @@ mod tests {
         let e =
             parse("[intake]\ngroup_id = \"g\"\n[relay]\ncheckpoint_group = \"g\"\n").unwrap_err();
         assert!(e.message.contains("differ"), "{e}");
+    }
+
+    #[test]
+    fn the_ledger_section_gives_a_policy() {
+        let f = parse("").unwrap();
+        assert_eq!(f.ledger.policy().unwrap(), LedgerPolicy::default());
+        let f = parse(
+            "[ledger]\nwindow_days = 30\ndefault_weight = 0\n[ledger.reason_weights]\nfraud = 4\n\
+             [[ledger.ladder]]\npoints = 4\nmeasure = \"suspend\"\nduration_days = 2\n",
+        )
+        .unwrap();
+        let p = f.ledger.policy().unwrap();
+        assert_eq!(p.window, Duration::from_secs(30 * 86_400));
+        assert_eq!(p.weight("fraud", &[]), 4);
+        assert_eq!(p.weight("other", &[]), 0);
+        assert_eq!(p.ladder.len(), 1);
+        let e = parse("[[ledger.ladder]]\npoints = 4\nmeasure = \"suspend\"\n").unwrap_err();
+        assert!(e.message.contains("duration"), "{e}");
+        let e = parse("[ledger]\nuser_actions_topic = \"synth.rejected.v1\"\n").unwrap_err();
+        assert_eq!(e.location, "/etc/sr/console.toml:2", "{e}");
     }
 
     #[test]

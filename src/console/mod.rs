@@ -20,6 +20,8 @@
 pub mod auth;
 pub mod intake;
 pub mod item;
+pub mod ledger;
+pub mod ledger_reader;
 pub mod metrics;
 pub mod relay;
 pub mod store;

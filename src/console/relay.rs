@@ -6,7 +6,9 @@
 //!    oldest pending verdicts (at most [`RelaySettings::batch_max`]) and returns them;
 //! 2. `begin_transaction`; for each verdict, the decision record with `reviewed_by` to the
 //!    approved or rejected topic and an audit record to the audit topic (key: the event id;
-//!    header `synth-review-verdict-id`);
+//!    header `synth-review-verdict-id`); for each user-action record of the batch (a measure,
+//!    lift or change of the ledger, [`super::ledger`]), the record to the user-actions topic
+//!    (key: the user id; header `synth-review-action-id`);
 //! 3. `send_offsets_to_transaction` of offset `n` on partition 0 of the audit topic for the
 //!    relay's checkpoint group ([`RelaySettings::checkpoint_group`]): the transaction commits
 //!    the batch number together with the batch's records, so the group's committed offset is
@@ -45,7 +47,7 @@ use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::store::{OutboxEntry, RelayBatch, Store, StoreError, Verdict};
+use super::store::{ActionEntry, OutboxEntry, RelayBatch, Store, StoreError, TakenBatch, Verdict};
 use crate::config::{KafkaConfig, Topics, MAX_EVENT_BYTES};
 use crate::kafka::client::{
     backoff, consumer_config, producer_config, producer_max_message_bytes, LogLimiter,
@@ -56,6 +58,9 @@ use crate::kafka::limits::{self, OutputLimits};
 /// The header every record of a verdict carries: the verdict id (decimal), by which a receiver
 /// can recognise a verdict (unique in the store, never reused).
 pub const VERDICT_ID_HEADER: &str = "synth-review-verdict-id";
+
+/// The header every `synth.user-actions.v1` record carries: its `action_id`.
+pub const ACTION_ID_HEADER: &str = "synth-review-action-id";
 
 /// The partition of the audit topic whose committed offset, in the checkpoint group, is the
 /// relay's checkpoint (the offset is a batch number, not a position in the partition).
@@ -79,6 +84,9 @@ pub struct RelaySettings {
     pub rejected_topic: String,
     /// One audit record per verdict goes here (`[topics] audit`).
     pub audit_topic: String,
+    /// The ledger's measures, lifts and changes go here (`[ledger] user_actions_topic`, keyed
+    /// by user id, header [`ACTION_ID_HEADER`]).
+    pub user_actions_topic: String,
     /// Written as `worker_id` of the audit records (`console-<hostname>:<pid>` by default).
     pub console_id: String,
     /// Verdicts per transaction, at most (1 or more).
@@ -91,6 +99,7 @@ pub struct RelaySettings {
 #[derive(Debug, Clone)]
 pub struct RelayMetrics {
     verdicts: IntCounterVec,
+    user_actions: IntCounter,
     transactions: IntCounterVec,
     restarts: IntCounter,
     checkpoint: IntGauge,
@@ -124,6 +133,11 @@ impl RelayMetrics {
             &["result"],
         )
         .expect("metric");
+        let user_actions = IntCounter::new(
+            "synth_review_console_relayed_user_actions_total",
+            "Records of synth.user-actions.v1 (measures, lifts, changes) the relay produced in a committed Kafka transaction.",
+        )
+        .expect("metric");
         let restarts = IntCounter::new(
             "synth_review_console_relay_restarts_total",
             "Times the relay made a new producer and settled the store against its checkpoint after a failure.",
@@ -142,6 +156,7 @@ impl RelayMetrics {
         }
         RelayMetrics {
             verdicts,
+            user_actions,
             transactions,
             restarts,
             checkpoint,
@@ -154,6 +169,7 @@ impl RelayMetrics {
     /// A metric of the same name is registered already.
     pub fn register(&self, registry: &Registry) -> prometheus::Result<()> {
         registry.register(Box::new(self.verdicts.clone()))?;
+        registry.register(Box::new(self.user_actions.clone()))?;
         registry.register(Box::new(self.transactions.clone()))?;
         registry.register(Box::new(self.restarts.clone()))?;
         registry.register(Box::new(self.checkpoint.clone()))
@@ -188,6 +204,8 @@ pub struct RelaySummary {
     pub relayed: u64,
     /// Verdicts of earlier relays found in the topics on start and marked relayed.
     pub settled: u64,
+    /// User-action records produced in committed transactions.
+    pub user_actions: u64,
     /// Restarts after failures.
     pub restarts: u64,
 }
@@ -268,6 +286,7 @@ fn check(s: &RelaySettings) -> Result<(), RelayError> {
         ("approved topic", &s.approved_topic),
         ("rejected topic", &s.rejected_topic),
         ("audit topic", &s.audit_topic),
+        ("user actions topic", &s.user_actions_topic),
     ] {
         if v.is_empty() {
             return Err(RelayError::Settings(format!("the {what} is empty")));
@@ -406,7 +425,11 @@ async fn session(
     summary.settled += settled.marked;
     metrics.checkpoint.set(checkpoint);
     loop {
-        let Some((batch, entries)) = store
+        let Some(TakenBatch {
+            batch,
+            verdicts: entries,
+            actions,
+        }) = store
             .take_relay_batch(epoch, checkpoint + 1, settings.batch_max)
             .await?
         else {
@@ -414,7 +437,7 @@ async fn session(
             tokio::time::sleep(settings.poll_interval).await;
             continue;
         };
-        match produce_batch(&clients, settings, batch, &entries).await {
+        match produce_batch(&clients, settings, batch, &entries, &actions).await {
             Ok(()) => metrics.transactions.with_label_values(&["committed"]).inc(),
             Err(e) => {
                 metrics.transactions.with_label_values(&["failed"]).inc();
@@ -428,7 +451,9 @@ async fn session(
                 .with_label_values(&[e.verdict.verdict.as_str()])
                 .inc();
         }
+        metrics.user_actions.inc_by(actions.len() as u64);
         summary.relayed += entries.len() as u64;
+        summary.user_actions += actions.len() as u64;
         // The batch is in the topics: a failure to mark it is settled by the next session.
         store
             .mark_batch_relayed(batch, OffsetDateTime::now_utc())
@@ -442,6 +467,7 @@ async fn produce_batch(
     settings: &RelaySettings,
     batch: RelayBatch,
     entries: &[OutboxEntry],
+    actions: &[ActionEntry],
 ) -> Result<(), SessionError> {
     clients
         .call("begin_transaction", |p, _, _| Ok(p.begin_transaction()?))
@@ -483,6 +509,19 @@ async fn produce_batch(
             if let Err((e, _)) = clients.producer.send_result(record) {
                 return Err(e.into());
             }
+        }
+    }
+    for action in actions {
+        let headers = OwnedHeaders::new().insert(Header {
+            key: ACTION_ID_HEADER,
+            value: Some(action.action_key.as_bytes()),
+        });
+        let record = FutureRecord::to(&settings.user_actions_topic)
+            .key(action.user_id.as_bytes())
+            .payload(action.record.as_bytes())
+            .headers(headers);
+        if let Err((e, _)) = clients.producer.send_result(record) {
+            return Err(e.into());
         }
     }
     let mut tpl = TopicPartitionList::new();
@@ -573,19 +612,25 @@ impl VerdictRecords {
 }
 
 impl VerdictRecords {
-    /// The decision record without the embedded event (`"event": {"event_id", "omitted"}`), for
-    /// a topic that would refuse it whole; when even that exceeds `room` bytes, only `event_id`,
-    /// `decision`, `reviewed_by` and `record_error` remain.
+    /// The decision record without the embedded event (`"event": {"event_id", "user": {"id"},
+    /// "omitted"}`), for a topic that would refuse it whole; when even that exceeds `room`
+    /// bytes, only `event_id`, `decision`, `reviewed_by`, that `event` and `record_error`
+    /// remain.
     pub fn without_event(&self, room: usize) -> String {
         let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&self.decision) else {
             return self.decision.clone();
         };
         let event_id = m.get("event_id").cloned().unwrap_or(Value::Null);
-        m.insert(
-            "event".into(),
-            json!({"event_id": event_id, "omitted": "too large for this topic with the verdict; \
-                   the held topic has the whole record"}),
-        );
+        // The author stays, for the ledger's strike ([`super::ledger::Strike::from_rejected`]).
+        let user = m
+            .get("event")
+            .and_then(|e| e.get("user"))
+            .and_then(|u| u.get("id"))
+            .map(|id| json!({ "id": id }))
+            .unwrap_or(Value::Null);
+        let slim_event = json!({"event_id": event_id, "user": user,
+            "omitted": "too large for this topic with the verdict; the held topic has the whole record"});
+        m.insert("event".into(), slim_event.clone());
         let slim = Value::Object(m.clone()).to_string();
         if slim.len() <= room {
             return slim;
@@ -596,6 +641,7 @@ impl VerdictRecords {
                 minimal.insert(key.into(), v);
             }
         }
+        minimal.insert("event".into(), slim_event);
         minimal.insert(
             "record_error".into(),
             "the decision record is too large for this topic; the held topic has it".into(),
@@ -659,6 +705,11 @@ mod tests {
         let minimal: Value = serde_json::from_str(&r.without_event(10)).unwrap();
         assert_eq!(minimal["decision"], "reject");
         assert!(minimal.get("reasons").is_none() && minimal["record_error"].is_string());
+        assert_eq!(
+            slim["event"]["user"],
+            serde_json::Value::Null,
+            "no user in this record"
+        );
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct ConsoleConfig {
     pub intake: bool,
     /// Verdicts per relay transaction.
     pub batch_max: u32,
+    /// `[ledger] user_actions_topic`; `None`: the ledger is off.
+    pub user_actions: Option<String>,
 }
 
 impl ConsoleConfig {
@@ -46,6 +48,10 @@ transactional_id = "{prefix}-relay"
 checkpoint_group = "{prefix}-relay-checkpoint"
 batch_max = {batch}
 poll_interval_ms = 20
+[ledger]
+enabled = {ledger}
+user_actions_topic = "{user_actions}"
+window_days = 30
 [kafka]
 brokers = "{brokers}"
 transaction_timeout_ms = 10000
@@ -63,6 +69,11 @@ audit = "{audit}"
             intake = self.intake,
             prefix = self.prefix,
             batch = self.batch_max,
+            ledger = self.user_actions.is_some(),
+            user_actions = self
+                .user_actions
+                .clone()
+                .unwrap_or_else(|| format!("{}.user-actions", self.prefix)),
             brokers = brokers(),
             held = self.held,
             approved = self.approved,

@@ -17,6 +17,7 @@
 
 mod error;
 mod lease;
+mod ledger;
 mod outbox;
 mod session;
 mod types;
@@ -32,7 +33,11 @@ use time::OffsetDateTime;
 
 pub use error::StoreError;
 pub use lease::MAX_LEASE;
-pub use outbox::{RelayBatch, RelayEpoch, Settled};
+pub use ledger::{
+    LedgerUser, MeasureChange, MeasureState, StoredMeasure, StoredStrike, StrikesApplied,
+    UserLedger, MAX_USER_ID_CHARS,
+};
+pub use outbox::{ActionEntry, RelayBatch, RelayEpoch, Settled, TakenBatch};
 pub use session::{
     random_secret, session_hash, ModeratorStats, NewSession, Session, MAX_SESSION_TTL,
 };
@@ -93,6 +98,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "relay batches",
         include_str!("../../../migrations/sqlite/0003_relay_batches.sql"),
     ),
+    (
+        4,
+        "user ledger",
+        include_str!("../../../migrations/sqlite/0004_user_ledger.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -109,6 +119,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "relay batches",
         include_str!("../../../migrations/postgres/0003_relay_batches.sql"),
+    ),
+    (
+        4,
+        "user ledger",
+        include_str!("../../../migrations/postgres/0004_user_ledger.sql"),
     ),
 ];
 

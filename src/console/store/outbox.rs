@@ -18,13 +18,39 @@ pub type RelayBatch = i64;
 /// A relay session's epoch in the store ([`Store::begin_relay_epoch`]).
 pub type RelayEpoch = i64;
 
+/// A `synth.user-actions.v1` record waiting in the outbox ([`crate::console::ledger`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionEntry {
+    /// Its place in the outbox (the order of production).
+    pub action_seq: i64,
+    /// Its `action_id` (`measure:…`, `lift:…`, `change:…`), unique.
+    pub action_key: String,
+    /// The user (the record's key).
+    pub user_id: String,
+    /// The record, JSON text.
+    pub record: String,
+}
+
+/// What [`Store::take_relay_batch`] took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenBatch {
+    /// The batch's number.
+    pub batch: RelayBatch,
+    /// Its verdicts, oldest first.
+    pub verdicts: Vec<OutboxEntry>,
+    /// Its user-action records, oldest first (the room the verdicts leave under the limit).
+    pub actions: Vec<ActionEntry>,
+}
+
 /// What [`Store::settle_relay_batches`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Settled {
-    /// Verdicts of batches at or below the checkpoint (their transaction committed) that were
+    /// Verdicts and user-action records of batches at or below the checkpoint (their
+    /// transaction committed) that were
     /// still pending, now marked relayed.
     pub marked: u64,
-    /// Verdicts of batches above the checkpoint (their transaction never committed), released
+    /// Verdicts and user-action records of batches above the checkpoint (their transaction
+    /// never committed), released
     /// to be taken again.
     pub released: u64,
 }
@@ -80,7 +106,8 @@ impl Store {
     /// batch of relay session `epoch`, numbered at least `min_batch` and above every number
     /// given before; returns the number and the verdicts with what the relay produces, or
     /// `None` when nothing is pending. Verdicts already in a batch (taken before a crash and not
-    /// yet settled) are not taken again.
+    /// yet settled) are not taken again. Pending `synth.user-actions.v1` records
+    /// ([`ActionEntry`]) join the batch in the room the verdicts leave (at least one).
     ///
     /// The relay state's row is locked for the transaction, so takes, epoch changes and
     /// settling are serialized on both backends: a relay of an older epoch is refused.
@@ -93,7 +120,7 @@ impl Store {
         epoch: RelayEpoch,
         min_batch: RelayBatch,
         limit: u32,
-    ) -> Result<Option<(RelayBatch, Vec<OutboxEntry>)>, StoreError> {
+    ) -> Result<Option<TakenBatch>, StoreError> {
         if limit == 0 {
             return Err(StoreError::InvalidInput(
                 "a relay batch of at least one verdict".into(),
@@ -129,11 +156,47 @@ impl Store {
             .iter()
             .map(outbox_entry)
             .collect::<Result<Vec<_>, _>>()?;
-        if entries.is_empty() {
+        // At least one user action per batch, so that a steady stream of verdicts cannot starve
+        // them.
+        let room = (i64::from(limit) - entries.len() as i64).max(1);
+        let actions = {
+            sqlx::query(
+                "SELECT action_seq, action_key, user_id, record FROM user_action_outbox \
+                 WHERE relayed_at IS NULL AND relay_batch IS NULL ORDER BY action_seq LIMIT $1",
+            )
+            .bind(room)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ActionEntry {
+                    action_seq: r.try_get(0)?,
+                    action_key: r.try_get(1)?,
+                    user_id: r.try_get(2)?,
+                    record: r.try_get(3)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?
+        };
+        if entries.is_empty() && actions.is_empty() {
             tx.rollback().await?;
             return Ok(None);
         }
         let batch = next.max(min_batch);
+        if !actions.is_empty() {
+            let seqs = actions
+                .iter()
+                .map(|a| a.action_seq.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            sqlx::query(&format!(
+                "UPDATE user_action_outbox SET relay_batch = $1 \
+                 WHERE action_seq IN ({seqs}) AND relayed_at IS NULL AND relay_batch IS NULL"
+            ))
+            .bind(batch)
+            .execute(&mut *tx)
+            .await?;
+        }
         // The update names the ids read, not a range: a PostgreSQL transaction that commits a
         // lower id late would put a row into the range that was never read.
         let ids = entries
@@ -141,23 +204,29 @@ impl Store {
             .map(|e| e.verdict.verdict_id.to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        sqlx::query(&format!(
-            "UPDATE verdicts SET relay_batch = $1 \
-             WHERE verdict_id IN ({ids}) AND relayed_at IS NULL AND relay_batch IS NULL"
-        ))
-        .bind(batch)
-        .execute(&mut *tx)
-        .await?;
+        if !ids.is_empty() {
+            sqlx::query(&format!(
+                "UPDATE verdicts SET relay_batch = $1 \
+                 WHERE verdict_id IN ({ids}) AND relayed_at IS NULL AND relay_batch IS NULL"
+            ))
+            .bind(batch)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query("UPDATE relay_state SET next_batch = $1 WHERE id = 1")
             .bind(batch + 1)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Some((batch, entries)))
+        Ok(Some(TakenBatch {
+            batch,
+            verdicts: entries,
+            actions,
+        }))
     }
 
     /// Marks every pending verdict of batch `batch` relayed at `now` (its Kafka transaction
-    /// committed). Returns how many were marked.
+    /// committed), and its user-action records. Returns how many were marked.
     ///
     /// Errors: [`StoreError::Database`].
     pub async fn mark_batch_relayed(
@@ -174,8 +243,17 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let actions = sqlx::query(
+            "UPDATE user_action_outbox SET relayed_at = $2 \
+             WHERE relay_batch = $1 AND relayed_at IS NULL",
+        )
+        .bind(batch)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         tx.commit().await?;
-        Ok(marked)
+        Ok(marked + actions)
     }
 
     /// Settles the batches of an earlier relay against its Kafka checkpoint (the number of the
@@ -217,6 +295,25 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let marked = marked
+            + sqlx::query(
+                "UPDATE user_action_outbox SET relayed_at = $2 \
+                 WHERE relay_batch IS NOT NULL AND relay_batch <= $1 AND relayed_at IS NULL",
+            )
+            .bind(checkpoint)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let released = released
+            + sqlx::query(
+                "UPDATE user_action_outbox SET relay_batch = NULL \
+                 WHERE relay_batch > $1 AND relayed_at IS NULL",
+            )
+            .bind(checkpoint)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         tx.commit().await?;
         Ok(Settled { marked, released })
     }

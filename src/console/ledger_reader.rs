@@ -1,0 +1,562 @@
+//! The ledger's reader: the rejected topic (the worker's rejects and the moderators', which the
+//! relay produces there) into strikes, and the user-actions topic back into the store
+//! (`docs/console.md`, "Ledger"). The rules are in [`super::ledger`].
+//!
+//! The reader assigns itself every partition of both topics (no consumer group: several
+//! console replicas each read everything, and the store's unique keys make that harmless) and
+//! keeps its offsets **in the store**, written in the transaction that applies the records
+//! before them ([`Store::apply_strikes`], [`Store::import_user_actions`]). So each record is
+//! applied once, and a store that was lost starts from the topics' beginning and is rebuilt:
+//! on every start the reader first reads the user-actions topic to its end (the measures,
+//! lifts and changes produced before, stored as relayed), and only then the rejected topic, so
+//! that a rebuilt ledger issues none of the measures that were produced already. Both are read
+//! with `read_committed`.
+//!
+//! A record of the rejected topic that gives no strike ([`super::ledger::StrikeError`]: not
+//! JSON, not a reject, no user) is logged and counted in
+//! `synth_review_console_ledger_invalid_total{reason}`; its offset is applied like any other.
+//! Store failures are retried with backoff (the partitions wait); Kafka failures are retried by
+//! librdkafka.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use futures::FutureExt;
+use prometheus::{IntCounter, IntCounterVec, Opts, Registry};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::{Offset, TopicPartitionList};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::ledger::{LedgerPolicy, Strike};
+use super::store::Store;
+use crate::config::KafkaConfig;
+use crate::kafka::client::{backoff, consumer_config, LogLimiter, ERROR_LOG_INTERVAL};
+
+/// Where the ledger reads and by which rules.
+#[derive(Debug, Clone)]
+pub struct LedgerSettings {
+    /// Brokers, client id, `[kafka.options]`; the group id and delivery mode are not used.
+    pub kafka: KafkaConfig,
+    /// The rejected topic (`[topics] rejected`).
+    pub rejected_topic: String,
+    /// The user-actions topic (`[ledger] user_actions_topic`).
+    pub user_actions_topic: String,
+    /// Weights, window and ladder.
+    pub policy: LedgerPolicy,
+    /// Written as `issued_by.id` of the measures.
+    pub console_id: String,
+    /// Records per store transaction, at most.
+    pub batch_max: usize,
+}
+
+/// The reader's counters. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct LedgerMetrics {
+    strikes: IntCounterVec,
+    invalid: IntCounterVec,
+    measures: IntCounterVec,
+    store_retries: IntCounter,
+}
+
+impl Default for LedgerMetrics {
+    fn default() -> Self {
+        LedgerMetrics::new()
+    }
+}
+
+impl LedgerMetrics {
+    /// Fresh counters at zero, not registered.
+    ///
+    /// # Panics
+    /// Never in practice: fixed, valid names.
+    pub fn new() -> Self {
+        let strikes = IntCounterVec::new(
+            Opts::new(
+                "synth_review_console_ledger_strikes_total",
+                "Rejects read from the rejected topic, by result: new (a strike recorded) or duplicate (the store had it).",
+            ),
+            &["result"],
+        )
+        .expect("metric");
+        let invalid = IntCounterVec::new(
+            Opts::new(
+                "synth_review_console_ledger_invalid_total",
+                "Records of the rejected topic that give no strike, by reason: malformed, not_rejected, missing.",
+            ),
+            &["reason"],
+        )
+        .expect("metric");
+        let measures = IntCounterVec::new(
+            Opts::new(
+                "synth_review_console_measures_total",
+                "Measures the ladder issued (each once, then produced to synth.user-actions.v1 by the relay), by kind.",
+            ),
+            &["kind"],
+        )
+        .expect("metric");
+        let store_retries = IntCounter::new(
+            "synth_review_console_ledger_store_retries_total",
+            "Failed ledger writes to the store that were retried (the partitions wait meanwhile).",
+        )
+        .expect("metric");
+        for r in ["new", "duplicate"] {
+            strikes.with_label_values(&[r]);
+        }
+        for r in ["malformed", "not_rejected", "missing"] {
+            invalid.with_label_values(&[r]);
+        }
+        for k in ["warn", "restrict", "suspend", "close"] {
+            measures.with_label_values(&[k]);
+        }
+        LedgerMetrics {
+            strikes,
+            invalid,
+            measures,
+            store_retries,
+        }
+    }
+
+    /// Registers the counters in `registry`.
+    ///
+    /// # Errors
+    /// A metric of the same name is registered already.
+    pub fn register(&self, registry: &Registry) -> prometheus::Result<()> {
+        registry.register(Box::new(self.strikes.clone()))?;
+        registry.register(Box::new(self.invalid.clone()))?;
+        registry.register(Box::new(self.measures.clone()))?;
+        registry.register(Box::new(self.store_retries.clone()))
+    }
+
+    /// New strikes recorded.
+    pub fn new_strikes(&self) -> u64 {
+        self.strikes.with_label_values(&["new"]).get()
+    }
+
+    /// Measures issued.
+    pub fn measures(&self) -> u64 {
+        ["warn", "restrict", "suspend", "close"]
+            .iter()
+            .map(|k| self.measures.with_label_values(&[k]).get())
+            .sum()
+    }
+}
+
+/// Why the reader stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The consumer could not be created or assigned.
+    #[error("ledger reader's Kafka consumer: {0}")]
+    Consumer(KafkaError),
+    /// Consuming failed for good (authorization, authentication, a fatal client error).
+    #[error("ledger reader: consuming failed: {0}")]
+    Consume(KafkaError),
+    /// The settings cannot work.
+    #[error("ledger settings: {0}")]
+    Settings(String),
+}
+
+/// What the reader did until it stopped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LedgerSummary {
+    /// Strikes recorded.
+    pub new_strikes: u64,
+    /// Measures issued.
+    pub measures: u64,
+    /// User-action records of the topic the store did not have (a rebuild).
+    pub imported: u64,
+}
+
+/// How often the topics' partition counts are looked up again.
+const METADATA_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Runs the ledger reader until `shutdown` resolves (see the module documentation).
+///
+/// # Errors
+/// [`LedgerError`] when the consumer cannot be made or consuming fails for good, or for
+/// settings that cannot work.
+pub async fn run_ledger(
+    store: Store,
+    settings: &LedgerSettings,
+    metrics: LedgerMetrics,
+    shutdown: impl Future<Output = ()>,
+) -> Result<LedgerSummary, LedgerError> {
+    settings.policy.check().map_err(LedgerError::Settings)?;
+    if settings.rejected_topic.is_empty() || settings.user_actions_topic.is_empty() {
+        return Err(LedgerError::Settings("a topic is empty".into()));
+    }
+    let mut c = consumer_config(&settings.kafka);
+    c.set(
+        "group.id",
+        format!("{}-console-ledger", settings.kafka.client_id),
+    )
+    .set(
+        "client.id",
+        format!("{}-console-ledger", settings.kafka.client_id),
+    )
+    .set("enable.auto.commit", "false")
+    .set("enable.partition.eof", "true")
+    .set("isolation.level", "read_committed");
+    let consumer: StreamConsumer = c.create().map_err(LedgerError::Consumer)?;
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut reader = Reader {
+        store,
+        settings,
+        metrics,
+        summary: LedgerSummary::default(),
+        errors: LogLimiter::new(ERROR_LOG_INTERVAL),
+    };
+    tracing::info!(
+        rejected = settings.rejected_topic,
+        user_actions = settings.user_actions_topic,
+        "Console ledger reader started."
+    );
+    let topics = [
+        settings.user_actions_topic.as_str(),
+        settings.rejected_topic.as_str(),
+    ];
+    // 1. The user-actions topic to its end.
+    let Some(partitions) = reader
+        .assign(&consumer, &topics[..1], &mut shutdown)
+        .await?
+    else {
+        return Ok(reader.summary);
+    };
+    let mut at_end: BTreeMap<i32, bool> = partitions[0].iter().map(|p| (*p, false)).collect();
+    while at_end.values().any(|e| !e) {
+        let Some(batch) = reader.batch(&consumer, &mut shutdown, &mut at_end).await? else {
+            return Ok(reader.summary);
+        };
+        if !reader.apply(batch, &mut shutdown).await {
+            return Ok(reader.summary);
+        }
+    }
+    tracing::info!(
+        imported = reader.summary.imported,
+        "Ledger reader read the user-actions topic to its end."
+    );
+    // 2. Both topics, from the stored offsets.
+    let Some(mut assigned) = reader.assign(&consumer, &topics, &mut shutdown).await? else {
+        return Ok(reader.summary);
+    };
+    let mut ignore = BTreeMap::new();
+    let mut last_metadata = std::time::Instant::now();
+    loop {
+        if last_metadata.elapsed() >= METADATA_INTERVAL {
+            last_metadata = std::time::Instant::now();
+            if let Ok(now) = partition_counts(&consumer, &topics).await {
+                if now != assigned {
+                    tracing::info!("The ledger's topics gained partitions; assigning them.");
+                    match reader.assign(&consumer, &topics, &mut shutdown).await? {
+                        Some(a) => assigned = a,
+                        None => return Ok(reader.summary),
+                    }
+                }
+            }
+        }
+        let batch = tokio::select! {
+            b = reader.batch(&consumer, &mut shutdown, &mut ignore) => b?,
+            () = tokio::time::sleep(METADATA_INTERVAL) => continue,
+        };
+        let Some(batch) = batch else {
+            break;
+        };
+        if !reader.apply(batch, &mut shutdown).await {
+            break;
+        }
+    }
+    tracing::info!(
+        new_strikes = reader.summary.new_strikes,
+        measures = reader.summary.measures,
+        "Console ledger reader stopped."
+    );
+    Ok(reader.summary)
+}
+
+/// The partitions of each topic (sorted), from the broker's metadata.
+async fn partition_counts(
+    consumer: &StreamConsumer,
+    topics: &[&str],
+) -> Result<Vec<Vec<i32>>, String> {
+    let mut out = Vec::new();
+    for topic in topics {
+        let md = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .map_err(|e| e.to_string())?;
+        let t = md
+            .topics()
+            .first()
+            .ok_or_else(|| format!("no metadata for {topic}"))?;
+        if let Some(e) = t.error() {
+            return Err(format!(
+                "{topic}: {:?}",
+                rdkafka::types::RDKafkaRespErr::from(e)
+            ));
+        }
+        let mut ps: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
+        if ps.is_empty() {
+            return Err(format!("{topic} has no partitions"));
+        }
+        ps.sort_unstable();
+        out.push(ps);
+    }
+    Ok(out)
+}
+
+/// One batch: records with the offsets after them, by topic.
+#[derive(Default)]
+struct Batch {
+    /// Topic → partition → the offset after the batch's last record.
+    next: BTreeMap<String, BTreeMap<i32, i64>>,
+    /// Topic → (partition, offset, value), in the order read.
+    records: BTreeMap<String, Vec<(i32, i64, Vec<u8>)>>,
+    len: usize,
+}
+
+struct Reader<'a> {
+    store: Store,
+    settings: &'a LedgerSettings,
+    metrics: LedgerMetrics,
+    summary: LedgerSummary,
+    errors: LogLimiter,
+}
+
+impl Reader<'_> {
+    /// Assigns every partition of `topics` at the stored offsets (the beginning where none is
+    /// stored), retrying until the topics' metadata can be read; `None` on shutdown.
+    async fn assign(
+        &mut self,
+        consumer: &StreamConsumer,
+        topics: &[&str],
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+    ) -> Result<Option<Vec<Vec<i32>>>, LedgerError> {
+        let mut attempt = 0u32;
+        loop {
+            match partition_counts(consumer, topics).await {
+                Ok(parts) => {
+                    let mut tpl = TopicPartitionList::new();
+                    let mut stored_ok = true;
+                    for (topic, ps) in topics.iter().zip(&parts) {
+                        match self.store.ledger_offsets(topic).await {
+                            Ok(stored) => {
+                                let stored: BTreeMap<i32, i64> = stored.into_iter().collect();
+                                for p in ps {
+                                    let offset = stored
+                                        .get(p)
+                                        .map_or(Offset::Beginning, |o| Offset::Offset(*o));
+                                    tpl.add_partition_offset(topic, *p, offset)
+                                        .map_err(LedgerError::Consumer)?;
+                                }
+                            }
+                            Err(e) => {
+                                self.metrics.store_retries.inc();
+                                if let Some(suppressed) = self.errors.allow() {
+                                    tracing::error!(error = %e, suppressed, "Reading the ledger's offsets failed; retrying.");
+                                }
+                                stored_ok = false;
+                            }
+                        }
+                    }
+                    if stored_ok {
+                        consumer.assign(&tpl).map_err(LedgerError::Consumer)?;
+                        return Ok(Some(parts));
+                    }
+                }
+                Err(e) => {
+                    if let Some(suppressed) = self.errors.allow() {
+                        tracing::warn!(
+                            error = e,
+                            suppressed,
+                            "The ledger's topics are not readable yet; retrying."
+                        );
+                    }
+                }
+            }
+            let wait = backoff(attempt);
+            attempt = attempt.saturating_add(1);
+            tokio::select! {
+                biased;
+                () = shutdown.as_mut() => return Ok(None),
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// The next batch of records (up to `batch_max`: the first, then as many as are ready);
+    /// it ends early at a partition's end, which is noted in `at_end`. `None` on shutdown.
+    async fn batch(
+        &mut self,
+        consumer: &StreamConsumer,
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+        at_end: &mut BTreeMap<i32, bool>,
+    ) -> Result<Option<Batch>, LedgerError> {
+        let mut batch = Batch::default();
+        loop {
+            let next = if batch.len == 0 {
+                tokio::select! {
+                    biased;
+                    () = shutdown.as_mut() => return Ok(None),
+                    m = consumer.recv() => Some(m),
+                }
+            } else {
+                consumer.recv().now_or_never()
+            };
+            let Some(next) = next else {
+                return Ok(Some(batch));
+            };
+            let message: BorrowedMessage<'_> = match next {
+                Ok(m) => m,
+                Err(KafkaError::PartitionEOF(p)) => {
+                    if let Some(e) = at_end.get_mut(&p) {
+                        *e = true;
+                    }
+                    return Ok(Some(batch));
+                }
+                Err(e) if crate::kafka::error::is_fatal_consume_error(&e) => {
+                    return Err(LedgerError::Consume(e))
+                }
+                Err(e) => {
+                    if let Some(suppressed) = self.errors.allow() {
+                        tracing::warn!(error = %e, suppressed, "The ledger reader's consume failed; retrying.");
+                    }
+                    continue;
+                }
+            };
+            let topic = message.topic();
+            batch
+                .next
+                .entry(topic.to_owned())
+                .or_default()
+                .insert(message.partition(), message.offset() + 1);
+            batch.records.entry(topic.to_owned()).or_default().push((
+                message.partition(),
+                message.offset(),
+                message.payload().unwrap_or_default().to_vec(),
+            ));
+            batch.len += 1;
+            if batch.len >= self.settings.batch_max.max(1) {
+                return Ok(Some(batch));
+            }
+        }
+    }
+
+    /// Applies a batch (the user-actions records first), retrying store failures; `false` on
+    /// shutdown.
+    async fn apply(
+        &mut self,
+        mut batch: Batch,
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+    ) -> bool {
+        for (topic, rejected) in [
+            (self.settings.user_actions_topic.clone(), false),
+            (self.settings.rejected_topic.clone(), true),
+        ] {
+            let Some(records) = batch.records.remove(&topic) else {
+                continue;
+            };
+            let next: Vec<(i32, i64)> = batch
+                .next
+                .remove(&topic)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            if !self
+                .apply_topic(&topic, rejected, &next, &records, shutdown)
+                .await
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn apply_topic(
+        &mut self,
+        topic: &str,
+        rejected: bool,
+        next: &[(i32, i64)],
+        records: &[(i32, i64, Vec<u8>)],
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+    ) -> bool {
+        let mut strikes = Vec::new();
+        let mut actions = Vec::new();
+        for (partition, offset, payload) in records {
+            if rejected {
+                match Strike::from_rejected(payload, &self.settings.policy) {
+                    Ok(s) => strikes.push(s),
+                    Err(e) => {
+                        self.metrics.invalid.with_label_values(&[e.label()]).inc();
+                        tracing::error!(topic, partition, offset, reason = e.label(), error = %e, "A record of the rejected topic gives no strike; skipped.");
+                    }
+                }
+            } else {
+                match serde_json::from_slice::<Value>(payload) {
+                    Ok(v) if v.is_object() => actions.push(v),
+                    _ => tracing::error!(
+                        topic,
+                        partition,
+                        offset,
+                        "A record of the user-actions topic is not a JSON object; skipped."
+                    ),
+                }
+            }
+        }
+        let mut attempt = 0u32;
+        loop {
+            let now = OffsetDateTime::now_utc();
+            let result = if rejected {
+                self.store
+                    .apply_strikes(
+                        topic,
+                        next,
+                        &strikes,
+                        &self.settings.policy,
+                        &self.settings.console_id,
+                        now,
+                    )
+                    .await
+                    .map(|a| {
+                        self.metrics
+                            .strikes
+                            .with_label_values(&["new"])
+                            .inc_by(a.new_strikes);
+                        self.metrics
+                            .strikes
+                            .with_label_values(&["duplicate"])
+                            .inc_by(a.duplicates);
+                        self.summary.new_strikes += a.new_strikes;
+                        for (user, id, kind) in &a.measures {
+                            self.metrics.measures.with_label_values(&[kind]).inc();
+                            tracing::info!(measure_id = id, kind, "Measure issued.");
+                            tracing::debug!(user_id = user, measure_id = id, "Measure's user.");
+                        }
+                        self.summary.measures += a.measures.len() as u64;
+                    })
+            } else {
+                self.store
+                    .import_user_actions(topic, next, &actions, now)
+                    .await
+                    .map(|n| self.summary.imported += n)
+            };
+            match result {
+                Ok(()) => return true,
+                Err(e) => {
+                    self.metrics.store_retries.inc();
+                    let wait = backoff(attempt);
+                    if let Some(suppressed) = self.errors.allow() {
+                        tracing::error!(error = %e, attempt, suppressed, "A ledger write failed; retrying (the partitions wait).");
+                    }
+                    attempt = attempt.saturating_add(1);
+                    tokio::select! {
+                        biased;
+                        () = shutdown.as_mut() => return false,
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+}
