@@ -10,8 +10,11 @@
 //!   points of the strikes still in their window at each strike select the highest step of the
 //!   ladder reached; a step above every measure issued within the window is issued, once. A
 //!   measure's id is derived from its step and the strike that reached it
-//!   ([`MeasureDue::measure_id`]), so the same strikes give the same measures whatever order
-//!   they arrive in, and a ledger rebuilt from the topics gives the same ids.
+//!   ([`MeasureDue::measure_id`]). Strikes may arrive out of time order (the rejected topic is
+//!   keyed by event, not by user): the measures issued already are taken into account, so a
+//!   late earlier strike never issues a step twice; a ledger rebuilt from the topics reads the
+//!   issued measures back from the user-actions topic before any strike, and so has the same
+//!   ones.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -423,12 +426,20 @@ impl MeasureDue {
     }
 }
 
-/// The measures `strikes` call for under `policy` (see the module documentation), in the order
-/// they were reached. Reversed strikes count nothing; strikes are ordered by time, then key.
-pub fn ladder(strikes: &[LedgerStrike], policy: &LedgerPolicy) -> Vec<MeasureDue> {
+/// The measures `strikes` call for under `policy` (see the module documentation) beyond those
+/// `issued` already (level, issued at), in the order they were reached. Reversed strikes count
+/// nothing; strikes are ordered by time, then key. A step is not issued again while a measure of
+/// that step or higher was issued within the window on either side of the strike: strikes can
+/// arrive out of time order (the rejected topic is keyed by event, not by user), and a late
+/// earlier strike must not make the ladder issue a step a second time.
+pub fn ladder(
+    strikes: &[LedgerStrike],
+    issued: &[(u32, OffsetDateTime)],
+    policy: &LedgerPolicy,
+) -> Vec<MeasureDue> {
     let mut active: Vec<&LedgerStrike> = strikes.iter().filter(|s| !s.reversed).collect();
     active.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.key.cmp(&b.key)));
-    let mut issued: Vec<MeasureDue> = Vec::new();
+    let mut out: Vec<MeasureDue> = Vec::new();
     for (i, s) in active.iter().enumerate() {
         let start = s.at - policy.window;
         let counted: Vec<&LedgerStrike> = active[..=i]
@@ -447,10 +458,12 @@ pub fn ladder(strikes: &[LedgerStrike], policy: &LedgerPolicy) -> Vec<MeasureDue
             continue;
         };
         let level = level as u32 + 1;
+        let end = s.at + policy.window;
         let current = issued
             .iter()
-            .filter(|m| m.issued_at > start)
-            .map(|m| m.level)
+            .filter(|(_, at)| *at > start && *at < end)
+            .map(|(level, _)| *level)
+            .chain(out.iter().filter(|m| m.issued_at > start).map(|m| m.level))
             .max()
             .unwrap_or(0);
         if level <= current {
@@ -462,7 +475,7 @@ pub fn ladder(strikes: &[LedgerStrike], policy: &LedgerPolicy) -> Vec<MeasureDue
                 articles.push(a.clone());
             }
         }
-        issued.push(MeasureDue {
+        out.push(MeasureDue {
             level,
             kind: step.measure.clone(),
             points,
@@ -478,7 +491,7 @@ pub fn ladder(strikes: &[LedgerStrike], policy: &LedgerPolicy) -> Vec<MeasureDue
             until: step.measure.duration().map(|d| s.at + d),
         });
     }
-    issued
+    out
 }
 
 /// RFC 3339 text of `t` (seconds since the epoch if it cannot be formatted).
@@ -535,7 +548,7 @@ mod tests {
     fn each_step_is_reached_once() {
         let p = LedgerPolicy::default();
         let strikes: Vec<_> = (0..16).map(|i| strike(&format!("s{i:02}"), 1, i)).collect();
-        let m = ladder(&strikes, &p);
+        let m = ladder(&strikes, &[], &p);
         let kinds: Vec<_> = m
             .iter()
             .map(|m| (m.kind.as_str(), m.trigger.as_str()))
@@ -558,9 +571,24 @@ mod tests {
     fn the_order_of_arrival_does_not_matter() {
         let p = LedgerPolicy::default();
         let mut strikes: Vec<_> = (0..7).map(|i| strike(&format!("s{i}"), 1, i)).collect();
-        let a = ladder(&strikes, &p);
+        let a = ladder(&strikes, &[], &p);
         strikes.reverse();
-        assert_eq!(a, ladder(&strikes, &p));
+        assert_eq!(a, ladder(&strikes, &[], &p));
+    }
+
+    #[test]
+    fn a_late_earlier_strike_does_not_issue_a_step_twice() {
+        let p = LedgerPolicy::default();
+        let all: Vec<_> = (0..6).map(|i| strike(&format!("s{i}"), 1, i)).collect();
+        // Strikes 0, 2, 4 arrive first: the warning is reached at s4.
+        let first: Vec<_> = all.iter().step_by(2).cloned().collect();
+        let warned = ladder(&first, &[], &p);
+        assert_eq!(warned[0].measure_id(), "L1@s4");
+        // Then all six: the restriction at s5, not a second warning at s2.
+        let issued: Vec<_> = warned.iter().map(|m| (m.level, m.issued_at)).collect();
+        let next = ladder(&all, &issued, &p);
+        let ids: Vec<_> = next.iter().map(MeasureDue::measure_id).collect();
+        assert_eq!(ids, ["L2@s5"]);
     }
 
     #[test]
@@ -571,17 +599,17 @@ mod tests {
         };
         // Two strikes, then a third 20 days later: the first two have expired.
         let strikes = [strike("a", 1, 0), strike("b", 1, 1), strike("c", 1, 21)];
-        assert!(ladder(&strikes, &p).is_empty());
+        assert!(ladder(&strikes, &[], &p).is_empty());
         let mut close = [strike("a", 1, 0), strike("b", 1, 1), strike("c", 1, 2)];
-        assert_eq!(ladder(&close, &p)[0].measure_id(), "L1@c");
+        assert_eq!(ladder(&close, &[], &p)[0].measure_id(), "L1@c");
         close[1].reversed = true;
-        assert!(ladder(&close, &p).is_empty());
+        assert!(ladder(&close, &[], &p).is_empty());
         // After the window, the same step can be reached again.
         let again: Vec<_> = [0, 1, 2, 30, 31, 32]
             .iter()
             .map(|d| strike(&format!("d{d:02}"), 1, *d))
             .collect();
-        let m = ladder(&again, &p);
+        let m = ladder(&again, &[], &p);
         assert_eq!(m.len(), 2, "{m:?}");
         assert_eq!(m[1].strikes, ["d30", "d31", "d32"]);
     }
@@ -589,11 +617,11 @@ mod tests {
     #[test]
     fn a_heavy_strike_skips_steps_and_a_warning_only_policy_counts_zero() {
         let p = LedgerPolicy::default();
-        let m = ladder(&[strike("x", 12, 0)], &p);
+        let m = ladder(&[strike("x", 12, 0)], &[], &p);
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].kind.as_str(), "suspend");
         let zero: Vec<_> = (0..30).map(|i| strike(&format!("z{i}"), 0, i)).collect();
-        assert!(ladder(&zero, &p).is_empty());
+        assert!(ladder(&zero, &[], &p).is_empty());
     }
 
     #[test]

@@ -292,8 +292,8 @@ async fn partition_counts(
             .ok_or_else(|| format!("no metadata for {topic}"))?;
         if let Some(e) = t.error() {
             return Err(format!(
-                "{topic}: {:?}",
-                rdkafka::types::RDKafkaRespErr::from(e)
+                "{topic}: {}",
+                rdkafka::error::RDKafkaErrorCode::from(e)
             ));
         }
         let mut ps: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();

@@ -603,8 +603,20 @@ async fn issue_measures(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+    let before = sqlx::query("SELECT level, issued_at FROM user_measures WHERE user_id = $1")
+        .bind(user)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                u32::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0),
+                from_ms(r.try_get(1)?)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let mut issued = Vec::new();
-    for m in ladder(&strikes, policy) {
+    for m in ladder(&strikes, &before, policy) {
         let id = m.measure_id();
         let inserted = sqlx::query(
             "INSERT INTO user_measures (user_id, measure_id, level, kind, function, until, \

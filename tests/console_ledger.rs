@@ -1,0 +1,650 @@
+//! The console's per-user ledger (`src/console/ledger.rs`, `src/console/ledger_reader.rs`;
+//! issue 15, Art. 10) against the real Kafka broker of `scripts/test.sh` and a real store (every
+//! test on SQLite and on PostgreSQL, [`common::TestDb`]):
+//!
+//! - a stream of rejects (the worker's and moderators') for many users drives the strike ladder
+//!   to each measure exactly once in `synth.user-actions.v1` (read with `read_committed`), a
+//!   record that is not a reject is skipped without stalling, a restart reads nothing twice, a
+//!   lead's lift is produced once, and a lost store rebuilt from the topics has the same
+//!   measures (and the same lift) and produces nothing again;
+//! - `kill -9` of `synth-review console` processes at random moments while rejects stream in:
+//!   every measure still exactly once.
+//!
+//! Every wait polls a condition until a deadline; none sleeps a fixed time.
+
+pub mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde_json::{json, Value};
+use synth_review::config::KafkaConfig;
+use synth_review::console::ledger::{ladder, LedgerPolicy, LedgerStrike, MeasureKind};
+use synth_review::console::ledger_reader::{run_ledger, LedgerMetrics, LedgerSettings};
+use synth_review::console::relay::ACTION_ID_HEADER;
+use synth_review::console::store::{MeasureChange, MeasureState};
+use synth_review::console::{run_relay, Backend, RelayMetrics, RelaySettings, Store};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use common::wait::Watched;
+use common::{brokers, unique, ConsoleConfig, ConsoleProcess, TestDb};
+
+/// How long any one condition may take to hold.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+struct Topics {
+    prefix: String,
+    held: String,
+    approved: String,
+    rejected: String,
+    audit: String,
+    user_actions: String,
+}
+
+impl Topics {
+    async fn create(name: &str) -> Topics {
+        let prefix = unique(name);
+        let t = Topics {
+            held: format!("{prefix}.held"),
+            approved: format!("{prefix}.approved"),
+            rejected: format!("{prefix}.rejected"),
+            audit: format!("{prefix}.audit"),
+            user_actions: format!("{prefix}.user-actions"),
+            prefix,
+        };
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", brokers())
+            .create()
+            .expect("admin client");
+        let new: Vec<_> = [&t.held, &t.approved, &t.rejected, &t.audit, &t.user_actions]
+            .iter()
+            .map(|n| NewTopic::new(n, 2, TopicReplication::Fixed(1)))
+            .collect();
+        for r in admin
+            .create_topics(
+                &new,
+                &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+            )
+            .await
+            .expect("create topics")
+        {
+            r.expect("topic created");
+        }
+        t
+    }
+}
+
+fn kafka() -> KafkaConfig {
+    KafkaConfig {
+        brokers: brokers(),
+        transaction_timeout_ms: 10_000,
+        ..KafkaConfig::default()
+    }
+}
+
+// ------------------------------------------------------------------ rejects --
+
+/// The `n`-th reject of user `user`: the worker's, or every fifth a moderator's verdict (with
+/// `reviewed_by`, as the relay writes it), at one minute steps from a day ago.
+fn reject(prefix: &str, user: usize, n: usize) -> (String, Vec<u8>) {
+    let event_id = format!("{prefix}-u{user}-e{n}");
+    let at =
+        OffsetDateTime::now_utc() - time::Duration::days(1) + time::Duration::minutes(n as i64);
+    let at = at.format(&Rfc3339).unwrap();
+    let mut record = json!({
+        "event_id": event_id,
+        "decision": "reject",
+        "reviewed_at": at,
+        "reasons": [{"stage": "prohibited", "code": "prohibited_term", "category": "gambling",
+                     "action": "reject", "article": "Art. 10",
+                     "evidence": {"field": "content.text", "start": 0, "end": 2}}],
+        "event": {"event_id": event_id, "user": {"id": format!("{prefix}-user-{user}")}},
+    });
+    if n % 5 == 4 {
+        record["reviewed_by"] = json!({"kind": "moderator", "id": "mod-a",
+            "verdict_id": user * 1000 + n, "reason_code": "gambling_ad", "decided_at": at});
+    }
+    (event_id, record.to_string().into_bytes())
+}
+
+async fn produce(topic: &str, records: &[(String, Vec<u8>)]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("enable.idempotence", "true")
+        .create()
+        .expect("producer");
+    for (key, value) in records {
+        producer
+            .send(
+                FutureRecord::to(topic).key(key).payload(value),
+                Duration::from_secs(30),
+            )
+            .await
+            .map_err(|(e, _)| e)
+            .expect("produced");
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+}
+
+// ------------------------------------------------------------------ reading --
+
+/// A user-actions record read back: key, `synth-review-action-id` header, value.
+#[derive(Debug, Clone)]
+struct Action {
+    key: String,
+    action_id: String,
+    value: Value,
+}
+
+/// A committed record: partition, offset, key, `synth-review-action-id` header, value.
+type Raw = (i32, i64, String, Option<String>, Vec<u8>);
+
+/// Every committed record of `topic`, read with `read_committed` to the end of each partition.
+fn read_all(topic: &str) -> Result<Vec<Raw>, String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", unique("ledger-reader"))
+        .set("isolation.level", "read_committed")
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(|e| e.to_string())?;
+    let md = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    let partitions: Vec<i32> = md.topics()[0].partitions().iter().map(|p| p.id()).collect();
+    let mut tpl = TopicPartitionList::new();
+    let mut ends = BTreeMap::new();
+    for &p in &partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .map_err(|e| e.to_string())?;
+        let (_, high) = consumer
+            .fetch_watermarks(topic, p, Duration::from_secs(10))
+            .map_err(|e| e.to_string())?;
+        ends.insert(p, high);
+    }
+    consumer.assign(&tpl).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let start = Instant::now();
+    // With read_committed, a partition is read to its end once the position reaches the high
+    // watermark (the last offset may be a transaction marker, skipped by the consumer).
+    let done = |c: &BaseConsumer| -> bool {
+        let pos = c.position().unwrap_or_default();
+        ends.iter().all(|(&p, &high)| {
+            high == 0
+                || matches!(pos.find_partition(topic, p).map(|e| e.offset()),
+                    Some(Offset::Offset(o)) if o >= high)
+        })
+    };
+    while !done(&consumer) {
+        if start.elapsed() > Duration::from_secs(60) {
+            return Err(format!("{topic}: not read to its end {ends:?} within 60 s"));
+        }
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => out.push((
+                m.partition(),
+                m.offset(),
+                String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
+                m.headers()
+                    .and_then(|h| h.iter().find(|h| h.key == ACTION_ID_HEADER))
+                    .and_then(|h| h.value)
+                    .map(|v| String::from_utf8_lossy(v).into_owned()),
+                m.payload().unwrap_or_default().to_vec(),
+            )),
+            Some(Err(e)) => return Err(format!("{topic}: {e}")),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The user-actions records of `topic`.
+fn read_actions(topic: &str) -> Result<Vec<Action>, String> {
+    read_all(topic)?
+        .into_iter()
+        .map(|(_, _, key, header, value)| {
+            Ok(Action {
+                key,
+                action_id: header
+                    .ok_or_else(|| format!("{topic}: a record without {ACTION_ID_HEADER}"))?,
+                value: serde_json::from_slice(&value)
+                    .map_err(|e| format!("{topic}: not JSON: {e}"))?,
+            })
+        })
+        .collect()
+}
+
+/// The topic's records, each action id once, with the right key and header.
+fn exactly_once(actions: &[Action]) -> Result<BTreeMap<String, Action>, String> {
+    let mut by_id = BTreeMap::new();
+    for a in actions {
+        if a.value["action_id"] != a.action_id.as_str() {
+            return Err(format!("header {} but record {}", a.action_id, a.value));
+        }
+        if a.value["user_id"] != a.key.as_str() {
+            return Err(format!("key {} but record {}", a.key, a.value));
+        }
+        if by_id.insert(a.action_id.clone(), a.clone()).is_some() {
+            return Err(format!("{} appears twice", a.action_id));
+        }
+    }
+    Ok(by_id)
+}
+
+async fn wait<T, F, Fut>(what: &str, mut condition: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let start = Instant::now();
+    loop {
+        match condition().await {
+            Ok(v) => return v,
+            Err(last) if start.elapsed() > DEADLINE => {
+                panic!("timed out after {DEADLINE:?} waiting for {what}; last: {last}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// Waits until the topic holds `n` records, each once; returns them by action id.
+async fn wait_actions(topic: &str, n: usize) -> BTreeMap<String, Action> {
+    wait(&format!("{n} records in {topic}"), || async {
+        let read = read_actions(topic)?;
+        let by_id = exactly_once(&read).unwrap_or_else(|e| panic!("{e}"));
+        if by_id.len() == n {
+            Ok(by_id)
+        } else {
+            Err(format!("{} records", by_id.len()))
+        }
+    })
+    .await
+}
+
+/// The offset after the last committed record of each partition of `topic` that has one
+/// (what the ledger stores once it has applied that record; a transaction's commit marker after
+/// it is not a record).
+fn ends(topic: &str) -> Vec<(i32, i64)> {
+    let mut last = BTreeMap::new();
+    for (p, o, ..) in read_all(topic).unwrap() {
+        let e = last.entry(p).or_insert(0);
+        *e = (*e).max(o + 1);
+    }
+    last.into_iter().collect()
+}
+
+/// Waits until the store's ledger offsets of `topic` are at the partitions' ends.
+async fn wait_caught_up(store: &Store, topic: &str) {
+    let end = ends(topic);
+    wait(
+        &format!("the ledger to read {topic} to {end:?}"),
+        || async {
+            let stored = store
+                .ledger_offsets(topic)
+                .await
+                .map_err(|e| e.to_string())?;
+            let at: BTreeMap<i32, i64> = stored.into_iter().collect();
+            if end.iter().all(|(p, e)| at.get(p) == Some(e)) {
+                Ok(())
+            } else {
+                Err(format!("at {at:?}"))
+            }
+        },
+    )
+    .await
+}
+
+async fn wait_relayed(store: &Store) {
+    wait("the user-actions outbox to be empty", || async {
+        let pending = store
+            .pending_user_actions(1000)
+            .await
+            .map_err(|e| e.to_string())?;
+        if pending.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{} pending", pending.len()))
+        }
+    })
+    .await
+}
+
+// ------------------------------------------------------------------ running --
+
+/// The in-process ledger reader and relay of one store.
+struct Running {
+    stop: Vec<oneshot::Sender<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    fn start(store: &Store, t: &Topics) -> Running {
+        let mut stop = Vec::new();
+        let mut tasks = Vec::new();
+        let ledger = LedgerSettings {
+            kafka: kafka(),
+            rejected_topic: t.rejected.clone(),
+            user_actions_topic: t.user_actions.clone(),
+            policy: LedgerPolicy::default(),
+            console_id: "console-test".into(),
+            batch_max: 7,
+        };
+        let relay = RelaySettings {
+            kafka: kafka(),
+            transactional_id: format!("{}-relay", t.prefix),
+            checkpoint_group: format!("{}-relay-checkpoint", t.prefix),
+            approved_topic: t.approved.clone(),
+            rejected_topic: t.rejected.clone(),
+            audit_topic: t.audit.clone(),
+            user_actions_topic: t.user_actions.clone(),
+            console_id: "console-test".into(),
+            batch_max: 3,
+            poll_interval: Duration::from_millis(20),
+        };
+        let (tx, rx) = oneshot::channel::<()>();
+        stop.push(tx);
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            run_ledger(s, &ledger, LedgerMetrics::new(), async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("ledger reader");
+        }));
+        let (tx, rx) = oneshot::channel::<()>();
+        stop.push(tx);
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            run_relay(s, &relay, RelayMetrics::new(), async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("relay");
+        }));
+        Running { stop, tasks }
+    }
+
+    async fn stop(self) {
+        for s in self.stop {
+            let _ = s.send(());
+        }
+        for t in self.tasks {
+            t.await.expect("task");
+        }
+    }
+}
+
+/// A fresh store of `db`'s backend (the "lost store" of a rebuild).
+async fn fresh_store_like(db: &TestDb) -> Option<TestDb> {
+    match db.store.backend() {
+        Backend::Sqlite => Some(TestDb::sqlite().await),
+        Backend::Postgres => TestDb::postgres("ledger_rebuild").await,
+    }
+}
+
+/// Measure id → (kind, state) of every user's measures in `store`.
+async fn measures(store: &Store, users: &[String]) -> BTreeMap<String, (String, MeasureState)> {
+    let mut out = BTreeMap::new();
+    for u in users {
+        for m in store.user_ledger(u).await.unwrap().measures {
+            out.insert(format!("{u}/{}", m.measure_id), (m.kind, m.state));
+        }
+    }
+    out
+}
+
+// ------------------------------------------------------------------ tests --
+
+const USERS: usize = 5;
+const REJECTS: usize = 16;
+
+async fn the_ladder_issues_each_measure_once_and_a_lost_store_is_rebuilt(db: &TestDb) {
+    logs();
+    let t = Topics::create("ledger").await;
+    let users: Vec<String> = (0..=USERS)
+        .map(|u| format!("{}-user-{u}", t.prefix))
+        .collect();
+    // Users 0..USERS get REJECTS rejects each (every step of the default ladder: 3, 6, 10, 15);
+    // user USERS gets 2 (no measure). Not a reject: skipped, not stalling.
+    let mut records: Vec<(String, Vec<u8>)> = Vec::new();
+    for n in 0..REJECTS {
+        for u in 0..USERS {
+            records.push(reject(&t.prefix, u, n));
+        }
+    }
+    records.push(reject(&t.prefix, USERS, 0));
+    records.push(reject(&t.prefix, USERS, 1));
+    records.insert(10, ("junk".into(), b"not json".to_vec()));
+    records.insert(
+        20,
+        (
+            "approve".into(),
+            br#"{"event_id":"x","decision":"approve"}"#.to_vec(),
+        ),
+    );
+    let (first, second) = records.split_at(records.len() / 2);
+    produce(&t.rejected, first).await;
+    let running = Running::start(&db.store, &t);
+    produce(&t.rejected, second).await;
+
+    let measured = wait_actions(&t.user_actions, USERS * 4).await;
+    for u in &users[..USERS] {
+        let mut kinds: Vec<(i64, String)> = measured
+            .values()
+            .filter(|a| &a.key == u)
+            .map(|a| {
+                (
+                    a.value["measure"]["level"].as_i64().unwrap(),
+                    a.value["measure"]["kind"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        kinds.sort();
+        assert_eq!(
+            kinds,
+            [(1, "warn"), (2, "restrict"), (3, "suspend"), (4, "close")]
+                .map(|(l, k)| (l, k.to_owned())),
+            "{u}"
+        );
+    }
+    let close = measured
+        .values()
+        .find(|a| a.value["measure"]["kind"] == "close")
+        .unwrap();
+    assert_eq!(close.value["strikes"].as_array().unwrap().len(), 15);
+    assert_eq!(close.value["articles"], json!(["Art. 10"]));
+    assert!(
+        close.value["strikes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().starts_with("verdict:")),
+        "moderators' rejects count: {}",
+        close.value
+    );
+    let ledger = db.store.user_ledger(&users[USERS]).await.unwrap();
+    assert_eq!((ledger.strikes.len(), ledger.measures.len()), (2, 0));
+    wait_caught_up(&db.store, &t.rejected).await;
+    running.stop().await;
+
+    // A restart reads nothing twice: no new strike, no new record.
+    let running = Running::start(&db.store, &t);
+    produce(&t.rejected, &[reject(&t.prefix, USERS, 2)]).await;
+    wait_caught_up(&db.store, &t.rejected).await;
+    let warned = wait_actions(&t.user_actions, USERS * 4 + 1).await;
+    assert!(warned
+        .keys()
+        .any(|k| k.starts_with("measure:L1@worker:") && warned[k].key == users[USERS]));
+
+    // A lead lifts one measure: one lift record.
+    let lifted_user = &users[0];
+    let suspend = db
+        .store
+        .user_ledger(lifted_user)
+        .await
+        .unwrap()
+        .measures
+        .into_iter()
+        .find(|m| m.kind == "suspend")
+        .unwrap();
+    db.store
+        .change_measure(
+            lifted_user,
+            &suspend.measure_id,
+            "lead-a",
+            &MeasureChange::Lift,
+            "appeal by phone, identity confirmed",
+            "console-test",
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    let err = db
+        .store
+        .change_measure(
+            lifted_user,
+            &suspend.measure_id,
+            "lead-a",
+            &MeasureChange::To(MeasureKind::Warn),
+            "again",
+            "console-test",
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("lifted"), "{err}");
+    let all = wait_actions(&t.user_actions, USERS * 4 + 2).await;
+    let lift = &all[&format!("lift:{}", suspend.measure_id)];
+    assert_eq!(lift.value["by"]["id"], "lead-a");
+    wait_relayed(&db.store).await;
+    wait_caught_up(&db.store, &t.user_actions).await;
+    running.stop().await;
+    let before = measures(&db.store, &users).await;
+    assert_eq!(before.len(), USERS * 4 + 1);
+
+    // The store is lost: a fresh one, rebuilt from the topics.
+    let Some(rebuilt) = fresh_store_like(db).await else {
+        return;
+    };
+    let running = Running::start(&rebuilt.store, &t);
+    wait_caught_up(&rebuilt.store, &t.user_actions).await;
+    wait_caught_up(&rebuilt.store, &t.rejected).await;
+    wait_relayed(&rebuilt.store).await;
+    let after = measures(&rebuilt.store, &users).await;
+    assert_eq!(after, before, "the rebuilt ledger has the same measures");
+    assert_eq!(
+        after[&format!("{lifted_user}/{}", suspend.measure_id)].1,
+        MeasureState::Lifted
+    );
+    // The rebuilt strikes call for no measure beyond these, and each user has each step once.
+    for u in &users {
+        let l = rebuilt.store.user_ledger(u).await.unwrap();
+        let strikes: Vec<LedgerStrike> = l
+            .strikes
+            .iter()
+            .map(|s| LedgerStrike {
+                key: s.key.clone(),
+                weight: s.weight,
+                at: s.at,
+                articles: s.articles.clone(),
+                reversed: s.reversed_at.is_some(),
+            })
+            .collect();
+        let issued: Vec<_> = l.measures.iter().map(|m| (m.level, m.issued_at)).collect();
+        let due = ladder(&strikes, &issued, &LedgerPolicy::default());
+        assert!(due.is_empty(), "{u}: {due:?}");
+        let levels: BTreeSet<u32> = l.measures.iter().map(|m| m.level).collect();
+        assert_eq!(levels.len(), l.measures.len(), "{u}: a step twice");
+    }
+    running.stop().await;
+    let end = wait_actions(&t.user_actions, USERS * 4 + 2).await;
+    assert_eq!(end.len(), all.len(), "the rebuild produced nothing again");
+    rebuilt.finish().await;
+}
+
+async fn kill_9_while_rejects_stream_in(db: &TestDb) {
+    const KILL_USERS: usize = 8;
+    const KILLS: usize = 4;
+    let t = Topics::create("ledger-kill").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = ConsoleConfig {
+        store: db.url.clone(),
+        held: t.held.clone(),
+        approved: t.approved.clone(),
+        rejected: t.rejected.clone(),
+        audit: t.audit.clone(),
+        prefix: t.prefix.clone(),
+        intake: false,
+        batch_max: 2,
+        user_actions: Some(t.user_actions.clone()),
+    }
+    .write(dir.path());
+    let seed: u64 = std::env::var("SYNTH_REVIEW_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("kill_9_while_rejects_stream_in: seed {seed} (SYNTH_REVIEW_TEST_SEED)");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut records = Vec::new();
+    for n in 0..REJECTS {
+        for u in 0..KILL_USERS {
+            records.push(reject(&t.prefix, u, n));
+        }
+    }
+    let chunks: Vec<_> = records.chunks(records.len() / KILLS + 1).collect();
+    for chunk in &chunks {
+        let console = ConsoleProcess::start(&config);
+        produce(&t.rejected, chunk).await;
+        // A random moment: before, while or after the chunk's measures are issued and relayed.
+        let moment = Duration::from_millis(rng.gen_range(50..3000));
+        tokio::time::sleep(moment).await;
+        if let Some(how) = console.ended() {
+            panic!("the console ended ({how}): {}", console.log_text());
+        }
+        console.kill9();
+    }
+    let console = ConsoleProcess::start(&config);
+    let measured = wait_actions(&t.user_actions, KILL_USERS * 4).await;
+    let per_user: BTreeMap<&str, usize> = measured.values().fold(BTreeMap::new(), |mut m, a| {
+        *m.entry(a.key.as_str()).or_default() += 1;
+        m
+    });
+    assert_eq!(per_user.len(), KILL_USERS);
+    assert!(per_user.values().all(|n| *n == 4), "{per_user:?}");
+    wait_caught_up(&db.store, &t.rejected).await;
+    wait_relayed(&db.store).await;
+    assert!(console.terminate(), "the console stops cleanly");
+    let end = read_actions(&t.user_actions).unwrap();
+    exactly_once(&end).unwrap();
+    assert_eq!(end.len(), KILL_USERS * 4);
+    eprintln!(
+        "kill_9_while_rejects_stream_in: {} rejects, {KILLS} kills, {} measures exactly once",
+        records.len(),
+        end.len()
+    );
+}
+
+/// The in-process parts' logs, in the test's captured output (shown when it fails).
+fn logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("info")
+        .try_init();
+}
+
+crate::backend_tests! {
+    2;
+    the_ladder_issues_each_measure_once_and_a_lost_store_is_rebuilt,
+    kill_9_while_rejects_stream_in,
+}
