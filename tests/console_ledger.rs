@@ -8,7 +8,11 @@
 //!   lead's lift is produced once, and a lost store rebuilt from the topics has the same
 //!   measures (and the same lift) and produces nothing again;
 //! - `kill -9` of `synth-review console` processes at random moments while rejects stream in:
-//!   every measure still exactly once.
+//!   every measure still exactly once;
+//! - complaints (Art. 12): merged per event, reopening a published event (its record fetched
+//!   from the approved topic) or a held one as a new review round with priority and a deadline;
+//!   results exactly once on the results topic, founded and met, unfounded and missed; a
+//!   reporter whose complaints keep being unfounded ranked lower but still queued.
 //!
 //! Every wait polls a condition until a deadline; none sleeps a fixed time.
 
@@ -28,10 +32,15 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use synth_review::config::KafkaConfig;
 use synth_review::console::ledger::{ladder, LedgerPolicy, LedgerStrike, MeasureKind};
-use synth_review::console::ledger_reader::{run_ledger, LedgerMetrics, LedgerSettings};
-use synth_review::console::relay::ACTION_ID_HEADER;
+use synth_review::console::ledger_reader::{
+    run_ledger, ComplaintSettings, LedgerMetrics, LedgerSettings,
+};
+use synth_review::console::relay::{ACTION_ID_HEADER, RESULT_ID_HEADER};
 use synth_review::console::store::{MeasureChange, MeasureState};
-use synth_review::console::{run_relay, Backend, RelayMetrics, RelaySettings, Store};
+use synth_review::console::{
+    run_relay, Backend, HeldItem, QueueFilter, RelayMetrics, RelaySettings, Role, Store, Verdict,
+    VerdictInput,
+};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
@@ -50,6 +59,8 @@ struct Topics {
     rejected: String,
     audit: String,
     user_actions: String,
+    complaints: String,
+    results: String,
 }
 
 impl Topics {
@@ -61,16 +72,26 @@ impl Topics {
             rejected: format!("{prefix}.rejected"),
             audit: format!("{prefix}.audit"),
             user_actions: format!("{prefix}.user-actions"),
+            complaints: format!("{prefix}.complaints"),
+            results: format!("{prefix}.complaint-results"),
             prefix,
         };
         let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
             .set("bootstrap.servers", brokers())
             .create()
             .expect("admin client");
-        let new: Vec<_> = [&t.held, &t.approved, &t.rejected, &t.audit, &t.user_actions]
-            .iter()
-            .map(|n| NewTopic::new(n, 2, TopicReplication::Fixed(1)))
-            .collect();
+        let new: Vec<_> = [
+            &t.held,
+            &t.approved,
+            &t.rejected,
+            &t.audit,
+            &t.user_actions,
+            &t.complaints,
+            &t.results,
+        ]
+        .iter()
+        .map(|n| NewTopic::new(n, 2, TopicReplication::Fixed(1)))
+        .collect();
         for r in admin
             .create_topics(
                 &new,
@@ -151,7 +172,7 @@ struct Action {
 type Raw = (i32, i64, String, Option<String>, Vec<u8>);
 
 /// Every committed record of `topic`, read with `read_committed` to the end of each partition.
-fn read_all(topic: &str) -> Result<Vec<Raw>, String> {
+fn read_all(topic: &str, header: &str) -> Result<Vec<Raw>, String> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers())
         .set("group.id", unique("ledger-reader"))
@@ -196,7 +217,7 @@ fn read_all(topic: &str) -> Result<Vec<Raw>, String> {
                 m.offset(),
                 String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
                 m.headers()
-                    .and_then(|h| h.iter().find(|h| h.key == ACTION_ID_HEADER))
+                    .and_then(|h| h.iter().find(|h| h.key == header))
                     .and_then(|h| h.value)
                     .map(|v| String::from_utf8_lossy(v).into_owned()),
                 m.payload().unwrap_or_default().to_vec(),
@@ -210,7 +231,7 @@ fn read_all(topic: &str) -> Result<Vec<Raw>, String> {
 
 /// The user-actions records of `topic`.
 fn read_actions(topic: &str) -> Result<Vec<Action>, String> {
-    read_all(topic)?
+    read_all(topic, ACTION_ID_HEADER)?
         .into_iter()
         .map(|(_, _, key, header, value)| {
             Ok(Action {
@@ -277,7 +298,7 @@ async fn wait_actions(topic: &str, n: usize) -> BTreeMap<String, Action> {
 /// it is not a record).
 fn ends(topic: &str) -> Vec<(i32, i64)> {
     let mut last = BTreeMap::new();
-    for (p, o, ..) in read_all(topic).unwrap() {
+    for (p, o, ..) in read_all(topic, ACTION_ID_HEADER).unwrap() {
         let e = last.entry(p).or_insert(0);
         *e = (*e).max(o + 1);
     }
@@ -330,6 +351,10 @@ struct Running {
 
 impl Running {
     fn start(store: &Store, t: &Topics) -> Running {
+        Running::start_with(store, t, None)
+    }
+
+    fn start_with(store: &Store, t: &Topics, complaints: Option<ComplaintSettings>) -> Running {
         let mut stop = Vec::new();
         let mut tasks = Vec::new();
         let ledger = LedgerSettings {
@@ -339,6 +364,7 @@ impl Running {
             policy: LedgerPolicy::default(),
             console_id: "console-test".into(),
             batch_max: 7,
+            complaints,
         };
         let relay = RelaySettings {
             kafka: kafka(),
@@ -348,6 +374,7 @@ impl Running {
             rejected_topic: t.rejected.clone(),
             audit_topic: t.audit.clone(),
             user_actions_topic: t.user_actions.clone(),
+            complaint_results_topic: t.results.clone(),
             console_id: "console-test".into(),
             batch_max: 3,
             poll_interval: Duration::from_millis(20),
@@ -635,6 +662,295 @@ async fn kill_9_while_rejects_stream_in(db: &TestDb) {
     );
 }
 
+// ------------------------------------------------------------------ complaints --
+
+fn complaint(id: &str, event_id: &str, reporter: &str) -> (String, Vec<u8>) {
+    let now = OffsetDateTime::now_utc().format(&Rfc3339).unwrap();
+    (
+        event_id.to_owned(),
+        json!({"complaint_id": id, "event_id": event_id, "category": "rumour",
+               "reporter": reporter, "text": "这是谣言 <script>x</script>", "received_at": now})
+        .to_string()
+        .into_bytes(),
+    )
+}
+
+fn decision_record(event_id: &str, decision: &str, user: &str, text: &str) -> Vec<u8> {
+    json!({"event_id": event_id, "decision": decision, "reasons": [],
+           "reviewed_at": OffsetDateTime::now_utc().format(&Rfc3339).unwrap(),
+           "pipeline": "default", "pipeline_version": "1", "lexicon_version": "t",
+           "event": {"event_id": event_id, "user": {"id": user}, "content": {"kind": "text", "text": text}}})
+    .to_string()
+    .into_bytes()
+}
+
+/// Claims `item_id` and gives `verdict` at `at`; the verdict id.
+async fn give(store: &Store, item_id: i64, verdict: Verdict, at: OffsetDateTime) -> i64 {
+    let lease = store
+        .claim(
+            item_id,
+            "mod-a",
+            Role::Moderator,
+            Duration::from_secs(300),
+            at,
+        )
+        .await
+        .unwrap();
+    store
+        .decide(
+            item_id,
+            &lease.token,
+            "mod-a",
+            &VerdictInput {
+                verdict,
+                reason_code: "checked",
+                note: None,
+            },
+            at,
+        )
+        .await
+        .unwrap()
+}
+
+/// The complaint items of the queue at `now`: event id → (item id, round, severity).
+async fn complaint_items(store: &Store, now: OffsetDateTime) -> BTreeMap<String, (i64, i64, i64)> {
+    let filter = QueueFilter {
+        stage: Some("complaint".into()),
+        ..QueueFilter::default()
+    };
+    store
+        .queue(&filter, 1000, now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.event_id.clone(), (i.item_id, i.round, i.severity)))
+        .collect()
+}
+
+async fn wait_complaint_items(store: &Store, n: usize) -> BTreeMap<String, (i64, i64, i64)> {
+    wait(&format!("{n} complaint items in the queue"), || async {
+        let items = complaint_items(store, OffsetDateTime::now_utc()).await;
+        if items.len() == n {
+            Ok(items)
+        } else {
+            Err(format!("{items:?}"))
+        }
+    })
+    .await
+}
+
+async fn complaints_merge_reopen_and_meet_or_miss_their_deadline(db: &TestDb) {
+    logs();
+    let t = Topics::create("complaints").await;
+    let p = &t.prefix;
+    let (a, b, c) = (format!("{p}-a"), format!("{p}-b"), format!("{p}-c"));
+    // A: published by the worker (never held). B: held, then approved by a moderator.
+    produce(
+        &t.approved,
+        &[(
+            a.clone(),
+            decision_record(&a, "approve", "user-a", "吃碘盐能防核辐射，快囤！"),
+        )],
+    )
+    .await;
+    let held = HeldItem::from_record(&decision_record(&b, "hold", "user-b", "某文本"), 0).unwrap();
+    let b0 = db
+        .store
+        .insert_item(&held, OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+        .item_id();
+    give(&db.store, b0, Verdict::Approve, OffsetDateTime::now_utc()).await;
+    let limit = Duration::from_secs(3600);
+    let running = Running::start_with(
+        &db.store,
+        &t,
+        Some(ComplaintSettings {
+            topic: t.complaints.clone(),
+            time_limit: limit,
+            approved_topic: Some(t.approved.clone()),
+        }),
+    );
+    wait("A's published record to be indexed", || async {
+        match db.store.published_at(&a).await {
+            Ok(Some(at)) => Ok(at),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let c1 = complaint(&format!("{p}-c1"), &a, "r1");
+    produce(
+        &t.complaints,
+        &[
+            c1.clone(),
+            complaint(&format!("{p}-c2"), &a, "r2"),
+            complaint(&format!("{p}-c3"), &b, "r3"),
+            complaint(&format!("{p}-c4"), &c, "r1"),
+            c1,
+            ("junk".into(), b"not a complaint".to_vec()),
+        ],
+    )
+    .await;
+    let items = wait_complaint_items(&db.store, 3).await;
+    wait_caught_up_with(&db.store, &t.complaints, RESULT_ID_HEADER).await;
+    let (ia, round_a, severity_a) = items[&a];
+    assert_eq!(
+        (round_a, severity_a),
+        (1, 3),
+        "A reopened as round 1, first in the queue"
+    );
+    let item_a = db
+        .store
+        .item(ia, OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+        .unwrap();
+    let record: Value = serde_json::from_str(&item_a.record).unwrap();
+    assert_eq!(
+        record["event"]["content"]["text"], "吃碘盐能防核辐射，快囤！",
+        "the published content, from the approved topic"
+    );
+    let case_a = db.store.complaint_case(ia).await.unwrap().unwrap();
+    assert_eq!(case_a.complaints.len(), 2, "c1 and c2 merged, c1 once");
+    assert_eq!(items[&b].1, 1, "B's round 1 after its round 0");
+    let item_b = db
+        .store
+        .item(items[&b].0, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(item_b.unwrap().summary.user_id, "user-b");
+    let item_c = db
+        .store
+        .item(items[&c].0, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(
+        item_c.unwrap().summary.user_id,
+        "unknown",
+        "no record of C anywhere: a stub"
+    );
+    let now = OffsetDateTime::now_utc();
+    let stats = db.store.complaint_stats(now).await.unwrap();
+    assert_eq!((stats.open, stats.overdue), (3, 0));
+    let later = now + limit + Duration::from_secs(60);
+    assert_eq!(db.store.complaint_stats(later).await.unwrap().overdue, 3);
+
+    // A rejected in time: founded, met. B approved after its deadline: unfounded, missed.
+    give(&db.store, ia, Verdict::Reject, now).await;
+    give(&db.store, items[&b].0, Verdict::Approve, later).await;
+    let results = wait(&format!("3 results in {}", t.results), || async {
+        let read = read_all(&t.results, RESULT_ID_HEADER)?;
+        let mut by_id = BTreeMap::new();
+        for (_, _, key, header, value) in read {
+            let v: Value = serde_json::from_slice(&value).map_err(|e| e.to_string())?;
+            assert_eq!(v["complaint_id"], key.as_str());
+            assert_eq!(header.as_deref(), v["result_id"].as_str());
+            assert!(by_id.insert(key, v).is_none(), "a result twice");
+        }
+        if by_id.len() == 3 {
+            Ok(by_id)
+        } else {
+            Err(format!("{} results", by_id.len()))
+        }
+    })
+    .await;
+    let r = |n: &str| &results[&format!("{p}-{n}")];
+    assert_eq!(
+        (
+            r("c1")["outcome"].as_str(),
+            r("c1")["met_deadline"].as_bool()
+        ),
+        (Some("founded"), Some(true))
+    );
+    assert_eq!(r("c2")["outcome"], "founded");
+    assert_eq!(
+        (
+            r("c3")["outcome"].as_str(),
+            r("c3")["met_deadline"].as_bool()
+        ),
+        (Some("unfounded"), Some(false))
+    );
+    assert_eq!(r("c3")["decided_by"]["id"], "mod-a");
+    assert_eq!(db.store.reporter_record("r3").await.unwrap(), (0, 1));
+    // The founded complaint's reject reached the rejected topic: a strike against A's author.
+    wait("a strike against user-a", || async {
+        let l = db
+            .store
+            .user_ledger("user-a")
+            .await
+            .map_err(|e| e.to_string())?;
+        if l.strikes.len() == 1 {
+            Ok(())
+        } else {
+            Err(format!("{:?}", l.strikes))
+        }
+    })
+    .await;
+
+    // A reporter whose complaints keep being unfounded is ranked lower, not ignored.
+    let bad: Vec<_> = (0..3)
+        .map(|i| complaint(&format!("{p}-d{i}"), &format!("{p}-d{i}"), "r-bad"))
+        .collect();
+    produce(&t.complaints, &bad).await;
+    let items = wait_complaint_items(&db.store, 4).await;
+    for i in 0..3 {
+        give(
+            &db.store,
+            items[&format!("{p}-d{i}")].0,
+            Verdict::Approve,
+            OffsetDateTime::now_utc(),
+        )
+        .await;
+    }
+    assert_eq!(db.store.reporter_record("r-bad").await.unwrap(), (0, 3));
+    produce(
+        &t.complaints,
+        &[
+            complaint(&format!("{p}-d9"), &format!("{p}-d9"), "r-bad"),
+            complaint(&format!("{p}-a2"), &a, "r2"),
+        ],
+    )
+    .await;
+    let items = wait_complaint_items(&db.store, 3).await;
+    assert_eq!(
+        items[&format!("{p}-d9")].2,
+        1,
+        "ranked below held items' 2, still queued"
+    );
+    assert_eq!(
+        items[&a].1, 2,
+        "a complaint after A's case was decided opens round 2"
+    );
+    assert_eq!(items[&a].2, 3);
+    running.stop().await;
+}
+
+/// Waits until the store's ledger offsets of `topic` are after its last record.
+async fn wait_caught_up_with(store: &Store, topic: &str, header: &str) {
+    let mut end = BTreeMap::new();
+    for (p, o, ..) in read_all(topic, header).unwrap() {
+        let e = end.entry(p).or_insert(0);
+        *e = (*e).max(o + 1);
+    }
+    wait(
+        &format!("the ledger to read {topic} to {end:?}"),
+        || async {
+            let at: BTreeMap<i32, i64> = store
+                .ledger_offsets(topic)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .collect();
+            if end.iter().all(|(p, e)| at.get(p) == Some(e)) {
+                Ok(())
+            } else {
+                Err(format!("at {at:?}"))
+            }
+        },
+    )
+    .await
+}
+
 /// The in-process parts' logs, in the test's captured output (shown when it fails).
 fn logs() {
     let _ = tracing_subscriber::fmt()
@@ -647,4 +963,5 @@ crate::backend_tests! {
     2;
     the_ladder_issues_each_measure_once_and_a_lost_store_is_rebuilt,
     kill_9_while_rejects_stream_in,
+    complaints_merge_reopen_and_meet_or_miss_their_deadline,
 }

@@ -426,6 +426,16 @@ fn alert_rules_fire_on_synthetic_series() {
                 ("severity", "critical"),
             ]],
         },
+        AlertCase {
+            alert: "SynthReviewComplaintsOverdue",
+            series: &[(
+                r#"synth_review_console_complaint_cases{job="synth-review-console",instance="c1:9465",state="overdue"}"#,
+                "0x5 1x30",
+            )],
+            quiet_at: "8m", // overdue for 3m only
+            at: "15m",
+            fires: &[&[("severity", "warning")]],
+        },
     ];
     // Situations next to an alert's that must not fire it, at each time of `at`.
     let healthy = [
@@ -493,6 +503,22 @@ fn alert_rules_fire_on_synthetic_series() {
                 "1 1 0 1x20",
             )],
             at: &["3m", "10m"],
+        },
+        HealthyCase {
+            alert: "SynthReviewComplaintsOverdue",
+            // Open complaint cases within their time limit, and an overdue one decided within
+            // minutes.
+            series: &[
+                (
+                    r#"synth_review_console_complaint_cases{job="synth-review-console",instance="c1:9465",state="open"}"#,
+                    "3x40",
+                ),
+                (
+                    r#"synth_review_console_complaint_cases{job="synth-review-console",instance="c1:9465",state="overdue"}"#,
+                    "0x10 1 1 0x28",
+                ),
+            ],
+            at: &["15m", "30m"],
         },
     ];
     let mut covered: Vec<&str> = cases.iter().map(|c| c.alert).collect();

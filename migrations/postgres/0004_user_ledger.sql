@@ -46,19 +46,22 @@ CREATE TABLE user_measures (
     PRIMARY KEY (user_id, measure_id)
 );
 
--- The outbox of synth.user-actions.v1: one row per record (a measure, a lift, a change), taken
--- by the relay in the same numbered batches as the verdicts. action_key is the record's
--- action_id, unique: a record read back from the topic on a rebuild is stored relayed.
-CREATE TABLE user_action_outbox (
-    action_seq   BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    action_key   TEXT    NOT NULL UNIQUE,
-    user_id      TEXT    NOT NULL,
+-- The outbox of the console's records besides verdicts: synth.user-actions.v1 (a measure, a
+-- lift, a change; kafka_key = the user id) and synth.complaint-results.v1 (kafka_key = the
+-- complaint id), taken by the relay in the same numbered batches as the verdicts. record_key is
+-- the record's own id (action_id, result_id), unique: a record read back from its topic on a
+-- rebuild is stored relayed.
+CREATE TABLE record_outbox (
+    record_seq   BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    record_key   TEXT    NOT NULL UNIQUE,
+    topic_kind   TEXT    NOT NULL CHECK (topic_kind IN ('user_actions', 'complaint_results')),
+    kafka_key    TEXT    NOT NULL,
     record       TEXT    NOT NULL,
     created_at   BIGINT  NOT NULL,
     relay_batch  BIGINT,
     relayed_at   BIGINT
 );
-CREATE INDEX user_action_outbox_pending ON user_action_outbox (action_seq) WHERE relayed_at IS NULL;
+CREATE INDEX record_outbox_pending ON record_outbox (record_seq) WHERE relayed_at IS NULL;
 
 -- Where the ledger's reader of the rejected and user-actions topics is: the next offset of each
 -- partition, written in the transaction that applied the records before it (the offsets live in

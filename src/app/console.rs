@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use super::AppError;
 use crate::config::console::ConsoleFile;
-use crate::console::ledger_reader::{run_ledger, LedgerMetrics, LedgerSettings};
+use crate::console::ledger_reader::{run_ledger, ComplaintSettings, LedgerMetrics, LedgerSettings};
 use crate::console::web::{self, WebSettings, WebState};
 use crate::console::{
     run_intake, run_relay, ConsoleMetrics, IntakeMetrics, IntakeSettings, RelayMetrics,
@@ -42,6 +42,7 @@ struct Gauges {
     claims: IntGauge,
     oldest: IntGauge,
     outbox: IntGauge,
+    complaints: IntGaugeVec,
 }
 
 impl Gauges {
@@ -65,6 +66,17 @@ impl Gauges {
             "synth_review_console_outbox_pending",
             "Verdicts given that the relay has not yet produced to Kafka.",
         )?;
+        let complaints = IntGaugeVec::new(
+            Opts::new(
+                "synth_review_console_complaint_cases",
+                "Complaint cases (Art. 12) not yet decided, by state: open (within the time limit) or overdue (past their deadline).",
+            ),
+            &["state"],
+        )?;
+        for state in ["open", "overdue"] {
+            complaints.with_label_values(&[state]);
+        }
+        registry.register(Box::new(complaints.clone()))?;
         registry.register(Box::new(items.clone()))?;
         registry.register(Box::new(claims.clone()))?;
         registry.register(Box::new(oldest.clone()))?;
@@ -74,6 +86,7 @@ impl Gauges {
             claims,
             oldest,
             outbox,
+            complaints,
         })
     }
 }
@@ -107,6 +120,22 @@ async fn metrics_handler(State(s): State<MetricsState>) -> impl IntoResponse {
         }
         Err(error) => {
             // The store-derived gauges keep their last values; the scrape still answers.
+            tracing::warn!(%error, "Queue gauges not updated: the store did not answer.");
+        }
+    }
+    match s.store.complaint_stats(now).await {
+        Ok(c) => {
+            let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            s.gauges
+                .complaints
+                .with_label_values(&["open"])
+                .set(count(c.open.saturating_sub(c.overdue)));
+            s.gauges
+                .complaints
+                .with_label_values(&["overdue"])
+                .set(count(c.overdue));
+        }
+        Err(error) => {
             tracing::warn!(%error, "Queue gauges not updated: the store did not answer.");
         }
     }
@@ -224,6 +253,7 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
             rejected_topic: file.topics.rejected.clone(),
             audit_topic: file.topics.audit.clone(),
             user_actions_topic: file.ledger.user_actions_topic.clone(),
+            complaint_results_topic: file.complaints.results_topic.clone(),
             console_id: console_id(&file),
             batch_max: file.relay.batch_max,
             poll_interval: Duration::from_millis(file.relay.poll_interval_ms),
@@ -247,6 +277,14 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
                 .map_err(|e| AppError::Console(format!("[ledger]: {e}")))?,
             console_id: console_id(&file),
             batch_max: file.ledger.batch_max,
+            complaints: file.complaints.enabled.then(|| ComplaintSettings {
+                topic: file.complaints.topic.clone(),
+                time_limit: file.complaints.time_limit(),
+                approved_topic: file
+                    .complaints
+                    .index_published
+                    .then(|| file.topics.approved.clone()),
+            }),
         };
         let (store, metrics, stop) = (
             store.clone(),

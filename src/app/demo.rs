@@ -108,7 +108,7 @@ async fn demo_console(
     topics: crate::config::Topics,
 ) -> Result<(), AppError> {
     use crate::config::console::{
-        ConsoleFile, ConsoleSection, IntakeSection, LedgerSection, RelaySection,
+        ComplaintsSection, ConsoleFile, ConsoleSection, IntakeSection, LedgerSection, RelaySection,
     };
     let dir = std::env::temp_dir().join(format!("synth-review-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)
@@ -127,6 +127,7 @@ async fn demo_console(
         intake: IntakeSection::default(),
         relay: RelaySection::default(),
         ledger: LedgerSection::default(),
+        complaints: ComplaintsSection::default(),
         kafka,
         topics,
     };

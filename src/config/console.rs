@@ -19,6 +19,9 @@
 //! enabled = true
 //! user_actions_topic = "synth.user-actions.v1"
 //!
+//! [complaints]                              # Art. 12, see ComplaintsSection
+//! time_limit_hours = 72
+//!
 //! [relay]
 //! enabled = true
 //! transactional_id = "synth-review-console-relay"
@@ -60,6 +63,8 @@ pub struct ConsoleFile {
     pub relay: RelaySection,
     /// `[ledger]`.
     pub ledger: LedgerSection,
+    /// `[complaints]`.
+    pub complaints: ComplaintsSection,
     /// `[kafka]`: brokers, client id and the pass-through options, as for the worker.
     pub kafka: KafkaConfig,
     /// `[topics]`: the held topic is read, the approved, rejected and audit topics written.
@@ -269,6 +274,44 @@ impl LedgerSection {
     }
 }
 
+/// `[complaints]`: complaints and their results (Art. 12, [`crate::console::complaint`]); read
+/// by the ledger reader, so `[ledger] enabled` must be on for them to be read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ComplaintsSection {
+    /// Read complaints.
+    pub enabled: bool,
+    /// The platform's complaints (`synth.complaints.v1`, keyed by event id).
+    pub topic: String,
+    /// Their results for the reporters (`synth.complaint-results.v1`, keyed by complaint id).
+    pub results_topic: String,
+    /// A case must be decided within this many hours of its first complaint (1 to 2160; the
+    /// platform publishes it, Art. 12).
+    pub time_limit_hours: u64,
+    /// Index the approved topic, so that a complaint about an event the console never held
+    /// reopens it with its published record.
+    pub index_published: bool,
+}
+
+impl Default for ComplaintsSection {
+    fn default() -> Self {
+        ComplaintsSection {
+            enabled: true,
+            topic: "synth.complaints.v1".into(),
+            results_topic: "synth.complaint-results.v1".into(),
+            time_limit_hours: 72,
+            index_published: true,
+        }
+    }
+}
+
+impl ComplaintsSection {
+    /// The time limit.
+    pub fn time_limit(&self) -> Duration {
+        Duration::from_secs(self.time_limit_hours * 3600)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Sections {
@@ -280,6 +323,8 @@ struct Sections {
     relay: RelaySection,
     #[serde(default)]
     ledger: LedgerSection,
+    #[serde(default)]
+    complaints: ComplaintsSection,
     #[serde(default)]
     kafka: KafkaConfig,
     #[serde(default)]
@@ -448,6 +493,35 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
     if let Err(e) = l.policy() {
         return Err(invalid_at("ledger", "ladder", &e));
     }
+    let c = &s.complaints;
+    if c.time_limit_hours == 0 || c.time_limit_hours > 2160 {
+        return Err(invalid_at(
+            "complaints",
+            "time_limit_hours",
+            "[complaints] time_limit_hours must be 1 to 2160",
+        ));
+    }
+    let worker_topics = [
+        s.topics.input.as_str(),
+        s.topics.approved.as_str(),
+        s.topics.held.as_str(),
+        s.topics.rejected.as_str(),
+        s.topics.dead_letter.as_str(),
+        s.topics.audit.as_str(),
+        l.user_actions_topic.trim(),
+    ];
+    for (key, t) in [("topic", &c.topic), ("results_topic", &c.results_topic)] {
+        let t = t.trim();
+        if t.is_empty() || worker_topics.contains(&t) || c.topic.trim() == c.results_topic.trim() {
+            return Err(invalid_at(
+                "complaints",
+                key,
+                &format!(
+                    "[complaints] {key} must be set and differ from the other topics of this file"
+                ),
+            ));
+        }
+    }
     let mut console = s.console;
     console.store = resolve_sqlite(&console.store, path.parent());
     Ok(ConsoleFile {
@@ -455,6 +529,7 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
         intake: s.intake,
         relay: s.relay,
         ledger: s.ledger,
+        complaints: s.complaints,
         kafka: s.kafka,
         topics: s.topics,
     })

@@ -31,6 +31,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::complaint::Complaint;
 use super::ledger::{LedgerPolicy, Strike};
 use super::store::Store;
 use crate::config::KafkaConfig;
@@ -51,11 +52,26 @@ pub struct LedgerSettings {
     pub console_id: String,
     /// Records per store transaction, at most.
     pub batch_max: usize,
+    /// Complaints (Art. 12), when they are read.
+    pub complaints: Option<ComplaintSettings>,
+}
+
+/// Where complaints come from and how long a case may take.
+#[derive(Debug, Clone)]
+pub struct ComplaintSettings {
+    /// `synth.complaints.v1` (`[complaints] topic`).
+    pub topic: String,
+    /// A case's deadline after its first complaint was received (`[complaints] time_limit_hours`).
+    pub time_limit: Duration,
+    /// The approved topic, indexed so that a complaint about an event the console never held
+    /// reopens it with its published record; `None`: such a complaint reopens a stub.
+    pub approved_topic: Option<String>,
 }
 
 /// The reader's counters. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct LedgerMetrics {
+    complaints: IntCounterVec,
     strikes: IntCounterVec,
     invalid: IntCounterVec,
     measures: IntCounterVec,
@@ -98,6 +114,17 @@ impl LedgerMetrics {
             &["kind"],
         )
         .expect("metric");
+        let complaints = IntCounterVec::new(
+            Opts::new(
+                "synth_review_console_complaints_total",
+                "Records of the complaints topic, by result: opened (a new case, its event reopened in the hold queue), merged (into an open case), duplicate (the store had it), invalid (not a complaint; skipped).",
+            ),
+            &["result"],
+        )
+        .expect("metric");
+        for r in ["opened", "merged", "duplicate", "invalid"] {
+            complaints.with_label_values(&[r]);
+        }
         let store_retries = IntCounter::new(
             "synth_review_console_ledger_store_retries_total",
             "Failed ledger writes to the store that were retried (the partitions wait meanwhile).",
@@ -113,6 +140,7 @@ impl LedgerMetrics {
             measures.with_label_values(&[k]);
         }
         LedgerMetrics {
+            complaints,
             strikes,
             invalid,
             measures,
@@ -125,6 +153,7 @@ impl LedgerMetrics {
     /// # Errors
     /// A metric of the same name is registered already.
     pub fn register(&self, registry: &Registry) -> prometheus::Result<()> {
+        registry.register(Box::new(self.complaints.clone()))?;
         registry.register(Box::new(self.strikes.clone()))?;
         registry.register(Box::new(self.invalid.clone()))?;
         registry.register(Box::new(self.measures.clone()))?;
@@ -238,8 +267,16 @@ pub async fn run_ledger(
         imported = reader.summary.imported,
         "Ledger reader read the user-actions topic to its end."
     );
-    // 2. Both topics, from the stored offsets.
-    let Some(mut assigned) = reader.assign(&consumer, &topics, &mut shutdown).await? else {
+    // 2. Every topic, from the stored offsets.
+    let mut topics: Vec<&str> = topics.to_vec();
+    if let Some(c) = &settings.complaints {
+        if let Some(approved) = &c.approved_topic {
+            topics.push(approved);
+        }
+        topics.push(&c.topic);
+    }
+    let topics = topics.as_slice();
+    let Some(mut assigned) = reader.assign(&consumer, topics, &mut shutdown).await? else {
         return Ok(reader.summary);
     };
     let mut ignore = BTreeMap::new();
@@ -247,10 +284,10 @@ pub async fn run_ledger(
     loop {
         if last_metadata.elapsed() >= METADATA_INTERVAL {
             last_metadata = std::time::Instant::now();
-            if let Ok(now) = partition_counts(&consumer, &topics).await {
+            if let Ok(now) = partition_counts(&consumer, topics).await {
                 if now != assigned {
                     tracing::info!("The ledger's topics gained partitions; assigning them.");
-                    match reader.assign(&consumer, &topics, &mut shutdown).await? {
+                    match reader.assign(&consumer, topics, &mut shutdown).await? {
                         Some(a) => assigned = a,
                         None => return Ok(reader.summary),
                     }
@@ -276,7 +313,9 @@ pub async fn run_ledger(
     Ok(reader.summary)
 }
 
-/// The partitions of each topic (sorted), from the broker's metadata.
+/// The partitions of each topic (sorted), from the broker's metadata; a topic that does not
+/// exist (yet) has none (it is looked up again every [`METADATA_INTERVAL`]). An error when the
+/// metadata cannot be read at all.
 async fn partition_counts(
     consumer: &StreamConsumer,
     topics: &[&str],
@@ -286,24 +325,71 @@ async fn partition_counts(
         let md = consumer
             .fetch_metadata(Some(topic), Duration::from_secs(10))
             .map_err(|e| e.to_string())?;
-        let t = md
-            .topics()
-            .first()
-            .ok_or_else(|| format!("no metadata for {topic}"))?;
-        if let Some(e) = t.error() {
-            return Err(format!(
-                "{topic}: {}",
-                rdkafka::error::RDKafkaErrorCode::from(e)
-            ));
-        }
-        let mut ps: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
-        if ps.is_empty() {
-            return Err(format!("{topic} has no partitions"));
-        }
+        let mut ps: Vec<i32> = match md.topics().first() {
+            Some(t) if t.error().is_none() => t.partitions().iter().map(|p| p.id()).collect(),
+            Some(t) => {
+                let why = t
+                    .error()
+                    .map(|e| rdkafka::error::RDKafkaErrorCode::from(e).to_string())
+                    .unwrap_or_default();
+                tracing::warn!(topic, error = why, "A topic of the console's ledger reader is not readable; it is looked up again in 30 s.");
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
         ps.sort_unstable();
         out.push(ps);
     }
     Ok(out)
+}
+
+/// What a topic is to the reader.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    UserActions,
+    Rejected,
+    Approved,
+    Complaints,
+}
+
+/// Reads the record at `offset` of `partition` of `topic` (`read_committed`), within 15 s.
+async fn fetch_record(
+    kafka: &KafkaConfig,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<String, String> {
+    let mut c = consumer_config(kafka);
+    c.set("group.id", format!("{}-console-fetch", kafka.client_id))
+        .set("client.id", format!("{}-console-fetch", kafka.client_id))
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed");
+    let topic = topic.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let consumer: rdkafka::consumer::BaseConsumer = c.create().map_err(|e| e.to_string())?;
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(&topic, partition, Offset::Offset(offset))
+            .map_err(|e| e.to_string())?;
+        consumer.assign(&tpl).map_err(|e| e.to_string())?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while std::time::Instant::now() < deadline {
+            match consumer.poll(Duration::from_millis(500)) {
+                Some(Ok(m)) if m.offset() == offset => {
+                    return std::str::from_utf8(m.payload().unwrap_or_default())
+                        .map(str::to_owned)
+                        .map_err(|e| e.to_string());
+                }
+                Some(Ok(m)) if m.offset() > offset => {
+                    return Err(format!("offset {offset} is gone (read {})", m.offset()))
+                }
+                Some(Err(e)) => return Err(e.to_string()),
+                _ => {}
+            }
+        }
+        Err("timed out".into())
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }
 
 /// One batch: records with the offsets after them, by topic.
@@ -450,10 +536,17 @@ impl Reader<'_> {
         mut batch: Batch,
         shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
     ) -> bool {
-        for (topic, rejected) in [
-            (self.settings.user_actions_topic.clone(), false),
-            (self.settings.rejected_topic.clone(), true),
-        ] {
+        let mut order = vec![
+            (self.settings.user_actions_topic.clone(), Kind::UserActions),
+            (self.settings.rejected_topic.clone(), Kind::Rejected),
+        ];
+        if let Some(c) = &self.settings.complaints {
+            if let Some(approved) = &c.approved_topic {
+                order.push((approved.clone(), Kind::Approved));
+            }
+            order.push((c.topic.clone(), Kind::Complaints));
+        }
+        for (topic, kind) in order {
             let Some(records) = batch.records.remove(&topic) else {
                 continue;
             };
@@ -463,12 +556,171 @@ impl Reader<'_> {
                 .unwrap_or_default()
                 .into_iter()
                 .collect();
-            if !self
-                .apply_topic(&topic, rejected, &next, &records, shutdown)
-                .await
-            {
+            let applied = match kind {
+                Kind::UserActions => {
+                    self.apply_topic(&topic, false, &next, &records, shutdown)
+                        .await
+                }
+                Kind::Rejected => {
+                    self.apply_topic(&topic, true, &next, &records, shutdown)
+                        .await
+                }
+                Kind::Approved => self.index(&topic, &next, &records, shutdown).await,
+                Kind::Complaints => self.complaints(&topic, &next, &records, shutdown).await,
+            };
+            if !applied {
                 return false;
             }
+        }
+        true
+    }
+
+    /// Retries `write` on store failures with backoff until it succeeds; `false` on shutdown.
+    async fn retry<T, F, Fut>(
+        &mut self,
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+        mut write: F,
+    ) -> Option<T>
+    where
+        F: FnMut(Store) -> Fut,
+        Fut: Future<Output = Result<T, crate::console::StoreError>>,
+    {
+        let mut attempt = 0u32;
+        loop {
+            match write(self.store.clone()).await {
+                Ok(v) => return Some(v),
+                Err(e) => {
+                    self.metrics.store_retries.inc();
+                    let wait = backoff(attempt);
+                    if let Some(suppressed) = self.errors.allow() {
+                        tracing::error!(error = %e, attempt, suppressed, "A ledger write failed; retrying (the partitions wait).");
+                    }
+                    attempt = attempt.saturating_add(1);
+                    tokio::select! {
+                        biased;
+                        () = shutdown.as_mut() => return None,
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Indexes the approved topic's records (event id → partition, offset).
+    async fn index(
+        &mut self,
+        topic: &str,
+        next: &[(i32, i64)],
+        records: &[(i32, i64, Vec<u8>)],
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+    ) -> bool {
+        let entries: Vec<(String, i32, i64, Option<String>)> = records
+            .iter()
+            .filter_map(|(p, o, payload)| {
+                let v: Value = serde_json::from_slice(payload).ok()?;
+                let event_id = v.get("event_id")?.as_str()?.to_owned();
+                let user = v
+                    .pointer("/event/user/id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                Some((event_id, *p, *o, user))
+            })
+            .collect();
+        let now = OffsetDateTime::now_utc();
+        self.retry(shutdown, |store| {
+            let entries = &entries;
+            async move { store.index_published(topic, next, entries, now).await }
+        })
+        .await
+        .is_some()
+    }
+
+    /// Applies complaints: each one about an event the store does not know gets its published
+    /// record fetched from the approved topic first.
+    async fn complaints(
+        &mut self,
+        topic: &str,
+        next: &[(i32, i64)],
+        records: &[(i32, i64, Vec<u8>)],
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+    ) -> bool {
+        let Some(settings) = self.settings.complaints.clone() else {
+            return true;
+        };
+        let mut complaints = Vec::new();
+        for (partition, offset, payload) in records {
+            match Complaint::from_record(payload) {
+                Ok(c) => complaints.push(c),
+                Err(e) => {
+                    self.metrics
+                        .complaints
+                        .with_label_values(&["invalid"])
+                        .inc();
+                    tracing::error!(topic, partition, offset, reason = e.label(), error = %e, "A record of the complaints topic is not a complaint; skipped.");
+                }
+            }
+        }
+        let mut published = BTreeMap::new();
+        if let Some(approved) = &settings.approved_topic {
+            for c in &complaints {
+                if published.contains_key(&c.event_id) {
+                    continue;
+                }
+                let event_id = c.event_id.clone();
+                let Some(known) = self
+                    .retry(shutdown, |store| {
+                        let event_id = event_id.clone();
+                        async move {
+                            if store.knows_event(&event_id).await? {
+                                return Ok(None);
+                            }
+                            store.published_at(&event_id).await
+                        }
+                    })
+                    .await
+                else {
+                    return false;
+                };
+                if let Some((p, o)) = known {
+                    match fetch_record(&self.settings.kafka, approved, p, o).await {
+                        Ok(record) => {
+                            published.insert(c.event_id.clone(), record);
+                        }
+                        Err(e) => tracing::warn!(error = e, partition = p, offset = o, "The published record of a complaint's event could not be read; the case opens without it."),
+                    }
+                }
+            }
+        }
+        let now = OffsetDateTime::now_utc();
+        let Some(applied) = self
+            .retry(shutdown, |store| {
+                let (complaints, published) = (&complaints, &published);
+                async move {
+                    store
+                        .apply_complaints(
+                            topic,
+                            next,
+                            complaints,
+                            published,
+                            settings.time_limit,
+                            now,
+                        )
+                        .await
+                }
+            })
+            .await
+        else {
+            return false;
+        };
+        let m = &self.metrics.complaints;
+        m.with_label_values(&["opened"])
+            .inc_by(applied.reopened.len() as u64);
+        m.with_label_values(&["merged"]).inc_by(applied.merged);
+        m.with_label_values(&["duplicate"])
+            .inc_by(applied.duplicates);
+        for (event_id, item_id) in &applied.reopened {
+            tracing::info!(item_id, "A complaint reopened an event in the hold queue.");
+            tracing::debug!(event_id, item_id, "Reopened event.");
         }
         true
     }

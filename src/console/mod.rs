@@ -18,6 +18,7 @@
 //!   [`auth`] (argon2 passwords) and [`metrics`] ([`ConsoleMetrics`]).
 
 pub mod auth;
+pub mod complaint;
 pub mod intake;
 pub mod item;
 pub mod ledger;

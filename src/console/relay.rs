@@ -47,7 +47,9 @@ use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::store::{ActionEntry, OutboxEntry, RelayBatch, Store, StoreError, TakenBatch, Verdict};
+use super::store::{
+    OutboxEntry, OutboxTopic, RecordEntry, RelayBatch, Store, StoreError, TakenBatch, Verdict,
+};
 use crate::config::{KafkaConfig, Topics, MAX_EVENT_BYTES};
 use crate::kafka::client::{
     backoff, consumer_config, producer_config, producer_max_message_bytes, LogLimiter,
@@ -61,6 +63,9 @@ pub const VERDICT_ID_HEADER: &str = "synth-review-verdict-id";
 
 /// The header every `synth.user-actions.v1` record carries: its `action_id`.
 pub const ACTION_ID_HEADER: &str = "synth-review-action-id";
+
+/// The header every `synth.complaint-results.v1` record carries: its `result_id`.
+pub const RESULT_ID_HEADER: &str = "synth-review-result-id";
 
 /// The partition of the audit topic whose committed offset, in the checkpoint group, is the
 /// relay's checkpoint (the offset is a batch number, not a position in the partition).
@@ -87,6 +92,9 @@ pub struct RelaySettings {
     /// The ledger's measures, lifts and changes go here (`[ledger] user_actions_topic`, keyed
     /// by user id, header [`ACTION_ID_HEADER`]).
     pub user_actions_topic: String,
+    /// Complaint outcomes go here (`[complaints] results_topic`, keyed by complaint id, header
+    /// [`RESULT_ID_HEADER`]).
+    pub complaint_results_topic: String,
     /// Written as `worker_id` of the audit records (`console-<hostname>:<pid>` by default).
     pub console_id: String,
     /// Verdicts per transaction, at most (1 or more).
@@ -287,6 +295,7 @@ fn check(s: &RelaySettings) -> Result<(), RelayError> {
         ("rejected topic", &s.rejected_topic),
         ("audit topic", &s.audit_topic),
         ("user actions topic", &s.user_actions_topic),
+        ("complaint results topic", &s.complaint_results_topic),
     ] {
         if v.is_empty() {
             return Err(RelayError::Settings(format!("the {what} is empty")));
@@ -428,7 +437,7 @@ async fn session(
         let Some(TakenBatch {
             batch,
             verdicts: entries,
-            actions,
+            records,
         }) = store
             .take_relay_batch(epoch, checkpoint + 1, settings.batch_max)
             .await?
@@ -437,7 +446,7 @@ async fn session(
             tokio::time::sleep(settings.poll_interval).await;
             continue;
         };
-        match produce_batch(&clients, settings, batch, &entries, &actions).await {
+        match produce_batch(&clients, settings, batch, &entries, &records).await {
             Ok(()) => metrics.transactions.with_label_values(&["committed"]).inc(),
             Err(e) => {
                 metrics.transactions.with_label_values(&["failed"]).inc();
@@ -451,9 +460,13 @@ async fn session(
                 .with_label_values(&[e.verdict.verdict.as_str()])
                 .inc();
         }
-        metrics.user_actions.inc_by(actions.len() as u64);
+        let actions = records
+            .iter()
+            .filter(|r| r.topic == OutboxTopic::UserActions)
+            .count() as u64;
+        metrics.user_actions.inc_by(actions);
         summary.relayed += entries.len() as u64;
-        summary.user_actions += actions.len() as u64;
+        summary.user_actions += actions;
         // The batch is in the topics: a failure to mark it is settled by the next session.
         store
             .mark_batch_relayed(batch, OffsetDateTime::now_utc())
@@ -467,7 +480,7 @@ async fn produce_batch(
     settings: &RelaySettings,
     batch: RelayBatch,
     entries: &[OutboxEntry],
-    actions: &[ActionEntry],
+    records: &[RecordEntry],
 ) -> Result<(), SessionError> {
     clients
         .call("begin_transaction", |p, _, _| Ok(p.begin_transaction()?))
@@ -511,14 +524,18 @@ async fn produce_batch(
             }
         }
     }
-    for action in actions {
+    for r in records {
+        let (topic, header) = match r.topic {
+            OutboxTopic::UserActions => (&settings.user_actions_topic, ACTION_ID_HEADER),
+            OutboxTopic::ComplaintResults => (&settings.complaint_results_topic, RESULT_ID_HEADER),
+        };
         let headers = OwnedHeaders::new().insert(Header {
-            key: ACTION_ID_HEADER,
-            value: Some(action.action_key.as_bytes()),
+            key: header,
+            value: Some(r.record_key.as_bytes()),
         });
-        let record = FutureRecord::to(&settings.user_actions_topic)
-            .key(action.user_id.as_bytes())
-            .payload(action.record.as_bytes())
+        let record = FutureRecord::to(topic)
+            .key(r.kafka_key.as_bytes())
+            .payload(r.record.as_bytes())
             .headers(headers);
         if let Err((e, _)) = clients.producer.send_result(record) {
             return Err(e.into());

@@ -52,6 +52,9 @@ poll_interval_ms = 20
 enabled = {ledger}
 user_actions_topic = "{user_actions}"
 window_days = 30
+[complaints]
+topic = "{prefix}.complaints"
+results_topic = "{prefix}.complaint-results"
 [kafka]
 brokers = "{brokers}"
 transaction_timeout_ms = 10000

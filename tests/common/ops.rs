@@ -12,7 +12,7 @@ use super::worker::write_pipeline_with;
 
 /// Alerts the dashboards folder must define (the list, plus two), then the console's
 /// (group `synth-review-console`).
-pub const ALERTS: [&str; 13] = [
+pub const ALERTS: [&str; 14] = [
     "SynthReviewWorkerDown",
     "SynthReviewConsumerLagGrowing",
     "SynthReviewDeadLetters",
@@ -26,6 +26,7 @@ pub const ALERTS: [&str; 13] = [
     "SynthReviewConsoleQueueAging",
     "SynthReviewConsoleRelayStuck",
     "SynthReviewConsoleDown",
+    "SynthReviewComplaintsOverdue",
 ];
 /// The scrape job of the moderation console's `/metrics` (`[console] metrics_listen`).
 pub const CONSOLE_JOB: &str = "synth-review-console";

@@ -391,6 +391,15 @@ impl Store {
             .bind(verdict_id)
             .execute(&mut *tx)
             .await?;
+        super::complaints::close_case(
+            &mut tx,
+            item_id,
+            moderator,
+            verdict.verdict,
+            verdict_id,
+            now,
+        )
+        .await?;
         let detail = format!("{} {code}", verdict.verdict.as_str());
         audit(
             &mut tx,

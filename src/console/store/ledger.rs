@@ -13,6 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use super::outbox::OutboxTopic;
 use super::{ms, time as from_ms, Store, StoreError, MAX_NOTE_CHARS};
 use crate::console::ledger::{
     ladder, measure_record, rfc3339, LedgerPolicy, LedgerStrike, MeasureKind, Strike, StrikeSource,
@@ -199,7 +200,7 @@ fn stored_measure(row: &AnyRow) -> Result<StoredMeasure, StoreError> {
 }
 
 /// Writes the offsets `next` (partition, next offset) of `topic`, never moving one back.
-async fn write_offsets(
+pub(super) async fn write_offsets(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     topic: &str,
     next: &[(i32, i64)],
@@ -220,8 +221,9 @@ async fn write_offsets(
     Ok(())
 }
 
-/// Adds an outbox row for the record `record` (its `action_id` is the key), relayed already
-/// when `relayed_at` is given (a record read back from the topic). `false` when the key exists.
+/// Adds an outbox row for `record` (its `action_id` is the key) to the user-actions topic,
+/// keyed by `user_id`; relayed already when `relayed_at` is given (a record read back from the
+/// topic). `false` when the key exists.
 async fn outbox_row(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     user_id: &str,
@@ -233,19 +235,16 @@ async fn outbox_row(
         .get("action_id")
         .and_then(Value::as_str)
         .ok_or_else(|| StoreError::InvalidInput("a user action without action_id".into()))?;
-    let inserted = sqlx::query(
-        "INSERT INTO user_action_outbox (action_key, user_id, record, created_at, relayed_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (action_key) DO NOTHING",
+    super::outbox::add_record(
+        tx,
+        OutboxTopic::UserActions,
+        key,
+        user_id,
+        record,
+        now,
+        relayed_at,
     )
-    .bind(key)
-    .bind(user_id)
-    .bind(record.to_string())
-    .bind(ms(now))
-    .bind(relayed_at.map(ms))
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
+    .await
 }
 
 impl Store {
@@ -561,8 +560,8 @@ impl Store {
     /// Errors: [`StoreError::Database`].
     pub async fn pending_user_actions(&self, limit: u32) -> Result<Vec<Value>, StoreError> {
         let rows = sqlx::query(
-            "SELECT record FROM user_action_outbox WHERE relayed_at IS NULL \
-             ORDER BY action_seq LIMIT $1",
+            "SELECT record FROM record_outbox WHERE relayed_at IS NULL \
+             AND topic_kind = 'user_actions' ORDER BY record_seq LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)

@@ -15,6 +15,7 @@
 //! `BEGIN` (read committed) on PostgreSQL, where the second of two concurrent updates of a row
 //! waits for the first and evaluates its `WHERE` again on the row the first one left.
 
+mod complaints;
 mod error;
 mod lease;
 mod ledger;
@@ -31,13 +32,14 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{AnyPool, ConnectOptions, Executor, Row};
 use time::OffsetDateTime;
 
+pub use complaints::{ComplaintCase, ComplaintStats, ComplaintsApplied};
 pub use error::StoreError;
 pub use lease::MAX_LEASE;
 pub use ledger::{
     LedgerUser, MeasureChange, MeasureState, StoredMeasure, StoredStrike, StrikesApplied,
     UserLedger, MAX_USER_ID_CHARS,
 };
-pub use outbox::{ActionEntry, RelayBatch, RelayEpoch, Settled, TakenBatch};
+pub use outbox::{OutboxTopic, RecordEntry, RelayBatch, RelayEpoch, Settled, TakenBatch};
 pub use session::{
     random_secret, session_hash, ModeratorStats, NewSession, Session, MAX_SESSION_TTL,
 };
@@ -103,6 +105,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "user ledger",
         include_str!("../../../migrations/sqlite/0004_user_ledger.sql"),
     ),
+    (
+        5,
+        "complaints",
+        include_str!("../../../migrations/sqlite/0005_complaints.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -124,6 +131,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "user ledger",
         include_str!("../../../migrations/postgres/0004_user_ledger.sql"),
+    ),
+    (
+        5,
+        "complaints",
+        include_str!("../../../migrations/postgres/0005_complaints.sql"),
     ),
 ];
 
@@ -249,49 +261,9 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Inserted, StoreError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "INSERT INTO queue_items (event_id, review_round, user_id, record, severity, \
-             reason_count, held_at, stored_at, state) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued') \
-             ON CONFLICT (event_id, review_round) DO NOTHING RETURNING item_id",
-        )
-        .bind(item.event_id.as_str())
-        .bind(item.round)
-        .bind(item.user_id.as_str())
-        .bind(item.record.as_str())
-        .bind(item.severity)
-        .bind(item.reasons.len() as i64)
-        .bind(ms(item.held_at))
-        .bind(ms(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            let id: i64 = sqlx::query(
-                "SELECT item_id FROM queue_items WHERE event_id = $1 AND review_round = $2",
-            )
-            .bind(item.event_id.as_str())
-            .bind(item.round)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-            return Ok(Inserted::Duplicate(id));
-        };
-        let id: ItemId = row.try_get(0)?;
-        for (position, r) in item.reasons.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO item_reasons (item_id, position, stage, code, category) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(position as i64)
-            .bind(r.stage.as_str())
-            .bind(r.code.as_str())
-            .bind(r.category.as_deref())
-            .execute(&mut *tx)
-            .await?;
-        }
+        let inserted = insert_item_in(&mut tx, item, now).await?;
         tx.commit().await?;
-        Ok(Inserted::New(id))
+        Ok(inserted)
     }
 
     /// Up to `limit` undecided items of the moderators' queue (or, with `filter.escalated`, the
@@ -639,6 +611,56 @@ impl Store {
 }
 
 // One audit row, in the caller's transaction.
+/// [`Store::insert_item`] in the caller's transaction.
+pub(super) async fn insert_item_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    item: &HeldItem,
+    now: OffsetDateTime,
+) -> Result<Inserted, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO queue_items (event_id, review_round, user_id, record, severity, \
+         reason_count, held_at, stored_at, state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued') \
+         ON CONFLICT (event_id, review_round) DO NOTHING RETURNING item_id",
+    )
+    .bind(item.event_id.as_str())
+    .bind(item.round)
+    .bind(item.user_id.as_str())
+    .bind(item.record.as_str())
+    .bind(item.severity)
+    .bind(item.reasons.len() as i64)
+    .bind(ms(item.held_at))
+    .bind(ms(now))
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        let id: i64 = sqlx::query(
+            "SELECT item_id FROM queue_items WHERE event_id = $1 AND review_round = $2",
+        )
+        .bind(item.event_id.as_str())
+        .bind(item.round)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+        return Ok(Inserted::Duplicate(id));
+    };
+    let id: ItemId = row.try_get(0)?;
+    for (position, r) in item.reasons.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO item_reasons (item_id, position, stage, code, category) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(position as i64)
+        .bind(r.stage.as_str())
+        .bind(r.code.as_str())
+        .bind(r.category.as_deref())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(Inserted::New(id))
+}
+
 async fn audit(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     now: OffsetDateTime,

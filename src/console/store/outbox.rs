@@ -18,17 +18,74 @@ pub type RelayBatch = i64;
 /// A relay session's epoch in the store ([`Store::begin_relay_epoch`]).
 pub type RelayEpoch = i64;
 
-/// A `synth.user-actions.v1` record waiting in the outbox ([`crate::console::ledger`]).
+/// Which topic an outbox record goes to (`record_outbox.topic_kind`); the relay knows the
+/// names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxTopic {
+    /// `synth.user-actions.v1`: measures, lifts, changes ([`crate::console::ledger`]).
+    UserActions,
+    /// `synth.complaint-results.v1`: a complaint's outcome for its reporter.
+    ComplaintResults,
+}
+
+impl OutboxTopic {
+    /// `user_actions` or `complaint_results`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxTopic::UserActions => "user_actions",
+            OutboxTopic::ComplaintResults => "complaint_results",
+        }
+    }
+
+    fn parse(s: &str) -> Result<OutboxTopic, StoreError> {
+        match s {
+            "user_actions" => Ok(OutboxTopic::UserActions),
+            "complaint_results" => Ok(OutboxTopic::ComplaintResults),
+            other => Err(StoreError::Corrupt(format!("outbox topic {other:?}"))),
+        }
+    }
+}
+
+/// A record waiting in the outbox besides the verdicts: a user action or a complaint result.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionEntry {
+pub struct RecordEntry {
     /// Its place in the outbox (the order of production).
-    pub action_seq: i64,
-    /// Its `action_id` (`measure:…`, `lift:…`, `change:…`), unique.
-    pub action_key: String,
-    /// The user (the record's key).
-    pub user_id: String,
+    pub record_seq: i64,
+    /// Its own id (`action_id`, `result_id`), unique; also its header.
+    pub record_key: String,
+    /// Where it goes.
+    pub topic: OutboxTopic,
+    /// Its Kafka key (the user id, the complaint id).
+    pub kafka_key: String,
     /// The record, JSON text.
     pub record: String,
+}
+
+/// Adds a record to the outbox in `tx`; relayed already when `relayed_at` is given (a record
+/// read back from its topic). `false` when its key exists (nothing changed).
+pub(super) async fn add_record(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    topic: OutboxTopic,
+    record_key: &str,
+    kafka_key: &str,
+    record: &serde_json::Value,
+    now: OffsetDateTime,
+    relayed_at: Option<OffsetDateTime>,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO record_outbox (record_key, topic_kind, kafka_key, record, created_at, \
+         relayed_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (record_key) DO NOTHING",
+    )
+    .bind(record_key)
+    .bind(topic.as_str())
+    .bind(kafka_key)
+    .bind(record.to_string())
+    .bind(ms(now))
+    .bind(relayed_at.map(ms))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
 }
 
 /// What [`Store::take_relay_batch`] took.
@@ -38,18 +95,19 @@ pub struct TakenBatch {
     pub batch: RelayBatch,
     /// Its verdicts, oldest first.
     pub verdicts: Vec<OutboxEntry>,
-    /// Its user-action records, oldest first (the room the verdicts leave under the limit).
-    pub actions: Vec<ActionEntry>,
+    /// Its other records (user actions, complaint results), oldest first (the room the
+    /// verdicts leave under the limit, at least one).
+    pub records: Vec<RecordEntry>,
 }
 
 /// What [`Store::settle_relay_batches`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Settled {
-    /// Verdicts and user-action records of batches at or below the checkpoint (their
+    /// Verdicts and other records of batches at or below the checkpoint (their
     /// transaction committed) that were
     /// still pending, now marked relayed.
     pub marked: u64,
-    /// Verdicts and user-action records of batches above the checkpoint (their transaction
+    /// Verdicts and other records of batches above the checkpoint (their transaction
     /// never committed), released
     /// to be taken again.
     pub released: u64,
@@ -106,8 +164,8 @@ impl Store {
     /// batch of relay session `epoch`, numbered at least `min_batch` and above every number
     /// given before; returns the number and the verdicts with what the relay produces, or
     /// `None` when nothing is pending. Verdicts already in a batch (taken before a crash and not
-    /// yet settled) are not taken again. Pending `synth.user-actions.v1` records
-    /// ([`ActionEntry`]) join the batch in the room the verdicts leave (at least one).
+    /// yet settled) are not taken again. Pending user-action and complaint-result
+    /// records ([`RecordEntry`]) join the batch in the room the verdicts leave (at least one).
     ///
     /// The relay state's row is locked for the transaction, so takes, epoch changes and
     /// settling are serialized on both backends: a relay of an older epoch is refused.
@@ -159,39 +217,38 @@ impl Store {
         // At least one user action per batch, so that a steady stream of verdicts cannot starve
         // them.
         let room = (i64::from(limit) - entries.len() as i64).max(1);
-        let actions = {
-            sqlx::query(
-                "SELECT action_seq, action_key, user_id, record FROM user_action_outbox \
-                 WHERE relayed_at IS NULL AND relay_batch IS NULL ORDER BY action_seq LIMIT $1",
-            )
-            .bind(room)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(ActionEntry {
-                    action_seq: r.try_get(0)?,
-                    action_key: r.try_get(1)?,
-                    user_id: r.try_get(2)?,
-                    record: r.try_get(3)?,
-                })
+        let records = sqlx::query(
+            "SELECT record_seq, record_key, topic_kind, kafka_key, record FROM record_outbox \
+             WHERE relayed_at IS NULL AND relay_batch IS NULL ORDER BY record_seq LIMIT $1",
+        )
+        .bind(room)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(RecordEntry {
+                record_seq: r.try_get(0)?,
+                record_key: r.try_get(1)?,
+                topic: OutboxTopic::parse(&r.try_get::<String, _>(2)?)?,
+                kafka_key: r.try_get(3)?,
+                record: r.try_get(4)?,
             })
-            .collect::<Result<Vec<_>, StoreError>>()?
-        };
-        if entries.is_empty() && actions.is_empty() {
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        if entries.is_empty() && records.is_empty() {
             tx.rollback().await?;
             return Ok(None);
         }
         let batch = next.max(min_batch);
-        if !actions.is_empty() {
-            let seqs = actions
+        if !records.is_empty() {
+            let seqs = records
                 .iter()
-                .map(|a| a.action_seq.to_string())
+                .map(|a| a.record_seq.to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
             sqlx::query(&format!(
-                "UPDATE user_action_outbox SET relay_batch = $1 \
-                 WHERE action_seq IN ({seqs}) AND relayed_at IS NULL AND relay_batch IS NULL"
+                "UPDATE record_outbox SET relay_batch = $1 \
+                 WHERE record_seq IN ({seqs}) AND relayed_at IS NULL AND relay_batch IS NULL"
             ))
             .bind(batch)
             .execute(&mut *tx)
@@ -221,12 +278,12 @@ impl Store {
         Ok(Some(TakenBatch {
             batch,
             verdicts: entries,
-            actions,
+            records,
         }))
     }
 
     /// Marks every pending verdict of batch `batch` relayed at `now` (its Kafka transaction
-    /// committed), and its user-action records. Returns how many were marked.
+    /// committed), and its other records. Returns how many were marked.
     ///
     /// Errors: [`StoreError::Database`].
     pub async fn mark_batch_relayed(
@@ -244,7 +301,7 @@ impl Store {
         .await?
         .rows_affected();
         let actions = sqlx::query(
-            "UPDATE user_action_outbox SET relayed_at = $2 \
+            "UPDATE record_outbox SET relayed_at = $2 \
              WHERE relay_batch = $1 AND relayed_at IS NULL",
         )
         .bind(batch)
@@ -297,7 +354,7 @@ impl Store {
         .rows_affected();
         let marked = marked
             + sqlx::query(
-                "UPDATE user_action_outbox SET relayed_at = $2 \
+                "UPDATE record_outbox SET relayed_at = $2 \
                  WHERE relay_batch IS NOT NULL AND relay_batch <= $1 AND relayed_at IS NULL",
             )
             .bind(checkpoint)
@@ -307,7 +364,7 @@ impl Store {
             .rows_affected();
         let released = released
             + sqlx::query(
-                "UPDATE user_action_outbox SET relay_batch = NULL \
+                "UPDATE record_outbox SET relay_batch = NULL \
                  WHERE relay_batch > $1 AND relayed_at IS NULL",
             )
             .bind(checkpoint)
