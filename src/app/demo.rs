@@ -96,6 +96,17 @@ pub async fn demo_then(
         return Ok(summary);
     };
     print!("{summary}");
+    // The console's own topics (the ledger's measures, complaints and their results).
+    let own = {
+        let l = crate::config::console::LedgerSection::default();
+        let c = crate::config::console::ComplaintsSection::default();
+        [l.user_actions_topic, c.topic, c.results_topic]
+    };
+    for t in &own {
+        cluster
+            .create_topic(t, PARTITIONS, 1)
+            .map_err(|e| AppError::Demo(anyhow::anyhow!("creating topic {t}: {e}")))?;
+    }
     let brokers = cluster.bootstrap_servers();
     let out = demo_console(console, brokers, topics).await;
     drop(cluster);
