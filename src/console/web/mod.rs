@@ -59,13 +59,16 @@ pub struct WebSettings {
     pub queue_page: u32,
     /// Items of the user's history on the item page.
     pub history_limit: u32,
+    /// The console's id, in the `issued_by` of the user-action records a lead's lift or change
+    /// of a measure writes (`[console] console_id`, else `console-<host>:<pid>`).
+    pub console_id: String,
     /// The clock (the system's; tests move it).
     pub clock: Clock,
 }
 
 impl Default for WebSettings {
     /// A lease of 5 minutes, assignments of 30 minutes, sessions of 12 hours, no `Secure` flag, 5 failed logins in 15
-    /// minutes, 200 queue rows, 50 history entries, the system clock.
+    /// minutes, 200 queue rows, 50 history entries, console id `console`, the system clock.
     fn default() -> Self {
         WebSettings {
             lease: Duration::from_secs(300),
@@ -76,6 +79,7 @@ impl Default for WebSettings {
             login_window: Duration::from_secs(15 * 60),
             queue_page: 200,
             history_limit: 50,
+            console_id: "console".to_owned(),
             clock: Clock::system(),
         }
     }
