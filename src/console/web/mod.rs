@@ -11,12 +11,15 @@
 //! - [`session`]: cookies, CSRF, login (rate limited) and logout.
 //! - [`pages`]: the queue, the item (claim on open, lease renewal, verdicts, skip, escalate).
 //! - [`lead`]: the escalations queue, claims in flight and their release, statistics.
+//! - [`ledger`]: the users with measures, a user's strikes and measures, a lead's lift or
+//!   change of a measure.
 //! - [`view`]: a held record as the item page shows it (evidence highlighted).
 //! - [`error`]: [`WebError`] and the mapping of store refusals to statuses.
 
 mod clock;
 pub mod error;
 pub mod lead;
+pub mod ledger;
 pub mod pages;
 pub mod session;
 mod templates;
@@ -127,6 +130,7 @@ impl WebState {
 /// | `POST /item/{id}/renew` | renews the lease (JSON answer) |
 /// | `POST /item/{id}/decide`, `/skip`, `/escalate` | verdict, skip, escalation |
 /// | `GET /lead/escalations`, `GET /lead/claims`, `POST /lead/release`, `POST /lead/assign`, `GET /lead/stats` | lead only |
+/// | `GET /lead/users`, `GET /lead/users/{user_id}`, `POST /lead/users/{user_id}/measures/{measure_id}` | lead only: the ledger ([`ledger`]) |
 pub fn router(state: WebState) -> Router {
     let lead = Router::new()
         .route("/escalations", get(lead::escalations))
@@ -134,6 +138,12 @@ pub fn router(state: WebState) -> Router {
         .route("/release", post(lead::release))
         .route("/assign", post(lead::assign))
         .route("/stats", get(lead::stats))
+        .route("/users", get(ledger::users))
+        .route("/users/{user_id}", get(ledger::user))
+        .route(
+            "/users/{user_id}/measures/{measure_id}",
+            post(ledger::change),
+        )
         .route_layer(middleware::from_fn(session::require_lead));
     let protected = Router::new()
         .route("/", get(|| async { Redirect::to("/queue") }))
