@@ -291,10 +291,7 @@ async fn partition_counts(
             .first()
             .ok_or_else(|| format!("no metadata for {topic}"))?;
         if let Some(e) = t.error() {
-            return Err(format!(
-                "{topic}: {:?}",
-                rdkafka::types::RDKafkaRespErr::from(e)
-            ));
+            return Err(format!("{topic}: {e:?}"));
         }
         let mut ps: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
         if ps.is_empty() {
