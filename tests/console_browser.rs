@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 use console_support::{accounts, insert, record, standard, App, TestDb, PASSWORD};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder, Locator};
+use synth_review::console::ledger::{LedgerPolicy, Strike, StrikeSource};
+use synth_review::console::store::MeasureState;
 use synth_review::console::web::WebSettings;
 use synth_review::console::{ItemId, Verdict};
 
@@ -491,5 +493,101 @@ async fn lease_is_renewed_while_the_page_is_open() {
     let (holder, expiry) = later.summary.lease.expect("still claimed");
     assert_eq!(holder, "ann");
     assert!(expiry > first_expiry, "{expiry} after {first_expiry}");
+    c.close().await.unwrap();
+}
+
+/// A lead opens the users with measures from the navigation, opens a user (an id with `/` in
+/// it), lifts the warning with a note, and is back on the user's page, which shows it lifted;
+/// the store has the lift with the lead's name and the note.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lead_lifts_a_measure() {
+    let Some(tools) = tools("lead_lifts_a_measure") else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    accounts(&db.store).await;
+    let user = "team/user-7";
+    let now = time::OffsetDateTime::now_utc();
+    let strikes: Vec<Strike> = (0..3)
+        .map(|i| Strike {
+            key: format!("worker:evt-{i}"),
+            user_id: user.to_owned(),
+            event_id: format!("evt-{i}"),
+            source: StrikeSource::Worker,
+            reason_code: "prohibited_term".into(),
+            category: Some("gambling".into()),
+            articles: vec!["Art. 10".into()],
+            weight: 1,
+            at: now - time::Duration::days(3 - i),
+        })
+        .collect();
+    db.store
+        .apply_strikes(
+            "synth.rejected.v1",
+            &[(0, 3)],
+            &strikes,
+            &LedgerPolicy::default(),
+            "test-console",
+            now,
+        )
+        .await
+        .unwrap();
+    let app = App::start(&db.store, WebSettings::default()).await;
+    let driver = Driver::start(&tools).await;
+    let c = driver.browser("lee").await;
+    log_in(&c, &app, "lee").await;
+    element(&c, "header.top a[href='/lead/users']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_path(&c, &app, "/lead/users").await;
+    element(&c, "#users a.user").await.click().await.unwrap();
+    wait_path(&c, &app, "/lead/users/team%2Fuser-7").await;
+    assert_eq!(element(&c, "#user-id").await.text().await.unwrap(), user);
+    let state = element(&c, "#measures td.state")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(state, "in_force");
+    element(&c, "form.lift-form input[name='note']")
+        .await
+        .send_keys("appeal upheld")
+        .await
+        .unwrap();
+    element(&c, "form.lift-form button[type='submit']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for("the lift in the store", || async {
+        let ledger = app.store.user_ledger(user).await.ok()?;
+        (ledger.measures[0].state == MeasureState::Lifted).then_some(())
+    })
+    .await;
+    wait_path(&c, &app, "/lead/users/team%2Fuser-7").await;
+    let state = element(&c, "#measures td.state")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(state, "lifted");
+    let by = element(&c, "#measures td.changed-by")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(by, "lee");
+    let lift = app
+        .store
+        .pending_user_actions(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r["action"] == "lift")
+        .expect("a lift record");
+    assert_eq!(lift["by"]["id"], "lee");
+    assert_eq!(lift["note"], "appeal upheld");
     c.close().await.unwrap();
 }

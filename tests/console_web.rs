@@ -13,7 +13,9 @@ use std::time::Duration;
 use console_support::{accounts, insert, record, standard, App, TestDb, PASSWORD, TEXT};
 use reqwest::header::{LOCATION, SET_COOKIE};
 use reqwest::{Client, StatusCode};
-use synth_review::console::web::WebSettings;
+use synth_review::console::ledger::{LedgerPolicy, Strike, StrikeSource};
+use synth_review::console::store::{MeasureState, UserLedger, MAX_USER_ID_CHARS};
+use synth_review::console::web::{ledger, WebSettings};
 use synth_review::console::{AuditAction, ItemId, ItemState, Store};
 
 // ------------------------------------------------------------------ helpers --
@@ -992,6 +994,423 @@ async fn queue_filters_and_size(db: &TestDb) {
     assert!(took < Duration::from_secs(10), "queue page took {took:?}");
 }
 
+// ------------------------------------------------------------------ the ledger pages --
+
+/// `count` strikes of weight 1 against `user`, a day apart ending an hour ago, the first one a
+/// moderator's (`ann`), the rest the worker's, with reason code `code`.
+fn strikes(user: &str, count: usize, code: &str) -> Vec<Strike> {
+    let now = time::OffsetDateTime::now_utc();
+    (0..count)
+        .map(|i| Strike {
+            key: if i == 0 {
+                format!("verdict:{user}")
+            } else {
+                format!("worker:{user}-{i}")
+            },
+            user_id: user.to_owned(),
+            event_id: format!("ev-{user}-{i}"),
+            source: if i == 0 {
+                StrikeSource::Moderator {
+                    id: "ann".into(),
+                    verdict_id: 7,
+                }
+            } else {
+                StrikeSource::Worker
+            },
+            reason_code: code.to_owned(),
+            category: Some("gambling".into()),
+            articles: vec!["Art. 10".into()],
+            weight: 1,
+            at: now - time::Duration::days((count - i) as i64) - time::Duration::hours(1),
+        })
+        .collect()
+}
+
+/// Records `strikes` under the default policy (3 points: warn; 6: restrict).
+async fn seed(store: &Store, strikes: &[Strike]) {
+    let applied = store
+        .apply_strikes(
+            "synth.rejected.v1",
+            &[(0, strikes.len() as i64)],
+            strikes,
+            &LedgerPolicy::default(),
+            "test-console",
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    assert!(!applied.measures.is_empty(), "{applied:?}");
+}
+
+/// The measure ids of `user`, oldest first.
+async fn measure_ids(store: &Store, user: &str) -> Vec<String> {
+    let ledger = store.user_ledger(user).await.unwrap();
+    ledger
+        .measures
+        .iter()
+        .rev()
+        .map(|m| m.measure_id.clone())
+        .collect()
+}
+
+async fn measure_state(store: &Store, user: &str, id: &str) -> MeasureState {
+    let ledger = store.user_ledger(user).await.unwrap();
+    ledger
+        .measures
+        .iter()
+        .find(|m| m.measure_id == id)
+        .unwrap_or_else(|| panic!("no measure {id}"))
+        .state
+}
+
+/// What a refused lift or change must leave as it was: the user's ledger and the outbox.
+async fn ledger_snapshot(store: &Store, user: &str) -> (UserLedger, Vec<serde_json::Value>) {
+    (
+        store.user_ledger(user).await.unwrap(),
+        store.pending_user_actions(1000).await.unwrap(),
+    )
+}
+
+/// The path of `user`'s measure `id` as the pages encode it.
+fn measure_path(user: &str, id: &str) -> String {
+    format!(
+        "{}/measures/{}",
+        ledger::user_path(user),
+        ledger::path_segment(id)
+    )
+}
+
+/// A lead sees the users with measures and each user's strikes and measures; HTML in a user
+/// id or a reason code renders as text; the item page links the author's ledger for a lead
+/// only; an overlong user id is refused.
+async fn ledger_pages(db: &TestDb) {
+    let app = app(db).await;
+    let evil = "u/<script>alert(1)</script>\"?#";
+    let evil_code = "<img src=x onerror=alert(2)>";
+    seed(&app.store, &strikes("u1", 3, "prohibited_term")).await;
+    seed(&app.store, &strikes(evil, 6, evil_code)).await;
+    let lee = login(&app, "lee").await;
+    let queue = get_ok(&app, &lee.http, "/queue").await;
+    assert!(queue.contains("<a href=\"/lead/users\">Users</a>"));
+
+    let html = get_ok(&app, &lee.http, "/lead/users").await;
+    assert_eq!(html.matches("<tr data-user=").count(), 2, "{html}");
+    assert!(html.contains("<a href=\"/lead/users/u1\" class=\"user\">u1</a>"));
+    let evil_path = ledger::user_path(evil);
+    assert!(!evil_path[12..].contains('/'), "{evil_path}");
+    assert!(html.contains(&format!("href=\"{evil_path}\"")), "{html}");
+    assert!(html.contains("<td class=\"strikes\">6</td>"));
+    assert!(html.contains("<td class=\"latest\">restrict</td>"));
+    assert!(html.contains("<td class=\"level\">1</td>"));
+
+    let html = get_ok(&app, &lee.http, "/lead/users/u1").await;
+    assert_eq!(html.matches("<tr data-strike=").count(), 3);
+    assert!(html.contains("<code>verdict:u1</code>"));
+    assert!(html.contains("ev-u1-2"));
+    assert!(html.contains("<td>ann</td>"), "the moderator of a strike");
+    assert_eq!(html.matches("<tr data-measure=").count(), 1);
+    let ids = measure_ids(&app.store, "u1").await;
+    assert_eq!(ids, ["L1@worker:u1-2"]);
+    assert!(html.contains("<tr data-measure=\"L1@worker:u1-2\">"));
+    assert!(html.contains("<td class=\"kind\">warn</td>"));
+    assert!(html.contains("<td class=\"state\">in_force</td>"));
+    assert!(html.contains(&format!("action=\"{}\"", measure_path("u1", &ids[0]))));
+
+    let r = lee.http.get(app.url(&evil_path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'self'"));
+    let html = r.text().await.unwrap();
+    assert_eq!(html.matches("<tr data-strike=").count(), 6);
+    assert_eq!(html.matches("<tr data-measure=").count(), 2);
+    assert!(html.contains("<td class=\"kind\">restrict</td>"));
+    assert!(html.contains("publish_synthetic_media"));
+    for raw in ["<script>alert", "<img src=x"] {
+        assert!(!html.contains(raw), "{raw} unescaped");
+    }
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
+            || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(html.contains("&lt;img src=x onerror=alert(2)&gt;"));
+    assert_eq!(html.matches("<script").count(), 1);
+    let html = get_ok(&app, &lee.http, "/lead/users").await;
+    for raw in ["<script>alert", "<img src=x"] {
+        assert!(!html.contains(raw), "users list: {raw} unescaped");
+    }
+
+    // A user the ledger does not know: a page that says so. An overlong id: 400.
+    let html = get_ok(&app, &lee.http, "/lead/users/nobody").await;
+    assert!(html.contains("id=\"no-measures\"") && html.contains("id=\"no-strikes\""));
+    let long = "x".repeat(MAX_USER_ID_CHARS + 1);
+    let (status, body) = get(&app, &lee.http, &format!("/lead/users/{long}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("at most 256"), "{body}");
+    let ok = "x".repeat(MAX_USER_ID_CHARS);
+    get_ok(&app, &lee.http, &format!("/lead/users/{ok}")).await;
+
+    // The item page links the author's ledger, for a lead only.
+    let id = insert(&app.store, &standard("e1", evil, 60)).await;
+    let other = insert(&app.store, &standard("e2", "u1", 60)).await;
+    let html = get_ok(&app, &lee.http, &format!("/item/{id}")).await;
+    assert!(html.contains(&format!("<a href=\"{evil_path}\" id=\"user-ledger\">")));
+    assert!(html.contains("id=\"history-ledger\""));
+    let ann = login(&app, "ann").await;
+    let html = get_ok(&app, &ann.http, &format!("/item/{other}")).await;
+    assert!(!html.contains("user-ledger") && !html.contains("/lead/users"));
+}
+
+/// A lead lifts a measure and changes another: the state, who, when and the note are stored
+/// and the `lift` / `change` records wait in the outbox; every refusal (empty note, a second
+/// lift, an unknown measure, a bad kind, a missing or forged CSRF token) changes nothing.
+async fn lead_changes_measures(db: &TestDb) {
+    let app = app(db).await;
+    let user = "u/1 @x";
+    seed(&app.store, &strikes(user, 6, "prohibited_term")).await;
+    let ids = measure_ids(&app.store, user).await;
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let (warn, restrict) = (ids[0].as_str(), ids[1].as_str());
+    let lee = login(&app, "lee").await;
+    let page = ledger::user_path(user);
+
+    // Refusals first: each leaves the ledger and the outbox as they were.
+    let before = ledger_snapshot(&app.store, user).await;
+    let forged = "0".repeat(64);
+    for (what, csrf) in [("missing", None), ("forged", Some(forged.as_str()))] {
+        let mut form = vec![("action", "lift"), ("note", "appeal upheld")];
+        if let Some(c) = csrf {
+            form.push(("csrf", c));
+        }
+        let r = lee
+            .http
+            .post(app.url(&measure_path(user, warn)))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{what} token");
+        assert!(r.text().await.unwrap().contains("CSRF token"));
+        assert_eq!(ledger_snapshot(&app.store, user).await, before, "{what}");
+    }
+    type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "empty note",
+            measure_path(user, warn),
+            vec![("action", "lift"), ("note", "  ")],
+            "needs a note",
+        ),
+        (
+            "no note",
+            measure_path(user, warn),
+            vec![("action", "lift")],
+            "needs a note",
+        ),
+        (
+            "unknown measure",
+            measure_path(user, "L9@nothing"),
+            vec![("action", "lift"), ("note", "n")],
+            "has no measure",
+        ),
+        (
+            "another user's measure",
+            measure_path("u2", warn),
+            vec![("action", "lift"), ("note", "n")],
+            "has no measure",
+        ),
+        (
+            "unknown action",
+            measure_path(user, warn),
+            vec![("action", "delete"), ("note", "n")],
+            "malformed form",
+        ),
+        (
+            "unknown kind",
+            measure_path(user, warn),
+            vec![("action", "change"), ("kind", "ban"), ("note", "n")],
+            "unknown measure",
+        ),
+        (
+            "suspend without days",
+            measure_path(user, warn),
+            vec![("action", "change"), ("kind", "suspend"), ("note", "n")],
+            "has a duration",
+        ),
+        (
+            "bad days",
+            measure_path(user, warn),
+            vec![
+                ("action", "change"),
+                ("kind", "suspend"),
+                ("duration_days", "0"),
+                ("note", "n"),
+            ],
+            "duration_days",
+        ),
+    ];
+    for (what, path, form, message) in cases {
+        let r = post(&app, &lee, &path, &form).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{what}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(message), "{what}: {body}");
+        assert!(body.contains("Nothing was changed"), "{what}: {body}");
+        assert_eq!(ledger_snapshot(&app.store, user).await, before, "{what}");
+    }
+
+    // The lift.
+    let r = post(
+        &app,
+        &lee,
+        &measure_path(user, warn),
+        &[("action", "lift"), ("note", "appeal <b>upheld</b>")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], page.as_str());
+    assert_eq!(
+        measure_state(&app.store, user, warn).await,
+        MeasureState::Lifted
+    );
+    let pending = app.store.pending_user_actions(100).await.unwrap();
+    let lifts: Vec<&serde_json::Value> = pending.iter().filter(|r| r["action"] == "lift").collect();
+    assert_eq!(lifts.len(), 1, "{pending:?}");
+    assert_eq!(lifts[0]["measure_id"], warn);
+    assert_eq!(lifts[0]["user_id"], user);
+    assert_eq!(lifts[0]["by"]["id"], "lee");
+    assert_eq!(lifts[0]["note"], "appeal <b>upheld</b>");
+    assert_eq!(lifts[0]["issued_by"]["id"], "console");
+    let html = get_ok(&app, &lee.http, &page).await;
+    assert!(html.contains("<td class=\"state\">lifted</td>"));
+    assert!(html.contains("<td class=\"changed-by\">lee</td>"));
+    assert!(
+        html.contains("appeal &lt;b&gt;upheld&lt;&#x2f;b&gt;")
+            || html.contains("appeal &lt;b&gt;upheld&lt;/b&gt;"),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("class=\"inline lift-form\"").count(),
+        1,
+        "only the restriction can be lifted"
+    );
+
+    // A second lift: refused, nothing changed.
+    let before = ledger_snapshot(&app.store, user).await;
+    let r = post(
+        &app,
+        &lee,
+        &measure_path(user, warn),
+        &[("action", "lift"), ("note", "again")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("is lifted"), "{body}");
+    assert_eq!(ledger_snapshot(&app.store, user).await, before);
+
+    // The change of the restriction to a suspension, then its lift.
+    let r = post(
+        &app,
+        &lee,
+        &measure_path(user, restrict),
+        &[
+            ("action", "change"),
+            ("kind", "suspend"),
+            ("function", ""),
+            ("duration_days", "3"),
+            ("note", "milder"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let ledger = app.store.user_ledger(user).await.unwrap();
+    let m = ledger
+        .measures
+        .iter()
+        .find(|m| m.measure_id == restrict)
+        .unwrap();
+    assert_eq!(m.state, MeasureState::Changed);
+    assert_eq!(m.changed_to.as_ref().unwrap()["kind"], "suspend");
+    assert_eq!(
+        m.changed_to.as_ref().unwrap()["duration_seconds"],
+        3 * 86_400
+    );
+    assert_eq!(m.changed.as_ref().unwrap().0, "lee");
+    let pending = app.store.pending_user_actions(100).await.unwrap();
+    let change = pending.iter().find(|r| r["action"] == "change").unwrap();
+    assert_eq!(change["note"], "milder");
+    let html = get_ok(&app, &lee.http, &page).await;
+    assert!(html.contains("<td class=\"changed-to\">suspend until "));
+    assert_eq!(html.matches("class=\"inline change-form\"").count(), 0);
+    let r = post(
+        &app,
+        &lee,
+        &measure_path(user, restrict),
+        &[("action", "change"), ("kind", "warn"), ("note", "again")],
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "a changed measure is not changed again"
+    );
+    let r = post(
+        &app,
+        &lee,
+        &measure_path(user, restrict),
+        &[("action", "lift"), ("note", "done")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        measure_state(&app.store, user, restrict).await,
+        MeasureState::Lifted
+    );
+}
+
+/// A moderator gets the lead-only refusal on every ledger route (the POST with a valid CSRF
+/// token too), and nothing changes.
+async fn ledger_pages_are_for_leads(db: &TestDb) {
+    let app = app(db).await;
+    seed(&app.store, &strikes("u1", 3, "prohibited_term")).await;
+    let warn = measure_ids(&app.store, "u1").await.remove(0);
+    let ann = login(&app, "ann").await;
+    let before = ledger_snapshot(&app.store, "u1").await;
+    for path in ["/lead/users", "/lead/users/u1", "/lead/users/nobody"] {
+        let (status, body) = get(&app, &ann.http, path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(body.contains("for leads only"), "{path}: {body}");
+    }
+    let r = post(
+        &app,
+        &ann,
+        &measure_path("u1", &warn),
+        &[("action", "lift"), ("note", "mine")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("for leads only"));
+    assert_eq!(ledger_snapshot(&app.store, "u1").await, before);
+    assert_eq!(
+        measure_state(&app.store, "u1", &warn).await,
+        MeasureState::InForce
+    );
+    // Without a session: the login page, or 401.
+    let http = client();
+    let r = http.get(app.url("/lead/users/u1")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = http
+        .post(app.url(&measure_path("u1", &warn)))
+        .form(&[("action", "lift"), ("note", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(ledger_snapshot(&app.store, "u1").await, before);
+}
+
 // ------------------------------------------------------------------ harness --
 
 crate::backend_tests! {
@@ -1006,4 +1425,7 @@ crate::backend_tests! {
     html_in_content_is_inert,
     item_page_shows_the_record,
     queue_filters_and_size,
+    ledger_pages,
+    lead_changes_measures,
+    ledger_pages_are_for_leads,
 }

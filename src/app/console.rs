@@ -216,6 +216,7 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
                     lease: file.console.lease(),
                     session_ttl: file.console.session_ttl(),
                     secure_cookies: file.console.secure_cookies,
+                    console_id: console_id(&file),
                     ..WebSettings::default()
                 },
                 console_metrics,

@@ -11,12 +11,15 @@
 //! - [`session`]: cookies, CSRF, login (rate limited) and logout.
 //! - [`pages`]: the queue, the item (claim on open, lease renewal, verdicts, skip, escalate).
 //! - [`lead`]: the escalations queue, claims in flight and their release, statistics.
+//! - [`ledger`]: the users with measures, a user's strikes and measures, a lead's lift or
+//!   change of a measure.
 //! - [`view`]: a held record as the item page shows it (evidence highlighted).
 //! - [`error`]: [`WebError`] and the mapping of store refusals to statuses.
 
 mod clock;
 pub mod error;
 pub mod lead;
+pub mod ledger;
 pub mod pages;
 pub mod session;
 mod templates;
@@ -59,13 +62,16 @@ pub struct WebSettings {
     pub queue_page: u32,
     /// Items of the user's history on the item page.
     pub history_limit: u32,
+    /// The console's id, in the `issued_by` of the user-action records a lead's lift or change
+    /// of a measure writes (`[console] console_id`, else `console-<host>:<pid>`).
+    pub console_id: String,
     /// The clock (the system's; tests move it).
     pub clock: Clock,
 }
 
 impl Default for WebSettings {
     /// A lease of 5 minutes, assignments of 30 minutes, sessions of 12 hours, no `Secure` flag, 5 failed logins in 15
-    /// minutes, 200 queue rows, 50 history entries, the system clock.
+    /// minutes, 200 queue rows, 50 history entries, console id `console`, the system clock.
     fn default() -> Self {
         WebSettings {
             lease: Duration::from_secs(300),
@@ -76,6 +82,7 @@ impl Default for WebSettings {
             login_window: Duration::from_secs(15 * 60),
             queue_page: 200,
             history_limit: 50,
+            console_id: "console".to_owned(),
             clock: Clock::system(),
         }
     }
@@ -123,6 +130,7 @@ impl WebState {
 /// | `POST /item/{id}/renew` | renews the lease (JSON answer) |
 /// | `POST /item/{id}/decide`, `/skip`, `/escalate` | verdict, skip, escalation |
 /// | `GET /lead/escalations`, `GET /lead/claims`, `POST /lead/release`, `POST /lead/assign`, `GET /lead/stats` | lead only |
+/// | `GET /lead/users`, `GET /lead/users/{user_id}`, `POST /lead/users/{user_id}/measures/{measure_id}` | lead only: the ledger ([`ledger`]) |
 pub fn router(state: WebState) -> Router {
     let lead = Router::new()
         .route("/escalations", get(lead::escalations))
@@ -130,6 +138,12 @@ pub fn router(state: WebState) -> Router {
         .route("/release", post(lead::release))
         .route("/assign", post(lead::assign))
         .route("/stats", get(lead::stats))
+        .route("/users", get(ledger::users))
+        .route("/users/{user_id}", get(ledger::user))
+        .route(
+            "/users/{user_id}/measures/{measure_id}",
+            post(ledger::change),
+        )
         .route_layer(middleware::from_fn(session::require_lead));
     let protected = Router::new()
         .route("/", get(|| async { Redirect::to("/queue") }))

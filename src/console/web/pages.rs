@@ -380,6 +380,7 @@ pub async fn item(
             event_id => s.event_id,
             round => s.round,
             user_id => s.user_id,
+            user_seg => super::ledger::path_segment(&s.user_id),
             severity => s.severity,
             held_at => show_time(s.held_at),
             age => show_duration((now - s.held_at).whole_milliseconds() as i64),

@@ -19,6 +19,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("empty.html", include_str!("templates/empty.html")),
     ("claims.html", include_str!("templates/claims.html")),
     ("stats.html", include_str!("templates/stats.html")),
+    ("users.html", include_str!("templates/users.html")),
+    ("user.html", include_str!("templates/user.html")),
 ];
 
 fn env() -> &'static Environment<'static> {
