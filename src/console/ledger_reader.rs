@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use prometheus::{IntCounter, IntCounterVec, Opts, Registry};
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{Offset, TopicPartitionList};
@@ -35,7 +35,10 @@ use super::complaint::Complaint;
 use super::ledger::{LedgerPolicy, Strike};
 use super::store::Store;
 use crate::config::KafkaConfig;
-use crate::kafka::client::{backoff, consumer_config, LogLimiter, ERROR_LOG_INTERVAL};
+use crate::kafka::client::{backoff, consumer_config, LogContext, LogLimiter, ERROR_LOG_INTERVAL};
+
+/// The reader's consumer: logs like the worker's clients, partition ends are not errors.
+type Consumer = StreamConsumer<LogContext>;
 
 /// Where the ledger reads and by which rules.
 #[derive(Debug, Clone)]
@@ -229,7 +232,9 @@ pub async fn run_ledger(
     .set("enable.auto.commit", "false")
     .set("enable.partition.eof", "true")
     .set("isolation.level", "read_committed");
-    let consumer: StreamConsumer = c.create().map_err(LedgerError::Consumer)?;
+    let consumer: Consumer = c
+        .create_with_context(LogContext::new("consumer"))
+        .map_err(LedgerError::Consumer)?;
     let mut shutdown = std::pin::pin!(shutdown);
     let mut reader = Reader {
         store,
@@ -316,10 +321,7 @@ pub async fn run_ledger(
 /// The partitions of each topic (sorted), from the broker's metadata; a topic that does not
 /// exist (yet) has none (it is looked up again every [`METADATA_INTERVAL`]). An error when the
 /// metadata cannot be read at all.
-async fn partition_counts(
-    consumer: &StreamConsumer,
-    topics: &[&str],
-) -> Result<Vec<Vec<i32>>, String> {
+async fn partition_counts(consumer: &Consumer, topics: &[&str]) -> Result<Vec<Vec<i32>>, String> {
     let mut out = Vec::new();
     for topic in topics {
         let md = consumer
@@ -415,7 +417,7 @@ impl Reader<'_> {
     /// stored), retrying until the topics' metadata can be read; `None` on shutdown.
     async fn assign(
         &mut self,
-        consumer: &StreamConsumer,
+        consumer: &Consumer,
         topics: &[&str],
         shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
     ) -> Result<Option<Vec<Vec<i32>>>, LedgerError> {
@@ -475,7 +477,7 @@ impl Reader<'_> {
     /// it ends early at a partition's end, which is noted in `at_end`. `None` on shutdown.
     async fn batch(
         &mut self,
-        consumer: &StreamConsumer,
+        consumer: &Consumer,
         shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
         at_end: &mut BTreeMap<i32, bool>,
     ) -> Result<Option<Batch>, LedgerError> {

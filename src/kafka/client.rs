@@ -213,12 +213,25 @@ impl ClientContext for LogContext {
     }
 
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        // The end of a partition (`enable.partition.eof`) is an event for the consumer, not an
+        // error.
+        use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+        if matches!(
+            error,
+            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF)
+        ) {
+            return;
+        }
         if let Some(suppressed) = self.errors.allow() {
             let client = self.client;
             tracing::error!(%error, reason, client, suppressed, "librdkafka error (similar errors are logged at most every 10 s).");
         }
     }
 }
+
+/// A consumer that only logs (partition assignment by the application, e.g. the console's
+/// ledger reader).
+impl rdkafka::consumer::ConsumerContext for LogContext {}
 
 /// Consumer context: tracks assignment for `/readyz` and `consumer_assigned_partitions`, counts
 /// rebalances, turns librdkafka statistics into `consumer_lag{topic,partition}`, and logs like
