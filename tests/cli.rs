@@ -503,3 +503,88 @@ fn demo_console_serves_the_held_items() {
     };
     assert!(status.success(), "{status}:\n{}", logs());
 }
+
+/// `console` with a bad file or store URL, and `console user add` with bad input: exit 2 with
+/// `file:line: reason` (or the variable's name), and nothing created.
+#[test]
+fn console_config_and_user_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let cases = [
+        ("[console\n", "bad.toml:1:"),
+        (
+            "[console]\nstore = \"mysql://u@h/db\"\n",
+            "bad.toml:2: [console] store: unsupported",
+        ),
+        (
+            "[console]\nstore = \"sqlite://\"\n",
+            "bad.toml:2: [console] store: \"sqlite://\" names no file",
+        ),
+        ("[console]\nlisten = \"nope\"\n", "bad.toml:2:"),
+    ];
+    for (text, want) in cases {
+        let p = file("bad.toml", text);
+        let out = run(&["console", "--config", &p], None);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text:?}: {err}");
+        assert!(err.contains(want), "{text:?}: expected {want:?} in {err}");
+    }
+    let out = run(&["console", "--config", "/nonexistent/console.toml"], None);
+    assert_eq!(out.status.code(), Some(2));
+
+    let good = file(
+        "console.toml",
+        "[console]\nstore = \"sqlite://c.db?mode=rwc\"\n",
+    );
+    let out = Command::new(bin())
+        .args(["console", "--config", &good, "user", "add", "x"])
+        .env("SYNTH_REVIEW_CONSOLE_STORE", "")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("environment variable SYNTH_REVIEW_CONSOLE_STORE"),
+        "{err}"
+    );
+
+    let add = |name: &str, password: &str, extra: &[&str]| {
+        let mut args = vec!["console", "--config", &good, "user", "add", name];
+        args.extend_from_slice(extra);
+        run(&args, Some(format!("{password}\n").as_bytes()))
+    };
+    for (name, password, extra, want) in [
+        ("ann", "short", &[][..], "at least 10 characters"),
+        ("ann", "          ", &[][..], "all spaces"),
+        ("bad name", "a-good-password", &[][..], "account name"),
+        (
+            "ann",
+            "a-good-password",
+            &["--role", "admin"][..],
+            "possible values",
+        ),
+    ] {
+        let out = add(name, password, extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name:?} {password:?}: {err}");
+        assert!(err.contains(want), "{name:?}: expected {want:?} in {err}");
+    }
+    assert!(
+        !dir.path().join("c.db").exists(),
+        "a refused account must not create the store"
+    );
+    let out = add("ann", "a-good-password", &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = add("ann", "another-password", &["--role", "lead"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
+}

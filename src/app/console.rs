@@ -294,10 +294,17 @@ pub async fn add_user(
     password: &str,
 ) -> Result<String, AppError> {
     use crate::console::StoreError;
+    // Before the store is opened (and, for SQLite, created): a refusal changes nothing.
+    crate::console::store::check_account_name(name).map_err(|e| AppError::Usage(e.to_string()))?;
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AppError::Usage(format!(
             "the password must have at least {MIN_PASSWORD_CHARS} characters"
         )));
+    }
+    if password.trim().is_empty() {
+        return Err(AppError::Usage(
+            "the password must not be all spaces".into(),
+        ));
     }
     let hash = crate::console::auth::hash_password(password)
         .map_err(|e| AppError::Usage(format!("password: {e}")))?;

@@ -189,6 +189,13 @@ pub fn load_console_file(
     let mut file = parse_console_file(path, &text)?;
     let vars: Vec<(String, String)> = vars.into_iter().collect();
     if let Some((_, url)) = vars.iter().find(|(k, _)| k == "SYNTH_REVIEW_CONSOLE_STORE") {
+        check_store_url(url).map_err(|why| {
+            ConfigError::new(
+                ConfigErrorKind::InvalidValue,
+                "environment variable SYNTH_REVIEW_CONSOLE_STORE",
+                why,
+            )
+        })?;
         file.console.store = url.clone();
     }
     file.kafka.apply_env(vars)?;
@@ -228,6 +235,13 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
             "console",
             "store",
             "[console] store must not be empty",
+        ));
+    }
+    if let Err(why) = check_store_url(&c.store) {
+        return Err(invalid_at(
+            "console",
+            "store",
+            &format!("[console] store: {why}"),
         ));
     }
     if c.lease_seconds == 0 || c.lease_seconds > 24 * 3600 {
@@ -303,6 +317,28 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
     })
 }
 
+/// Why `url` is not a store URL [`crate::console::Store::open`] takes: `sqlite:` with a file
+/// path, or `postgres://` / `postgresql://`.
+fn check_store_url(url: &str) -> Result<(), String> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let path = rest
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        if path.is_empty() {
+            return Err(format!("{url:?} names no file: sqlite://PATH?mode=rwc"));
+        }
+        Ok(())
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(())
+    } else {
+        Err(format!(
+            "unsupported store URL {url:?}: sqlite://PATH?mode=rwc or postgres://USER@HOST/DB"
+        ))
+    }
+}
+
 /// `sqlite://REL?…` with a relative path becomes `sqlite://DIR/REL?…`; other URLs stay.
 fn resolve_sqlite(url: &str, dir: Option<&Path>) -> String {
     let Some(rest) = url.strip_prefix("sqlite://") else {
@@ -343,7 +379,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_line() {
-        let e = parse("[console]\nstore = \"x\"\nlease_seconds = 0\n").unwrap_err();
+        let e = parse("[console]\nstore = \"sqlite://x.db\"\nlease_seconds = 0\n").unwrap_err();
         assert_eq!(e.location, "/etc/sr/console.toml:3", "{e}");
         let e = parse("[relay]\n\nbatch_max = 0\n").unwrap_err();
         assert_eq!(e.location, "/etc/sr/console.toml:3", "{e}");
@@ -352,6 +388,29 @@ mod tests {
         let e =
             parse("[intake]\ngroup_id = \"g\"\n[relay]\ncheckpoint_group = \"g\"\n").unwrap_err();
         assert!(e.message.contains("differ"), "{e}");
+    }
+
+    #[test]
+    fn store_urls_are_checked_on_load() {
+        for (url, want) in [
+            ("x", "unsupported store URL"),
+            ("mysql://u@h/db", "unsupported store URL"),
+            ("sqlite://", "names no file"),
+            ("sqlite://?mode=rwc", "names no file"),
+        ] {
+            let e = parse(&format!("[console]\n\nstore = \"{url}\"\n")).unwrap_err();
+            assert_eq!(e.location, "/etc/sr/console.toml:3", "{url}: {e}");
+            assert!(e.message.contains(want), "{url}: {e}");
+        }
+        for url in ["sqlite://c.db", "sqlite::memory:", "postgresql://u@h/db"] {
+            parse(&format!("[console]\nstore = \"{url}\"\n")).unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "").unwrap();
+        let env = [("SYNTH_REVIEW_CONSOLE_STORE".to_string(), String::new())];
+        let e = load_console_file(&p, env).unwrap_err();
+        assert!(e.location.contains("SYNTH_REVIEW_CONSOLE_STORE"), "{e}");
     }
 
     #[test]
