@@ -737,6 +737,25 @@ async fn hostile_bytes_are_refused(db: &TestDb) {
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(audit().await, audited, "refused logins are not audited");
 
+    // Only the reason codes the page offers: approve's, reject's and the item's own.
+    for (verdict, code) in [
+        ("approve", "made_up_code"),
+        ("approve", "prohibited_term"),
+        ("reject", "no_violation"),
+        ("reject", "label_missing"),
+    ] {
+        let r = decide(&app, &ann, id, &token, verdict, code, "").await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{verdict} {code}");
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains("not one the item page offers"),
+            "{verdict} {code}: {body}"
+        );
+        assert_eq!(snapshot(&app.store, id).await, before, "{verdict} {code}");
+    }
+    let (status, body) = get(&app, &ann.http, "/next?queue=junk").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
     // A note may have tabs and line breaks.
     let r = decide(
         &app,
