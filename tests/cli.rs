@@ -544,6 +544,21 @@ fn console_config_and_user_errors_exit_2() {
     }
     let out = run(&["console", "--config", "/nonexistent/console.toml"], None);
     assert_eq!(out.status.code(), Some(2));
+    // A store that cannot be opened is named, with the hint a new SQLite file needs.
+    let p = file(
+        "nofile.toml",
+        "[console]\nstore = \"sqlite://missing.db\"\n",
+    );
+    let out = run(
+        &["console", "--config", &p, "user", "add", "x"],
+        Some(b"a-good-password\n"),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("missing.db") && err.contains("?mode=rwc"),
+        "{err}"
+    );
 
     let good = file(
         "console.toml",
