@@ -544,6 +544,25 @@ fn console_config_and_user_errors_exit_2() {
     }
     let out = run(&["console", "--config", "/nonexistent/console.toml"], None);
     assert_eq!(out.status.code(), Some(2));
+    // Not a regular file: refused at once (a FIFO used to block for ever, /dev/zero to fill
+    // the memory).
+    let fifo = dir.path().join("fifo.toml");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) on a NUL-terminated path in our temp dir.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for p in [
+        fifo.to_str().unwrap(),
+        "/dev/zero",
+        dir.path().to_str().unwrap(),
+    ] {
+        let out = run_within(
+            &["console", "--config", p],
+            std::time::Duration::from_secs(20),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{p}: {err}");
+        assert!(err.contains("not a regular file"), "{p}: {err}");
+    }
     // A store that cannot be opened is named, with the hint a new SQLite file needs.
     let p = file(
         "nofile.toml",

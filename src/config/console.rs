@@ -179,13 +179,21 @@ pub fn load_console_file(
     path: &Path,
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<ConsoleFile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new(
-            ConfigErrorKind::Io,
-            path.display(),
-            format!("cannot read: {e}"),
-        )
-    })?;
+    // A regular file of at most 16 MiB, like the pipeline's files: a FIFO would block the
+    // start for ever and /dev/zero fill the memory.
+    let text = super::read_regular_file(path, super::MAX_FILE_BYTES)
+        .and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "not valid UTF-8")
+            })
+        })
+        .map_err(|e| {
+            ConfigError::new(
+                ConfigErrorKind::Io,
+                path.display(),
+                format!("cannot read: {e}"),
+            )
+        })?;
     let mut file = parse_console_file(path, &text)?;
     let vars: Vec<(String, String)> = vars.into_iter().collect();
     if let Some((_, url)) = vars.iter().find(|(k, _)| k == "SYNTH_REVIEW_CONSOLE_STORE") {
