@@ -486,6 +486,15 @@ fn demo_console_serves_the_held_items() {
         (300..400).contains(&status) || status == 401,
         "the queue needs a session: {status}"
     );
+    // The intake's consumer gets librdkafka's statistics every 5 s: they are not logged (each
+    // was a line of several KB at info level).
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    let err = std::fs::read_to_string(&err_path).unwrap_or_default();
+    assert!(
+        !err.contains("Client stats"),
+        "statistics logged:\n{}",
+        logs()
+    );
     // SAFETY: kill(2) on our own child's pid.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
@@ -502,4 +511,123 @@ fn demo_console_serves_the_held_items() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(status.success(), "{status}:\n{}", logs());
+}
+
+/// `console` with a bad file or store URL, and `console user add` with bad input: exit 2 with
+/// `file:line: reason` (or the variable's name), and nothing created.
+#[test]
+fn console_config_and_user_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let cases = [
+        ("[console\n", "bad.toml:1:"),
+        (
+            "[console]\nstore = \"mysql://u@h/db\"\n",
+            "bad.toml:2: [console] store: unsupported",
+        ),
+        (
+            "[console]\nstore = \"sqlite://\"\n",
+            "bad.toml:2: [console] store: \"sqlite://\" names no file",
+        ),
+        ("[console]\nlisten = \"nope\"\n", "bad.toml:2:"),
+    ];
+    for (text, want) in cases {
+        let p = file("bad.toml", text);
+        let out = run(&["console", "--config", &p], None);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text:?}: {err}");
+        assert!(err.contains(want), "{text:?}: expected {want:?} in {err}");
+    }
+    let out = run(&["console", "--config", "/nonexistent/console.toml"], None);
+    assert_eq!(out.status.code(), Some(2));
+    // Not a regular file: refused at once (a FIFO used to block for ever, /dev/zero to fill
+    // the memory).
+    let fifo = dir.path().join("fifo.toml");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) on a NUL-terminated path in our temp dir.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for p in [
+        fifo.to_str().unwrap(),
+        "/dev/zero",
+        dir.path().to_str().unwrap(),
+    ] {
+        let out = run_within(
+            &["console", "--config", p],
+            std::time::Duration::from_secs(20),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{p}: {err}");
+        assert!(err.contains("not a regular file"), "{p}: {err}");
+    }
+    // A store that cannot be opened is named, with the hint a new SQLite file needs.
+    let p = file(
+        "nofile.toml",
+        "[console]\nstore = \"sqlite://missing.db\"\n",
+    );
+    let out = run(
+        &["console", "--config", &p, "user", "add", "x"],
+        Some(b"a-good-password\n"),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("missing.db") && err.contains("?mode=rwc"),
+        "{err}"
+    );
+
+    let good = file(
+        "console.toml",
+        "[console]\nstore = \"sqlite://c.db?mode=rwc\"\n",
+    );
+    let out = Command::new(bin())
+        .args(["console", "--config", &good, "user", "add", "x"])
+        .env("SYNTH_REVIEW_CONSOLE_STORE", "")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("environment variable SYNTH_REVIEW_CONSOLE_STORE"),
+        "{err}"
+    );
+
+    let add = |name: &str, password: &str, extra: &[&str]| {
+        let mut args = vec!["console", "--config", &good, "user", "add", name];
+        args.extend_from_slice(extra);
+        run(&args, Some(format!("{password}\n").as_bytes()))
+    };
+    for (name, password, extra, want) in [
+        ("ann", "short", &[][..], "at least 10 characters"),
+        ("ann", "          ", &[][..], "all spaces"),
+        ("bad name", "a-good-password", &[][..], "account name"),
+        (
+            "ann",
+            "a-good-password",
+            &["--role", "admin"][..],
+            "possible values",
+        ),
+    ] {
+        let out = add(name, password, extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name:?} {password:?}: {err}");
+        assert!(err.contains(want), "{name:?}: expected {want:?} in {err}");
+    }
+    assert!(
+        !dir.path().join("c.db").exists(),
+        "a refused account must not create the store"
+    );
+    let out = add("ann", "a-good-password", &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = add("ann", "another-password", &["--role", "lead"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
 }

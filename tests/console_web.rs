@@ -11,7 +11,7 @@ pub mod console_support;
 use std::time::Duration;
 
 use console_support::{accounts, insert, record, standard, App, TestDb, PASSWORD, TEXT};
-use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 use reqwest::{Client, StatusCode};
 use synth_review::console::ledger::{LedgerPolicy, Strike, StrikeSource};
 use synth_review::console::store::{MeasureState, UserLedger, MAX_USER_ID_CHARS};
@@ -674,6 +674,186 @@ async fn bad_input_is_refused(db: &TestDb) {
     // Bad filters and queries.
     let (status, _) = get(&app, &ann.http, "/next?exclude=notanumber").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// Hostile bytes in a field (a NUL, which PostgreSQL refuses; another control character; a
+/// percent escape that is not UTF-8, which would be stored as U+FFFD) are refused with 400
+/// naming the field and change nothing, in forms and query strings alike; tabs and line
+/// breaks in a note are kept. Login names over 64 characters are refused without an audit row,
+/// login bodies over 64 KiB with 413.
+async fn hostile_bytes_are_refused(db: &TestDb) {
+    let app = app(db).await;
+    let id = insert(&app.store, &standard("e1", "u1", 60)).await;
+    let ann = login(&app, "ann").await;
+    let (_, _, token) = open(&app, &ann, id).await;
+    let token = token.unwrap();
+    let before = snapshot(&app.store, id).await;
+    let raw_post = |path: String, body: String| {
+        ann.http
+            .post(app.url(&path))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    for (action, note, why) in [
+        ("decide", "a%00b", "control character"),
+        ("decide", "%1B%5B31m", "control character"),
+        ("decide", "%FF%FE", "not UTF-8"),
+        ("escalate", "a%00b", "control character"),
+        ("escalate", "caf%E9", "not UTF-8"),
+    ] {
+        let body = format!(
+            "csrf={}&token={token}&verdict=approve&reason_code=no_violation&note={note}",
+            ann.csrf
+        );
+        let r = raw_post(format!("/item/{id}/{action}"), body)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{action} {note}");
+        let text = r.text().await.unwrap();
+        assert!(
+            text.contains("note") && text.contains(why),
+            "{action} {note}: {text}"
+        );
+        assert_eq!(snapshot(&app.store, id).await, before, "{action} {note}");
+    }
+    for query in ["stage=%00", "code=x%07", "category=%C3"] {
+        let (status, body) = get(&app, &ann.http, &format!("/queue?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+    }
+
+    let audit = || async {
+        app.store
+            .audit_log(None, None, 100_000)
+            .await
+            .unwrap()
+            .len()
+    };
+    let audited = audit().await;
+    let r = login_attempt(&app, &client(), "ann\0", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = login_attempt(&app, &client(), &"n".repeat(65), PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("at most 64 characters"));
+    let r = login_attempt(&app, &client(), "ann", &"x".repeat(70 * 1024)).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(audit().await, audited, "refused logins are not audited");
+
+    // Only the reason codes the page offers: approve's, reject's and the item's own.
+    for (verdict, code) in [
+        ("approve", "made_up_code"),
+        ("approve", "prohibited_term"),
+        ("reject", "no_violation"),
+        ("reject", "label_missing"),
+    ] {
+        let r = decide(&app, &ann, id, &token, verdict, code, "").await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{verdict} {code}");
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains("not one the item page offers"),
+            "{verdict} {code}: {body}"
+        );
+        assert_eq!(snapshot(&app.store, id).await, before, "{verdict} {code}");
+    }
+    let (status, body) = get(&app, &ann.http, "/next?queue=junk").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // A note may have tabs and line breaks.
+    let r = decide(
+        &app,
+        &ann,
+        id,
+        &token,
+        "approve",
+        "no_violation",
+        "one\r\ntwo\tthree",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let item = app
+        .store
+        .item(id, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let note = item.unwrap().verdict.unwrap().note;
+    assert_eq!(note.as_deref(), Some("one\r\ntwo\tthree"));
+}
+
+/// `next` leads only to a path of this site: not `//host`, and not a path with a control
+/// character — browsers drop tabs and line breaks, so `/\t/evil.example` is another site, and
+/// CR or LF cannot be in a `Location` header (it was a 500). A wrong HTTP method gets a 405
+/// with a message, after the session and CSRF checks.
+async fn redirects_and_methods(db: &TestDb) {
+    let app = app(db).await;
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\nSet-Cookie: x=1",
+        "//evil.example",
+    ] {
+        let http = client();
+        let html = get_ok(&app, &http, "/login").await;
+        let csrf = hidden(&html, "csrf").unwrap();
+        let form = [
+            ("name", "ann"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", next),
+        ];
+        let r = http
+            .post(app.url("/login"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(r.headers()[LOCATION], "/queue", "{next:?}");
+        // With the session, the login page redirects to `next` at once: the same rule.
+        let query: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        let r = http
+            .get(app.url(&format!("/login?next={query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(r.headers()[LOCATION], "/queue", "{next:?}");
+    }
+
+    let ann = login(&app, "ann").await;
+    let r = client().put(app.url("/queue")).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "no session comes first"
+    );
+    let r = ann.http.put(app.url("/queue")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "then the CSRF token");
+    for (method, path) in [
+        (reqwest::Method::PUT, "/queue"),
+        (reqwest::Method::DELETE, "/item/1"),
+        (reqwest::Method::GET, "/item/1/decide"),
+        (reqwest::Method::PATCH, "/lead/claims"),
+    ] {
+        let r = ann
+            .http
+            .request(method.clone(), app.url(path))
+            .header("x-csrf-token", &ann.csrf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains("does not take that HTTP method"),
+            "{method} {path}: {body}"
+        );
+    }
+    let r = client().put(app.url("/login")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
 /// Leads only: the escalations queue, the claims with their release, the stats (403 for a
@@ -1421,6 +1601,8 @@ crate::backend_tests! {
     csrf_is_checked,
     one_item_one_verdict,
     bad_input_is_refused,
+    hostile_bytes_are_refused,
+    redirects_and_methods,
     lead_pages,
     html_in_content_is_inert,
     item_page_shows_the_record,

@@ -176,7 +176,7 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
     } = run;
     let store = Store::open(&file.console.store)
         .await
-        .map_err(|e| AppError::Console(format!("cannot open the store: {e}")))?;
+        .map_err(|e| open_error(&file.console.store, &e))?;
     let console_metrics = Arc::new(ConsoleMetrics::new());
     let registry = console_metrics.registry().clone();
     let register = |e: prometheus::Error| AppError::Console(format!("metrics: {e}"));
@@ -374,16 +374,23 @@ pub async fn add_user(
     password: &str,
 ) -> Result<String, AppError> {
     use crate::console::StoreError;
+    // Before the store is opened (and, for SQLite, created): a refusal changes nothing.
+    crate::console::store::check_account_name(name).map_err(|e| AppError::Usage(e.to_string()))?;
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AppError::Usage(format!(
             "the password must have at least {MIN_PASSWORD_CHARS} characters"
         )));
     }
+    if password.trim().is_empty() {
+        return Err(AppError::Usage(
+            "the password must not be all spaces".into(),
+        ));
+    }
     let hash = crate::console::auth::hash_password(password)
         .map_err(|e| AppError::Usage(format!("password: {e}")))?;
     let store = Store::open(&file.console.store)
         .await
-        .map_err(|e| AppError::Console(format!("cannot open the store: {e}")))?;
+        .map_err(|e| open_error(&file.console.store, &e))?;
     let added = store
         .add_account(name, role, Some(&hash), OffsetDateTime::now_utc())
         .await;
@@ -399,6 +406,17 @@ pub async fn add_user(
         }
         Err(e) => Err(AppError::Console(e.to_string())),
     }
+}
+
+/// Why the store at `url` did not open, naming it (without a password); a missing SQLite file
+/// is only created with `mode=rwc`.
+fn open_error(url: &str, e: &crate::console::StoreError) -> AppError {
+    let hint = if url.starts_with("sqlite:") && !url.contains("mode=rwc") {
+        " (a new SQLite file needs ?mode=rwc)"
+    } else {
+        ""
+    };
+    AppError::Console(format!("cannot open the store {}: {e}{hint}", redact(url)))
 }
 
 /// A store URL without its password, for messages.

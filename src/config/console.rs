@@ -343,16 +343,31 @@ pub fn load_console_file(
     path: &Path,
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<ConsoleFile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new(
-            ConfigErrorKind::Io,
-            path.display(),
-            format!("cannot read: {e}"),
-        )
-    })?;
+    // A regular file of at most 16 MiB, like the pipeline's files: a FIFO would block the
+    // start for ever and /dev/zero fill the memory.
+    let text = super::read_regular_file(path, super::MAX_FILE_BYTES)
+        .and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "not valid UTF-8")
+            })
+        })
+        .map_err(|e| {
+            ConfigError::new(
+                ConfigErrorKind::Io,
+                path.display(),
+                format!("cannot read: {e}"),
+            )
+        })?;
     let mut file = parse_console_file(path, &text)?;
     let vars: Vec<(String, String)> = vars.into_iter().collect();
     if let Some((_, url)) = vars.iter().find(|(k, _)| k == "SYNTH_REVIEW_CONSOLE_STORE") {
+        check_store_url(url).map_err(|why| {
+            ConfigError::new(
+                ConfigErrorKind::InvalidValue,
+                "environment variable SYNTH_REVIEW_CONSOLE_STORE",
+                why,
+            )
+        })?;
         file.console.store = url.clone();
     }
     file.kafka.apply_env(vars)?;
@@ -392,6 +407,13 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
             "console",
             "store",
             "[console] store must not be empty",
+        ));
+    }
+    if let Err(why) = check_store_url(&c.store) {
+        return Err(invalid_at(
+            "console",
+            "store",
+            &format!("[console] store: {why}"),
         ));
     }
     if c.lease_seconds == 0 || c.lease_seconds > 24 * 3600 {
@@ -535,6 +557,28 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
     })
 }
 
+/// Why `url` is not a store URL [`crate::console::Store::open`] takes: `sqlite:` with a file
+/// path, or `postgres://` / `postgresql://`.
+fn check_store_url(url: &str) -> Result<(), String> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let path = rest
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        if path.is_empty() {
+            return Err(format!("{url:?} names no file: sqlite://PATH?mode=rwc"));
+        }
+        Ok(())
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(())
+    } else {
+        Err(format!(
+            "unsupported store URL {url:?}: sqlite://PATH?mode=rwc or postgres://USER@HOST/DB"
+        ))
+    }
+}
+
 /// `sqlite://REL?…` with a relative path becomes `sqlite://DIR/REL?…`; other URLs stay.
 fn resolve_sqlite(url: &str, dir: Option<&Path>) -> String {
     let Some(rest) = url.strip_prefix("sqlite://") else {
@@ -575,7 +619,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_line() {
-        let e = parse("[console]\nstore = \"x\"\nlease_seconds = 0\n").unwrap_err();
+        let e = parse("[console]\nstore = \"sqlite://x.db\"\nlease_seconds = 0\n").unwrap_err();
         assert_eq!(e.location, "/etc/sr/console.toml:3", "{e}");
         let e = parse("[relay]\n\nbatch_max = 0\n").unwrap_err();
         assert_eq!(e.location, "/etc/sr/console.toml:3", "{e}");
@@ -604,6 +648,29 @@ mod tests {
         assert!(e.message.contains("duration"), "{e}");
         let e = parse("[ledger]\nuser_actions_topic = \"synth.rejected.v1\"\n").unwrap_err();
         assert_eq!(e.location, "/etc/sr/console.toml:2", "{e}");
+    }
+
+    #[test]
+    fn store_urls_are_checked_on_load() {
+        for (url, want) in [
+            ("x", "unsupported store URL"),
+            ("mysql://u@h/db", "unsupported store URL"),
+            ("sqlite://", "names no file"),
+            ("sqlite://?mode=rwc", "names no file"),
+        ] {
+            let e = parse(&format!("[console]\n\nstore = \"{url}\"\n")).unwrap_err();
+            assert_eq!(e.location, "/etc/sr/console.toml:3", "{url}: {e}");
+            assert!(e.message.contains(want), "{url}: {e}");
+        }
+        for url in ["sqlite://c.db", "sqlite::memory:", "postgresql://u@h/db"] {
+            parse(&format!("[console]\nstore = \"{url}\"\n")).unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "").unwrap();
+        let env = [("SYNTH_REVIEW_CONSOLE_STORE".to_string(), String::new())];
+        let e = load_console_file(&p, env).unwrap_err();
+        assert!(e.location.contains("SYNTH_REVIEW_CONSOLE_STORE"), "{e}");
     }
 
     #[test]

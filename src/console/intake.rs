@@ -175,6 +175,10 @@ impl ClientContext for IntakeContext {
     fn error(&self, error: KafkaError, reason: &str) {
         self.logs.error(error, reason);
     }
+
+    // The intake has no use for librdkafka's statistics (the worker's `consumer_config` asks
+    // for them every 5 s); rdkafka's default would log each, several KB, at info level.
+    fn stats(&self, _statistics: rdkafka::statistics::Statistics) {}
 }
 
 impl ConsumerContext for IntakeContext {

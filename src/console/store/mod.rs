@@ -166,6 +166,20 @@ impl<'s> MigrationSource<'s> for Embedded {
 const ITEM_COLUMNS: &str = "q.item_id, q.event_id, q.review_round, q.user_id, q.severity, \
      q.held_at, q.state, q.lease_holder, q.lease_expires_at, q.escalated_at";
 
+/// Whether `name` may name an account: 1 to 64 characters, no control characters or spaces
+/// ([`Store::add_account`] checks it; callers may check first, before opening anything).
+///
+/// Errors: [`StoreError::InvalidInput`].
+pub fn check_account_name(name: &str) -> Result<(), StoreError> {
+    let chars = name.chars().count();
+    if chars == 0 || chars > 64 || name.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(StoreError::InvalidInput(format!(
+            "account name {name:?}: 1 to 64 characters without spaces or control characters"
+        )));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens the store at `url` and brings its schema up to date (the migrations run in a
     /// transaction; on PostgreSQL under an advisory lock, so replicas may start together).
@@ -494,12 +508,7 @@ impl Store {
         password_hash: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<AccountId, StoreError> {
-        let chars = name.chars().count();
-        if chars == 0 || chars > 64 || name.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(StoreError::InvalidInput(format!(
-                "account name {name:?}: 1 to 64 characters without spaces or control characters"
-            )));
-        }
+        check_account_name(name)?;
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO accounts (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) \

@@ -156,6 +156,8 @@ pub fn router(state: WebState) -> Router {
         .route("/item/{id}/skip", post(pages::skip))
         .route("/item/{id}/escalate", post(pages::escalate))
         .nest("/lead", lead)
+        // Before the session layer, so that a wrong method without a session is still 401.
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -169,13 +171,22 @@ pub fn router(state: WebState) -> Router {
             "/favicon.ico",
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
         )
+        .method_not_allowed_fallback(method_not_allowed)
         .merge(protected)
+        .layer(middleware::from_fn(session::clean_input))
         .layer(middleware::map_response(security_headers))
         .with_state(state)
 }
 
 async fn not_found() -> WebError {
     WebError::new(axum::http::StatusCode::NOT_FOUND, "no such page")
+}
+
+async fn method_not_allowed() -> WebError {
+    WebError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "this page does not take that HTTP method: nothing was changed",
+    )
 }
 
 async fn static_js() -> Response {

@@ -214,7 +214,15 @@ pub async fn next(
     q: Result<Query<NextQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, WebError> {
     let Query(q) = q.map_err(|e| WebError::bad_request(format!("bad query: {}", e.body_text())))?;
-    let escalated = q.queue.as_deref() == Some("escalated");
+    let escalated = match q.queue.as_deref() {
+        None | Some("") => false,
+        Some("escalated") => true,
+        Some(other) => {
+            return Err(WebError::bad_request(format!(
+                "queue={other:?}: the only queue to name is `escalated`"
+            )))
+        }
+    };
     if escalated && session.role != Role::Lead {
         return Err(WebError::forbidden(
             "the escalations queue is for leads only",
@@ -467,9 +475,28 @@ pub async fn decide(
         VerdictField::Reject => Verdict::Reject,
     };
     let now = state.now();
+    let code = f.reason_code.trim();
+    // Only a code the item page offers: approve's, or reject's and the item's own codes.
+    let offered = match verdict {
+        Verdict::Approve => APPROVE_CODES.contains(&code),
+        Verdict::Reject if REJECT_CODES.contains(&code) => true,
+        Verdict::Reject => match state.store.item(id, now).await? {
+            Some(item) => RecordView::from_record(&item.record)
+                .reasons
+                .iter()
+                .any(|r| r.code == code),
+            None => return Err(StoreError::UnknownItem(id).into()),
+        },
+    };
+    if !offered {
+        return Err(WebError::bad_request(format!(
+            "reason code {code:?} is not one the item page offers for {}: nothing was changed",
+            verdict.as_str()
+        )));
+    }
     let input = VerdictInput {
         verdict,
-        reason_code: f.reason_code.trim(),
+        reason_code: code,
         note: note(&f.note),
     };
     state

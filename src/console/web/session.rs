@@ -73,6 +73,79 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+// A form field (key or value) as it decodes: percent escapes and `+` for a space.
+fn decode_field(part: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut bytes = Vec::with_capacity(part.len());
+    let mut i = 0;
+    while i < part.len() {
+        let escaped = part
+            .get(i + 1..i + 3)
+            .and_then(|h| Some(hex(h[0])? << 4 | hex(h[1])?));
+        let (b, len) = match (part[i], escaped) {
+            (b'%', Some(b)) => (b, 3),
+            (b'+', _) => (b' ', 1),
+            (b, _) => (b, 1),
+        };
+        bytes.push(b);
+        i += len;
+    }
+    bytes
+}
+
+/// Why `s` (a query string or form body, `application/x-www-form-urlencoded`) cannot be a
+/// console user's input, naming the field: a key or value that is not UTF-8 once decoded (it
+/// would be stored as U+FFFD silently) or that has a control character other than tab, CR and
+/// LF (PostgreSQL refuses NUL).
+fn unclean_field(s: &[u8]) -> Option<String> {
+    for pair in s.split(|&b| b == b'&') {
+        let mut kv = pair.splitn(2, |&b| b == b'=');
+        let key = decode_field(kv.next().unwrap_or_default());
+        let name: String = String::from_utf8_lossy(&key).chars().take(64).collect();
+        let value = decode_field(kv.next().unwrap_or_default());
+        for bytes in [&key, &value] {
+            match std::str::from_utf8(bytes) {
+                Err(_) => return Some(format!("field {name:?} is not UTF-8")),
+                Ok(t)
+                    if t.chars()
+                        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) =>
+                {
+                    return Some(format!("field {name:?} has a control character"))
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+    None
+}
+
+/// The middleware of every route: a request whose query string or body (at most
+/// [`MAX_BODY_BYTES`], else 413) has a field that [`unclean_field`] refuses is answered 400,
+/// before any handler or the store sees it.
+pub async fn clean_input(req: Request, next: Next) -> Response {
+    let refuse =
+        |why: String| WebError::bad_request(format!("{why}: nothing was changed")).into_response();
+    if let Some(why) = req.uri().query().and_then(|q| unclean_field(q.as_bytes())) {
+        return refuse(why);
+    }
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+        return WebError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body over {MAX_BODY_BYTES} bytes: nothing was changed"),
+        )
+        .into_response();
+    };
+    if let Some(why) = unclean_field(&bytes) {
+        return refuse(why);
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
 /// The middleware of every route but `/login` and `/static/…`: finds the live session of the
 /// request's cookie (else a GET is redirected to `/login?next=PATH`, anything else refused with
 /// 401), checks the CSRF token of every request that is not GET or HEAD (else 403), and hands
@@ -148,10 +221,19 @@ pub async fn require_lead(
     next.run(req).await
 }
 
-/// `next` if it is a path of this site (`/…`, not `//…`), else `/queue`.
+/// `next` if it is a path of this site (`/…`, not `//…`), else `/queue`. A control character
+/// is refused too: browsers drop tabs and line breaks from a URL (`/\t/evil.example` becomes
+/// `//evil.example`, another site), and CR or LF cannot be in a `Location` header at all.
 fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.chars().any(char::is_control) =>
+        {
+            p.to_owned()
+        }
         _ => "/queue".to_owned(),
     }
 }
@@ -240,6 +322,10 @@ pub async fn login(
         }
     };
     let next = local_path(form.next.as_deref());
+    if form.name.chars().count() > 64 {
+        // No account has such a name (`Store::add_account`); not worth an audit row.
+        return WebError::bad_request("a name has at most 64 characters").into_response();
+    }
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if !tokens_match(Some(&form.csrf), &expected) {
         return WebError::forbidden(
