@@ -368,7 +368,9 @@ async fn fetch_record(
         .set("isolation.level", "read_committed");
     let topic = topic.to_owned();
     tokio::task::spawn_blocking(move || {
-        let consumer: rdkafka::consumer::BaseConsumer = c.create().map_err(|e| e.to_string())?;
+        let consumer: rdkafka::consumer::BaseConsumer<LogContext> = c
+            .create_with_context(LogContext::new("consumer"))
+            .map_err(|e| e.to_string())?;
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition_offset(&topic, partition, Offset::Offset(offset))
             .map_err(|e| e.to_string())?;

@@ -52,7 +52,7 @@ use super::store::{
 };
 use crate::config::{KafkaConfig, Topics, MAX_EVENT_BYTES};
 use crate::kafka::client::{
-    backoff, consumer_config, producer_config, producer_max_message_bytes, LogLimiter,
+    backoff, consumer_config, producer_config, producer_max_message_bytes, LogContext, LogLimiter,
     ERROR_LOG_INTERVAL,
 };
 use crate::kafka::limits::{self, OutputLimits};
@@ -310,7 +310,7 @@ fn check(s: &RelaySettings) -> Result<(), RelayError> {
 /// The relay's Kafka clients of one session.
 struct Clients {
     producer: Arc<FutureProducer>,
-    consumer: Arc<BaseConsumer>,
+    consumer: Arc<BaseConsumer<LogContext>>,
     timeout: Duration,
     /// The output topics' `max.message.bytes`, read from the broker and kept up to date.
     limits: Arc<arc_swap::ArcSwap<OutputLimits>>,
@@ -322,7 +322,7 @@ impl Clients {
     async fn call<T: Send + 'static>(
         &self,
         what: &'static str,
-        f: impl FnOnce(&FutureProducer, &BaseConsumer, Duration) -> Result<T, SessionError>
+        f: impl FnOnce(&FutureProducer, &BaseConsumer<LogContext>, Duration) -> Result<T, SessionError>
             + Send
             + 'static,
     ) -> Result<T, SessionError> {
@@ -361,7 +361,8 @@ async fn clients(settings: &RelaySettings) -> Result<Clients, SessionError> {
         )
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed");
-    let consumer = BaseConsumer::from_config(&c)?;
+    // Logs like the worker's clients; librdkafka's statistics are not logged.
+    let consumer: BaseConsumer<LogContext> = c.create_with_context(LogContext::new("consumer"))?;
     let topics = Topics {
         approved: settings.approved_topic.clone(),
         rejected: settings.rejected_topic.clone(),

@@ -227,6 +227,11 @@ impl ClientContext for LogContext {
             tracing::error!(%error, reason, client, suppressed, "librdkafka error (similar errors are logged at most every 10 s).");
         }
     }
+
+    // A client that only logs has no use for librdkafka's statistics (`consumer_config` asks
+    // for them every 5 s, for the worker's lag metric); rdkafka's default would log each, a
+    // line of several KB, at info level.
+    fn stats(&self, _statistics: Statistics) {}
 }
 
 /// A consumer that only logs (partition assignment by the application, e.g. the console's
