@@ -519,6 +519,7 @@ async fn lead_lifts_a_measure() {
             articles: vec!["Art. 10".into()],
             weight: 1,
             at: now - time::Duration::days(3 - i),
+            record_at: None,
         })
         .collect();
     db.store

@@ -12,7 +12,12 @@
 //! - complaints (Art. 12): merged per event, reopening a published event (its record fetched
 //!   from the approved topic) or a held one as a new review round with priority and a deadline;
 //!   results exactly once on the results topic, founded and met, unfounded and missed; a
-//!   reporter whose complaints keep being unfounded ranked lower but still queued.
+//!   reporter whose complaints keep being unfounded ranked lower but still queued;
+//! - appeals (Art. 12): an appeal of a reject reopens it, refused to the moderator who rejected,
+//!   upheld by another (the approve verdict produced, the strike reversed, the measures it
+//!   carried revoked and recomputed), dismissed without a second strike; an appeal of a measure
+//!   decided by a lead other than the one who changed it; waiting, refused, duplicate and
+//!   invalid appeals; every outcome exactly once, and a lost store rebuilt to the same ledger.
 //!
 //! Every wait polls a condition until a deadline; none sleeps a fixed time.
 
@@ -33,7 +38,7 @@ use serde_json::{json, Value};
 use synth_review::config::KafkaConfig;
 use synth_review::console::ledger::{ladder, LedgerPolicy, LedgerStrike, MeasureKind};
 use synth_review::console::ledger_reader::{
-    run_ledger, ComplaintSettings, LedgerMetrics, LedgerSettings,
+    run_ledger, AppealSettings, ComplaintSettings, LedgerMetrics, LedgerSettings,
 };
 use synth_review::console::relay::{ACTION_ID_HEADER, RESULT_ID_HEADER};
 use synth_review::console::store::{MeasureChange, MeasureState};
@@ -61,6 +66,7 @@ struct Topics {
     user_actions: String,
     complaints: String,
     results: String,
+    appeals: String,
 }
 
 impl Topics {
@@ -74,6 +80,7 @@ impl Topics {
             user_actions: format!("{prefix}.user-actions"),
             complaints: format!("{prefix}.complaints"),
             results: format!("{prefix}.complaint-results"),
+            appeals: format!("{prefix}.appeals"),
             prefix,
         };
         let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
@@ -88,6 +95,7 @@ impl Topics {
             &t.user_actions,
             &t.complaints,
             &t.results,
+            &t.appeals,
         ]
         .iter()
         .map(|n| NewTopic::new(n, 2, TopicReplication::Fixed(1)))
@@ -365,6 +373,10 @@ impl Running {
             console_id: "console-test".into(),
             batch_max: 7,
             complaints,
+            appeals: Some(AppealSettings {
+                topic: t.appeals.clone(),
+                time_limit: Duration::from_secs(3600),
+            }),
         };
         let relay = RelaySettings {
             kafka: kafka(),
@@ -959,9 +971,348 @@ fn logs() {
         .try_init();
 }
 
+// ------------------------------------------------------------------ appeals --
+
+fn appeal(id: &str, user: &str, target: (&str, &str)) -> (String, Vec<u8>) {
+    let now = OffsetDateTime::now_utc().format(&Rfc3339).unwrap();
+    let mut v = json!({"appeal_id": id, "user_id": user, "text": "我没有违规 <b>x</b>",
+                       "received_at": now});
+    v["kind"] = json!(target.0);
+    v[if target.0 == "reject" {
+        "event_id"
+    } else {
+        "measure_id"
+    }] = json!(target.1);
+    (user.to_owned(), v.to_string().into_bytes())
+}
+
+/// `who` claims `item_id` and gives `verdict`; the verdict id.
+async fn give_as(store: &Store, item_id: i64, who: &str, verdict: Verdict) -> Result<i64, String> {
+    let now = OffsetDateTime::now_utc();
+    let lease = store
+        .claim(item_id, who, Role::Moderator, Duration::from_secs(300), now)
+        .await
+        .map_err(|e| e.to_string())?;
+    store
+        .decide(
+            item_id,
+            &lease.token,
+            who,
+            &VerdictInput {
+                verdict,
+                reason_code: "checked",
+                note: Some("复核"),
+            },
+            now,
+        )
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The appeal items of the queue: appeal id → item id.
+async fn appeal_items(store: &Store) -> BTreeMap<String, i64> {
+    let filter = QueueFilter {
+        stage: Some("appeal".into()),
+        ..QueueFilter::default()
+    };
+    let mut out = BTreeMap::new();
+    for i in store
+        .queue(&filter, 1000, OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+    {
+        let a = store.item_appeal(i.item_id).await.unwrap().unwrap();
+        out.insert(a.appeal.appeal_id, i.item_id);
+    }
+    out
+}
+
+/// Strike key → reversed, of `user`.
+async fn strikes_of(store: &Store, user: &str) -> BTreeMap<String, bool> {
+    store
+        .user_ledger(user)
+        .await
+        .unwrap()
+        .strikes
+        .into_iter()
+        .map(|s| (s.key, s.reversed_at.is_some()))
+        .collect()
+}
+
+async fn appeals_are_decided_by_someone_else_and_reverse_exactly_once(db: &TestDb) {
+    logs();
+    let t = Topics::create("appeals").await;
+    let p = &t.prefix;
+    let store = db
+        .store
+        .clone()
+        .with_ledger(LedgerPolicy::default(), "console-test");
+    let user = format!("{p}-user-0");
+    let ev = |n: usize| format!("{p}-u0-e{n}");
+    // Six rejects (e4 mod-a's, the rest the worker's): warn at e2, restrict at e5.
+    let rejects: Vec<_> = (0..6).map(|n| reject(p, 0, n)).collect();
+    produce(&t.rejected, &rejects).await;
+    let running = Running::start(&store, &t);
+    let warn = format!("L1@worker:{}", ev(2));
+    let restrict = format!("L2@worker:{}", ev(5));
+    wait_actions(&t.user_actions, 2).await;
+    // lead-x changes the warning: an appeal of it is not lead-x's to decide.
+    store
+        .change_measure(
+            &user,
+            &warn,
+            "lead-x",
+            &MeasureChange::To(MeasureKind::Warn),
+            "重新评估",
+            "console-test",
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    let a = |n: &str| format!("{p}-{n}");
+    let a1 = appeal(&a("a1"), &user, ("reject", &ev(4)));
+    produce(
+        &t.appeals,
+        &[
+            a1.clone(),
+            appeal(&a("a2"), &user, ("reject", &ev(1))),
+            appeal(&a("a3"), &user, ("measure", &warn)),
+            appeal(&a("a4"), &user, ("reject", &ev(9))),
+            a1,
+            appeal(&a("a6"), &user, ("reject", &ev(4))),
+            appeal(&a("a7"), &user, ("measure", "L9@nothing")),
+            (user.clone(), b"not an appeal".to_vec()),
+        ],
+    )
+    .await;
+    let items = wait("a1 and a2 in the queue", || async {
+        let items = appeal_items(&store).await;
+        if items.len() == 2 {
+            Ok(items)
+        } else {
+            Err(format!("{items:?}"))
+        }
+    })
+    .await;
+    wait_caught_up_with(&store, &t.appeals, ACTION_ID_HEADER).await;
+    let cases: BTreeMap<String, _> = store
+        .user_appeals(&user)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.appeal.appeal_id.clone(), c))
+        .collect();
+    assert_eq!(cases.len(), 6, "a1 once: {:?}", cases.keys());
+    let state = |id: &str| cases[&a(id)].state.as_str();
+    assert_eq!(
+        [
+            state("a1"),
+            state("a2"),
+            state("a3"),
+            state("a4"),
+            state("a6"),
+            state("a7")
+        ],
+        ["open", "open", "open", "waiting", "refused", "refused"]
+    );
+    assert_eq!(cases[&a("a1")].original_decider.as_deref(), Some("mod-a"));
+    assert_eq!(cases[&a("a2")].original_decider.as_deref(), Some("worker"));
+    assert_eq!(cases[&a("a3")].original_decider.as_deref(), Some("lead-x"));
+    assert!(
+        cases[&a("a6")]
+            .refusal
+            .as_deref()
+            .unwrap()
+            .contains("appealed already"),
+        "{:?}",
+        cases[&a("a6")]
+    );
+    // The worker's reject, never held by the console: its record read from the rejected topic.
+    let item2 = store
+        .item(items[&a("a2")], OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+        .unwrap();
+    let record: Value = serde_json::from_str(&item2.record).unwrap();
+    assert_eq!(record["reasons"][0]["code"], "prohibited_term", "{record}");
+    assert_eq!(record["appeal"]["strike_key"], format!("worker:{}", ev(1)));
+    assert_eq!(item2.summary.user_id, user);
+
+    // a4 waits for its reject; when it arrives (mod-a's), the appeal opens.
+    produce(&t.rejected, &[reject(p, 0, 9)]).await;
+    let items = wait("a4 in the queue", || async {
+        let items = appeal_items(&store).await;
+        if items.len() == 3 {
+            Ok(items)
+        } else {
+            Err(format!("{items:?}"))
+        }
+    })
+    .await;
+
+    // mod-a rejected e4: refused to claim or be assigned its appeal.
+    let i1 = items[&a("a1")];
+    let e = give_as(&store, i1, "mod-a", Verdict::Approve)
+        .await
+        .unwrap_err();
+    assert!(e.contains("someone else decides the appeal"), "{e}");
+    let e = store
+        .assign(
+            i1,
+            "lead-x",
+            "mod-a",
+            Role::Moderator,
+            Duration::from_secs(60),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("someone else"), "{e}");
+    // mod-b upholds a1: the strike reversed, the restriction it carried revoked (5 points of
+    // its 6 remain) and recomputed: e9's strike brings the points back to 6.
+    give_as(&store, i1, "mod-b", Verdict::Approve)
+        .await
+        .unwrap();
+    // mod-b dismisses a2: the reject again, no second strike.
+    give_as(&store, items[&a("a2")], "mod-b", Verdict::Reject)
+        .await
+        .unwrap();
+    // a3: not lead-x's; lead-y upholds it.
+    let e = store
+        .decide_measure_appeal(&a("a3"), "lead-x", true, "复核", OffsetDateTime::now_utc())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("someone else"), "{e}");
+    store
+        .decide_measure_appeal(&a("a3"), "lead-y", true, "复核", OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let e = store
+        .decide_measure_appeal(&a("a3"), "lead-z", false, "再次", OffsetDateTime::now_utc())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("upheld"), "{e}");
+
+    // Every outcome exactly once: 2 measures, the change, a6's and a7's refusals, a1 (revoke
+    // of the restriction, the new restriction at e9), a2, a3 (revoke of the warning).
+    let new_restrict = "L2@verdict:9".to_owned();
+    let actions = wait_actions(&t.user_actions, 11).await;
+    for id in [
+        format!("measure:{warn}"),
+        format!("measure:{restrict}"),
+        format!("change:{warn}"),
+        format!("revoke:{restrict}"),
+        format!("measure:{new_restrict}"),
+        format!("revoke:{warn}"),
+    ] {
+        assert!(
+            actions.contains_key(&id),
+            "{id} missing: {:?}",
+            actions.keys()
+        );
+    }
+    let outcome = |id: &str| actions[&format!("appeal:{}", a(id))].value.clone();
+    assert_eq!(outcome("a1")["outcome"], "upheld");
+    assert_eq!(outcome("a1")["revoked"], json!([restrict]));
+    assert_eq!(outcome("a1")["decided_by"]["id"], "mod-b");
+    assert_eq!(outcome("a1")["original_decider"], "mod-a");
+    assert_eq!(outcome("a2")["outcome"], "dismissed");
+    assert_eq!(outcome("a3")["outcome"], "upheld");
+    assert_eq!(outcome("a3")["decided_by"]["kind"], "lead");
+    assert_eq!(outcome("a6")["outcome"], "refused");
+    assert_eq!(outcome("a7")["outcome"], "refused");
+    assert_eq!(outcome("a1")["met_deadline"], true);
+    // a1's approve verdict reached the approved topic, once.
+    let approved = wait("a1's approve verdict", || async {
+        let read = read_all(&t.approved, ACTION_ID_HEADER)?;
+        let of_e4: Vec<Value> = read
+            .iter()
+            .filter(|r| r.2 == ev(4))
+            .map(|r| serde_json::from_slice(&r.4).unwrap())
+            .collect();
+        if of_e4.is_empty() {
+            Err("none yet".into())
+        } else {
+            Ok(of_e4)
+        }
+    })
+    .await;
+    assert_eq!(approved.len(), 1);
+    assert_eq!(approved[0]["decision"], "approve");
+    assert_eq!(approved[0]["reviewed_by"]["id"], "mod-b");
+    // a2's reject reached the rejected topic and the ledger read it: still one strike of e1.
+    wait_relayed(&store).await;
+    wait_caught_up_with(&store, &t.rejected, ACTION_ID_HEADER).await;
+    let strikes = strikes_of(&store, &user).await;
+    assert_eq!(
+        strikes.len(),
+        7,
+        "six rejects and e9, no second strike: {strikes:?}"
+    );
+    assert!(strikes[&"verdict:4".to_owned()], "a1 reversed it");
+    assert_eq!(strikes.values().filter(|r| **r).count(), 1);
+    let before = measures(&store, std::slice::from_ref(&user)).await;
+    assert_eq!(
+        before[&format!("{user}/{restrict}")],
+        ("restrict".to_owned(), MeasureState::Revoked)
+    );
+    assert_eq!(
+        before[&format!("{user}/{warn}")],
+        ("warn".to_owned(), MeasureState::Revoked)
+    );
+    assert_eq!(
+        before[&format!("{user}/{new_restrict}")],
+        ("restrict".to_owned(), MeasureState::InForce)
+    );
+    running.stop().await;
+
+    // A lost store rebuilt from the topics: the same ledger, the same appeals, nothing produced
+    // again; a4, still open, is in the queue again.
+    let Some(fresh) = fresh_store_like(db).await else {
+        return;
+    };
+    let rebuilt = fresh
+        .store
+        .clone()
+        .with_ledger(LedgerPolicy::default(), "console-test");
+    let running = Running::start(&rebuilt, &t);
+    for topic in [&t.user_actions, &t.rejected, &t.appeals] {
+        wait_caught_up_with(&rebuilt, topic, ACTION_ID_HEADER).await;
+    }
+    wait("a4 in the rebuilt queue", || async {
+        let items = appeal_items(&rebuilt).await;
+        if items.keys().collect::<Vec<_>>() == [&a("a4")] {
+            Ok(())
+        } else {
+            Err(format!("{items:?}"))
+        }
+    })
+    .await;
+    assert_eq!(
+        measures(&rebuilt, std::slice::from_ref(&user)).await,
+        before
+    );
+    assert_eq!(strikes_of(&rebuilt, &user).await, strikes);
+    let rebuilt_cases: BTreeMap<String, String> = rebuilt
+        .user_appeals(&user)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.appeal.appeal_id, c.state))
+        .collect();
+    assert_eq!(rebuilt_cases.len(), 6, "{rebuilt_cases:?}");
+    assert_eq!(rebuilt_cases[&a("a1")], "upheld");
+    assert_eq!(rebuilt_cases[&a("a2")], "dismissed");
+    assert_eq!(rebuilt_cases[&a("a4")], "open");
+    assert!(rebuilt.pending_user_actions(100).await.unwrap().is_empty());
+    running.stop().await;
+    assert_eq!(read_actions(&t.user_actions).unwrap().len(), 11);
+}
+
 crate::backend_tests! {
     2;
     the_ladder_issues_each_measure_once_and_a_lost_store_is_rebuilt,
     kill_9_while_rejects_stream_in,
     complaints_merge_reopen_and_meet_or_miss_their_deadline,
+    appeals_are_decided_by_someone_else_and_reverse_exactly_once,
 }

@@ -1202,6 +1202,7 @@ fn strikes(user: &str, count: usize, code: &str) -> Vec<Strike> {
             articles: vec!["Art. 10".into()],
             weight: 1,
             at: now - time::Duration::days((count - i) as i64) - time::Duration::hours(1),
+            record_at: None,
         })
         .collect()
 }

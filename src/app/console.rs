@@ -18,7 +18,9 @@ use tokio::sync::watch;
 
 use super::AppError;
 use crate::config::console::ConsoleFile;
-use crate::console::ledger_reader::{run_ledger, ComplaintSettings, LedgerMetrics, LedgerSettings};
+use crate::console::ledger_reader::{
+    run_ledger, AppealSettings, ComplaintSettings, LedgerMetrics, LedgerSettings,
+};
 use crate::console::web::{self, WebSettings, WebState};
 use crate::console::{
     run_intake, run_relay, ConsoleMetrics, IntakeMetrics, IntakeSettings, RelayMetrics,
@@ -174,9 +176,17 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
         listener,
         metrics_listener,
     } = run;
-    let store = Store::open(&file.console.store)
+    let mut store = Store::open(&file.console.store)
         .await
         .map_err(|e| open_error(&file.console.store, &e))?;
+    if file.ledger.enabled {
+        // An upheld appeal's verdict recomputes the user's measures by the ledger's rules.
+        let policy = file
+            .ledger
+            .policy()
+            .map_err(|e| AppError::Console(format!("[ledger]: {e}")))?;
+        store = store.with_ledger(policy, &console_id(&file));
+    }
     let console_metrics = Arc::new(ConsoleMetrics::new());
     let registry = console_metrics.registry().clone();
     let register = |e: prometheus::Error| AppError::Console(format!("metrics: {e}"));
@@ -285,6 +295,10 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
                     .complaints
                     .index_published
                     .then(|| file.topics.approved.clone()),
+            }),
+            appeals: file.appeals.enabled.then(|| AppealSettings {
+                topic: file.appeals.topic.clone(),
+                time_limit: file.appeals.time_limit(),
             }),
         };
         let (store, metrics, stop) = (

@@ -100,7 +100,8 @@ pub async fn demo_then(
     let own = {
         let l = crate::config::console::LedgerSection::default();
         let c = crate::config::console::ComplaintsSection::default();
-        [l.user_actions_topic, c.topic, c.results_topic]
+        let a = crate::config::console::AppealsSection::default();
+        [l.user_actions_topic, c.topic, c.results_topic, a.topic]
     };
     for t in &own {
         cluster
@@ -119,7 +120,8 @@ async fn demo_console(
     topics: crate::config::Topics,
 ) -> Result<(), AppError> {
     use crate::config::console::{
-        ComplaintsSection, ConsoleFile, ConsoleSection, IntakeSection, LedgerSection, RelaySection,
+        AppealsSection, ComplaintsSection, ConsoleFile, ConsoleSection, IntakeSection,
+        LedgerSection, RelaySection,
     };
     let dir = std::env::temp_dir().join(format!("synth-review-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)
@@ -139,6 +141,7 @@ async fn demo_console(
         relay: RelaySection::default(),
         ledger: LedgerSection::default(),
         complaints: ComplaintsSection::default(),
+        appeals: AppealsSection::default(),
         kafka,
         topics,
     };

@@ -22,6 +22,9 @@
 //! [complaints]                              # Art. 12, see ComplaintsSection
 //! time_limit_hours = 72
 //!
+//! [appeals]                                 # Art. 12, see AppealsSection
+//! time_limit_hours = 72
+//!
 //! [relay]
 //! enabled = true
 //! transactional_id = "synth-review-console-relay"
@@ -65,6 +68,8 @@ pub struct ConsoleFile {
     pub ledger: LedgerSection,
     /// `[complaints]`.
     pub complaints: ComplaintsSection,
+    /// `[appeals]`.
+    pub appeals: AppealsSection,
     /// `[kafka]`: brokers, client id and the pass-through options, as for the worker.
     pub kafka: KafkaConfig,
     /// `[topics]`: the held topic is read, the approved, rejected and audit topics written.
@@ -312,6 +317,38 @@ impl ComplaintsSection {
     }
 }
 
+/// `[appeals]`: users' appeals of rejects and measures (Art. 12, [`crate::console::appeal`]);
+/// read by the ledger reader, so `[ledger] enabled` must be on for them to be read. Outcomes go
+/// to the user-actions topic.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppealsSection {
+    /// Read appeals.
+    pub enabled: bool,
+    /// The platform's appeals (`synth.appeals.v1`, keyed by user id).
+    pub topic: String,
+    /// An appeal must be decided within this many hours of its receipt (1 to 2160; the
+    /// platform publishes it, Art. 12).
+    pub time_limit_hours: u64,
+}
+
+impl Default for AppealsSection {
+    fn default() -> Self {
+        AppealsSection {
+            enabled: true,
+            topic: "synth.appeals.v1".into(),
+            time_limit_hours: 72,
+        }
+    }
+}
+
+impl AppealsSection {
+    /// The time limit.
+    pub fn time_limit(&self) -> Duration {
+        Duration::from_secs(self.time_limit_hours * 3600)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Sections {
@@ -325,6 +362,8 @@ struct Sections {
     ledger: LedgerSection,
     #[serde(default)]
     complaints: ComplaintsSection,
+    #[serde(default)]
+    appeals: AppealsSection,
     #[serde(default)]
     kafka: KafkaConfig,
     #[serde(default)]
@@ -544,6 +583,26 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
             ));
         }
     }
+    let a = &s.appeals;
+    if a.time_limit_hours == 0 || a.time_limit_hours > 2160 {
+        return Err(invalid_at(
+            "appeals",
+            "time_limit_hours",
+            "[appeals] time_limit_hours must be 1 to 2160",
+        ));
+    }
+    let t = a.topic.trim();
+    if t.is_empty()
+        || worker_topics.contains(&t)
+        || t == c.topic.trim()
+        || t == c.results_topic.trim()
+    {
+        return Err(invalid_at(
+            "appeals",
+            "topic",
+            "[appeals] topic must be set and differ from the other topics of this file",
+        ));
+    }
     let mut console = s.console;
     console.store = resolve_sqlite(&console.store, path.parent());
     Ok(ConsoleFile {
@@ -552,6 +611,7 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
         relay: s.relay,
         ledger: s.ledger,
         complaints: s.complaints,
+        appeals: s.appeals,
         kafka: s.kafka,
         topics: s.topics,
     })

@@ -136,25 +136,7 @@ pub fn reopened_record(
     complaints: &[Complaint],
     now: OffsetDateTime,
 ) -> String {
-    let mut m = match base.map(serde_json::from_str::<Value>) {
-        Some(Ok(Value::Object(m))) => m,
-        _ => {
-            let mut m = Map::new();
-            m.insert("event_id".into(), json!(event_id));
-            m.insert(
-                "event".into(),
-                json!({"event_id": event_id, "user": {"id": "unknown"},
-                       "omitted": "the console has no record of this event (not held, not in \
-                                   the approved topic's index)"}),
-            );
-            m
-        }
-    };
-    let mut reasons: Vec<Value> = m
-        .get("reasons")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let mut reasons = Vec::new();
     let mut listed = Vec::new();
     for c in complaints {
         reasons.push(json!({
@@ -174,9 +156,53 @@ pub fn reopened_record(
             "received_at": c.received_at.format(&Rfc3339).unwrap_or_default(),
         }));
     }
+    reopen(
+        base,
+        event_id,
+        round,
+        reasons,
+        ("complaints", Value::Array(listed)),
+        now,
+    )
+}
+
+/// A decision record reopened as a new review round: `base` (else a stub naming the event,
+/// author `unknown`) with `decision` `hold`, `reasons` extended by `new_reasons`, `extra`
+/// set (`complaints`, `appeal`), `review_round` and `reviewed_at` = `now`. The author
+/// (`event.user.id`) is kept, else `unknown`.
+pub(crate) fn reopen(
+    base: Option<&str>,
+    event_id: &str,
+    round: i64,
+    new_reasons: Vec<Value>,
+    extra: (&str, Value),
+    now: OffsetDateTime,
+) -> String {
+    let mut m = match base.map(serde_json::from_str::<Value>) {
+        Some(Ok(Value::Object(m))) => m,
+        _ => {
+            let mut m = Map::new();
+            m.insert("event_id".into(), json!(event_id));
+            m.insert(
+                "event".into(),
+                json!({"event_id": event_id, "user": {"id": "unknown"},
+                       "omitted": "the console has no record of this event (not held, not in \
+                                   the approved topic's index)"}),
+            );
+            m
+        }
+    };
+    let mut reasons: Vec<Value> = m
+        .get("reasons")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    reasons.extend(new_reasons);
+    // A verdict's own fields do not carry over into the new round.
+    m.remove("reviewed_by");
     m.insert("decision".into(), json!("hold"));
     m.insert("reasons".into(), Value::Array(reasons));
-    m.insert("complaints".into(), Value::Array(listed));
+    m.insert(extra.0.into(), extra.1);
     m.insert("review_round".into(), json!(round));
     m.insert(
         "reviewed_at".into(),

@@ -238,6 +238,9 @@ pub struct Strike {
     pub weight: u32,
     /// When the reject was given (the record's `reviewed_at`, or the verdict's `decided_at`).
     pub at: OffsetDateTime,
+    /// Where the reject is in the rejected topic (partition, offset), when read from it: an
+    /// appeal of a reject the console never held reopens it with that record.
+    pub record_at: Option<(i32, i64)>,
 }
 
 /// Why a record on the rejected topic gives no strike.
@@ -364,6 +367,11 @@ impl Strike {
                 )
             }
         };
+        // The verdict of an appeal's review round rejects again what was appealed: it is the
+        // appealed strike, not a second one (`super::appeal`).
+        let key = str_at(&v, &["appeal", "strike_key"])
+            .map(str::to_owned)
+            .unwrap_or(key);
         let weight = policy.weight(&code, &categories);
         Ok(Strike {
             key,
@@ -375,6 +383,7 @@ impl Strike {
             articles,
             weight,
             at,
+            record_at: None,
         })
     }
 }

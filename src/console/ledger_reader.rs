@@ -31,6 +31,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::appeal::Appeal;
 use super::complaint::Complaint;
 use super::ledger::{LedgerPolicy, Strike};
 use super::store::Store;
@@ -57,6 +58,17 @@ pub struct LedgerSettings {
     pub batch_max: usize,
     /// Complaints (Art. 12), when they are read.
     pub complaints: Option<ComplaintSettings>,
+    /// Appeals (Art. 12), when they are read.
+    pub appeals: Option<AppealSettings>,
+}
+
+/// Where appeals come from and how long one may take.
+#[derive(Debug, Clone)]
+pub struct AppealSettings {
+    /// `synth.appeals.v1` (`[appeals] topic`).
+    pub topic: String,
+    /// An appeal's deadline after it was received (`[appeals] time_limit_hours`).
+    pub time_limit: Duration,
 }
 
 /// Where complaints come from and how long a case may take.
@@ -74,6 +86,7 @@ pub struct ComplaintSettings {
 /// The reader's counters. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct LedgerMetrics {
+    appeals: IntCounterVec,
     complaints: IntCounterVec,
     strikes: IntCounterVec,
     invalid: IntCounterVec,
@@ -128,6 +141,24 @@ impl LedgerMetrics {
         for r in ["opened", "merged", "duplicate", "invalid"] {
             complaints.with_label_values(&[r]);
         }
+        let appeals = IntCounterVec::new(
+            Opts::new(
+                "synth_review_console_appeals_total",
+                "Appeals (Art. 12) the ledger reader handled, by result: opened (a reject's appeal, reopened in the hold queue), for_leads (a measure's appeal), waiting (its reject is not in the ledger yet; opened when it is), refused (nothing to appeal, or appealed already; an outcome record says why), duplicate (the store had it), invalid (not an appeal; skipped).",
+            ),
+            &["result"],
+        )
+        .expect("metric");
+        for r in [
+            "opened",
+            "for_leads",
+            "waiting",
+            "refused",
+            "duplicate",
+            "invalid",
+        ] {
+            appeals.with_label_values(&[r]);
+        }
         let store_retries = IntCounter::new(
             "synth_review_console_ledger_store_retries_total",
             "Failed ledger writes to the store that were retried (the partitions wait meanwhile).",
@@ -143,6 +174,7 @@ impl LedgerMetrics {
             measures.with_label_values(&[k]);
         }
         LedgerMetrics {
+            appeals,
             complaints,
             strikes,
             invalid,
@@ -156,6 +188,7 @@ impl LedgerMetrics {
     /// # Errors
     /// A metric of the same name is registered already.
     pub fn register(&self, registry: &Registry) -> prometheus::Result<()> {
+        registry.register(Box::new(self.appeals.clone()))?;
         registry.register(Box::new(self.complaints.clone()))?;
         registry.register(Box::new(self.strikes.clone()))?;
         registry.register(Box::new(self.invalid.clone()))?;
@@ -280,6 +313,9 @@ pub async fn run_ledger(
         }
         topics.push(&c.topic);
     }
+    if let Some(a) = &settings.appeals {
+        topics.push(&a.topic);
+    }
     let topics = topics.as_slice();
     let Some(mut assigned) = reader.assign(&consumer, topics, &mut shutdown).await? else {
         return Ok(reader.summary);
@@ -352,6 +388,7 @@ enum Kind {
     Rejected,
     Approved,
     Complaints,
+    Appeals,
 }
 
 /// Reads the record at `offset` of `partition` of `topic` (`read_committed`), within 15 s.
@@ -550,6 +587,10 @@ impl Reader<'_> {
             }
             order.push((c.topic.clone(), Kind::Complaints));
         }
+        if let Some(a) = &self.settings.appeals {
+            order.push((a.topic.clone(), Kind::Appeals));
+        }
+        let strikes_before = self.summary.new_strikes;
         for (topic, kind) in order {
             let Some(records) = batch.records.remove(&topic) else {
                 continue;
@@ -571,10 +612,115 @@ impl Reader<'_> {
                 }
                 Kind::Approved => self.index(&topic, &next, &records, shutdown).await,
                 Kind::Complaints => self.complaints(&topic, &next, &records, shutdown).await,
+                Kind::Appeals => {
+                    let appeals = self.read_appeals(&topic, &records);
+                    self.appeals(&topic, &next, appeals, shutdown).await
+                }
             };
             if !applied {
                 return false;
             }
+        }
+        // New strikes may be what waiting appeals wait for.
+        if self.summary.new_strikes > strikes_before {
+            if let Some(a) = &self.settings.appeals {
+                let topic = a.topic.clone();
+                let Some(ready) = self
+                    .retry(
+                        shutdown,
+                        |store| async move { store.ready_appeals(1000).await },
+                    )
+                    .await
+                else {
+                    return false;
+                };
+                if !ready.is_empty() && !self.appeals(&topic, &[], ready, shutdown).await {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// The appeals among `records` (others are counted and logged, and skipped).
+    fn read_appeals(&self, topic: &str, records: &[(i32, i64, Vec<u8>)]) -> Vec<Appeal> {
+        let mut appeals = Vec::new();
+        for (partition, offset, payload) in records {
+            match Appeal::from_record(payload) {
+                Ok(a) => appeals.push(a),
+                Err(e) => {
+                    self.metrics.appeals.with_label_values(&["invalid"]).inc();
+                    tracing::error!(topic, partition, offset, reason = e.label(), error = %e, "A record of the appeals topic is not an appeal; skipped.");
+                }
+            }
+        }
+        appeals
+    }
+
+    /// Applies appeals (read from `topic`, offsets after them in `next`; or waiting ones
+    /// examined again, with no offsets): the rejected record of an event the console never
+    /// held is fetched first, for the appeal's review round to show it.
+    async fn appeals(
+        &mut self,
+        topic: &str,
+        next: &[(i32, i64)],
+        appeals: Vec<Appeal>,
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+    ) -> bool {
+        let Some(settings) = self.settings.appeals.clone() else {
+            return true;
+        };
+        let appeals = &appeals;
+        let Some(needed) = self
+            .retry(shutdown, |store| async move {
+                store.appeal_records_needed(appeals).await
+            })
+            .await
+        else {
+            return false;
+        };
+        let mut records = BTreeMap::new();
+        for (event_id, p, o) in needed {
+            match fetch_record(&self.settings.kafka, &self.settings.rejected_topic, p, o).await {
+                Ok(record) => {
+                    records.insert(event_id, record);
+                }
+                Err(e) => tracing::warn!(error = e, partition = p, offset = o, "The rejected record of an appealed event could not be read; the appeal opens without it."),
+            }
+        }
+        let now = OffsetDateTime::now_utc();
+        let Some(applied) = self
+            .retry(shutdown, |store| {
+                let records = &records;
+                async move {
+                    store
+                        .apply_appeals(topic, next, appeals, records, settings.time_limit, now)
+                        .await
+                }
+            })
+            .await
+        else {
+            return false;
+        };
+        let m = &self.metrics.appeals;
+        m.with_label_values(&["opened"])
+            .inc_by(applied.opened.len() as u64);
+        m.with_label_values(&["for_leads"])
+            .inc_by(applied.for_leads);
+        m.with_label_values(&["waiting"]).inc_by(applied.waiting);
+        m.with_label_values(&["refused"])
+            .inc_by(applied.refused.len() as u64);
+        m.with_label_values(&["duplicate"])
+            .inc_by(applied.duplicates);
+        for (appeal_id, item_id) in &applied.opened {
+            tracing::info!(
+                appeal_id,
+                item_id,
+                "An appeal reopened a reject in the hold queue."
+            );
+        }
+        for (appeal_id, why) in &applied.refused {
+            tracing::info!(appeal_id, why, "An appeal was refused.");
         }
         true
     }
@@ -742,7 +888,10 @@ impl Reader<'_> {
         for (partition, offset, payload) in records {
             if rejected {
                 match Strike::from_rejected(payload, &self.settings.policy) {
-                    Ok(s) => strikes.push(s),
+                    Ok(mut s) => {
+                        s.record_at = Some((*partition, *offset));
+                        strikes.push(s);
+                    }
                     Err(e) => {
                         self.metrics.invalid.with_label_values(&[e.label()]).inc();
                         tracing::error!(topic, partition, offset, reason = e.label(), error = %e, "A record of the rejected topic gives no strike; skipped.");

@@ -17,6 +17,7 @@
 //! - [`web`]: the web application moderators and leads work in ([`web::router`]), with
 //!   [`auth`] (argon2 passwords) and [`metrics`] ([`ConsoleMetrics`]).
 
+pub mod appeal;
 pub mod auth;
 pub mod complaint;
 pub mod intake;

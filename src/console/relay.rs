@@ -660,6 +660,14 @@ impl VerdictRecords {
             }
         }
         minimal.insert("event".into(), slim_event);
+        // The appealed strike stays, so that the ledger counts a dismissed appeal's reject once.
+        if let Some(Value::Object(appeal)) = m.get("appeal") {
+            let keep = |k: &str| appeal.get(k).cloned().unwrap_or(Value::Null);
+            minimal.insert(
+                "appeal".into(),
+                json!({"appeal_id": keep("appeal_id"), "strike_key": keep("strike_key")}),
+            );
+        }
         minimal.insert(
             "record_error".into(),
             "the decision record is too large for this topic; the held topic has it".into(),

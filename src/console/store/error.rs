@@ -56,6 +56,16 @@ pub enum StoreError {
     /// A lead's release of a claim on an item nobody holds an unexpired lease on.
     #[error("item {0} is not claimed: there is no lease to release")]
     NotClaimed(ItemId),
+    /// A claim or verdict on an appeal's review round by the moderator who decided what is
+    /// appealed, or a lead's decision of an appeal of a measure they changed (Art. 12: an appeal
+    /// is decided by someone else).
+    #[error("{decider} decided what is appealed on {what}: someone else decides the appeal")]
+    AppealByDecider {
+        /// The item (`item N`) or the appeal (`appeal ID`).
+        what: String,
+        /// Who decided it.
+        decider: String,
+    },
     /// An argument out of its bounds (reason code, note, lease duration, account name).
     #[error("invalid input: {0}")]
     InvalidInput(String),

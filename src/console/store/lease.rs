@@ -117,6 +117,7 @@ impl Store {
         .bind(item_id)
         .fetch_optional(&mut *tx)
         .await?;
+        super::appeals::check_not_decider(&mut tx, item_id, moderator).await?;
         let lead = role == Role::Lead;
         let sql = format!(
             "UPDATE queue_items SET state = 'claimed', lease_holder = $2, lease_token = $3, \
@@ -356,6 +357,7 @@ impl Store {
         }
         check_note(verdict.note)?;
         let mut tx = self.begin_write().await?;
+        super::appeals::check_not_decider(&mut tx, item_id, moderator).await?;
         let updated = sqlx::query(
             "UPDATE queue_items SET state = 'decided', decided_verdict = $4, decided_by = $3, \
              decided_at = $5, lease_token = NULL, lease_expires_at = NULL \
@@ -397,6 +399,17 @@ impl Store {
             moderator,
             verdict.verdict,
             verdict_id,
+            now,
+        )
+        .await?;
+        super::appeals::close_appeal(
+            &mut tx,
+            self.ledger.as_deref(),
+            item_id,
+            moderator,
+            verdict.verdict,
+            verdict_id,
+            verdict.note,
             now,
         )
         .await?;

@@ -65,15 +65,18 @@ pub enum MeasureState {
     Lifted,
     /// Replaced by a lead with another measure ([`StoredMeasure::changed_to`]).
     Changed,
+    /// Taken back by an upheld appeal ([`crate::console::appeal`]).
+    Revoked,
 }
 
 impl MeasureState {
-    /// `in_force`, `lifted`, `changed`.
+    /// `in_force`, `lifted`, `changed`, `revoked`.
     pub fn as_str(self) -> &'static str {
         match self {
             MeasureState::InForce => "in_force",
             MeasureState::Lifted => "lifted",
             MeasureState::Changed => "changed",
+            MeasureState::Revoked => "revoked",
         }
     }
 }
@@ -164,6 +167,7 @@ fn stored_measure(row: &AnyRow) -> Result<StoredMeasure, StoreError> {
         "in_force" => MeasureState::InForce,
         "lifted" => MeasureState::Lifted,
         "changed" => MeasureState::Changed,
+        "revoked" => MeasureState::Revoked,
         other => return Err(StoreError::Corrupt(format!("measure state {other:?}"))),
     };
     let changed = match (
@@ -294,8 +298,9 @@ impl Store {
             };
             let inserted = sqlx::query(
                 "INSERT INTO ledger_strikes (strike_key, user_id, event_id, source, moderator, \
-                 verdict_id, reason_code, category, articles, weight, struck_at, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 verdict_id, reason_code, category, articles, weight, struck_at, recorded_at, \
+                 record_partition, record_offset) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                  ON CONFLICT (strike_key) DO NOTHING",
             )
             .bind(s.key.as_str())
@@ -310,10 +315,13 @@ impl Store {
             .bind(i64::from(s.weight))
             .bind(ms(s.at))
             .bind(ms(now))
+            .bind(s.record_at.map(|(p, _)| i64::from(p)))
+            .bind(s.record_at.map(|(_, o)| o))
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if inserted == 1 {
+                super::appeals::reverse_if_upheld(&mut tx, &s.key).await?;
                 applied.new_strikes += 1;
                 users.insert(s.user_id.as_str());
             } else {
@@ -355,6 +363,34 @@ impl Store {
             new += 1;
             match r.get("action").and_then(Value::as_str) {
                 Some("measure") => import_measure(&mut tx, user, r).await?,
+                Some("appeal") => super::appeals::import_outcome(&mut tx, r, now).await?,
+                Some("revoke") => {
+                    sqlx::query(
+                        "UPDATE user_measures SET state = 'revoked', changed_by = $3, \
+                         changed_at = $4, change_note = $5 WHERE user_id = $1 AND measure_id = $2",
+                    )
+                    .bind(user)
+                    .bind(r.get("measure_id").and_then(Value::as_str).unwrap_or(""))
+                    .bind(
+                        r.pointer("/by/id")
+                            .and_then(Value::as_str)
+                            .unwrap_or("unknown"),
+                    )
+                    .bind(ms(r
+                        .get("at")
+                        .and_then(Value::as_str)
+                        .and_then(|s| {
+                            OffsetDateTime::parse(
+                                s,
+                                &::time::format_description::well_known::Rfc3339,
+                            )
+                            .ok()
+                        })
+                        .unwrap_or(now)))
+                    .bind(r.get("note").and_then(Value::as_str))
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 Some(action @ ("lift" | "change")) => {
                     let measure_id = r.get("measure_id").and_then(Value::as_str).unwrap_or("");
                     let by = r
@@ -576,7 +612,7 @@ impl Store {
 }
 
 /// Issues the measures the ladder calls for on `user`'s strikes that the store lacks.
-async fn issue_measures(
+pub(super) async fn issue_measures(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     user: &str,
     policy: &LedgerPolicy,
@@ -602,18 +638,22 @@ async fn issue_measures(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let before = sqlx::query("SELECT level, issued_at FROM user_measures WHERE user_id = $1")
-        .bind(user)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                u32::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0),
-                from_ms(r.try_get(1)?)?,
-            ))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    // A measure an upheld appeal revoked does not count as issued: the ladder may reach its
+    // step again on later strikes.
+    let before = sqlx::query(
+        "SELECT level, issued_at FROM user_measures WHERE user_id = $1 AND state <> 'revoked'",
+    )
+    .bind(user)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            u32::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0),
+            from_ms(r.try_get(1)?)?,
+        ))
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
     let mut issued = Vec::new();
     for m in ladder(&strikes, &before, policy) {
         let id = m.measure_id();

@@ -15,6 +15,7 @@
 //! `BEGIN` (read committed) on PostgreSQL, where the second of two concurrent updates of a row
 //! waits for the first and evaluates its `WHERE` again on the row the first one left.
 
+mod appeals;
 mod complaints;
 mod error;
 mod lease;
@@ -32,6 +33,7 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{AnyPool, ConnectOptions, Executor, Row};
 use time::OffsetDateTime;
 
+pub use appeals::{AppealCase, AppealsApplied};
 pub use complaints::{ComplaintCase, ComplaintStats, ComplaintsApplied};
 pub use error::StoreError;
 pub use lease::MAX_LEASE;
@@ -81,6 +83,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The ladder's rules and the console's id, for the measures an upheld appeal recomputes
+    /// ([`Store::with_ledger`]); without them an upheld appeal revokes but issues nothing.
+    ledger: Option<std::sync::Arc<(crate::console::ledger::LedgerPolicy, String)>>,
 }
 
 // The schema, one migration per backend, compiled in.
@@ -110,6 +115,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "complaints",
         include_str!("../../../migrations/sqlite/0005_complaints.sql"),
     ),
+    (
+        6,
+        "appeals",
+        include_str!("../../../migrations/sqlite/0006_appeals.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -136,6 +146,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "complaints",
         include_str!("../../../migrations/postgres/0005_complaints.sql"),
+    ),
+    (
+        6,
+        "appeals",
+        include_str!("../../../migrations/postgres/0006_appeals.sql"),
     ),
 ];
 
@@ -228,10 +243,27 @@ impl Store {
             .await?
             .run(&pool)
             .await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            ledger: None,
+        })
     }
 
-    /// The backend this store runs on.
+    /// This store, with the ladder's rules and the console's id (`issued_by` of measures) for
+    /// the measures an upheld appeal recomputes: the ledger reader's [`LedgerPolicy`] and id.
+    ///
+    /// [`LedgerPolicy`]: crate::console::ledger::LedgerPolicy
+    pub fn with_ledger(
+        mut self,
+        policy: crate::console::ledger::LedgerPolicy,
+        console_id: &str,
+    ) -> Store {
+        self.ledger = Some(std::sync::Arc::new((policy, console_id.to_owned())));
+        self
+    }
+
+    /// Which database this store is on.
     pub fn backend(&self) -> Backend {
         self.backend
     }

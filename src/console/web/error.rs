@@ -42,7 +42,7 @@ impl WebError {
 /// |---|---|
 /// | `UnknownItem` | 404 |
 /// | `AlreadyDecided`, `Claimed`, `StaleToken`, `LeaseExpired`, `NotClaimed`, `Conflict`, `DuplicateAccount` | 409 |
-/// | `NotLeaseHolder`, `Escalated` | 403 |
+/// | `NotLeaseHolder`, `Escalated`, `AppealByDecider` | 403 |
 /// | `InvalidInput`, `Record` | 400 |
 /// | `Url`, `Corrupt`, `Migrate`, `Database` | 500 (details logged, not shown) |
 pub fn store_status(e: &StoreError) -> StatusCode {
@@ -55,7 +55,9 @@ pub fn store_status(e: &StoreError) -> StatusCode {
         | StoreError::NotClaimed(_)
         | StoreError::Conflict(_)
         | StoreError::DuplicateAccount(_) => StatusCode::CONFLICT,
-        StoreError::NotLeaseHolder(_) | StoreError::Escalated(_) => StatusCode::FORBIDDEN,
+        StoreError::NotLeaseHolder(_)
+        | StoreError::Escalated(_)
+        | StoreError::AppealByDecider { .. } => StatusCode::FORBIDDEN,
         StoreError::InvalidInput(_) | StoreError::Record(_) => StatusCode::BAD_REQUEST,
         StoreError::Url(_)
         | StoreError::Corrupt(_)
@@ -71,7 +73,9 @@ impl From<StoreError> for WebError {
             StoreError::StaleToken(_) | StoreError::LeaseExpired { .. } => {
                 format!("{e}. Nothing was changed; open the item again to claim it.")
             }
-            StoreError::AlreadyDecided(_) | StoreError::NotLeaseHolder(_) => {
+            StoreError::AlreadyDecided(_)
+            | StoreError::NotLeaseHolder(_)
+            | StoreError::AppealByDecider { .. } => {
                 format!("{e}. Nothing was changed.")
             }
             _ if status == StatusCode::INTERNAL_SERVER_ERROR => {
