@@ -1594,6 +1594,179 @@ async fn ledger_pages_are_for_leads(db: &TestDb) {
 
 // ------------------------------------------------------------------ harness --
 
+/// Appeals on the pages: the moderator who rejected is refused the appeal's item (403, nothing
+/// claimed), another moderator sees the appeal and upholds it with a verdict (the strike
+/// reversed); the queue shows the appeal's deadline; a lead decides an appeal of a measure on
+/// the user's page, except one of a measure they changed (403); bad decisions change nothing.
+async fn appeals_on_the_pages(db: &TestDb) {
+    use synth_review::console::appeal::{Appeal, AppealTarget};
+    use synth_review::console::ledger::MeasureKind;
+    use synth_review::console::store::MeasureChange;
+    let app = app(db).await;
+    let now = time::OffsetDateTime::now_utc();
+    seed(&app.store, &strikes("u7", 6, "prohibited_term")).await;
+    let (warn, restrict) = ("L1@worker:u7-2", "L2@worker:u7-5");
+    app.store
+        .change_measure(
+            "u7",
+            warn,
+            "lee",
+            &MeasureChange::To(MeasureKind::Warn),
+            "复核",
+            "test-console",
+            now,
+        )
+        .await
+        .unwrap();
+    let appeal = |id: &str, target: AppealTarget| Appeal {
+        appeal_id: id.into(),
+        user_id: "u7".into(),
+        target,
+        text: "我没有违规 <b>bold</b>".into(),
+        received_at: now,
+    };
+    let applied = app
+        .store
+        .apply_appeals(
+            "synth.appeals.v1",
+            &[(0, 3)],
+            &[
+                appeal(
+                    "r1",
+                    AppealTarget::Reject {
+                        event_id: "ev-u7-0".into(),
+                    },
+                ),
+                appeal(
+                    "m1",
+                    AppealTarget::Measure {
+                        measure_id: warn.into(),
+                    },
+                ),
+                appeal(
+                    "m2",
+                    AppealTarget::Measure {
+                        measure_id: restrict.into(),
+                    },
+                ),
+            ],
+            &Default::default(),
+            Duration::from_secs(72 * 3600),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (applied.opened.len(), applied.for_leads),
+        (1, 2),
+        "{applied:?}"
+    );
+    let item = applied.opened[0].1;
+
+    // ann rejected ev-u7-0: refused its appeal.
+    let ann = login(&app, "ann").await;
+    let before = snapshot(&app.store, item).await;
+    let (status, html, token) = open(&app, &ann, item).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
+    assert!(html.contains("someone else decides the appeal"), "{html}");
+    assert!(token.is_none());
+    assert_eq!(snapshot(&app.store, item).await, before);
+    // The queue shows the appeal's deadline.
+    let queue = get_ok(&app, &ann.http, "/queue").await;
+    assert!(queue.contains("<td class=\"deadline\">20"), "{queue}");
+
+    // The lead: one form (m2); m1 is of a measure lee changed.
+    let lee = login(&app, "lee").await;
+    let page = get_ok(&app, &lee.http, "/lead/users/u7").await;
+    assert_eq!(page.matches("<tr data-appeal=").count(), 3, "{page}");
+    assert_eq!(
+        page.matches("<tr class=\"appeal-forms\"").count(),
+        1,
+        "{page}"
+    );
+    assert!(
+        page.contains("&lt;b&gt;bold&lt;&#x2f;b&gt;") || page.contains("&lt;b&gt;bold&lt;/b&gt;")
+    );
+    let pending = app.store.pending_user_actions(1000).await.unwrap().len();
+    let r = post(
+        &app,
+        &lee,
+        "/lead/users/u7/appeals/m1",
+        &[("decision", "uphold"), ("note", "x")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    for bad in [
+        [("decision", "maybe"), ("note", "x")],
+        [("decision", "uphold"), ("note", " ")],
+    ] {
+        let r = post(&app, &lee, "/lead/users/u7/appeals/m2", &bad).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+    }
+    let r = post(
+        &app,
+        &lee,
+        "/lead/users/u9/appeals/m2",
+        &[("decision", "uphold"), ("note", "x")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "another user's appeal");
+    assert_eq!(
+        app.store.pending_user_actions(1000).await.unwrap().len(),
+        pending
+    );
+    assert_eq!(
+        measure_state(&app.store, "u7", restrict).await,
+        MeasureState::InForce
+    );
+    let r = post(
+        &app,
+        &lee,
+        "/lead/users/u7/appeals/m2",
+        &[("decision", "uphold"), ("note", "申诉成立")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        measure_state(&app.store, "u7", restrict).await,
+        MeasureState::Revoked
+    );
+    let page = get_ok(&app, &lee.http, "/lead/users/u7").await;
+    assert_eq!(
+        page.matches("<tr class=\"appeal-forms\"").count(),
+        0,
+        "{page}"
+    );
+
+    // bob upholds r1 with an approve: the strike is reversed.
+    let bob = login(&app, "bob").await;
+    let (status, html, token) = open(&app, &bob, item).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("id=\"appeal\""), "{html}");
+    assert!(html.contains("<b id=\"appeal-decider\">ann</b>"), "{html}");
+    let r = decide(
+        &app,
+        &bob,
+        item,
+        &token.unwrap(),
+        "approve",
+        "no_violation",
+        "",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let ledger = app.store.user_ledger("u7").await.unwrap();
+    let s = ledger
+        .strikes
+        .iter()
+        .find(|s| s.key == "verdict:u7")
+        .unwrap();
+    assert!(s.reversed_at.is_some(), "{s:?}");
+    let case = app.store.item_appeal(item).await.unwrap().unwrap();
+    assert_eq!(case.state, "upheld");
+    assert_eq!(case.decided.unwrap().0, "bob");
+}
+
 crate::backend_tests! {
     2;
     login_and_logout,
@@ -1611,4 +1784,5 @@ crate::backend_tests! {
     ledger_pages,
     lead_changes_measures,
     ledger_pages_are_for_leads,
+    appeals_on_the_pages,
 }

@@ -45,6 +45,7 @@ struct Gauges {
     oldest: IntGauge,
     outbox: IntGauge,
     complaints: IntGaugeVec,
+    appeals: IntGaugeVec,
 }
 
 impl Gauges {
@@ -75,10 +76,19 @@ impl Gauges {
             ),
             &["state"],
         )?;
+        let appeals = IntGaugeVec::new(
+            Opts::new(
+                "synth_review_console_appeals",
+                "Appeals (Art. 12) not yet decided (waiting for their reject included), by state: open (within the time limit) or overdue (past their deadline).",
+            ),
+            &["state"],
+        )?;
         for state in ["open", "overdue"] {
             complaints.with_label_values(&[state]);
+            appeals.with_label_values(&[state]);
         }
         registry.register(Box::new(complaints.clone()))?;
+        registry.register(Box::new(appeals.clone()))?;
         registry.register(Box::new(items.clone()))?;
         registry.register(Box::new(claims.clone()))?;
         registry.register(Box::new(oldest.clone()))?;
@@ -89,6 +99,7 @@ impl Gauges {
             oldest,
             outbox,
             complaints,
+            appeals,
         })
     }
 }
@@ -139,6 +150,18 @@ async fn metrics_handler(State(s): State<MetricsState>) -> impl IntoResponse {
         }
         Err(error) => {
             tracing::warn!(%error, "Queue gauges not updated: the store did not answer.");
+        }
+    }
+    match s.store.appeal_stats(now).await {
+        Ok((open, overdue)) => {
+            let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            let g = &s.gauges.appeals;
+            g.with_label_values(&["open"])
+                .set(count(open.saturating_sub(overdue)));
+            g.with_label_values(&["overdue"]).set(count(overdue));
+        }
+        Err(error) => {
+            tracing::warn!(%error, "Appeal gauges not updated: the store did not answer.");
         }
     }
     let mut body = Vec::new();

@@ -319,6 +319,28 @@ impl Store {
         Ok((n(0)?, n(1)?))
     }
 
+    /// The deadlines of the items that are open complaint cases or open appeals (Art. 12), by
+    /// item id.
+    ///
+    /// Errors: [`StoreError::Database`], [`StoreError::Corrupt`].
+    pub async fn open_deadlines(&self) -> Result<BTreeMap<ItemId, OffsetDateTime>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT item_id, deadline FROM complaint_cases WHERE state = 'open' UNION ALL \
+             SELECT item_id, deadline FROM appeals WHERE state = 'open' AND item_id IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = BTreeMap::new();
+        for r in &rows {
+            let id: ItemId = r.try_get(0)?;
+            let d = from_ms(r.try_get(1)?)?;
+            out.entry(id)
+                .and_modify(|e: &mut OffsetDateTime| *e = (*e).min(d))
+                .or_insert(d);
+        }
+        Ok(out)
+    }
+
     /// A lead's decision of an open appeal of a measure: `upheld` revokes the measure (its
     /// `revoke` record in the outbox); either way the appeal's outcome record goes to the
     /// outbox, in one transaction.

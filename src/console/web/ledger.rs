@@ -20,6 +20,7 @@ use serde_json::Value;
 use super::pages::{show_time, Me};
 use super::templates::render;
 use super::{WebError, WebState};
+use crate::console::appeal::AppealTarget;
 use crate::console::ledger::MeasureKind;
 use crate::console::store::{
     MeasureChange, MeasureState, Session, StoredMeasure, StoredStrike, MAX_NOTE_CHARS,
@@ -193,7 +194,7 @@ impl MeasureRow {
             changed_at,
             note,
             changed_to: m.changed_to.as_ref().map(show_changed_to),
-            can_lift: m.state != MeasureState::Lifted,
+            can_lift: matches!(m.state, MeasureState::InForce | MeasureState::Changed),
             can_change: m.state == MeasureState::InForce,
         }
     }
@@ -223,6 +224,38 @@ pub async fn user(
         .filter(|s| s.reversed_at.is_none())
         .map(|s| s.weight)
         .sum();
+    let now = state.now();
+    let appeals: Vec<_> = state
+        .store
+        .user_appeals(&user_id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let (kind, target) = match &c.appeal.target {
+                AppealTarget::Reject { event_id } => ("reject", event_id.clone()),
+                AppealTarget::Measure { measure_id } => ("measure", measure_id.clone()),
+            };
+            minijinja::context! {
+                appeal_id => c.appeal.appeal_id,
+                seg => path_segment(&c.appeal.appeal_id),
+                kind => kind,
+                target => target,
+                text => c.appeal.text,
+                received_at => show_time(c.appeal.received_at),
+                deadline => show_time(c.deadline),
+                overdue => matches!(c.state.as_str(), "open" | "waiting") && c.deadline < now,
+                state => c.state,
+                refusal => c.refusal,
+                original_decider => c.original_decider,
+                decided_by => c.decided.as_ref().map(|d| d.0.clone()),
+                decided_at => c.decided.as_ref().map(|d| show_time(d.1)),
+                note => c.note,
+                item_id => c.item_id,
+                can_decide => kind == "measure" && c.state == "open"
+                    && c.original_decider.as_deref() != Some(session.name.as_str()),
+            }
+        })
+        .collect();
     Ok(render(
         "user.html",
         minijinja::context! {
@@ -232,6 +265,7 @@ pub async fn user(
             strikes => strikes,
             measures => measures,
             points => points,
+            appeals => appeals,
             max_note => MAX_NOTE_CHARS,
             max_days => MAX_DURATION_DAYS,
         },
@@ -325,6 +359,71 @@ pub async fn change(
             &state.settings.console_id,
             state.now(),
         )
+        .await
+        .map_err(|e| {
+            let w = WebError::from(e);
+            if w.status == StatusCode::BAD_REQUEST {
+                WebError::bad_request(format!("{} Nothing was changed.", w.message))
+            } else {
+                w
+            }
+        })?;
+    Ok(Redirect::to(&user_path(&user_id)).into_response())
+}
+
+/// The form deciding an appeal of a measure: `decision` `uphold` or `dismiss`, and a `note`.
+#[derive(Debug, Deserialize)]
+pub struct AppealForm {
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /lead/users/{user_id}/appeals/{appeal_id}` (with the CSRF token): a lead decides an
+/// open appeal of a measure — `decision=uphold` revokes the measure, `dismiss` keeps it — with
+/// a `note` (required); the outcome goes to the user-actions outbox; then back to the user's
+/// page (303). The lead who changed the measure: 403. An unknown appeal, one of a reject (it is
+/// decided on its item), one decided already, an empty note, another decision: 400. Nothing is
+/// changed by a refusal.
+pub async fn decide_appeal(
+    State(state): State<WebState>,
+    Extension(session): Extension<Session>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    f: Result<Form<AppealForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Path((user_id, appeal_id)) = path.map_err(|e| {
+        WebError::bad_request(format!("not a user and appeal id: {}", e.body_text()))
+    })?;
+    check_user_id(&user_id)?;
+    let Form(f) = f.map_err(|e| {
+        WebError::bad_request(format!(
+            "malformed form: {}. Nothing was changed.",
+            e.body_text()
+        ))
+    })?;
+    let upheld = match f.decision.as_str() {
+        "uphold" => true,
+        "dismiss" => false,
+        other => {
+            return Err(WebError::bad_request(format!(
+                "decision={other:?}: uphold or dismiss. Nothing was changed."
+            )))
+        }
+    };
+    let of_user = state
+        .store
+        .user_appeals(&user_id)
+        .await?
+        .iter()
+        .any(|c| c.appeal.appeal_id == appeal_id);
+    if !of_user {
+        return Err(WebError::bad_request(format!(
+            "user {user_id:?} has no appeal {appeal_id:?}. Nothing was changed."
+        )));
+    }
+    state
+        .store
+        .decide_measure_appeal(&appeal_id, &session.name, upheld, &f.note, state.now())
         .await
         .map_err(|e| {
             let w = WebError::from(e);

@@ -130,7 +130,7 @@ impl WebState {
 /// | `POST /item/{id}/renew` | renews the lease (JSON answer) |
 /// | `POST /item/{id}/decide`, `/skip`, `/escalate` | verdict, skip, escalation |
 /// | `GET /lead/escalations`, `GET /lead/claims`, `POST /lead/release`, `POST /lead/assign`, `GET /lead/stats` | lead only |
-/// | `GET /lead/users`, `GET /lead/users/{user_id}`, `POST /lead/users/{user_id}/measures/{measure_id}` | lead only: the ledger ([`ledger`]) |
+/// | `GET /lead/users`, `GET /lead/users/{user_id}`, `POST /lead/users/{user_id}/measures/{measure_id}`, `POST /lead/users/{user_id}/appeals/{appeal_id}` | lead only: the ledger and appeals of measures ([`ledger`]) |
 pub fn router(state: WebState) -> Router {
     let lead = Router::new()
         .route("/escalations", get(lead::escalations))
@@ -143,6 +143,10 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/users/{user_id}/measures/{measure_id}",
             post(ledger::change),
+        )
+        .route(
+            "/users/{user_id}/appeals/{appeal_id}",
+            post(ledger::decide_appeal),
         )
         .route_layer(middleware::from_fn(session::require_lead));
     let protected = Router::new()

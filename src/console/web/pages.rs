@@ -72,6 +72,9 @@ pub(super) struct Row {
     holder: Option<String>,
     lease_left: Option<String>,
     reasons: Vec<Tag>,
+    /// The deadline of the complaint case or appeal the item is the review round of (Art. 12).
+    deadline: Option<String>,
+    overdue: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,8 +130,27 @@ pub(super) fn rows(items: &[ItemSummary], now: OffsetDateTime) -> Vec<Row> {
                 .as_ref()
                 .map(|(_, e)| show_duration((*e - now).whole_milliseconds() as i64)),
             reasons: tags(&it.reasons),
+            deadline: None,
+            overdue: false,
         })
         .collect()
+}
+
+/// [`rows`] with the deadlines of the items that are complaint cases or appeals.
+pub(super) async fn rows_with_deadlines(
+    state: &WebState,
+    items: &[ItemSummary],
+    now: OffsetDateTime,
+) -> Result<Vec<Row>, WebError> {
+    let deadlines = state.store.open_deadlines().await?;
+    let mut out = rows(items, now);
+    for r in &mut out {
+        if let Some(d) = deadlines.get(&r.item_id) {
+            r.deadline = Some(show_time(*d));
+            r.overdue = *d < now;
+        }
+    }
+    Ok(out)
 }
 
 /// The queue's filters (query string); empty values are no filter.
@@ -174,7 +196,7 @@ pub(super) async fn queue_page(
         minijinja::context! {
             me => Me::of(session),
             escalated => escalated,
-            rows => rows(&items, now),
+            rows => rows_with_deadlines(state, &items, now).await?,
             more => more,
             limit => limit,
             stage => filter.stage,
@@ -309,7 +331,10 @@ pub async fn item(
         Ok(lease) => (Some(lease), None, StatusCode::OK),
         Err(StoreError::AlreadyDecided(_)) => (None, None, StatusCode::OK),
         Err(
-            e @ (StoreError::Claimed { .. } | StoreError::Escalated(_) | StoreError::NotClaimed(_)),
+            e @ (StoreError::Claimed { .. }
+            | StoreError::Escalated(_)
+            | StoreError::NotClaimed(_)
+            | StoreError::AppealByDecider { .. }),
         ) => {
             let w = WebError::from(e);
             (None, Some(w.message), w.status)
@@ -379,6 +404,36 @@ pub async fn item(
             lease_ms => state.settings.lease.as_millis() as i64,
         }
     });
+    let appeal = state.store.item_appeal(id).await?.map(|c| {
+        minijinja::context! {
+            appeal_id => c.appeal.appeal_id,
+            text => c.appeal.text,
+            received_at => show_time(c.appeal.received_at),
+            deadline => show_time(c.deadline),
+            overdue => c.state == "open" && c.deadline < now,
+            strike_key => c.strike_key,
+            original_decider => c.original_decider,
+            state => c.state,
+        }
+    });
+    let complaint_case = state.store.complaint_case(id).await?.map(|c| {
+        let complaints = c
+            .complaints
+            .iter()
+            .map(|(cid, category, reporter, text, at)| {
+                minijinja::context! { id => cid, category => category, reporter => reporter,
+                text => text, at => show_time(*at) }
+            })
+            .collect::<Vec<_>>();
+        minijinja::context! {
+            case_id => c.case_id,
+            deadline => show_time(c.deadline),
+            overdue => c.state == "open" && c.deadline < now,
+            state => c.state,
+            outcome => c.outcome,
+            complaints => complaints,
+        }
+    });
     let s = &item.summary;
     let html = render(
         "item.html",
@@ -400,6 +455,8 @@ pub async fn item(
             audit => audit,
             verdict => verdict,
             escalation => escalation,
+            appeal => appeal,
+            complaint_case => complaint_case,
             approve_codes => APPROVE_CODES,
             reject_codes => reject_codes,
             max_note => crate::console::store::MAX_NOTE_CHARS,
