@@ -631,3 +631,100 @@ fn console_config_and_user_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
 }
+
+/// Runs the binary with `env` and `stdin`, waiting at most `deadline` (killed by its pid and the
+/// test failed past it); returns the output and how long it took.
+fn run_env_within(
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &[u8],
+    deadline: std::time::Duration,
+) -> (Output, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let mut child = Command::new(bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin).unwrap();
+    drop(pipe);
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(deadline) {
+        Ok(out) => (out.unwrap(), started.elapsed()),
+        Err(_) => {
+            // SAFETY: `pid` is the child this test started and has not reaped.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            panic!("{args:?} did not finish within {deadline:?}");
+        }
+    }
+}
+
+/// A PostgreSQL store that refuses connections (a port nothing listens on), or that accepts
+/// them and never answers (a listener that never replies): `console` and `console user add`
+/// fail within the connect timeout (not the pool's 30 s), exit non-zero and name the store
+/// without its password.
+#[test]
+fn an_unreachable_store_fails_fast_and_is_named_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = common::free_port();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    for (port, timeout, want) in [
+        (refused, 5, "refused"),
+        (silent_port, 1, "no connection to the database within 1 s"),
+    ] {
+        let p = dir.path().join(format!("pg-{port}.toml"));
+        std::fs::write(
+            &p,
+            format!(
+                "[console]\nstore = \"postgresql://u:secret@127.0.0.1:{port}/db\"\n\
+                 store_connect_timeout_seconds = {timeout}\n"
+            ),
+        )
+        .unwrap();
+        let p = p.to_str().unwrap();
+        for args in [
+            &["console", "--config", p, "user", "add", "ann"][..],
+            &[
+                "console",
+                "--config",
+                p,
+                "--listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0",
+            ][..],
+        ] {
+            let (out, took) = run_env_within(
+                args,
+                &[("SYNTH_REVIEW_CONSOLE_PASSWORD", "a-good-password")],
+                b"",
+                std::time::Duration::from_secs(25),
+            );
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?}: {err}");
+            assert!(
+                took < std::time::Duration::from_secs(timeout + 10),
+                "{args:?} took {took:?}: {err}"
+            );
+            assert!(
+                err.contains(&format!(
+                    "cannot open the store postgresql://u:***@127.0.0.1:{port}/db"
+                )),
+                "{args:?}: {err}"
+            );
+            assert!(err.to_lowercase().contains(want), "{args:?}: {err}");
+            assert!(!err.contains("secret"), "{args:?}: {err}");
+        }
+    }
+    drop(silent);
+}

@@ -5,6 +5,7 @@
 //! ```toml
 //! [console]
 //! store = "sqlite://console.db?mode=rwc"   # or postgres://USER:PASSWORD@HOST:PORT/DB
+//! store_connect_timeout_seconds = 5         # a store that does not answer: an error after this
 //! listen = "127.0.0.1:8080"                 # the web application
 //! metrics_listen = "127.0.0.1:9465"         # /metrics and /healthz (no session needed)
 //! lease_seconds = 300
@@ -78,6 +79,9 @@ pub struct ConsoleSection {
     /// The store URL: `sqlite://PATH[?mode=rwc]` or `postgres://…`
     /// ([`crate::console::Store::open`]). Env: `SYNTH_REVIEW_CONSOLE_STORE`.
     pub store: String,
+    /// How long opening the store waits for its first connection, in seconds (1 to 300;
+    /// [`crate::console::Store::open_within`]).
+    pub store_connect_timeout_seconds: u64,
     /// The web application's address.
     pub listen: SocketAddr,
     /// `/metrics` and `/healthz`, on an address of their own (Prometheus needs no session).
@@ -96,6 +100,7 @@ impl Default for ConsoleSection {
     fn default() -> Self {
         ConsoleSection {
             store: "sqlite://console.db?mode=rwc".into(),
+            store_connect_timeout_seconds: crate::console::store::CONNECT_TIMEOUT.as_secs(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             metrics_listen: SocketAddr::from(([127, 0, 0, 1], 9465)),
             lease_seconds: 300,
@@ -110,6 +115,11 @@ impl ConsoleSection {
     /// The lease of a claim.
     pub fn lease(&self) -> Duration {
         Duration::from_secs(self.lease_seconds)
+    }
+
+    /// How long opening the store waits for its first connection.
+    pub fn store_connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.store_connect_timeout_seconds)
     }
 
     /// How long a session lasts.
@@ -414,6 +424,13 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
             "console",
             "store",
             &format!("[console] store: {why}"),
+        ));
+    }
+    if c.store_connect_timeout_seconds == 0 || c.store_connect_timeout_seconds > 300 {
+        return Err(invalid_at(
+            "console",
+            "store_connect_timeout_seconds",
+            "[console] store_connect_timeout_seconds must be 1 to 300",
         ));
     }
     if c.lease_seconds == 0 || c.lease_seconds > 24 * 3600 {

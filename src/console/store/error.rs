@@ -69,6 +69,10 @@ pub enum StoreError {
     /// A stored value this build cannot read (a time out of range, an unknown state).
     #[error("corrupt store row: {0}")]
     Corrupt(String),
+    /// The database gave no connection within this time ([`super::Store::open_within`]): an
+    /// address nothing answers on, or a server too busy to accept.
+    #[error("no connection to the database within {} s", .0.as_secs_f64())]
+    ConnectTimeout(std::time::Duration),
     /// The migrations could not be applied.
     #[error("store migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -60,6 +60,9 @@ pub type AccountId = i64;
 
 /// How long SQLite waits for another connection's write lock before failing with `SQLITE_BUSY`.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long [`Store::open`] waits for the database's first connection before it gives up
+/// ([`StoreError::ConnectTimeout`]); `[console] store_connect_timeout_seconds`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most connections a store opens (per console process).
 pub const MAX_CONNECTIONS: u32 = 8;
 /// The longest note a verdict or an escalation may carry, in characters.
@@ -189,10 +192,23 @@ impl Store {
     /// - `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` (or `postgresql://`): the database must
     ///   exist.
     ///
+    /// The first connection is tried once and waited for at most [`CONNECT_TIMEOUT`]
+    /// ([`Store::open_within`] for another bound), so that a database that refuses or does not
+    /// answer is an error within seconds, not after the pool's retries.
+    ///
     /// Errors: [`StoreError::Url`] for another scheme, [`StoreError::Database`] when the database
-    /// cannot be opened, [`StoreError::Migrate`] when the schema cannot be brought up to date
-    /// (e.g. it was migrated by a newer build).
+    /// cannot be opened (refused, unknown host, bad password), [`StoreError::ConnectTimeout`]
+    /// when it does not answer in time, [`StoreError::Migrate`] when the schema cannot be
+    /// brought up to date (e.g. it was migrated by a newer build).
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_within(url, CONNECT_TIMEOUT).await
+    }
+
+    /// [`Store::open`], waiting at most `connect_timeout` for the database's first connection
+    /// (and again at most that long for the pool's).
+    ///
+    /// Errors: as [`Store::open`].
+    pub async fn open_within(url: &str, connect_timeout: Duration) -> Result<Store, StoreError> {
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -203,11 +219,16 @@ impl Store {
         sqlx::any::install_default_drivers();
         let options: AnyConnectOptions = url.parse()?;
         let options = options.disable_statement_logging();
+        let timed_out = || StoreError::ConnectTimeout(connect_timeout);
+        // One attempt first, bounded: the pool would retry a refused connection until its
+        // acquire timeout (30 s) and then say only that it timed out.
+        let mut conn = tokio::time::timeout(connect_timeout, options.connect())
+            .await
+            .map_err(|_| timed_out())??;
         let mut pool = AnyPoolOptions::new().max_connections(MAX_CONNECTIONS);
         if backend == Backend::Sqlite {
             // The journal mode is the file's, set once (it needs the file to itself); the busy
             // timeout is each connection's.
-            let mut conn = options.connect().await?;
             conn.execute("PRAGMA journal_mode = WAL").await?;
             sqlx::Connection::close(conn).await?;
             pool = pool.after_connect(|conn, _| {
@@ -218,8 +239,12 @@ impl Store {
                     Ok(())
                 })
             });
+        } else {
+            sqlx::Connection::close(conn).await?;
         }
-        let pool = pool.connect_with(options).await?;
+        let pool = tokio::time::timeout(connect_timeout, pool.connect_with(options))
+            .await
+            .map_err(|_| timed_out())??;
         let migrations = match backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
