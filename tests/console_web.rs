@@ -44,6 +44,32 @@ fn meta_csrf(html: &str) -> String {
     html[start..end].to_owned()
 }
 
+/// The time that follows `prefix` in `text`, which must be RFC 3339 in UTC with whole seconds
+/// (`2026-12-07T11:03:08Z`, the console's one way of showing a time).
+fn utc_time_after(text: &str, prefix: &str) -> time::OffsetDateTime {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("{prefix:?} in {text}"))
+        + prefix.len();
+    let t: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '+'))
+        .collect();
+    let shape = t.len() == 20
+        && t.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            10 => b == b'T',
+            13 | 16 => b == b':',
+            19 => b == b'Z',
+            _ => b.is_ascii_digit(),
+        });
+    assert!(
+        shape,
+        "{prefix:?} is followed by {t:?}, not YYYY-MM-DDTHH:MM:SSZ"
+    );
+    time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
 /// A logged-in user: the client with its session cookie, and the session's CSRF token.
 struct User {
     name: &'static str,
@@ -254,9 +280,19 @@ async fn login_rate_limit(db: &TestDb) {
         let r = login_attempt(&app, &http, "ann", "wrong").await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
+    let asked = app.now();
     let r = login_attempt(&app, &http, "ann", PASSWORD).await;
+    let answered = app.now();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.text().await.unwrap().contains("too many failed logins"));
+    let text = r.text().await.unwrap();
+    assert!(text.contains("too many failed logins"), "{text}");
+    // When the name is free again: one window after this attempt, RFC 3339 UTC.
+    let window = time::Duration::try_from(WebSettings::default().login_window).unwrap();
+    let after = utc_time_after(&text, "try again after ");
+    assert!(
+        after > asked + window - time::Duration::SECOND && after <= answered + window,
+        "{after} not one window after {asked}..{answered}"
+    );
     let replica = App::start(&db.store, WebSettings::default()).await;
     let r = login_attempt(&replica, &client(), "ann", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -434,13 +470,19 @@ async fn one_item_one_verdict(db: &TestDb) {
     let token = token.unwrap();
     let item = app.store.item(first, app.now()).await.unwrap().unwrap();
     assert_eq!(item.summary.state, ItemState::Claimed);
-    assert_eq!(item.summary.lease.unwrap().0, "ann");
+    assert_eq!(item.summary.lease.clone().unwrap().0, "ann");
     let queue = get_ok(&app, &bob.http, "/queue").await;
     assert!(queue.contains("ann ("), "the queue shows the lease holder");
 
     let (status, html, bob_token) = open(&app, &bob, first).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(html.contains("claimed by ann"), "{html}");
+    let (_, expires) = item.summary.lease.clone().unwrap();
+    assert_eq!(
+        utc_time_after(&html, "claimed by ann until ").unix_timestamp(),
+        expires.unix_timestamp(),
+        "{html}"
+    );
     assert_eq!(bob_token, None, "no verdict form without the lease");
     // Bob with Ann's token (someone else's lease).
     let before = snapshot(&app.store, first).await;
@@ -641,6 +683,11 @@ async fn bad_input_is_refused(db: &TestDb) {
     let body = r.text().await.unwrap();
     assert!(body.contains("expired"), "{body}");
     assert!(body.contains("open the item again"));
+    let expired = utc_time_after(&body, &format!("the lease on item {id} expired at "));
+    assert!(
+        expired < app.now() && expired > app.now() - app.settings.lease * 2,
+        "{expired}: {body}"
+    );
     let r = post(
         &app,
         &ann,

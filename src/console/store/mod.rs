@@ -764,6 +764,15 @@ fn decided_verdict(row: &AnyRow) -> Result<DecidedVerdict, StoreError> {
     })
 }
 
+/// A time as the console shows it to people (pages, refusals, audit details): RFC 3339 in UTC,
+/// whole seconds, `2026-12-07T11:03:08Z`.
+pub fn utc_text(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| format!("{}s since the Unix epoch", t.unix_timestamp()))
+}
+
 /// A time as stored: milliseconds since the Unix epoch (UTC), sub-millisecond parts dropped.
 pub fn ms(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64

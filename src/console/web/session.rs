@@ -13,7 +13,8 @@
 //! - Logins are refused (429) once a name has [`super::WebSettings::max_failed_logins`] failed
 //!   logins within [`super::WebSettings::login_window`] since its last successful one, counted
 //!   in the audit table (so across replicas); every attempt, the refused ones included, is
-//!   written to the audit with `record_login`.
+//!   written to the audit with `record_login`. The refusal names the time (RFC 3339 UTC) after
+//!   which the name is free again.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Query, Request, State};
@@ -27,7 +28,7 @@ use subtle::ConstantTimeEq;
 use super::templates::render;
 use super::{WebError, WebState};
 use crate::console::auth::{dummy_hash, verify_password};
-use crate::console::store::{random_secret, Role, Session};
+use crate::console::store::{random_secret, utc_text, Role, Session};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "synth_console_session";
@@ -349,14 +350,16 @@ pub async fn login(
             return WebError::from(e).into_response();
         }
         state.metrics.login("rate_limited");
-        let minutes = settings.login_window.as_secs().div_ceil(60);
+        // This refused attempt counts too: the name is free again one window after it.
         return login_response(
             &state,
             &headers,
             StatusCode::TOO_MANY_REQUESTS,
             &next,
             Some(&format!(
-                "too many failed logins for this name: try again in {minutes} minutes"
+                "too many failed logins for this name: try again after {} (each attempt \
+                 until then starts the wait again)",
+                utc_text(now + window)
             )),
             &form.name,
         );
