@@ -748,6 +748,13 @@ async fn hostile_bytes_are_refused(db: &TestDb) {
         ("decide", "%FF%FE", "not UTF-8"),
         ("escalate", "a%00b", "control character"),
         ("escalate", "caf%E9", "not UTF-8"),
+        // Format characters that disguise text: a right-to-left override, an isolate, a
+        // zero-width space, a line separator, a byte-order mark.
+        ("decide", "%E6%89%B9%E5%87%86%E2%80%AEok", "U+202E"),
+        ("escalate", "%E2%81%A7x", "U+2067"),
+        ("decide", "a%E2%80%8Bb", "U+200B"),
+        ("decide", "a%E2%80%A8b", "U+2028"),
+        ("escalate", "%EF%BB%BFa", "U+FEFF"),
     ] {
         let body = format!(
             "csrf={}&token={token}&verdict=approve&reason_code=no_violation&note={note}",
@@ -768,6 +775,18 @@ async fn hostile_bytes_are_refused(db: &TestDb) {
         let (status, body) = get(&app, &ann.http, &format!("/queue?{query}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
     }
+    for (query, field, code) in [
+        ("code=x%E2%80%AE", "code", "U+202E"),
+        ("stage=%E2%80%8F", "stage", "U+200F"),
+        ("category=a%E2%81%A9", "category", "U+2069"),
+    ] {
+        let (status, body) = get(&app, &ann.http, &format!("/queue?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(
+            body.contains(&format!("field &quot;{field}&quot; has {code}")),
+            "{query}: {body}"
+        );
+    }
 
     let audit = || async {
         app.store
@@ -779,6 +798,10 @@ async fn hostile_bytes_are_refused(db: &TestDb) {
     let audited = audit().await;
     let r = login_attempt(&app, &client(), "ann\0", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = login_attempt(&app, &client(), "ann\u{202E}", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("field &quot;name&quot; has U+202E"), "{text}");
     let r = login_attempt(&app, &client(), &"n".repeat(65), PASSWORD).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("at most 64 characters"));
@@ -805,17 +828,9 @@ async fn hostile_bytes_are_refused(db: &TestDb) {
     let (status, body) = get(&app, &ann.http, "/next?queue=junk").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
-    // A note may have tabs and line breaks.
-    let r = decide(
-        &app,
-        &ann,
-        id,
-        &token,
-        "approve",
-        "no_violation",
-        "one\r\ntwo\tthree",
-    )
-    .await;
+    // A note may have tabs and line breaks, in any script.
+    let text = "核实来源：\t新华社\r\n标注“AI生成”，予以通过。";
+    let r = decide(&app, &ann, id, &token, "approve", "no_violation", text).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let item = app
         .store
@@ -823,7 +838,7 @@ async fn hostile_bytes_are_refused(db: &TestDb) {
         .await
         .unwrap();
     let note = item.unwrap().verdict.unwrap().note;
-    assert_eq!(note.as_deref(), Some("one\r\ntwo\tthree"));
+    assert_eq!(note.as_deref(), Some(text));
 }
 
 /// `next` leads only to a path of this site: not `//host`, and not a path with a control

@@ -94,10 +94,28 @@ fn decode_field(part: &[u8]) -> Vec<u8> {
     bytes
 }
 
+/// Whether `c` is an invisible format character that can disguise text: the bidirectional
+/// embeddings and overrides (U+202A..U+202E) and isolates (U+2066..U+2069), which reorder what
+/// follows them (a note could read as the opposite of what it says), the zero-width characters
+/// and marks (U+200B..U+200F), the line and paragraph separators (U+2028, U+2029) and the
+/// byte-order mark / zero-width no-break space (U+FEFF).
+pub fn is_disguising(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
 /// Why `s` (a query string or form body, `application/x-www-form-urlencoded`) cannot be a
 /// console user's input, naming the field: a key or value that is not UTF-8 once decoded (it
-/// would be stored as U+FFFD silently) or that has a control character other than tab, CR and
-/// LF (PostgreSQL refuses NUL).
+/// would be stored as U+FFFD silently), that has a control character other than tab, CR and
+/// LF (PostgreSQL refuses NUL), or an invisible format character ([`is_disguising`], named as
+/// `U+XXXX`).
 fn unclean_field(s: &[u8]) -> Option<String> {
     for pair in s.split(|&b| b == b'&') {
         let mut kv = pair.splitn(2, |&b| b == b'=');
@@ -113,7 +131,15 @@ fn unclean_field(s: &[u8]) -> Option<String> {
                 {
                     return Some(format!("field {name:?} has a control character"))
                 }
-                Ok(_) => {}
+                Ok(t) => {
+                    if let Some(c) = t.chars().find(|&c| is_disguising(c)) {
+                        return Some(format!(
+                            "field {name:?} has U+{:04X}, an invisible or bidirectional format \
+                             character that can disguise text",
+                            u32::from(c)
+                        ));
+                    }
+                }
             }
         }
     }
