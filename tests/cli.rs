@@ -627,9 +627,16 @@ fn console_config_and_user_errors_exit_2() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = add("ann", "another-password", &["--role", "lead"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
+    for name in ["ann", "Ann", "ANN"] {
+        let out = add(name, "another-password", &["--role", "lead"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains("an account named \"ann\" exists already")
+                && err.contains("ignoring ASCII case"),
+            "{name}: {err}"
+        );
+    }
 }
 
 /// Runs the binary with `env` and `stdin`, waiting at most `deadline` (killed by its pid and the

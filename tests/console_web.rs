@@ -223,15 +223,28 @@ async fn login_and_logout(db: &TestDb) {
     );
     let html = get_ok(&app, &http, "/queue").await;
     assert!(html.contains("<span id=\"me\">ann</span>"));
+    // Names are found ignoring ASCII case: `ANN` logs in as ann.
+    let other = client();
+    let r = login_attempt(&app, &other, "ANN", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = get_ok(&app, &other, "/queue").await;
+    assert!(page.contains("<span id=\"me\">ann</span>"), "{page}");
 
     let audit = app.store.audit_log(None, Some("ann"), 10).await.unwrap();
     let actions: Vec<AuditAction> = audit.iter().map(|a| a.action).collect();
-    assert_eq!(actions, [AuditAction::LoginFailed, AuditAction::Login]);
+    assert_eq!(
+        actions,
+        [
+            AuditAction::LoginFailed,
+            AuditAction::Login,
+            AuditAction::Login
+        ]
+    );
     assert_eq!(
         app.store.audit_log(None, Some("nobody"), 10).await.unwrap()[0].action,
         AuditAction::LoginFailed
     );
-    assert_eq!(counter(&app.metrics.logins, "success"), 1);
+    assert_eq!(counter(&app.metrics.logins, "success"), 2);
     assert_eq!(counter(&app.metrics.logins, "failure"), 2);
 
     let user = User {
@@ -276,12 +289,13 @@ async fn login_and_logout(db: &TestDb) {
 async fn login_rate_limit(db: &TestDb) {
     let app = app(db).await;
     let http = client();
-    for _ in 0..5 {
-        let r = login_attempt(&app, &http, "ann", "wrong").await;
+    // One limit for the name in any ASCII case (else 5 tries per spelling).
+    for name in ["ann", "Ann", "aNn", "anN", "ANN"] {
+        let r = login_attempt(&app, &http, name, "wrong").await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
     let asked = app.now();
-    let r = login_attempt(&app, &http, "ann", PASSWORD).await;
+    let r = login_attempt(&app, &http, "AnN", PASSWORD).await;
     let answered = app.now();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let text = r.text().await.unwrap();

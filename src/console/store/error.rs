@@ -60,8 +60,8 @@ pub enum StoreError {
     /// An argument out of its bounds (reason code, note, lease duration, account name).
     #[error("invalid input: {0}")]
     InvalidInput(String),
-    /// An account of this name exists already.
-    #[error("an account named {0:?} exists already")]
+    /// An account of this name, ignoring ASCII case, exists already (its name).
+    #[error("an account named {0:?} exists already (names are compared ignoring ASCII case)")]
     DuplicateAccount(String),
     /// Another writer changed what the operation read (two relays taking the same verdicts on
     /// PostgreSQL): nothing was changed; try again.

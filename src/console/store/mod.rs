@@ -521,11 +521,26 @@ impl Store {
         })
     }
 
-    /// Creates an account. `name`: 1 to 64 characters, no control characters or spaces.
-    /// `password_hash`: an argon2 PHC string, or `None` until a password is set.
+    // `column` with its ASCII letters in lower case, on either backend (SQLite's built-in
+    // `lower` folds only ASCII; PostgreSQL's would fold every script, by the database's locale).
+    fn ascii_fold(&self, column: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("lower({column})"),
+            Backend::Postgres => format!(
+                "translate({column}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+            ),
+        }
+    }
+
+    /// Creates an account. `name`: 1 to 64 characters, no control characters or spaces, and
+    /// unlike every existing name ignoring ASCII case (`Ann` is taken when `ann` exists; accounts
+    /// are few, so the check reads the table). `password_hash`: an argon2 PHC string, or `None`
+    /// until a password is set. Concurrent additions are serialized (SQLite's write lock; a
+    /// table lock on PostgreSQL that readers do not wait for), so of `Ann` and `ann` added at once
+    /// one is refused.
     ///
-    /// Errors: [`StoreError::InvalidInput`] for a bad name, [`StoreError::DuplicateAccount`] when
-    /// the name is taken, [`StoreError::Database`].
+    /// Errors: [`StoreError::InvalidInput`] for a bad name, [`StoreError::DuplicateAccount`]
+    /// (with the existing account's name) when the name is taken, [`StoreError::Database`].
     pub async fn add_account(
         &self,
         name: &str,
@@ -535,6 +550,23 @@ impl Store {
     ) -> Result<AccountId, StoreError> {
         check_account_name(name)?;
         let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            // Conflicts with itself (two additions wait for each other), not with reads.
+            sqlx::query("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let taken = sqlx::query(&format!(
+            "SELECT name FROM accounts WHERE {} = $1 ORDER BY account_id LIMIT 1",
+            self.ascii_fold("name")
+        ))
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = taken {
+            tx.rollback().await?;
+            return Err(StoreError::DuplicateAccount(row.try_get("name")?));
+        }
         let row = sqlx::query(
             "INSERT INTO accounts (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (name) DO NOTHING RETURNING account_id",
@@ -553,18 +585,28 @@ impl Store {
         Ok(id)
     }
 
-    /// The account named `name`, if there is one.
+    /// The account named `name` ignoring ASCII case (`ANN` finds `ann`), if there is one. Of
+    /// accounts whose names differ only in case (made before names were compared so), the one
+    /// named exactly `name` is found, and none when there is no such one.
     ///
     /// Errors: [`StoreError::Database`], [`StoreError::Corrupt`].
     pub async fn account(&self, name: &str) -> Result<Option<Account>, StoreError> {
-        let Some(row) = sqlx::query(
-            "SELECT account_id, name, role, password_hash, created_at FROM accounts WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
+        let rows = sqlx::query(&format!(
+            "SELECT account_id, name, role, password_hash, created_at FROM accounts \
+             WHERE {} = $1 ORDER BY account_id",
+            self.ascii_fold("name")
+        ))
+        .bind(name.to_ascii_lowercase())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut names = Vec::with_capacity(rows.len());
+        for row in &rows {
+            names.push(row.try_get::<String, _>("name")?);
+        }
+        let row = match names.iter().position(|n| n == name) {
+            Some(i) => &rows[i],
+            None if rows.len() == 1 => &rows[0],
+            None => return Ok(None),
         };
         Ok(Some(Account {
             account_id: row.try_get("account_id")?,

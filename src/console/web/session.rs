@@ -334,8 +334,9 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// `POST /login`: checks the form's CSRF token, the rate limit and the password; on success a
-/// new session (cookie) and a redirect to `next`.
+/// `POST /login`: checks the form's CSRF token, the rate limit and the password of the account
+/// named `name` ignoring ASCII case ([`crate::console::Store::account`]); on success a new
+/// session (cookie) and a redirect to `next`.
 pub async fn login(
     State(state): State<WebState>,
     headers: HeaderMap,
@@ -363,16 +364,21 @@ pub async fn login(
     let now = state.now();
     let settings = &state.settings;
     let window = time::Duration::try_from(settings.login_window).unwrap_or(time::Duration::ZERO);
-    let failed = match state
-        .store
-        .failed_logins_since(&form.name, now - window)
-        .await
-    {
+    // Names are found ignoring ASCII case; the rate limit and the audit count the account's
+    // own name, so that `ANN`, `Ann` and `ann` share one limit.
+    let account = match state.store.account(&form.name).await {
+        Ok(a) => a,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let actor = account
+        .as_ref()
+        .map_or(form.name.clone(), |a| a.name.clone());
+    let failed = match state.store.failed_logins_since(&actor, now - window).await {
         Ok(n) => n,
         Err(e) => return WebError::from(e).into_response(),
     };
     if failed >= settings.max_failed_logins {
-        if let Err(e) = state.store.record_login(&form.name, false, now).await {
+        if let Err(e) = state.store.record_login(&actor, false, now).await {
             return WebError::from(e).into_response();
         }
         state.metrics.login("rate_limited");
@@ -390,10 +396,6 @@ pub async fn login(
             &form.name,
         );
     }
-    let account = match state.store.account(&form.name).await {
-        Ok(a) => a,
-        Err(e) => return WebError::from(e).into_response(),
-    };
     let phc = account
         .as_ref()
         .and_then(|a| a.password_hash.clone())
@@ -405,7 +407,7 @@ pub async fn login(
     let account = match account {
         Some(a) if ok && a.password_hash.is_some() => a,
         _ => {
-            if let Err(e) = state.store.record_login(&form.name, false, now).await {
+            if let Err(e) = state.store.record_login(&actor, false, now).await {
                 return WebError::from(e).into_response();
             }
             state.metrics.login("failure");
