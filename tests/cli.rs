@@ -735,3 +735,88 @@ fn an_unreachable_store_fails_fast_and_is_named_without_its_password() {
     }
     drop(silent);
 }
+
+/// `console` (and `demo --console`) with one address for the web application and `/metrics`,
+/// from the command line, the file or both: exit 2 naming the clash, before anything is bound
+/// (not "cannot listen" from the second bind) and before the store is opened.
+#[test]
+fn console_with_one_address_for_web_and_metrics_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let (lo, any) = (format!("127.0.0.1:{port}"), format!("0.0.0.0:{port}"));
+    let cfg = |name: &str, text: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let store = "store = \"sqlite://c.db?mode=rwc\"\n";
+    let plain = cfg("plain.toml", format!("[console]\n{store}"));
+    let listen_in_file = cfg(
+        "listen.toml",
+        format!("[console]\n{store}listen = \"{lo}\"\n"),
+    );
+    let both_in_file = cfg(
+        "both.toml",
+        format!("[console]\n{store}listen = \"{lo}\"\nmetrics_listen = \"{lo}\"\n"),
+    );
+    for (args, want) in [
+        (
+            vec![
+                "console",
+                "--config",
+                &plain,
+                "--listen",
+                &lo,
+                "--metrics-listen",
+                &lo,
+            ],
+            "need addresses of their own",
+        ),
+        (
+            vec![
+                "console",
+                "--config",
+                &plain,
+                "--listen",
+                &any,
+                "--metrics-listen",
+                &lo,
+            ],
+            "need addresses of their own",
+        ),
+        (
+            vec![
+                "console",
+                "--config",
+                &listen_in_file,
+                "--metrics-listen",
+                &lo,
+            ],
+            "need addresses of their own",
+        ),
+        (
+            vec!["console", "--config", &both_in_file],
+            "both.toml:4: [console] metrics_listen must differ from listen",
+        ),
+        (
+            vec![
+                "demo",
+                "--listen",
+                "127.0.0.1:0",
+                "--console",
+                "--console-listen",
+                &lo,
+                "--console-metrics-listen",
+                &lo,
+            ],
+            "need addresses of their own",
+        ),
+    ] {
+        let out = run_within(&args, std::time::Duration::from_secs(20));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: expected {want:?} in {err}");
+        assert!(!err.contains("cannot listen"), "{args:?}: {err}");
+    }
+    assert!(!dir.path().join("c.db").exists(), "the store was opened");
+}

@@ -447,11 +447,11 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
             "[console] session_hours must be 1 to 720",
         ));
     }
-    if c.listen == c.metrics_listen && c.listen.port() != 0 {
+    if let Err(why) = check_addresses(c.listen, c.metrics_listen) {
         return Err(invalid_at(
             "console",
             "metrics_listen",
-            "[console] metrics_listen must differ from listen",
+            &format!("[console] metrics_listen must differ from listen: {why}"),
         ));
     }
     if s.intake.group_id.trim().is_empty() {
@@ -572,6 +572,22 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
         kafka: s.kafka,
         topics: s.topics,
     })
+}
+
+/// Why the web application (`listen`) and `/metrics` (`metrics_listen`) cannot both be served
+/// at these addresses: the same port (but 0, a port of the system's choice) on the same address,
+/// or on any address when either is unspecified (`0.0.0.0`, `[::]`: every address). Checked
+/// before anything is bound, for the file's and the command line's addresses.
+///
+/// # Errors
+/// The clash in words: `127.0.0.1:8080 and 127.0.0.1:8080 are the same port`.
+pub fn check_addresses(listen: SocketAddr, metrics_listen: SocketAddr) -> Result<(), String> {
+    let (a, b) = (listen, metrics_listen);
+    let overlap = a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified();
+    if a.port() != 0 && a.port() == b.port() && overlap {
+        return Err(format!("{a} and {b} are the same port"));
+    }
+    Ok(())
 }
 
 /// Why `url` is not a store URL [`crate::console::Store::open`] takes: `sqlite:` with a file
