@@ -34,9 +34,10 @@
 //! brokers = "localhost:9092"
 //! ```
 //!
-//! A relative SQLite path resolves against the file's folder. The store URL can be overridden by
-//! `SYNTH_REVIEW_CONSOLE_STORE` (so that a PostgreSQL password need not live in the file), the
-//! Kafka settings by the worker's `SYNTH_REVIEW_*` variables ([`KafkaConfig::apply_env`]).
+//! A relative SQLite path (`sqlite://REL` or `sqlite:REL`) resolves against the file's folder.
+//! The store URL can be overridden by `SYNTH_REVIEW_CONSOLE_STORE` (so that a PostgreSQL
+//! password need not live in the file), the Kafka settings by the worker's `SYNTH_REVIEW_*`
+//! variables ([`KafkaConfig::apply_env`]).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -612,9 +613,13 @@ fn check_store_url(url: &str) -> Result<(), String> {
     }
 }
 
-/// `sqlite://REL?…` with a relative path becomes `sqlite://DIR/REL?…`; other URLs stay.
+/// `sqlite://REL?…` or `sqlite:REL?…` (sqlx reads both) with a relative path becomes
+/// `sqlite://DIR/REL?…`; an absolute path, `:memory:` and other URLs stay.
 fn resolve_sqlite(url: &str, dir: Option<&Path>) -> String {
-    let Some(rest) = url.strip_prefix("sqlite://") else {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
         return url.to_owned();
     };
     let (file, query) = rest
@@ -715,6 +720,19 @@ mod tests {
             "sqlite:///abs/c.db?mode=rwc"
         );
         assert_eq!(resolve_sqlite("postgres://u@h/db", d), "postgres://u@h/db");
+        // Without `//` alike: against the folder, not the current directory.
+        assert_eq!(
+            resolve_sqlite("sqlite:rel.db?mode=rwc", d),
+            "sqlite:///srv/rel.db?mode=rwc"
+        );
+        assert_eq!(
+            resolve_sqlite("sqlite:sub/c.db", d),
+            "sqlite:///srv/sub/c.db"
+        );
+        assert_eq!(resolve_sqlite("sqlite:/abs/c.db", d), "sqlite:/abs/c.db");
+        assert_eq!(resolve_sqlite("sqlite::memory:", d), "sqlite::memory:");
+        let f = parse("[console]\nstore = \"sqlite:rel.db?mode=rwc\"\n").unwrap();
+        assert_eq!(f.console.store, "sqlite:///etc/sr/rel.db?mode=rwc");
     }
 
     #[test]
