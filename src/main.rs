@@ -109,9 +109,25 @@ enum RoleArg {
     Lead,
 }
 
+/// The new account's password: `SYNTH_REVIEW_CONSOLE_PASSWORD`, else standard input — on a
+/// terminal asked twice without echo (two different answers: exit 2), else one line (a pipe).
 fn read_password() -> Result<String, AppError> {
     if let Ok(p) = std::env::var("SYNTH_REVIEW_CONSOLE_PASSWORD") {
         return Ok(p);
+    }
+    if io::stdin().is_terminal() {
+        let ask = |prompt: &str| {
+            rpassword::prompt_password(prompt).map_err(|e| {
+                AppError::Io(format!("cannot read the password from the terminal: {e}"))
+            })
+        };
+        let password = ask("Password: ")?;
+        if ask("Password again: ")? != password {
+            return Err(AppError::Usage(
+                "the two passwords differ: nothing was changed".into(),
+            ));
+        }
+        return Ok(password);
     }
     let mut line = String::new();
     io::stdin()
