@@ -109,15 +109,47 @@ enum RoleArg {
     Lead,
 }
 
+/// The new account's password: `SYNTH_REVIEW_CONSOLE_PASSWORD`, else standard input — on a
+/// terminal asked twice without echo (two different answers: exit 2), else one line (a pipe).
 fn read_password() -> Result<String, AppError> {
     if let Ok(p) = std::env::var("SYNTH_REVIEW_CONSOLE_PASSWORD") {
         return Ok(p);
+    }
+    if io::stdin().is_terminal() {
+        let ask = |prompt: &str| {
+            rpassword::prompt_password(prompt).map_err(|e| {
+                AppError::Io(format!("cannot read the password from the terminal: {e}"))
+            })
+        };
+        let password = ask("Password: ")?;
+        if ask("Password again: ")? != password {
+            return Err(AppError::Usage(
+                "the two passwords differ: nothing was changed".into(),
+            ));
+        }
+        return Ok(password);
     }
     let mut line = String::new();
     io::stdin()
         .read_line(&mut line)
         .map_err(|e| AppError::Io(format!("cannot read the password from standard input: {e}")))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// The console's web and metrics addresses, refused (exit 2) when they are the same port
+/// ([`synth_review::config::console::check_addresses`]).
+fn check_addresses(
+    web: SocketAddr,
+    metrics: SocketAddr,
+    web_flag: &str,
+    metrics_flag: &str,
+) -> Result<(), AppError> {
+    synth_review::config::console::check_addresses(web, metrics).map_err(|why| {
+        AppError::Usage(format!(
+            "the web application ({web_flag}) and /metrics ({metrics_flag}) need addresses of \
+             their own: {why}"
+        ))
+    })
 }
 
 fn init_tracing(format: LogFormat) {
@@ -175,9 +207,14 @@ async fn command(command: Command) -> Result<(), AppError> {
             action: None,
         } => {
             let file = synth_review::config::console::load_console_file(&config, std::env::vars())?;
-            let listener = app::listen(listen.unwrap_or(file.console.listen)).await?;
-            let metrics_listener =
-                app::listen(metrics_listen.unwrap_or(file.console.metrics_listen)).await?;
+            let (web, metrics) = (
+                listen.unwrap_or(file.console.listen),
+                metrics_listen.unwrap_or(file.console.metrics_listen),
+            );
+            // Before anything is bound: the second bind would fail with the first one served.
+            check_addresses(web, metrics, "--listen", "--metrics-listen")?;
+            let listener = app::listen(web).await?;
+            let metrics_listener = app::listen(metrics).await?;
             let run = app::ConsoleRun {
                 file,
                 listener,
@@ -194,6 +231,12 @@ async fn command(command: Command) -> Result<(), AppError> {
         } => {
             // The console's addresses first: with --console, a taken port is an error at once.
             let console = if console {
+                check_addresses(
+                    console_listen,
+                    console_metrics_listen,
+                    "--console-listen",
+                    "--console-metrics-listen",
+                )?;
                 Some(app::demo::DemoConsole {
                     listener: app::listen(console_listen).await?,
                     metrics_listener: app::listen(console_metrics_listen).await?,

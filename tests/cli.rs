@@ -627,7 +627,196 @@ fn console_config_and_user_errors_exit_2() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = add("ann", "another-password", &["--role", "lead"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
+    for name in ["ann", "Ann", "ANN"] {
+        let out = add(name, "another-password", &["--role", "lead"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains("an account named \"ann\" exists already")
+                && err.contains("ignoring ASCII case"),
+            "{name}: {err}"
+        );
+    }
+}
+
+/// Runs the binary with `env` and `stdin`, waiting at most `deadline` (killed by its pid and the
+/// test failed past it); returns the output and how long it took.
+fn run_env_within(
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &[u8],
+    deadline: std::time::Duration,
+) -> (Output, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let mut child = Command::new(bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin).unwrap();
+    drop(pipe);
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(deadline) {
+        Ok(out) => (out.unwrap(), started.elapsed()),
+        Err(_) => {
+            // SAFETY: `pid` is the child this test started and has not reaped.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            panic!("{args:?} did not finish within {deadline:?}");
+        }
+    }
+}
+
+/// A PostgreSQL store that refuses connections (a port nothing listens on), or that accepts
+/// them and never answers (a listener that never replies): `console` and `console user add`
+/// fail within the connect timeout (not the pool's 30 s), exit non-zero and name the store
+/// without its password.
+#[test]
+fn an_unreachable_store_fails_fast_and_is_named_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = common::free_port();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    for (port, timeout, want) in [
+        (refused, 5, "refused"),
+        (silent_port, 1, "no connection to the database within 1 s"),
+    ] {
+        let p = dir.path().join(format!("pg-{port}.toml"));
+        std::fs::write(
+            &p,
+            format!(
+                "[console]\nstore = \"postgresql://u:secret@127.0.0.1:{port}/db\"\n\
+                 store_connect_timeout_seconds = {timeout}\n"
+            ),
+        )
+        .unwrap();
+        let p = p.to_str().unwrap();
+        for args in [
+            &["console", "--config", p, "user", "add", "ann"][..],
+            &[
+                "console",
+                "--config",
+                p,
+                "--listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0",
+            ][..],
+        ] {
+            let (out, took) = run_env_within(
+                args,
+                &[("SYNTH_REVIEW_CONSOLE_PASSWORD", "a-good-password")],
+                b"",
+                std::time::Duration::from_secs(25),
+            );
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?}: {err}");
+            assert!(
+                took < std::time::Duration::from_secs(timeout + 10),
+                "{args:?} took {took:?}: {err}"
+            );
+            assert!(
+                err.contains(&format!(
+                    "cannot open the store postgresql://u:***@127.0.0.1:{port}/db"
+                )),
+                "{args:?}: {err}"
+            );
+            assert!(err.to_lowercase().contains(want), "{args:?}: {err}");
+            assert!(!err.contains("secret"), "{args:?}: {err}");
+        }
+    }
+    drop(silent);
+}
+
+/// `console` (and `demo --console`) with one address for the web application and `/metrics`,
+/// from the command line, the file or both: exit 2 naming the clash, before anything is bound
+/// (not "cannot listen" from the second bind) and before the store is opened.
+#[test]
+fn console_with_one_address_for_web_and_metrics_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let (lo, any) = (format!("127.0.0.1:{port}"), format!("0.0.0.0:{port}"));
+    let cfg = |name: &str, text: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let store = "store = \"sqlite://c.db?mode=rwc\"\n";
+    let plain = cfg("plain.toml", format!("[console]\n{store}"));
+    let listen_in_file = cfg(
+        "listen.toml",
+        format!("[console]\n{store}listen = \"{lo}\"\n"),
+    );
+    let both_in_file = cfg(
+        "both.toml",
+        format!("[console]\n{store}listen = \"{lo}\"\nmetrics_listen = \"{lo}\"\n"),
+    );
+    for (args, want) in [
+        (
+            vec![
+                "console",
+                "--config",
+                &plain,
+                "--listen",
+                &lo,
+                "--metrics-listen",
+                &lo,
+            ],
+            "need addresses of their own",
+        ),
+        (
+            vec![
+                "console",
+                "--config",
+                &plain,
+                "--listen",
+                &any,
+                "--metrics-listen",
+                &lo,
+            ],
+            "need addresses of their own",
+        ),
+        (
+            vec![
+                "console",
+                "--config",
+                &listen_in_file,
+                "--metrics-listen",
+                &lo,
+            ],
+            "need addresses of their own",
+        ),
+        (
+            vec!["console", "--config", &both_in_file],
+            "both.toml:4: [console] metrics_listen must differ from listen",
+        ),
+        (
+            vec![
+                "demo",
+                "--listen",
+                "127.0.0.1:0",
+                "--console",
+                "--console-listen",
+                &lo,
+                "--console-metrics-listen",
+                &lo,
+            ],
+            "need addresses of their own",
+        ),
+    ] {
+        let out = run_within(&args, std::time::Duration::from_secs(20));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: expected {want:?} in {err}");
+        assert!(!err.contains("cannot listen"), "{args:?}: {err}");
+    }
+    assert!(!dir.path().join("c.db").exists(), "the store was opened");
 }

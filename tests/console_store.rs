@@ -886,6 +886,46 @@ async fn accounts(db: &TestDb) {
     assert_eq!(lee.role, Role::Lead);
     assert!(lee.password_hash.unwrap().starts_with("$argon2id$"));
     assert_eq!(store.account("nobody").await.unwrap(), None);
+
+    // Names are compared ignoring ASCII case: `ANN` is ann's, and taken.
+    assert_eq!(
+        store.account("ANN").await.unwrap().map(|a| a.account_id),
+        Some(id)
+    );
+    for taken in ["Ann", "ANN", "LEE"] {
+        match store.add_account(taken, Role::Lead, None, at(3)).await {
+            Err(e @ StoreError::DuplicateAccount(_)) => {
+                assert!(e.to_string().contains("ignoring ASCII case"), "{e}");
+                let existing = taken.to_ascii_lowercase();
+                assert!(e.to_string().contains(&format!("{existing:?}")), "{e}");
+            }
+            other => panic!("{taken}: {other:?}"),
+        }
+    }
+    // Only ASCII: other scripts' cases are other names, alike on both backends.
+    store
+        .add_account("émile", Role::Moderator, None, at(3))
+        .await
+        .unwrap();
+    store
+        .add_account("Émile", Role::Moderator, None, at(3))
+        .await
+        .unwrap();
+    assert_eq!(store.account("ÉMILE").await.unwrap().unwrap().name, "Émile");
+    assert_eq!(store.account("éMILE").await.unwrap().unwrap().name, "émile");
+    // Two additions of one name in two cases at once: one account.
+    let (a, b) = tokio::join!(
+        store.add_account("Zoe", Role::Moderator, None, at(4)),
+        store.add_account("zoe", Role::Moderator, None, at(4))
+    );
+    assert!(
+        a.is_ok() != b.is_ok(),
+        "exactly one of two concurrent additions wins: {a:?} {b:?}"
+    );
+    assert!(matches!(
+        a.err().or(b.err()),
+        Some(StoreError::DuplicateAccount(_))
+    ));
 }
 
 /// Sessions: created with a secret id and CSRF token, found by the id (the store keeps only its

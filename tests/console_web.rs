@@ -44,6 +44,32 @@ fn meta_csrf(html: &str) -> String {
     html[start..end].to_owned()
 }
 
+/// The time that follows `prefix` in `text`, which must be RFC 3339 in UTC with whole seconds
+/// (`2026-12-07T11:03:08Z`, the console's one way of showing a time).
+fn utc_time_after(text: &str, prefix: &str) -> time::OffsetDateTime {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("{prefix:?} in {text}"))
+        + prefix.len();
+    let t: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '+'))
+        .collect();
+    let shape = t.len() == 20
+        && t.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            10 => b == b'T',
+            13 | 16 => b == b':',
+            19 => b == b'Z',
+            _ => b.is_ascii_digit(),
+        });
+    assert!(
+        shape,
+        "{prefix:?} is followed by {t:?}, not YYYY-MM-DDTHH:MM:SSZ"
+    );
+    time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
 /// A logged-in user: the client with its session cookie, and the session's CSRF token.
 struct User {
     name: &'static str,
@@ -197,15 +223,28 @@ async fn login_and_logout(db: &TestDb) {
     );
     let html = get_ok(&app, &http, "/queue").await;
     assert!(html.contains("<span id=\"me\">ann</span>"));
+    // Names are found ignoring ASCII case: `ANN` logs in as ann.
+    let other = client();
+    let r = login_attempt(&app, &other, "ANN", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = get_ok(&app, &other, "/queue").await;
+    assert!(page.contains("<span id=\"me\">ann</span>"), "{page}");
 
     let audit = app.store.audit_log(None, Some("ann"), 10).await.unwrap();
     let actions: Vec<AuditAction> = audit.iter().map(|a| a.action).collect();
-    assert_eq!(actions, [AuditAction::LoginFailed, AuditAction::Login]);
+    assert_eq!(
+        actions,
+        [
+            AuditAction::LoginFailed,
+            AuditAction::Login,
+            AuditAction::Login
+        ]
+    );
     assert_eq!(
         app.store.audit_log(None, Some("nobody"), 10).await.unwrap()[0].action,
         AuditAction::LoginFailed
     );
-    assert_eq!(counter(&app.metrics.logins, "success"), 1);
+    assert_eq!(counter(&app.metrics.logins, "success"), 2);
     assert_eq!(counter(&app.metrics.logins, "failure"), 2);
 
     let user = User {
@@ -250,13 +289,24 @@ async fn login_and_logout(db: &TestDb) {
 async fn login_rate_limit(db: &TestDb) {
     let app = app(db).await;
     let http = client();
-    for _ in 0..5 {
-        let r = login_attempt(&app, &http, "ann", "wrong").await;
+    // One limit for the name in any ASCII case (else 5 tries per spelling).
+    for name in ["ann", "Ann", "aNn", "anN", "ANN"] {
+        let r = login_attempt(&app, &http, name, "wrong").await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    let r = login_attempt(&app, &http, "ann", PASSWORD).await;
+    let asked = app.now();
+    let r = login_attempt(&app, &http, "AnN", PASSWORD).await;
+    let answered = app.now();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.text().await.unwrap().contains("too many failed logins"));
+    let text = r.text().await.unwrap();
+    assert!(text.contains("too many failed logins"), "{text}");
+    // When the name is free again: one window after this attempt, RFC 3339 UTC.
+    let window = time::Duration::try_from(WebSettings::default().login_window).unwrap();
+    let after = utc_time_after(&text, "try again after ");
+    assert!(
+        after > asked + window - time::Duration::SECOND && after <= answered + window,
+        "{after} not one window after {asked}..{answered}"
+    );
     let replica = App::start(&db.store, WebSettings::default()).await;
     let r = login_attempt(&replica, &client(), "ann", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -434,13 +484,19 @@ async fn one_item_one_verdict(db: &TestDb) {
     let token = token.unwrap();
     let item = app.store.item(first, app.now()).await.unwrap().unwrap();
     assert_eq!(item.summary.state, ItemState::Claimed);
-    assert_eq!(item.summary.lease.unwrap().0, "ann");
+    assert_eq!(item.summary.lease.clone().unwrap().0, "ann");
     let queue = get_ok(&app, &bob.http, "/queue").await;
     assert!(queue.contains("ann ("), "the queue shows the lease holder");
 
     let (status, html, bob_token) = open(&app, &bob, first).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(html.contains("claimed by ann"), "{html}");
+    let (_, expires) = item.summary.lease.clone().unwrap();
+    assert_eq!(
+        utc_time_after(&html, "claimed by ann until ").unix_timestamp(),
+        expires.unix_timestamp(),
+        "{html}"
+    );
     assert_eq!(bob_token, None, "no verdict form without the lease");
     // Bob with Ann's token (someone else's lease).
     let before = snapshot(&app.store, first).await;
@@ -641,6 +697,11 @@ async fn bad_input_is_refused(db: &TestDb) {
     let body = r.text().await.unwrap();
     assert!(body.contains("expired"), "{body}");
     assert!(body.contains("open the item again"));
+    let expired = utc_time_after(&body, &format!("the lease on item {id} expired at "));
+    assert!(
+        expired < app.now() && expired > app.now() - app.settings.lease * 2,
+        "{expired}: {body}"
+    );
     let r = post(
         &app,
         &ann,
@@ -701,6 +762,13 @@ async fn hostile_bytes_are_refused(db: &TestDb) {
         ("decide", "%FF%FE", "not UTF-8"),
         ("escalate", "a%00b", "control character"),
         ("escalate", "caf%E9", "not UTF-8"),
+        // Format characters that disguise text: a right-to-left override, an isolate, a
+        // zero-width space, a line separator, a byte-order mark.
+        ("decide", "%E6%89%B9%E5%87%86%E2%80%AEok", "U+202E"),
+        ("escalate", "%E2%81%A7x", "U+2067"),
+        ("decide", "a%E2%80%8Bb", "U+200B"),
+        ("decide", "a%E2%80%A8b", "U+2028"),
+        ("escalate", "%EF%BB%BFa", "U+FEFF"),
     ] {
         let body = format!(
             "csrf={}&token={token}&verdict=approve&reason_code=no_violation&note={note}",
@@ -721,6 +789,18 @@ async fn hostile_bytes_are_refused(db: &TestDb) {
         let (status, body) = get(&app, &ann.http, &format!("/queue?{query}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
     }
+    for (query, field, code) in [
+        ("code=x%E2%80%AE", "code", "U+202E"),
+        ("stage=%E2%80%8F", "stage", "U+200F"),
+        ("category=a%E2%81%A9", "category", "U+2069"),
+    ] {
+        let (status, body) = get(&app, &ann.http, &format!("/queue?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(
+            body.contains(&format!("field &quot;{field}&quot; has {code}")),
+            "{query}: {body}"
+        );
+    }
 
     let audit = || async {
         app.store
@@ -732,6 +812,10 @@ async fn hostile_bytes_are_refused(db: &TestDb) {
     let audited = audit().await;
     let r = login_attempt(&app, &client(), "ann\0", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = login_attempt(&app, &client(), "ann\u{202E}", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("field &quot;name&quot; has U+202E"), "{text}");
     let r = login_attempt(&app, &client(), &"n".repeat(65), PASSWORD).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("at most 64 characters"));
@@ -758,17 +842,9 @@ async fn hostile_bytes_are_refused(db: &TestDb) {
     let (status, body) = get(&app, &ann.http, "/next?queue=junk").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
-    // A note may have tabs and line breaks.
-    let r = decide(
-        &app,
-        &ann,
-        id,
-        &token,
-        "approve",
-        "no_violation",
-        "one\r\ntwo\tthree",
-    )
-    .await;
+    // A note may have tabs and line breaks, in any script.
+    let text = "核实来源：\t新华社\r\n标注“AI生成”，予以通过。";
+    let r = decide(&app, &ann, id, &token, "approve", "no_violation", text).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let item = app
         .store
@@ -776,7 +852,7 @@ async fn hostile_bytes_are_refused(db: &TestDb) {
         .await
         .unwrap();
     let note = item.unwrap().verdict.unwrap().note;
-    assert_eq!(note.as_deref(), Some("one\r\ntwo\tthree"));
+    assert_eq!(note.as_deref(), Some(text));
 }
 
 /// `next` leads only to a path of this site: not `//host`, and not a path with a control

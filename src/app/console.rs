@@ -199,7 +199,7 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
         listener,
         metrics_listener,
     } = run;
-    let mut store = Store::open(&file.console.store)
+    let mut store = Store::open_within(&file.console.store, file.console.store_connect_timeout())
         .await
         .map_err(|e| open_error(&file.console.store, &e))?;
     if file.ledger.enabled {
@@ -425,7 +425,7 @@ pub async fn add_user(
     }
     let hash = crate::console::auth::hash_password(password)
         .map_err(|e| AppError::Usage(format!("password: {e}")))?;
-    let store = Store::open(&file.console.store)
+    let store = Store::open_within(&file.console.store, file.console.store_connect_timeout())
         .await
         .map_err(|e| open_error(&file.console.store, &e))?;
     let added = store

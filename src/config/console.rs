@@ -5,6 +5,7 @@
 //! ```toml
 //! [console]
 //! store = "sqlite://console.db?mode=rwc"   # or postgres://USER:PASSWORD@HOST:PORT/DB
+//! store_connect_timeout_seconds = 5         # a store that does not answer: an error after this
 //! listen = "127.0.0.1:8080"                 # the web application
 //! metrics_listen = "127.0.0.1:9465"         # /metrics and /healthz (no session needed)
 //! lease_seconds = 300
@@ -36,9 +37,10 @@
 //! brokers = "localhost:9092"
 //! ```
 //!
-//! A relative SQLite path resolves against the file's folder. The store URL can be overridden by
-//! `SYNTH_REVIEW_CONSOLE_STORE` (so that a PostgreSQL password need not live in the file), the
-//! Kafka settings by the worker's `SYNTH_REVIEW_*` variables ([`KafkaConfig::apply_env`]).
+//! A relative SQLite path (`sqlite://REL` or `sqlite:REL`) resolves against the file's folder.
+//! The store URL can be overridden by `SYNTH_REVIEW_CONSOLE_STORE` (so that a PostgreSQL
+//! password need not live in the file), the Kafka settings by the worker's `SYNTH_REVIEW_*`
+//! variables ([`KafkaConfig::apply_env`]).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -83,6 +85,9 @@ pub struct ConsoleSection {
     /// The store URL: `sqlite://PATH[?mode=rwc]` or `postgres://…`
     /// ([`crate::console::Store::open`]). Env: `SYNTH_REVIEW_CONSOLE_STORE`.
     pub store: String,
+    /// How long opening the store waits for its first connection, in seconds (1 to 300;
+    /// [`crate::console::Store::open_within`]).
+    pub store_connect_timeout_seconds: u64,
     /// The web application's address.
     pub listen: SocketAddr,
     /// `/metrics` and `/healthz`, on an address of their own (Prometheus needs no session).
@@ -101,6 +106,7 @@ impl Default for ConsoleSection {
     fn default() -> Self {
         ConsoleSection {
             store: "sqlite://console.db?mode=rwc".into(),
+            store_connect_timeout_seconds: crate::console::store::CONNECT_TIMEOUT.as_secs(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             metrics_listen: SocketAddr::from(([127, 0, 0, 1], 9465)),
             lease_seconds: 300,
@@ -115,6 +121,11 @@ impl ConsoleSection {
     /// The lease of a claim.
     pub fn lease(&self) -> Duration {
         Duration::from_secs(self.lease_seconds)
+    }
+
+    /// How long opening the store waits for its first connection.
+    pub fn store_connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.store_connect_timeout_seconds)
     }
 
     /// How long a session lasts.
@@ -455,6 +466,13 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
             &format!("[console] store: {why}"),
         ));
     }
+    if c.store_connect_timeout_seconds == 0 || c.store_connect_timeout_seconds > 300 {
+        return Err(invalid_at(
+            "console",
+            "store_connect_timeout_seconds",
+            "[console] store_connect_timeout_seconds must be 1 to 300",
+        ));
+    }
     if c.lease_seconds == 0 || c.lease_seconds > 24 * 3600 {
         return Err(invalid_at(
             "console",
@@ -469,11 +487,11 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
             "[console] session_hours must be 1 to 720",
         ));
     }
-    if c.listen == c.metrics_listen && c.listen.port() != 0 {
+    if let Err(why) = check_addresses(c.listen, c.metrics_listen) {
         return Err(invalid_at(
             "console",
             "metrics_listen",
-            "[console] metrics_listen must differ from listen",
+            &format!("[console] metrics_listen must differ from listen: {why}"),
         ));
     }
     if s.intake.group_id.trim().is_empty() {
@@ -617,6 +635,22 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
     })
 }
 
+/// Why the web application (`listen`) and `/metrics` (`metrics_listen`) cannot both be served
+/// at these addresses: the same port (but 0, a port of the system's choice) on the same address,
+/// or on any address when either is unspecified (`0.0.0.0`, `[::]`: every address). Checked
+/// before anything is bound, for the file's and the command line's addresses.
+///
+/// # Errors
+/// The clash in words: `127.0.0.1:8080 and 127.0.0.1:8080 are the same port`.
+pub fn check_addresses(listen: SocketAddr, metrics_listen: SocketAddr) -> Result<(), String> {
+    let (a, b) = (listen, metrics_listen);
+    let overlap = a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified();
+    if a.port() != 0 && a.port() == b.port() && overlap {
+        return Err(format!("{a} and {b} are the same port"));
+    }
+    Ok(())
+}
+
 /// Why `url` is not a store URL [`crate::console::Store::open`] takes: `sqlite:` with a file
 /// path, or `postgres://` / `postgresql://`.
 fn check_store_url(url: &str) -> Result<(), String> {
@@ -639,9 +673,13 @@ fn check_store_url(url: &str) -> Result<(), String> {
     }
 }
 
-/// `sqlite://REL?…` with a relative path becomes `sqlite://DIR/REL?…`; other URLs stay.
+/// `sqlite://REL?…` or `sqlite:REL?…` (sqlx reads both) with a relative path becomes
+/// `sqlite://DIR/REL?…`; an absolute path, `:memory:` and other URLs stay.
 fn resolve_sqlite(url: &str, dir: Option<&Path>) -> String {
-    let Some(rest) = url.strip_prefix("sqlite://") else {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
         return url.to_owned();
     };
     let (file, query) = rest
@@ -742,6 +780,19 @@ mod tests {
             "sqlite:///abs/c.db?mode=rwc"
         );
         assert_eq!(resolve_sqlite("postgres://u@h/db", d), "postgres://u@h/db");
+        // Without `//` alike: against the folder, not the current directory.
+        assert_eq!(
+            resolve_sqlite("sqlite:rel.db?mode=rwc", d),
+            "sqlite:///srv/rel.db?mode=rwc"
+        );
+        assert_eq!(
+            resolve_sqlite("sqlite:sub/c.db", d),
+            "sqlite:///srv/sub/c.db"
+        );
+        assert_eq!(resolve_sqlite("sqlite:/abs/c.db", d), "sqlite:/abs/c.db");
+        assert_eq!(resolve_sqlite("sqlite::memory:", d), "sqlite::memory:");
+        let f = parse("[console]\nstore = \"sqlite:rel.db?mode=rwc\"\n").unwrap();
+        assert_eq!(f.console.store, "sqlite:///etc/sr/rel.db?mode=rwc");
     }
 
     #[test]

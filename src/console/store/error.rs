@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 use super::ItemId;
 use crate::console::item::RecordError;
 
-/// A refusal (the operation changed nothing) or a failure of the store.
+/// A refusal (the operation changed nothing) or a failure of the store. Times in the messages
+/// are RFC 3339 UTC ([`super::utc_text`]).
 ///
 /// The lease refusals are distinguished so that the console can tell a moderator what happened:
 /// [`StoreError::UnknownItem`], [`StoreError::AlreadyDecided`], [`StoreError::StaleToken`],
@@ -26,7 +27,7 @@ pub enum StoreError {
     #[error("item {0} is already decided")]
     AlreadyDecided(ItemId),
     /// A claim on an item another moderator holds an unexpired lease on.
-    #[error("item {item_id} is claimed by {holder} until {expires_at}")]
+    #[error("item {item_id} is claimed by {holder} until {}", super::utc_text(*.expires_at))]
     Claimed {
         /// The item.
         item_id: ItemId,
@@ -46,7 +47,7 @@ pub enum StoreError {
     #[error("the lease on item {0} belongs to another moderator")]
     NotLeaseHolder(ItemId),
     /// The token is the current one, but the lease has run out (renew earlier, or claim again).
-    #[error("the lease on item {item_id} expired at {expired_at}")]
+    #[error("the lease on item {item_id} expired at {}", super::utc_text(*.expired_at))]
     LeaseExpired {
         /// The item.
         item_id: ItemId,
@@ -69,8 +70,8 @@ pub enum StoreError {
     /// An argument out of its bounds (reason code, note, lease duration, account name).
     #[error("invalid input: {0}")]
     InvalidInput(String),
-    /// An account of this name exists already.
-    #[error("an account named {0:?} exists already")]
+    /// An account of this name, ignoring ASCII case, exists already (its name).
+    #[error("an account named {0:?} exists already (names are compared ignoring ASCII case)")]
     DuplicateAccount(String),
     /// Another writer changed what the operation read (two relays taking the same verdicts on
     /// PostgreSQL): nothing was changed; try again.
@@ -79,6 +80,10 @@ pub enum StoreError {
     /// A stored value this build cannot read (a time out of range, an unknown state).
     #[error("corrupt store row: {0}")]
     Corrupt(String),
+    /// The database gave no connection within this time ([`super::Store::open_within`]): an
+    /// address nothing answers on, or a server too busy to accept.
+    #[error("no connection to the database within {} s", .0.as_secs_f64())]
+    ConnectTimeout(std::time::Duration),
     /// The migrations could not be applied.
     #[error("store migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

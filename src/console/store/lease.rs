@@ -9,8 +9,8 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::{
-    audit, ms, time, AuditAction, Backend, ItemId, Lease, Role, Store, StoreError, VerdictId,
-    VerdictInput, MAX_NOTE_CHARS, MAX_REASON_CODE_CHARS,
+    audit, ms, time, utc_text, AuditAction, Backend, ItemId, Lease, Role, Store, StoreError,
+    VerdictId, VerdictInput, MAX_NOTE_CHARS, MAX_REASON_CODE_CHARS,
 };
 
 /// The longest lease a claim or renewal may ask for.
@@ -152,7 +152,7 @@ impl Store {
                 match (state.as_str(), holder, expires) {
                     ("claimed", Some(h), Some(e)) if h != moderator => Some(format!(
                         "took over the lease of {h}, expired at {}",
-                        time(e)?
+                        utc_text(time(e)?)
                     )),
                     ("claimed", Some(_), _) => Some("renewed by a new claim".to_owned()),
                     ("escalated", _, _) => Some("escalated item".to_owned()),
@@ -162,8 +162,8 @@ impl Store {
             None => None,
         };
         let mut detail = match detail {
-            Some(d) => format!("until {expires_at}; {d}"),
-            None => format!("until {expires_at}"),
+            Some(d) => format!("until {}; {d}", utc_text(expires_at)),
+            None => format!("until {}", utc_text(expires_at)),
         };
         if assigned_by.is_some() {
             detail = format!("assigned to {moderator} {detail}");

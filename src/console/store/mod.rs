@@ -62,6 +62,9 @@ pub type AccountId = i64;
 
 /// How long SQLite waits for another connection's write lock before failing with `SQLITE_BUSY`.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long [`Store::open`] waits for the database's first connection before it gives up
+/// ([`StoreError::ConnectTimeout`]); `[console] store_connect_timeout_seconds`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most connections a store opens (per console process).
 pub const MAX_CONNECTIONS: u32 = 8;
 /// The longest note a verdict or an escalation may carry, in characters.
@@ -204,10 +207,23 @@ impl Store {
     /// - `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` (or `postgresql://`): the database must
     ///   exist.
     ///
+    /// The first connection is tried once and waited for at most [`CONNECT_TIMEOUT`]
+    /// ([`Store::open_within`] for another bound), so that a database that refuses or does not
+    /// answer is an error within seconds, not after the pool's retries.
+    ///
     /// Errors: [`StoreError::Url`] for another scheme, [`StoreError::Database`] when the database
-    /// cannot be opened, [`StoreError::Migrate`] when the schema cannot be brought up to date
-    /// (e.g. it was migrated by a newer build).
+    /// cannot be opened (refused, unknown host, bad password), [`StoreError::ConnectTimeout`]
+    /// when it does not answer in time, [`StoreError::Migrate`] when the schema cannot be
+    /// brought up to date (e.g. it was migrated by a newer build).
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_within(url, CONNECT_TIMEOUT).await
+    }
+
+    /// [`Store::open`], waiting at most `connect_timeout` for the database's first connection
+    /// (and again at most that long for the pool's).
+    ///
+    /// Errors: as [`Store::open`].
+    pub async fn open_within(url: &str, connect_timeout: Duration) -> Result<Store, StoreError> {
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -218,11 +234,16 @@ impl Store {
         sqlx::any::install_default_drivers();
         let options: AnyConnectOptions = url.parse()?;
         let options = options.disable_statement_logging();
+        let timed_out = || StoreError::ConnectTimeout(connect_timeout);
+        // One attempt first, bounded: the pool would retry a refused connection until its
+        // acquire timeout (30 s) and then say only that it timed out.
+        let mut conn = tokio::time::timeout(connect_timeout, options.connect())
+            .await
+            .map_err(|_| timed_out())??;
         let mut pool = AnyPoolOptions::new().max_connections(MAX_CONNECTIONS);
         if backend == Backend::Sqlite {
             // The journal mode is the file's, set once (it needs the file to itself); the busy
             // timeout is each connection's.
-            let mut conn = options.connect().await?;
             conn.execute("PRAGMA journal_mode = WAL").await?;
             sqlx::Connection::close(conn).await?;
             pool = pool.after_connect(|conn, _| {
@@ -233,8 +254,12 @@ impl Store {
                     Ok(())
                 })
             });
+        } else {
+            sqlx::Connection::close(conn).await?;
         }
-        let pool = pool.connect_with(options).await?;
+        let pool = tokio::time::timeout(connect_timeout, pool.connect_with(options))
+            .await
+            .map_err(|_| timed_out())??;
         let migrations = match backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
@@ -528,11 +553,26 @@ impl Store {
         })
     }
 
-    /// Creates an account. `name`: 1 to 64 characters, no control characters or spaces.
-    /// `password_hash`: an argon2 PHC string, or `None` until a password is set.
+    // `column` with its ASCII letters in lower case, on either backend (SQLite's built-in
+    // `lower` folds only ASCII; PostgreSQL's would fold every script, by the database's locale).
+    fn ascii_fold(&self, column: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("lower({column})"),
+            Backend::Postgres => format!(
+                "translate({column}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+            ),
+        }
+    }
+
+    /// Creates an account. `name`: 1 to 64 characters, no control characters or spaces, and
+    /// unlike every existing name ignoring ASCII case (`Ann` is taken when `ann` exists; accounts
+    /// are few, so the check reads the table). `password_hash`: an argon2 PHC string, or `None`
+    /// until a password is set. Concurrent additions are serialized (SQLite's write lock; a
+    /// table lock on PostgreSQL that readers do not wait for), so of `Ann` and `ann` added at once
+    /// one is refused.
     ///
-    /// Errors: [`StoreError::InvalidInput`] for a bad name, [`StoreError::DuplicateAccount`] when
-    /// the name is taken, [`StoreError::Database`].
+    /// Errors: [`StoreError::InvalidInput`] for a bad name, [`StoreError::DuplicateAccount`]
+    /// (with the existing account's name) when the name is taken, [`StoreError::Database`].
     pub async fn add_account(
         &self,
         name: &str,
@@ -542,6 +582,23 @@ impl Store {
     ) -> Result<AccountId, StoreError> {
         check_account_name(name)?;
         let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            // Conflicts with itself (two additions wait for each other), not with reads.
+            sqlx::query("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let taken = sqlx::query(&format!(
+            "SELECT name FROM accounts WHERE {} = $1 ORDER BY account_id LIMIT 1",
+            self.ascii_fold("name")
+        ))
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = taken {
+            tx.rollback().await?;
+            return Err(StoreError::DuplicateAccount(row.try_get("name")?));
+        }
         let row = sqlx::query(
             "INSERT INTO accounts (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (name) DO NOTHING RETURNING account_id",
@@ -560,18 +617,28 @@ impl Store {
         Ok(id)
     }
 
-    /// The account named `name`, if there is one.
+    /// The account named `name` ignoring ASCII case (`ANN` finds `ann`), if there is one. Of
+    /// accounts whose names differ only in case (made before names were compared so), the one
+    /// named exactly `name` is found, and none when there is no such one.
     ///
     /// Errors: [`StoreError::Database`], [`StoreError::Corrupt`].
     pub async fn account(&self, name: &str) -> Result<Option<Account>, StoreError> {
-        let Some(row) = sqlx::query(
-            "SELECT account_id, name, role, password_hash, created_at FROM accounts WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
+        let rows = sqlx::query(&format!(
+            "SELECT account_id, name, role, password_hash, created_at FROM accounts \
+             WHERE {} = $1 ORDER BY account_id",
+            self.ascii_fold("name")
+        ))
+        .bind(name.to_ascii_lowercase())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut names = Vec::with_capacity(rows.len());
+        for row in &rows {
+            names.push(row.try_get::<String, _>("name")?);
+        }
+        let row = match names.iter().position(|n| n == name) {
+            Some(i) => &rows[i],
+            None if rows.len() == 1 => &rows[0],
+            None => return Ok(None),
         };
         Ok(Some(Account {
             account_id: row.try_get("account_id")?,
@@ -769,6 +836,15 @@ fn decided_verdict(row: &AnyRow) -> Result<DecidedVerdict, StoreError> {
         note: row.try_get("note")?,
         decided_at: time(row.try_get("created_at")?)?,
     })
+}
+
+/// A time as the console shows it to people (pages, refusals, audit details): RFC 3339 in UTC,
+/// whole seconds, `2026-12-07T11:03:08Z`.
+pub fn utc_text(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| format!("{}s since the Unix epoch", t.unix_timestamp()))
 }
 
 /// A time as stored: milliseconds since the Unix epoch (UTC), sub-millisecond parts dropped.

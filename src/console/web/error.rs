@@ -44,7 +44,7 @@ impl WebError {
 /// | `AlreadyDecided`, `Claimed`, `StaleToken`, `LeaseExpired`, `NotClaimed`, `Conflict`, `DuplicateAccount` | 409 |
 /// | `NotLeaseHolder`, `Escalated`, `AppealByDecider` | 403 |
 /// | `InvalidInput`, `Record` | 400 |
-/// | `Url`, `Corrupt`, `Migrate`, `Database` | 500 (details logged, not shown) |
+/// | `Url`, `Corrupt`, `Migrate`, `Database`, `ConnectTimeout` | 500 (details logged, not shown) |
 pub fn store_status(e: &StoreError) -> StatusCode {
     match e {
         StoreError::UnknownItem(_) => StatusCode::NOT_FOUND,
@@ -62,7 +62,8 @@ pub fn store_status(e: &StoreError) -> StatusCode {
         StoreError::Url(_)
         | StoreError::Corrupt(_)
         | StoreError::Migrate(_)
-        | StoreError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        | StoreError::Database(_)
+        | StoreError::ConnectTimeout(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::templates::render;
@@ -39,8 +38,7 @@ impl Me {
 
 /// A time as the pages show it: RFC 3339, whole seconds, UTC.
 pub(super) fn show_time(t: OffsetDateTime) -> String {
-    let t = t.replace_nanosecond(0).unwrap_or(t);
-    t.format(&Rfc3339).unwrap_or_default()
+    crate::console::store::utc_text(t)
 }
 
 /// A duration as the pages show it: `2d 3h`, `4h 5m`, `6m 7s`, `8s`.

@@ -13,7 +13,8 @@
 //! - Logins are refused (429) once a name has [`super::WebSettings::max_failed_logins`] failed
 //!   logins within [`super::WebSettings::login_window`] since its last successful one, counted
 //!   in the audit table (so across replicas); every attempt, the refused ones included, is
-//!   written to the audit with `record_login`.
+//!   written to the audit with `record_login`. The refusal names the time (RFC 3339 UTC) after
+//!   which the name is free again.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Query, Request, State};
@@ -27,7 +28,7 @@ use subtle::ConstantTimeEq;
 use super::templates::render;
 use super::{WebError, WebState};
 use crate::console::auth::{dummy_hash, verify_password};
-use crate::console::store::{random_secret, Role, Session};
+use crate::console::store::{random_secret, utc_text, Role, Session};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "synth_console_session";
@@ -93,10 +94,28 @@ fn decode_field(part: &[u8]) -> Vec<u8> {
     bytes
 }
 
+/// Whether `c` is an invisible format character that can disguise text: the bidirectional
+/// embeddings and overrides (U+202A..U+202E) and isolates (U+2066..U+2069), which reorder what
+/// follows them (a note could read as the opposite of what it says), the zero-width characters
+/// and marks (U+200B..U+200F), the line and paragraph separators (U+2028, U+2029) and the
+/// byte-order mark / zero-width no-break space (U+FEFF).
+pub fn is_disguising(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
 /// Why `s` (a query string or form body, `application/x-www-form-urlencoded`) cannot be a
 /// console user's input, naming the field: a key or value that is not UTF-8 once decoded (it
-/// would be stored as U+FFFD silently) or that has a control character other than tab, CR and
-/// LF (PostgreSQL refuses NUL).
+/// would be stored as U+FFFD silently), that has a control character other than tab, CR and
+/// LF (PostgreSQL refuses NUL), or an invisible format character ([`is_disguising`], named as
+/// `U+XXXX`).
 fn unclean_field(s: &[u8]) -> Option<String> {
     for pair in s.split(|&b| b == b'&') {
         let mut kv = pair.splitn(2, |&b| b == b'=');
@@ -112,7 +131,15 @@ fn unclean_field(s: &[u8]) -> Option<String> {
                 {
                     return Some(format!("field {name:?} has a control character"))
                 }
-                Ok(_) => {}
+                Ok(t) => {
+                    if let Some(c) = t.chars().find(|&c| is_disguising(c)) {
+                        return Some(format!(
+                            "field {name:?} has U+{:04X}, an invisible or bidirectional format \
+                             character that can disguise text",
+                            u32::from(c)
+                        ));
+                    }
+                }
             }
         }
     }
@@ -307,8 +334,9 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// `POST /login`: checks the form's CSRF token, the rate limit and the password; on success a
-/// new session (cookie) and a redirect to `next`.
+/// `POST /login`: checks the form's CSRF token, the rate limit and the password of the account
+/// named `name` ignoring ASCII case ([`crate::console::Store::account`]); on success a new
+/// session (cookie) and a redirect to `next`.
 pub async fn login(
     State(state): State<WebState>,
     headers: HeaderMap,
@@ -336,35 +364,38 @@ pub async fn login(
     let now = state.now();
     let settings = &state.settings;
     let window = time::Duration::try_from(settings.login_window).unwrap_or(time::Duration::ZERO);
-    let failed = match state
-        .store
-        .failed_logins_since(&form.name, now - window)
-        .await
-    {
+    // Names are found ignoring ASCII case; the rate limit and the audit count the account's
+    // own name, so that `ANN`, `Ann` and `ann` share one limit.
+    let account = match state.store.account(&form.name).await {
+        Ok(a) => a,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let actor = account
+        .as_ref()
+        .map_or(form.name.clone(), |a| a.name.clone());
+    let failed = match state.store.failed_logins_since(&actor, now - window).await {
         Ok(n) => n,
         Err(e) => return WebError::from(e).into_response(),
     };
     if failed >= settings.max_failed_logins {
-        if let Err(e) = state.store.record_login(&form.name, false, now).await {
+        if let Err(e) = state.store.record_login(&actor, false, now).await {
             return WebError::from(e).into_response();
         }
         state.metrics.login("rate_limited");
-        let minutes = settings.login_window.as_secs().div_ceil(60);
+        // This refused attempt counts too: the name is free again one window after it.
         return login_response(
             &state,
             &headers,
             StatusCode::TOO_MANY_REQUESTS,
             &next,
             Some(&format!(
-                "too many failed logins for this name: try again in {minutes} minutes"
+                "too many failed logins for this name: try again after {} (each attempt \
+                 until then starts the wait again)",
+                utc_text(now + window)
             )),
             &form.name,
         );
     }
-    let account = match state.store.account(&form.name).await {
-        Ok(a) => a,
-        Err(e) => return WebError::from(e).into_response(),
-    };
     let phc = account
         .as_ref()
         .and_then(|a| a.password_hash.clone())
@@ -376,7 +407,7 @@ pub async fn login(
     let account = match account {
         Some(a) if ok && a.password_hash.is_some() => a,
         _ => {
-            if let Err(e) = state.store.record_login(&form.name, false, now).await {
+            if let Err(e) = state.store.record_login(&actor, false, now).await {
                 return WebError::from(e).into_response();
             }
             state.metrics.login("failure");
