@@ -6,7 +6,8 @@
 //!   to each measure exactly once in `synth.user-actions.v1` (read with `read_committed`), a
 //!   record that is not a reject is skipped without stalling, a restart reads nothing twice, a
 //!   lead's lift is produced once, and a lost store rebuilt from the topics has the same
-//!   measures (and the same lift) and produces nothing again;
+//!   measures (and the same lift) and produces nothing again; the records for the regulator
+//!   (`Store::regulator_report`, JSON and CSV) count the topic's rejects and measures;
 //! - `kill -9` of `synth-review console` processes at random moments while rejects stream in:
 //!   every measure still exactly once;
 //! - complaints (Art. 12): merged per event, reopening a published event (its record fetched
@@ -515,6 +516,67 @@ async fn the_ladder_issues_each_measure_once_and_a_lost_store_is_rebuilt(db: &Te
     let ledger = db.store.user_ledger(&users[USERS]).await.unwrap();
     assert_eq!((ledger.strikes.len(), ledger.measures.len()), (2, 0));
     wait_caught_up(&db.store, &t.rejected).await;
+    // The records for the regulator count what the topics hold: rejects by category and
+    // article (the worker's and moderators'), and the measures produced.
+    let mut want: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    for (.., value) in read_all(&t.rejected, ACTION_ID_HEADER).unwrap() {
+        let Ok(v) = serde_json::from_slice::<Value>(&value) else {
+            continue;
+        };
+        if v["decision"] != "reject" || !v["event"]["user"]["id"].is_string() {
+            continue;
+        }
+        let category = v["reasons"][0]["category"]
+            .as_str()
+            .unwrap_or("none")
+            .to_owned();
+        let article = v["reasons"][0]["article"]
+            .as_str()
+            .unwrap_or("none")
+            .to_owned();
+        let c = want.entry((category, article)).or_default();
+        if v["reviewed_by"]["kind"] == "moderator" {
+            c.1 += 1;
+        } else {
+            c.0 += 1;
+        }
+    }
+    let now = OffsetDateTime::now_utc();
+    let report = db
+        .store
+        .regulator_report(now - time::Duration::days(7), now, now)
+        .await
+        .unwrap();
+    let got: BTreeMap<(String, String), (u64, u64)> = report
+        .violations
+        .iter()
+        .map(|v| {
+            (
+                (v.category.clone(), v.article.clone()),
+                (v.by_worker, v.by_moderators),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(report.rejects, (USERS * REJECTS + 2) as u64);
+    let produced_measures = read_actions(&t.user_actions)
+        .unwrap()
+        .iter()
+        .filter(|a| a.value["action"] == "measure")
+        .count();
+    assert_eq!(report.measures.len(), produced_measures);
+    assert_eq!(report.measures_by_kind["close"], USERS as u64);
+    let csv = report.to_csv().unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let sections: Vec<String> = reader.records().map(|r| r.unwrap()[0].to_owned()).collect();
+    assert_eq!(
+        sections.iter().filter(|s| *s == "measure").count(),
+        produced_measures
+    );
+    assert_eq!(
+        sections.iter().filter(|s| *s == "violation").count(),
+        want.len()
+    );
     running.stop().await;
 
     // A restart reads nothing twice: no new strike, no new record.

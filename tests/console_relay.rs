@@ -655,7 +655,14 @@ impl Moderator {
                 ("csrf", csrf.as_str()),
                 ("token", token.as_str()),
                 ("verdict", verdict.as_str()),
-                ("reason_code", "checked"),
+                // A reason code the item page offers (others are refused).
+                (
+                    "reason_code",
+                    match verdict {
+                        Verdict::Approve => "no_violation",
+                        Verdict::Reject => "confirmed_violation",
+                    },
+                ),
                 ("note", "kill -9 test"),
             ])
             .send()
@@ -664,7 +671,11 @@ impl Moderator {
         if r.status() == reqwest::StatusCode::SEE_OTHER {
             Ok(())
         } else {
-            Err(format!("item {id}: {}", r.status()))
+            let status = r.status();
+            Err(format!(
+                "item {id}: {status}: {}",
+                r.text().await.unwrap_or_default()
+            ))
         }
     }
 }

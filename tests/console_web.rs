@@ -1843,6 +1843,68 @@ async fn appeals_on_the_pages(db: &TestDb) {
     assert_eq!(case.decided.unwrap().0, "bob");
 }
 
+/// The records page: a lead sees the period's violations, measures, complaints and appeals
+/// (charts without script), downloads them as JSON and CSV with the same counts; a moderator
+/// is refused; bad dates and formats are 400.
+async fn records_page(db: &TestDb) {
+    let app = app(db).await;
+    seed(&app.store, &strikes("u3", 6, "prohibited_term")).await;
+    let lee = login(&app, "lee").await;
+    let html = get_ok(&app, &lee.http, "/lead/report").await;
+    assert!(html.contains("<p id=\"rejects\">6 rejects"), "{html}");
+    assert!(
+        html.contains("<tr data-violation=\"gambling/Art. 10\">"),
+        "{html}"
+    );
+    assert!(html.contains("<meter"), "{html}");
+    assert!(html.contains("<tr data-kind=\"restrict\">"), "{html}");
+    let r = lee
+        .http
+        .get(app.url("/lead/report?format=json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"synth-review-records-"));
+    let json: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(json["rejects"], 6);
+    assert_eq!(json["violations"][0]["by_moderators"], 1);
+    assert_eq!(json["violations"][0]["by_worker"], 5);
+    assert_eq!(json["measures"].as_array().unwrap().len(), 2);
+    let (status, csv) = get(&app, &lee.http, "/lead/report?format=csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.starts_with("section,id,user_id,category,article,kind,state,count,"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().filter(|l| l.starts_with("measure,")).count(), 2);
+    // A period that misses the strikes (they are days old, up to an hour ago).
+    let future = (time::OffsetDateTime::now_utc() + time::Duration::days(3)).date();
+    let after = future.next_day().unwrap();
+    let html = get_ok(
+        &app,
+        &lee.http,
+        &format!("/lead/report?from={future}&to={after}"),
+    )
+    .await;
+    assert!(html.contains("<p id=\"rejects\">0 rejects"), "{html}");
+    for bad in [
+        "/lead/report?from=2027-13-01",
+        "/lead/report?from=2027-02-01&to=2027-01-01",
+        "/lead/report?from=1990-01-01&to=2030-01-01",
+        "/lead/report?format=xml",
+    ] {
+        let (status, body) = get(&app, &lee.http, bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    let ann = login(&app, "ann").await;
+    let (status, _) = get(&app, &ann.http, "/lead/report").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
 crate::backend_tests! {
     2;
     login_and_logout,
@@ -1861,4 +1923,5 @@ crate::backend_tests! {
     lead_changes_measures,
     ledger_pages_are_for_leads,
     appeals_on_the_pages,
+    records_page,
 }

@@ -21,6 +21,7 @@ mod error;
 mod lease;
 mod ledger;
 mod outbox;
+mod report;
 mod session;
 mod types;
 
@@ -42,6 +43,10 @@ pub use ledger::{
     UserLedger, MAX_USER_ID_CHARS,
 };
 pub use outbox::{OutboxTopic, RecordEntry, RelayBatch, RelayEpoch, Settled, TakenBatch};
+pub use report::{
+    AppealLine, ComplaintLine, MeasureLine, RefutationLine, Report, ViolationCount,
+    FALSE_NEWS_CODE, MAX_REPORT_DAYS,
+};
 pub use session::{
     random_secret, session_hash, ModeratorStats, NewSession, Session, MAX_SESSION_TTL,
 };

@@ -169,3 +169,154 @@ pub async fn stats(
     )
     .into_response())
 }
+
+/// The records page's query: the period `from` (included) to `to` (excluded), dates
+/// `YYYY-MM-DD` in UTC (default: the last 30 days up to tomorrow), and `format` `html`
+/// (default), `json` or `csv`.
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+fn report_date(name: &str, v: &str) -> Result<time::OffsetDateTime, WebError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(v.trim(), &format)
+        .map(|d| d.midnight().assume_utc())
+        .map_err(|_| WebError::bad_request(format!("{name}={v:?}: a date YYYY-MM-DD (UTC)")))
+}
+
+/// `GET /lead/report?from=YYYY-MM-DD&to=YYYY-MM-DD&format=html|json|csv`: the records for the
+/// regulator (Art. 10, 11, 12) of the period ([`crate::console::store::Report`]): violations
+/// by category and article, measures, complaints and appeals with their time to outcome, and
+/// the rejects as false information. `html` shows them with bar charts (`<meter>`, no script);
+/// `json` and `csv` are downloads (`Content-Disposition: attachment`). A bad date, a period
+/// that ends before it starts or spans more than `MAX_REPORT_DAYS`, another format: 400.
+pub async fn report(
+    State(state): State<WebState>,
+    Extension(session): Extension<Session>,
+    q: Result<Query<ReportQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(q) = q.map_err(|e| WebError::bad_request(format!("bad query: {}", e.body_text())))?;
+    let now = state.now();
+    let today = now.date().midnight().assume_utc();
+    let to = match q.to.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(v) => report_date("to", v)?,
+        None => today + time::Duration::days(1),
+    };
+    let from = match q.from.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(v) => report_date("from", v)?,
+        None => to - time::Duration::days(30),
+    };
+    let report = state.store.regulator_report(from, to, now).await?;
+    let day = |t: time::OffsetDateTime| t.date().to_string();
+    let name = format!("synth-review-records-{}-{}", day(from), day(to));
+    match q.format.as_deref().unwrap_or("html") {
+        "json" => {
+            let body = serde_json::to_string_pretty(&report)
+                .map_err(|e| WebError::bad_request(e.to_string()))?;
+            Ok((
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "application/json".to_owned(),
+                    ),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}.json\""),
+                    ),
+                ],
+                body,
+            )
+                .into_response())
+        }
+        "csv" => {
+            let body = report.to_csv().map_err(WebError::bad_request)?;
+            Ok((
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "text/csv; charset=utf-8".to_owned(),
+                    ),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}.csv\""),
+                    ),
+                ],
+                body,
+            )
+                .into_response())
+        }
+        "html" => {
+            let max_violations = report
+                .violations
+                .iter()
+                .map(|v| v.rejects)
+                .max()
+                .unwrap_or(0);
+            let max_measures = report.measures_by_kind.values().copied().max().unwrap_or(0);
+            let complaint_outcomes = tally(report.complaints.iter().map(|c| c.outcome.as_str()));
+            let appeal_states = tally(report.appeals.iter().map(|a| a.state.as_str()));
+            let mean = |v: Vec<i64>| -> String {
+                if v.is_empty() {
+                    "–".into()
+                } else {
+                    show_duration(v.iter().sum::<i64>() * 1000 / v.len() as i64)
+                }
+            };
+            let complaint_mean = mean(
+                report
+                    .complaints
+                    .iter()
+                    .filter_map(|c| c.time_to_outcome_seconds)
+                    .collect(),
+            );
+            let appeal_mean = mean(
+                report
+                    .appeals
+                    .iter()
+                    .filter_map(|a| a.time_to_outcome_seconds)
+                    .collect(),
+            );
+            let missed =
+                |v: &mut dyn Iterator<Item = Option<bool>>| v.filter(|m| *m == Some(false)).count();
+            Ok(render(
+                "report.html",
+                minijinja::context! {
+                    me => Me::of(&session),
+                    from => day(from),
+                    to => day(to),
+                    report => report,
+                    max_violations => max_violations,
+                    max_measures => max_measures,
+                    complaint_outcomes => complaint_outcomes,
+                    appeal_states => appeal_states,
+                    complaint_mean => complaint_mean,
+                    appeal_mean => appeal_mean,
+                    complaints_missed => missed(&mut report.complaints.iter().map(|c| c.met_deadline)),
+                    appeals_missed => missed(&mut report.appeals.iter().map(|a| a.met_deadline)),
+                    max_days => crate::console::store::MAX_REPORT_DAYS,
+                },
+            )
+            .into_response())
+        }
+        other => Err(WebError::bad_request(format!(
+            "format={other:?}: html, json or csv"
+        ))),
+    }
+}
+
+/// (value, count) of `values`, most first.
+fn tally<'a>(values: impl Iterator<Item = &'a str>) -> Vec<(String, usize)> {
+    let mut m: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for v in values {
+        *m.entry(v).or_default() += 1;
+    }
+    let mut out: Vec<(String, usize)> = m.into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
+    out.sort_by_key(|o| std::cmp::Reverse(o.1));
+    out
+}

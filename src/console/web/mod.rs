@@ -131,6 +131,7 @@ impl WebState {
 /// | `POST /item/{id}/decide`, `/skip`, `/escalate` | verdict, skip, escalation |
 /// | `GET /lead/escalations`, `GET /lead/claims`, `POST /lead/release`, `POST /lead/assign`, `GET /lead/stats` | lead only |
 /// | `GET /lead/users`, `GET /lead/users/{user_id}`, `POST /lead/users/{user_id}/measures/{measure_id}`, `POST /lead/users/{user_id}/appeals/{appeal_id}` | lead only: the ledger and appeals of measures ([`ledger`]) |
+/// | `GET /lead/report` | lead only: the records for the regulator, HTML, JSON or CSV ([`lead::report`]) |
 pub fn router(state: WebState) -> Router {
     let lead = Router::new()
         .route("/escalations", get(lead::escalations))
@@ -138,6 +139,7 @@ pub fn router(state: WebState) -> Router {
         .route("/release", post(lead::release))
         .route("/assign", post(lead::assign))
         .route("/stats", get(lead::stats))
+        .route("/report", get(lead::report))
         .route("/users", get(ledger::users))
         .route("/users/{user_id}", get(ledger::user))
         .route(

@@ -19,6 +19,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("empty.html", include_str!("templates/empty.html")),
     ("claims.html", include_str!("templates/claims.html")),
     ("stats.html", include_str!("templates/stats.html")),
+    ("report.html", include_str!("templates/report.html")),
     ("users.html", include_str!("templates/users.html")),
     ("user.html", include_str!("templates/user.html")),
 ];
