@@ -909,59 +909,48 @@ impl Reader<'_> {
                 }
             }
         }
-        let mut attempt = 0u32;
-        loop {
-            let now = OffsetDateTime::now_utc();
-            let result = if rejected {
-                self.store
-                    .apply_strikes(
-                        topic,
-                        next,
-                        &strikes,
-                        &self.settings.policy,
-                        &self.settings.console_id,
-                        now,
-                    )
-                    .await
-                    .map(|a| {
-                        self.metrics
-                            .strikes
-                            .with_label_values(&["new"])
-                            .inc_by(a.new_strikes);
-                        self.metrics
-                            .strikes
-                            .with_label_values(&["duplicate"])
-                            .inc_by(a.duplicates);
-                        self.summary.new_strikes += a.new_strikes;
-                        for (user, id, kind) in &a.measures {
-                            self.metrics.measures.with_label_values(&[kind]).inc();
-                            tracing::info!(measure_id = id, kind, "Measure issued.");
-                            tracing::debug!(user_id = user, measure_id = id, "Measure's user.");
-                        }
-                        self.summary.measures += a.measures.len() as u64;
-                    })
-            } else {
-                self.store
-                    .import_user_actions(topic, next, &actions, now)
-                    .await
-                    .map(|n| self.summary.imported += n)
+        if rejected {
+            let (settings, strikes) = (self.settings, &strikes);
+            let Some(a) = self
+                .retry(shutdown, |store| {
+                    let (policy, console_id) = (&settings.policy, &settings.console_id);
+                    async move {
+                        let now = OffsetDateTime::now_utc();
+                        store
+                            .apply_strikes(topic, next, strikes, policy, console_id, now)
+                            .await
+                    }
+                })
+                .await
+            else {
+                return false;
             };
-            match result {
-                Ok(()) => return true,
-                Err(e) => {
-                    self.metrics.store_retries.inc();
-                    let wait = backoff(attempt);
-                    if let Some(suppressed) = self.errors.allow() {
-                        tracing::error!(error = %e, attempt, suppressed, "A ledger write failed; retrying (the partitions wait).");
-                    }
-                    attempt = attempt.saturating_add(1);
-                    tokio::select! {
-                        biased;
-                        () = shutdown.as_mut() => return false,
-                        () = tokio::time::sleep(wait) => {}
-                    }
-                }
+            let m = &self.metrics;
+            m.strikes.with_label_values(&["new"]).inc_by(a.new_strikes);
+            m.strikes
+                .with_label_values(&["duplicate"])
+                .inc_by(a.duplicates);
+            self.summary.new_strikes += a.new_strikes;
+            for (user, id, kind) in &a.measures {
+                self.metrics.measures.with_label_values(&[kind]).inc();
+                tracing::info!(measure_id = id, kind, "Measure issued.");
+                tracing::debug!(user_id = user, measure_id = id, "Measure's user.");
             }
+            self.summary.measures += a.measures.len() as u64;
+        } else {
+            let actions = &actions;
+            let Some(n) = self
+                .retry(shutdown, |store| async move {
+                    store
+                        .import_user_actions(topic, next, actions, OffsetDateTime::now_utc())
+                        .await
+                })
+                .await
+            else {
+                return false;
+            };
+            self.summary.imported += n;
         }
+        true
     }
 }

@@ -743,16 +743,7 @@ pub(super) async fn close_appeal(
         Verdict::Reject => AppealOutcome::Dismissed,
         Verdict::Approve => {
             if let Some(key) = &case.strike_key {
-                sqlx::query(
-                    "UPDATE ledger_strikes SET reversed_at = $2, reversed_by = $3, \
-                     reversal_note = $4 WHERE strike_key = $1 AND reversed_at IS NULL",
-                )
-                .bind(key.as_str())
-                .bind(ms(now))
-                .bind(moderator)
-                .bind(format!("appeal {} upheld", case.appeal.appeal_id))
-                .execute(&mut **tx)
-                .await?;
+                reverse_strike(tx, key, now, Some(moderator), &case.appeal.appeal_id).await?;
                 for measure_id in measures_undone(tx, &case.appeal.user_id, key).await? {
                     if revoke(tx, &case.appeal, &measure_id, ("moderator", moderator), now).await? {
                         revoked.push(measure_id);
@@ -875,17 +866,31 @@ pub(super) async fn import_outcome(
     .execute(&mut **tx)
     .await?;
     if let (AppealOutcome::Upheld, Some(key)) = (outcome, s("strike_key")) {
-        sqlx::query(
-            "UPDATE ledger_strikes SET reversed_at = $2, reversed_by = $3, reversal_note = $4 \
-             WHERE strike_key = $1 AND reversed_at IS NULL",
-        )
-        .bind(key.as_str())
-        .bind(ms(decided_at))
-        .bind(record.pointer("/decided_by/id").and_then(Value::as_str))
-        .bind(format!("appeal {} upheld", a.appeal_id))
-        .execute(&mut **tx)
-        .await?;
+        let by = record.pointer("/decided_by/id").and_then(Value::as_str);
+        reverse_strike(tx, &key, decided_at, by, &a.appeal_id).await?;
     }
+    Ok(())
+}
+
+/// Reverses strike `strike_key` (if not reversed already) at `at` by `by`, for the upheld
+/// appeal `appeal_id`.
+async fn reverse_strike(
+    tx: &mut Tx,
+    strike_key: &str,
+    at: OffsetDateTime,
+    by: Option<&str>,
+    appeal_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE ledger_strikes SET reversed_at = $2, reversed_by = $3, reversal_note = $4 \
+         WHERE strike_key = $1 AND reversed_at IS NULL",
+    )
+    .bind(strike_key)
+    .bind(ms(at))
+    .bind(by)
+    .bind(format!("appeal {appeal_id} upheld"))
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

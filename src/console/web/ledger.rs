@@ -23,7 +23,7 @@ use super::{WebError, WebState};
 use crate::console::appeal::AppealTarget;
 use crate::console::ledger::MeasureKind;
 use crate::console::store::{
-    MeasureChange, MeasureState, Session, StoredMeasure, StoredStrike, MAX_NOTE_CHARS,
+    MeasureChange, MeasureState, Session, StoreError, StoredMeasure, StoredStrike, MAX_NOTE_CHARS,
     MAX_USER_ID_CHARS,
 };
 
@@ -325,6 +325,16 @@ fn measure_change(f: &MeasureForm) -> Result<MeasureChange, WebError> {
     }
 }
 
+/// A store refusal of a lead's write as the page answers it: a 400 says nothing was changed.
+fn refusal(e: StoreError) -> WebError {
+    let w = WebError::from(e);
+    if w.status == StatusCode::BAD_REQUEST {
+        WebError::bad_request(format!("{} Nothing was changed.", w.message))
+    } else {
+        w
+    }
+}
+
 /// `POST /lead/users/{user_id}/measures/{measure_id}` (with the CSRF token): `action=lift`, or
 /// `action=change` with `kind` (`warn`, `restrict`, `suspend`, `close`), `function` (for a
 /// restriction) and `duration_days` (for a suspension; optional for a restriction), and a
@@ -360,14 +370,7 @@ pub async fn change(
             state.now(),
         )
         .await
-        .map_err(|e| {
-            let w = WebError::from(e);
-            if w.status == StatusCode::BAD_REQUEST {
-                WebError::bad_request(format!("{} Nothing was changed.", w.message))
-            } else {
-                w
-            }
-        })?;
+        .map_err(refusal)?;
     Ok(Redirect::to(&user_path(&user_id)).into_response())
 }
 
@@ -425,14 +428,7 @@ pub async fn decide_appeal(
         .store
         .decide_measure_appeal(&appeal_id, &session.name, upheld, &f.note, state.now())
         .await
-        .map_err(|e| {
-            let w = WebError::from(e);
-            if w.status == StatusCode::BAD_REQUEST {
-                WebError::bad_request(format!("{} Nothing was changed.", w.message))
-            } else {
-                w
-            }
-        })?;
+        .map_err(refusal)?;
     Ok(Redirect::to(&user_path(&user_id)).into_response())
 }
 
