@@ -165,17 +165,51 @@ async fn queued(store: &Store) -> Vec<String> {
 
 /// Waits until the queue holds exactly `n` items and returns their event ids (sorted).
 async fn wait_queued(store: &Store, n: usize) -> Vec<String> {
+    wait_for_queue(None, store, n).await
+}
+
+/// [`wait_queued`] while `intake` runs: fails at once when its task has ended, and says what it
+/// counted so far.
+async fn wait_stored(intake: &Intake, store: &Store, n: usize) -> Vec<String> {
+    wait_for_queue(Some(intake), store, n).await
+}
+
+async fn wait_for_queue(intake: Option<&Intake>, store: &Store, n: usize) -> Vec<String> {
     wait(&format!("{n} queued items"), || async {
-        let q = queued(store).await;
-        if q.len() == n {
-            let mut q = q;
-            q.sort();
-            Ok(q)
-        } else {
-            Err(format!("{} queued", q.len()))
+        let mut q = queued(store).await;
+        if let Some(intake) = intake {
+            assert!(
+                !intake.task.is_finished(),
+                "the intake ended while {n} queued items were awaited ({} queued)",
+                q.len()
+            );
         }
+        if q.len() == n {
+            q.sort();
+            return Ok(q);
+        }
+        Err(match intake.map(|i| &i.metrics) {
+            Some(m) => format!(
+                "{} queued; the intake counted {} new, {} duplicates, {} invalid, {} store retries",
+                q.len(),
+                m.new_items(),
+                m.duplicates(),
+                m.invalid(),
+                m.store_retries()
+            ),
+            None => format!("{} queued", q.len()),
+        })
     })
     .await
+}
+
+/// The in-process parts' logs (the intake's and librdkafka's), in the test's captured output,
+/// shown when it fails.
+fn logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("info,synth_review::console::intake=debug")
+        .try_init();
 }
 
 // ------------------------------------------------------------------ the intake --
@@ -244,6 +278,7 @@ impl Intake {
 /// once; after a clean stop the group's committed offsets are the end of every partition, and a
 /// restarted intake reads nothing again (no duplicates, only the new records).
 async fn redeliveries_are_stored_once_and_offsets_committed(db: &TestDb) {
+    logs();
     const PARTITIONS: i32 = 3;
     let prefix = unique("intake-a");
     let (topic, group) = (format!("{prefix}.held"), format!("{prefix}-console"));
@@ -256,7 +291,7 @@ async fn redeliveries_are_stored_once_and_offsets_committed(db: &TestDb) {
     assert_eq!(msgs.len(), 40);
 
     let intake = Intake::start(&db.store, &group, &topic);
-    assert_eq!(wait_queued(&db.store, 30).await, first);
+    assert_eq!(wait_stored(&intake, &db.store, 30).await, first);
     wait_committed(&group, &topic, PARTITIONS, 40).await;
     let summary = intake.stop().await;
     assert_eq!(
@@ -275,7 +310,7 @@ async fn redeliveries_are_stored_once_and_offsets_committed(db: &TestDb) {
     let second = ids("f", 0..5);
     produce(&topic, &held(&second)).await;
     let intake = Intake::start(&db.store, &group, &topic);
-    let q = wait_queued(&db.store, 35).await;
+    let q = wait_stored(&intake, &db.store, 35).await;
     wait_committed(&group, &topic, PARTITIONS, 45).await;
     let summary = intake.stop().await;
     assert_eq!(
@@ -294,6 +329,7 @@ async fn redeliveries_are_stored_once_and_offsets_committed(db: &TestDb) {
 /// what was stored, so the counts are computed from the offsets found committed afterwards) and
 /// starting it again.
 async fn crash_before_commit_redelivers_as_duplicates(db: &TestDb) {
+    logs();
     const PARTITIONS: i32 = 2;
     let prefix = unique("intake-c");
     let (topic, group) = (format!("{prefix}.held"), format!("{prefix}-console"));
@@ -349,7 +385,7 @@ async fn crash_before_commit_redelivers_as_duplicates(db: &TestDb) {
     );
 
     let intake = Intake::start(&db.store, &group, &topic);
-    let q = wait_queued(&db.store, 320).await;
+    let q = wait_stored(&intake, &db.store, 320).await;
     wait_committed(&group, &topic, PARTITIONS, 320).await;
     let summary = intake.stop().await;
     // Everything read again after the last commit that the store had is a duplicate; nothing is
@@ -371,6 +407,7 @@ async fn crash_before_commit_redelivers_as_duplicates(db: &TestDb) {
 /// approve record, an empty value) between valid ones: nothing is stored for them, they are
 /// counted, and the valid records after them are stored (the partition does not stall).
 async fn invalid_records_are_counted_and_passed(db: &TestDb) {
+    logs();
     let prefix = unique("intake-d");
     let (topic, group) = (format!("{prefix}.held"), format!("{prefix}-console"));
     create_topic(&topic, 1).await;
@@ -387,7 +424,7 @@ async fn invalid_records_are_counted_and_passed(db: &TestDb) {
     produce(&topic, &msgs).await;
     let intake = Intake::start(&db.store, &group, &topic);
     wait_committed(&group, &topic, 1, 7).await;
-    assert_eq!(wait_queued(&db.store, 3).await, ["v1", "v2", "v3"]);
+    assert_eq!(wait_stored(&intake, &db.store, 3).await, ["v1", "v2", "v3"]);
     assert_eq!(intake.metrics.invalid(), 4);
     let summary = intake.stop().await;
     assert_eq!(
@@ -400,6 +437,7 @@ async fn invalid_records_are_counted_and_passed(db: &TestDb) {
 /// A store that fails (closed: every insert errors) is retried with backoff and the offset is
 /// not committed; stopped meanwhile, the record is read again by the next intake and stored.
 async fn store_failure_is_retried_not_skipped(db: &TestDb) {
+    logs();
     let prefix = unique("intake-e");
     let (topic, group) = (format!("{prefix}.held"), format!("{prefix}-console"));
     create_topic(&topic, 1).await;
@@ -422,7 +460,7 @@ async fn store_failure_is_retried_not_skipped(db: &TestDb) {
     assert!(o[0].0 <= 0, "nothing committed: {o:?}");
 
     let intake = Intake::start(&db.store, &group, &topic);
-    assert_eq!(wait_queued(&db.store, 3).await, ids("e", 0..3));
+    assert_eq!(wait_stored(&intake, &db.store, 3).await, ids("e", 0..3));
     wait_committed(&group, &topic, 1, 3).await;
     assert_eq!(intake.stop().await.new_items, 3);
 }

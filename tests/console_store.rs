@@ -1246,6 +1246,38 @@ async fn reopen_keeps_data(db: &TestDb) {
     again.close().await;
 }
 
+/// Writes dropped part-way (as a web request whose client hangs up, or an intake that is
+/// aborted, drops them) leave no transaction behind: 300 inserts each cut off after 0 to 4 ms,
+/// at every stage of their transaction, then every later write still goes through (on SQLite a
+/// transaction left open would hold the write lock, and each later write would fail with
+/// "database is locked" after the busy timeout).
+async fn dropped_writes_leave_no_transaction(db: &TestDb) {
+    let mut finished = 0;
+    for k in 0..300u64 {
+        let item = held(&format!("cut-{k:03}"), "u1", 0, &[GAMBLING]);
+        let cut_after = Duration::from_micros(k * 97 % 4000);
+        let write = db.store.insert_item(&item, at(1));
+        if tokio::time::timeout(cut_after, write).await.is_ok() {
+            finished += 1;
+        }
+    }
+    for k in 0..3 {
+        let item = held(&format!("after-{k}"), "u1", 0, &[GAMBLING]);
+        let inserted =
+            tokio::time::timeout(Duration::from_secs(60), db.store.insert_item(&item, at(2)))
+                .await
+                .expect("a write after the dropped ones ends")
+                .expect("a write after the dropped ones is not refused");
+        assert!(matches!(inserted, Inserted::New(_)), "{inserted:?}");
+    }
+    let stored = db.store.queue(&all(), 1000, at(3)).await.unwrap().len();
+    // Each dropped insert either committed or left nothing.
+    assert!(
+        (finished + 3..=303).contains(&stored),
+        "{finished} finished, {stored} stored"
+    );
+}
+
 #[tokio::test]
 async fn sqlite_store_is_in_wal_mode() {
     let db = TestDb::sqlite().await;
@@ -1286,4 +1318,5 @@ crate::backend_tests! {
     moderator_stats,
     lead_assigns_an_item,
     claims_lists_live_leases,
+    dropped_writes_leave_no_transaction,
 }

@@ -262,6 +262,21 @@ impl Store {
         } else {
             sqlx::Connection::close(conn).await?;
         }
+        // A connection that comes back still inside a transaction (its `Transaction` was lost
+        // between BEGIN and its creation) is closed, not pooled: that ends the transaction and
+        // frees its locks. A rollback queued by a dropped `Transaction` is let through first.
+        let pool = pool.after_release(|conn, _| {
+            Box::pin(async move {
+                if sqlx::Connection::is_in_transaction(&*conn) {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                let pooled = !sqlx::Connection::is_in_transaction(&*conn);
+                if !pooled {
+                    tracing::warn!("A store connection came back inside a transaction; closed.");
+                }
+                Ok(pooled)
+            })
+        });
         let pool = tokio::time::timeout(connect_timeout, pool.connect_with(options))
             .await
             .map_err(|_| timed_out())??;
@@ -318,11 +333,29 @@ impl Store {
 
     // A write transaction: on SQLite the write lock first (BEGIN IMMEDIATE), so a transaction
     // never has to upgrade a read lock (which fails at once with SQLITE_BUSY instead of waiting).
+    //
+    // The begin runs in a task of its own, so that a caller dropped meanwhile (a web client that
+    // hung up, an aborted intake) cannot cut it in half: sqlx 0.8's SQLite `begin_with` awaits
+    // again after its BEGIN has run and before the `Transaction` exists, and a future dropped
+    // there leaves the connection in the pool inside a transaction that nothing rolls back,
+    // holding SQLite's write lock for good ("database is locked" for every later write).
+    // Finished, the task hands over the `Transaction`; if nobody awaits it any more, it is
+    // dropped there and rolls back.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+        let (pool, backend) = (self.pool.clone(), self.backend);
+        let begun = tokio::spawn(async move {
+            match backend {
+                Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+                Backend::Postgres => pool.begin().await,
+            }
         })
+        .await;
+        match begun {
+            Ok(tx) => Ok(tx?),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // The runtime is shutting down.
+            Err(_) => Err(StoreError::Database(sqlx::Error::PoolClosed)),
+        }
     }
 
     /// Stores a held item in the hold queue, once per event id and review round: a second insert
