@@ -266,6 +266,23 @@ pub struct Reason {
     /// A short explanation for the moderator (no content text beyond the evidence).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub detail: Option<String>,
+    /// For `known_false_news`: the refuted claim of the rumour library and who refuted it
+    /// (Art. 11 records). An addition to DESIGN §3.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub refutation: Option<Refutation>,
+}
+
+/// The rumour-library entry a `known_false_news` reason matched (Art. 11): a claim already
+/// refuted, who refuted it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refutation {
+    /// The claim as the library words it (the CSV's `claim`).
+    pub claim: String,
+    /// The body that refuted it (the CSV's `refuted_by`; several separated by `；`).
+    pub refuted_by: String,
+    /// When: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, when the library knows it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub refuted_at: Option<String>,
 }
 
 /// Something the platform must do when it publishes (labelling measures Art. 6).
@@ -357,6 +374,7 @@ mod tests {
             article: "Art. 9".into(),
             evidence: None,
             detail: None,
+            refutation: None,
         }
     }
 

@@ -520,6 +520,7 @@ async fn lead_lifts_a_measure() {
             weight: 1,
             at: now - time::Duration::days(3 - i),
             record_at: None,
+            refutation: None,
         })
         .collect();
     db.store
@@ -591,4 +592,165 @@ async fn lead_lifts_a_measure() {
     assert_eq!(lift["by"]["id"], "lee");
     assert_eq!(lift["note"], "appeal upheld");
     c.close().await.unwrap();
+}
+
+/// Bob works two special rounds of the hold queue in the browser: an appeal of a reject Ann gave
+/// (the item page names Ann as the decider; approving upholds the appeal and reverses the
+/// strike) and a complaint case about a published event (the page shows the complaint;
+/// rejecting finds it founded). Ann's own browser gets no verdict form on the appeal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderator_decides_a_complaint_and_an_appeal() {
+    use std::collections::BTreeMap;
+    use synth_review::console::appeal::{Appeal, AppealTarget};
+    use synth_review::console::complaint::Complaint;
+    let Some(tools) = tools("moderator_decides_a_complaint_and_an_appeal") else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    accounts(&db.store).await;
+    let now = time::OffsetDateTime::now_utc();
+    let limit = Duration::from_secs(72 * 3600);
+    // Ann rejected evt-2001 of user-5; user-5 appeals.
+    let strike = Strike {
+        key: "verdict:41".into(),
+        user_id: "user-5".into(),
+        event_id: "evt-2001".into(),
+        source: StrikeSource::Moderator {
+            id: "ann".into(),
+            verdict_id: 41,
+        },
+        reason_code: "prohibited_term".into(),
+        category: Some("gambling".into()),
+        articles: vec!["Art. 10".into()],
+        weight: 1,
+        at: now - time::Duration::hours(5),
+        record_at: None,
+        refutation: None,
+    };
+    db.store
+        .apply_strikes(
+            "synth.rejected.v1",
+            &[(0, 1)],
+            &[strike],
+            &LedgerPolicy::default(),
+            "test-console",
+            now,
+        )
+        .await
+        .unwrap();
+    let appealed = db
+        .store
+        .apply_appeals(
+            "synth.appeals.v1",
+            &[(0, 1)],
+            &[Appeal {
+                appeal_id: "ap-1".into(),
+                user_id: "user-5".into(),
+                target: AppealTarget::Reject {
+                    event_id: "evt-2001".into(),
+                },
+                text: "这是我自己拍的视频，没有违规。".into(),
+                received_at: now - time::Duration::hours(1),
+            }],
+            &Default::default(),
+            limit,
+            now,
+        )
+        .await
+        .unwrap();
+    let appeal_item = appealed.opened[0].1;
+    // evt-3001 was published; a reader complains about it.
+    let published = BTreeMap::from([(
+        "evt-3001".to_owned(),
+        record(
+            "evt-3001",
+            "user-6",
+            7200,
+            "新品发布",
+            "这是一段由模型生成的宣传文字，点击链接下注。",
+            "AI生成",
+            &[],
+        )
+        .replace("\"decision\":\"hold\"", "\"decision\":\"approve\""),
+    )]);
+    let complained = db
+        .store
+        .apply_complaints(
+            "synth.complaints.v1",
+            &[(0, 1)],
+            &[Complaint {
+                complaint_id: "c-1".into(),
+                event_id: "evt-3001".into(),
+                category: "gambling".into(),
+                reporter: "reader-9".into(),
+                text: "文中有赌博链接".into(),
+                received_at: now - time::Duration::minutes(30),
+            }],
+            &published,
+            limit,
+            now,
+        )
+        .await
+        .unwrap();
+    let complaint_item = complained.reopened[0].1;
+
+    let app = App::start(&db.store, WebSettings::default()).await;
+    let driver = Driver::start(&tools).await;
+    let ann = driver.browser("ann").await;
+    log_in(&ann, &app, "ann").await;
+    ann.goto(&app.url(&format!("/item/{appeal_item}")))
+        .await
+        .unwrap();
+    element(&ann, "#appeal").await;
+    assert!(
+        ann.find(Locator::Css("#approve")).await.is_err(),
+        "the decider of the reject gets no verdict form on its appeal"
+    );
+
+    let bob = driver.browser("bob").await;
+    log_in(&bob, &app, "bob").await;
+    bob.goto(&app.url(&format!("/item/{appeal_item}")))
+        .await
+        .unwrap();
+    element(&bob, "#lease").await;
+    let decider = element(&bob, "#appeal-decider").await.text().await.unwrap();
+    assert_eq!(decider, "ann");
+    let text = element(&bob, "#appeal-text").await.text().await.unwrap();
+    assert_eq!(text, "这是我自己拍的视频，没有违规。");
+    element(&bob, "#approve").await.click().await.unwrap();
+    let case = wait_for("the appeal upheld in the store", || async {
+        let case = app.store.item_appeal(appeal_item).await.ok()??;
+        (case.state == "upheld").then_some(case)
+    })
+    .await;
+    assert_eq!(case.decided.unwrap().0, "bob");
+    let ledger = app.store.user_ledger("user-5").await.unwrap();
+    assert!(
+        ledger.strikes.iter().all(|s| s.reversed_at.is_some()),
+        "the appealed strike is reversed: {:?}",
+        ledger.strikes
+    );
+
+    bob.goto(&app.url(&format!("/item/{complaint_item}")))
+        .await
+        .unwrap();
+    element(&bob, "#lease").await;
+    let case = element(&bob, "#complaint-case").await.text().await.unwrap();
+    assert!(
+        case.contains("reader-9") && case.contains("文中有赌博链接"),
+        "{case}"
+    );
+    element(&bob, "#reject").await.click().await.unwrap();
+    let case = wait_for("the complaint case decided in the store", || async {
+        let case = app.store.complaint_case(complaint_item).await.ok()??;
+        case.outcome.is_some().then_some(case)
+    })
+    .await;
+    assert_eq!(case.outcome.as_deref(), Some("founded"), "{case:?}");
+    assert_eq!(
+        verdict_of(&app, complaint_item).await,
+        Some((Verdict::Reject, "bob".to_owned()))
+    );
+    ann.close().await.unwrap();
+    bob.close().await.unwrap();
 }

@@ -388,6 +388,7 @@ impl Running {
             audit_topic: t.audit.clone(),
             user_actions_topic: t.user_actions.clone(),
             complaint_results_topic: t.results.clone(),
+            refuted_claims_topic: format!("{}.refuted-claims", t.results),
             console_id: "console-test".into(),
             batch_max: 3,
             poll_interval: Duration::from_millis(20),

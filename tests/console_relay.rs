@@ -106,6 +106,7 @@ impl Topics {
             audit_topic: self.audit.clone(),
             user_actions_topic: format!("{}.user-actions", self.prefix),
             complaint_results_topic: format!("{}.complaint-results", self.prefix),
+            refuted_claims_topic: format!("{}.refuted-claims", self.prefix),
             console_id: "console-test".into(),
             batch_max: 7,
             poll_interval: Duration::from_millis(20),

@@ -1279,6 +1279,7 @@ fn strikes(user: &str, count: usize, code: &str) -> Vec<Strike> {
             weight: 1,
             at: now - time::Duration::days((count - i) as i64) - time::Duration::hours(1),
             record_at: None,
+            refutation: None,
         })
         .collect()
 }
@@ -1849,9 +1850,31 @@ async fn appeals_on_the_pages(db: &TestDb) {
 async fn records_page(db: &TestDb) {
     let app = app(db).await;
     seed(&app.store, &strikes("u3", 6, "prohibited_term")).await;
+    // Three rejects as false information: the moderator's (`false_information`) has no library
+    // entry, the worker's two repeat a refuted claim.
+    let mut false_news = strikes("u4", 3, "known_false_news");
+    false_news[0].reason_code = "false_information".into();
+    for s in &mut false_news[1..] {
+        s.refutation = Some(synth_review::decision::Refutation {
+            claim: "吃碘盐可以防核辐射".into(),
+            refuted_by: "卫生部".into(),
+            refuted_at: Some("2011-03".into()),
+        });
+    }
+    seed(&app.store, &false_news).await;
     let lee = login(&app, "lee").await;
     let html = get_ok(&app, &lee.http, "/lead/report").await;
-    assert!(html.contains("<p id=\"rejects\">6 rejects"), "{html}");
+    assert!(html.contains("<p id=\"rejects\">9 rejects"), "{html}");
+    assert!(
+        html.contains(
+            "<td>known_false_news</td><td>吃碘盐可以防核辐射</td><td>卫生部</td><td>2011-03</td>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td>false_information</td><td><em>not in the rumour library</em></td>"),
+        "{html}"
+    );
     assert!(
         html.contains("<tr data-violation=\"gambling/Art. 10\">"),
         "{html}"
@@ -1870,17 +1893,43 @@ async fn records_page(db: &TestDb) {
         .unwrap()
         .starts_with("attachment; filename=\"synth-review-records-"));
     let json: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(json["rejects"], 6);
-    assert_eq!(json["violations"][0]["by_moderators"], 1);
-    assert_eq!(json["violations"][0]["by_worker"], 5);
-    assert_eq!(json["measures"].as_array().unwrap().len(), 2);
+    assert_eq!(json["rejects"], 9);
+    assert_eq!(json["violations"][0]["by_moderators"], 2);
+    assert_eq!(json["violations"][0]["by_worker"], 7);
+    // u3's warning and restriction, u4's warning.
+    assert_eq!(json["measures"].as_array().unwrap().len(), 3);
+    let refutations = json["refutations"].as_array().unwrap();
+    assert_eq!(refutations.len(), 3, "{refutations:?}");
+    assert_eq!(
+        refutations
+            .iter()
+            .filter(|r| r["refuted_by"] == "卫生部" && r["claim"] == "吃碘盐可以防核辐射")
+            .count(),
+        2,
+        "{refutations:?}"
+    );
     let (status, csv) = get(&app, &lee.http, "/lead/report?format=csv").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         csv.starts_with("section,id,user_id,category,article,kind,state,count,"),
         "{csv}"
     );
-    assert_eq!(csv.lines().filter(|l| l.starts_with("measure,")).count(), 2);
+    assert_eq!(csv.lines().filter(|l| l.starts_with("measure,")).count(), 3);
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",claim,refuted_by,refuted_at"),
+        "{csv}"
+    );
+    assert_eq!(
+        csv.lines()
+            .filter(|l| l.starts_with("refutation,")
+                && l.ends_with(",吃碘盐可以防核辐射,卫生部,2011-03"))
+            .count(),
+        2,
+        "{csv}"
+    );
     // A period that misses the strikes (they are days old, up to an hour ago).
     let future = (time::OffsetDateTime::now_utc() + time::Duration::days(3)).date();
     let after = future.next_day().unwrap();
@@ -1905,6 +1954,188 @@ async fn records_page(db: &TestDb) {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
+/// A lead adds the claim an item spreads to the rumour library: the form suggests the sentence
+/// of the worker's held repeat; the claim is stored with the lead's name, listed on the item,
+/// queued for the refuted-claims topic, and given to the refutation record of the item's
+/// `false_information` reject. A claim the library's rules refuse, a repeat, a bad date and a
+/// moderator are refused, with nothing changed.
+async fn lead_adds_a_refuted_claim(db: &TestDb) {
+    use synth_review::console::store::OutboxTopic;
+    let app = app(db).await;
+    let text = "群里都在转：喝板蓝根能预防新冠病毒，赶紧囤货。";
+    let sentence = "群里都在转：喝板蓝根能预防新冠病毒";
+    let rec = record(
+        "rumour-1",
+        "u9",
+        60,
+        "健康提醒",
+        text,
+        "AI生成",
+        &[(
+            "news_source",
+            "known_false_news",
+            None,
+            Some(("content.text", 0, sentence.chars().count(), sentence)),
+        )],
+    );
+    let id = insert(&app.store, &rec).await;
+    let mut strike = strikes("u9", 1, "false_information").remove(0);
+    strike.event_id = "rumour-1".into();
+    app.store
+        .apply_strikes(
+            "synth.rejected.v1",
+            &[(0, 1)],
+            &[strike],
+            &LedgerPolicy::default(),
+            "test-console",
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+
+    let lee = login(&app, "lee").await;
+    let (status, html, _) = open(&app, &lee, id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("name=\"claim\" id=\"claim\" value=\"{sentence}\"")),
+        "{html}"
+    );
+    let path = format!("/lead/items/{id}/refuted-claims");
+    let before = app.store.item_refuted_claims(id).await.unwrap();
+    for (form, want) in [
+        (
+            vec![("claim", "板蓝根"), ("refuted_by", "国家卫健委")],
+            "letters or digits",
+        ),
+        (
+            vec![("claim", "喝板蓝根能预防新冠"), ("refuted_by", " ")],
+            "refuted_by",
+        ),
+        (
+            vec![
+                ("claim", "喝板蓝根能预防新冠"),
+                ("refuted_by", "国家卫健委"),
+                ("refuted_at", "2020-13"),
+            ],
+            "refuted_at",
+        ),
+    ] {
+        let r = post(&app, &lee, &path, &form).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{form:?}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(want), "{form:?}: {body}");
+    }
+    assert_eq!(app.store.item_refuted_claims(id).await.unwrap(), before);
+
+    let r = post(
+        &app,
+        &lee,
+        &path,
+        &[
+            ("claim", "喝板蓝根能预防新冠"),
+            ("refuted_by", "国家卫健委"),
+            ("refuted_at", "2020-02"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/item/{id}#refuted-claims")
+    );
+    let added = app.store.item_refuted_claims(id).await.unwrap();
+    assert_eq!(added.len(), 1);
+    assert_eq!(
+        (
+            added[0].claim.as_str(),
+            added[0].refuted_by.as_str(),
+            added[0].added_by.as_str()
+        ),
+        ("喝板蓝根能预防新冠", "国家卫健委", "lee")
+    );
+    let (_, html, _) = open(&app, &lee, id).await;
+    assert!(
+        html.contains("「喝板蓝根能预防新冠」 refuted by 国家卫健委 (2020-02): added by lee"),
+        "{html}"
+    );
+    let records = app
+        .store
+        .pending_records(OutboxTopic::RefutedClaims, 10)
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["claim"], "喝板蓝根能预防新冠");
+    assert_eq!(records[0]["refuted_at"], "2020-02");
+    assert_eq!(records[0]["added_by"]["id"], "lee");
+    assert_eq!(records[0]["event_id"], "rumour-1");
+    // The reject's refutation record now names it.
+    let now = time::OffsetDateTime::now_utc();
+    let report = app
+        .store
+        .regulator_report(
+            now - time::Duration::days(30),
+            now + time::Duration::days(1),
+            now,
+        )
+        .await
+        .unwrap();
+    let line = report
+        .refutations
+        .iter()
+        .find(|r| r.event_id == "rumour-1")
+        .unwrap();
+    assert_eq!(
+        (line.claim.as_deref(), line.refuted_by.as_deref()),
+        (Some("喝板蓝根能预防新冠"), Some("国家卫健委"))
+    );
+    // The same claim again, even worded a little differently: refused.
+    for claim in ["喝板蓝根能预防新冠", "喝板蓝根可以防新冠！"] {
+        let r = post(
+            &app,
+            &lee,
+            &path,
+            &[("claim", claim), ("refuted_by", "卫健委")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{claim}");
+    }
+    assert_eq!(app.store.item_refuted_claims(id).await.unwrap().len(), 1);
+    // Moderators neither see the form nor may post it.
+    let ann = login(&app, "ann").await;
+    let (_, html, _) = open(&app, &ann, id).await;
+    assert!(!html.contains("refuted-claim-form"), "{html}");
+    let r = post(
+        &app,
+        &ann,
+        &path,
+        &[
+            ("claim", "吃大蒜能杀死新冠病毒"),
+            ("refuted_by", "世卫组织"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post(
+        &app,
+        &lee,
+        "/lead/items/999999/refuted-claims",
+        &[
+            ("claim", "吃大蒜能杀死新冠病毒"),
+            ("refuted_by", "世卫组织"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.store
+            .pending_records(OutboxTopic::RefutedClaims, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 crate::backend_tests! {
     2;
     login_and_logout,
@@ -1924,4 +2155,5 @@ crate::backend_tests! {
     ledger_pages_are_for_leads,
     appeals_on_the_pages,
     records_page,
+    lead_adds_a_refuted_claim,
 }

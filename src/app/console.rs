@@ -21,6 +21,7 @@ use crate::config::console::ConsoleFile;
 use crate::console::ledger_reader::{
     run_ledger, AppealSettings, ComplaintSettings, LedgerMetrics, LedgerSettings,
 };
+use crate::console::relay::DEFAULT_REFUTED_CLAIMS_TOPIC;
 use crate::console::web::{self, WebSettings, WebState};
 use crate::console::{
     run_intake, run_relay, ConsoleMetrics, IntakeMetrics, IntakeSettings, RelayMetrics,
@@ -288,6 +289,11 @@ pub async fn console(run: ConsoleRun, shutdown: impl Future<Output = ()>) -> Res
             audit_topic: file.topics.audit.clone(),
             user_actions_topic: file.ledger.user_actions_topic.clone(),
             complaint_results_topic: file.complaints.results_topic.clone(),
+            refuted_claims_topic: file
+                .topics
+                .refuted_claims
+                .clone()
+                .unwrap_or_else(|| DEFAULT_REFUTED_CLAIMS_TOPIC.to_owned()),
             console_id: console_id(&file),
             batch_max: file.relay.batch_max,
             poll_interval: Duration::from_millis(file.relay.poll_interval_ms),

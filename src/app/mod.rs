@@ -169,10 +169,29 @@ pub async fn run(cmd: Run, shutdown: impl Future<Output = ()>) -> Result<RunSumm
         read_topic_limits: true,
     };
     let slot = Arc::new(ArcSwap::from_pointee(loaded.engine));
-    let reloader = Reloader::new(pipeline, Arc::new(Disk), slot.clone(), metrics, loaded.file);
-    let hup = tokio::spawn(reloader.reload_on_sighup());
+    let refuted_claims = loaded.file.topics.refuted_claims.clone();
+    let kafka = loaded.file.kafka.clone();
+    let reloader = Arc::new(Reloader::new(
+        pipeline,
+        Arc::new(Disk),
+        slot.clone(),
+        metrics,
+        loaded.file,
+    ));
+    let hup = tokio::spawn(reloader.clone().reload_on_sighup());
+    let stop_follower = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let follower = refuted_claims.map(|topic| {
+        let reloader = reloader.clone();
+        crate::kafka::refuted_claims::spawn(&kafka, topic, stop_follower.clone(), move |claims| {
+            let _ = reloader.set_refuted_claims(claims);
+        })
+    });
     let result = crate::kafka::run(slot, settings, shutdown).await;
     hup.abort();
+    stop_follower.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(f) = follower {
+        let _ = tokio::task::spawn_blocking(move || f.join()).await;
+    }
     server.stop();
     if let Err(error) = &result {
         tracing::error!(%error, "Worker failed.");

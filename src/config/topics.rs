@@ -20,6 +20,10 @@ pub struct Topics {
     pub dead_letter: String,
     /// Compact audit records, one per input message.
     pub audit: String,
+    /// Refuted claims leads add to the rumour library from the console
+    /// (`synth.refuted-claims.v1`, `schema/refuted-claim.v1.json`), read by the worker from the
+    /// beginning and kept up with; `None` (the default): not read. Not in DESIGN §1.
+    pub refuted_claims: Option<String>,
 }
 
 impl Default for Topics {
@@ -31,6 +35,7 @@ impl Default for Topics {
             rejected: "synth.rejected.v1".into(),
             dead_letter: "synth.dlq.v1".into(),
             audit: "synth.audit.v1".into(),
+            refuted_claims: None,
         }
     }
 }
@@ -48,6 +53,14 @@ impl Topics {
             ("dead_letter", &self.dead_letter),
             ("audit", &self.audit),
         ];
+        if let Some(t) = &self.refuted_claims {
+            if t.is_empty() || t == &self.input || outs.iter().any(|(_, o)| *o == t) {
+                return Err(Invalid::new(
+                    "refuted_claims",
+                    format!("[topics] `{t}` must be non-empty and differ from every other topic"),
+                ));
+            }
+        }
         for (i, (key, a)) in outs.iter().enumerate() {
             if a.is_empty() || *a == &self.input || outs[..i].iter().any(|(_, b)| b == a) {
                 return Err(Invalid::new(

@@ -241,6 +241,12 @@ pub struct Strike {
     /// Where the reject is in the rejected topic (partition, offset), when read from it: an
     /// appeal of a reject the console never held reopens it with that record.
     pub record_at: Option<(i32, i64)>,
+    /// For a reject as false information ([`FALSE_INFORMATION_CODES`]): the rumour-library
+    /// entry of the record's `known_false_news` reason (Art. 11 records); `None` otherwise or
+    /// when no reason carries one.
+    ///
+    /// [`FALSE_INFORMATION_CODES`]: crate::console::store::FALSE_INFORMATION_CODES
+    pub refutation: Option<crate::decision::Refutation>,
 }
 
 /// Why a record on the rejected topic gives no strike.
@@ -373,6 +379,20 @@ impl Strike {
             .map(str::to_owned)
             .unwrap_or(key);
         let weight = policy.weight(&code, &categories);
+        let refutation = if crate::console::store::FALSE_INFORMATION_CODES.contains(&code.as_str())
+        {
+            reasons
+                .iter()
+                .filter(|r| str_at(r, &["code"]) == Some(crate::console::store::FALSE_NEWS_CODE))
+                .find_map(|r| {
+                    serde_json::from_value::<crate::decision::Refutation>(
+                        r.get("refutation")?.clone(),
+                    )
+                    .ok()
+                })
+        } else {
+            None
+        };
         Ok(Strike {
             key,
             user_id: user_id.to_owned(),
@@ -384,6 +404,7 @@ impl Strike {
             weight,
             at,
             record_at: None,
+            refutation,
         })
     }
 }
@@ -683,6 +704,52 @@ mod tests {
         ] {
             assert_eq!(Strike::from_rejected(bad, &p).unwrap_err().label(), label);
         }
+    }
+
+    #[test]
+    fn a_false_information_strike_keeps_the_refutation_it_repeats() {
+        let p = LedgerPolicy::default();
+        let worker = r#"{"event_id":"e1","decision":"reject","reviewed_at":"2027-01-15T08:00:00Z",
+            "reasons":[{"code":"known_false_news","action":"reject","article":"Art. 11",
+                        "refutation":{"claim":"吃碘盐可以防核辐射","refuted_by":"卫生部","refuted_at":"2011-03"}}],
+            "event":{"user":{"id":"u1"}}}"#;
+        let r = Strike::from_rejected(worker.as_bytes(), &p)
+            .unwrap()
+            .refutation
+            .unwrap();
+        assert_eq!(
+            (
+                r.claim.as_str(),
+                r.refuted_by.as_str(),
+                r.refuted_at.as_deref()
+            ),
+            ("吃碘盐可以防核辐射", "卫生部", Some("2011-03"))
+        );
+        // A moderator confirming the worker's hold of a hedged repeat keeps it too; one who
+        // rejects for something else does not record a refutation.
+        let confirmed = |code: &str| {
+            format!(
+                r#"{{"event_id":"e2","decision":"reject","reviewed_at":"2027-01-15T08:00:00Z",
+                "reasons":[{{"code":"known_false_news","action":"hold","article":"Art. 11",
+                             "refutation":{{"claim":"c1","refuted_by":"b1"}}}}],
+                "event":{{"user":{{"id":"u1"}}}},
+                "reviewed_by":{{"kind":"moderator","id":"m","verdict_id":4,"reason_code":"{code}",
+                                "decided_at":"2027-01-16T08:00:00Z"}}}}"#
+            )
+        };
+        let s = Strike::from_rejected(confirmed("false_information").as_bytes(), &p).unwrap();
+        assert_eq!(s.refutation.unwrap().claim, "c1");
+        let s = Strike::from_rejected(confirmed("confirmed_violation").as_bytes(), &p).unwrap();
+        assert_eq!(s.refutation, None);
+        // No library entry in the record (a moderator's own finding).
+        let bare = br#"{"event_id":"e3","decision":"reject","reviewed_at":"2027-01-15T08:00:00Z",
+            "reasons":[],"event":{"user":{"id":"u1"}},
+            "reviewed_by":{"kind":"moderator","id":"m","verdict_id":5,"reason_code":"false_information","decided_at":"2027-01-16T08:00:00Z"}}"#;
+        let s = Strike::from_rejected(bare, &p).unwrap();
+        assert_eq!(
+            (s.reason_code.as_str(), s.refutation),
+            ("false_information", None)
+        );
     }
 
     #[test]

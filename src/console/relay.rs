@@ -67,6 +67,12 @@ pub const ACTION_ID_HEADER: &str = "synth-review-action-id";
 /// The header every `synth.complaint-results.v1` record carries: its `result_id`.
 pub const RESULT_ID_HEADER: &str = "synth-review-result-id";
 
+/// The header every `synth.refuted-claims.v1` record carries: its `claim_id`.
+pub const CLAIM_ID_HEADER: &str = "synth-review-claim-id";
+
+/// The refuted-claims topic when `[topics] refuted_claims` is not set.
+pub const DEFAULT_REFUTED_CLAIMS_TOPIC: &str = "synth.refuted-claims.v1";
+
 /// The partition of the audit topic whose committed offset, in the checkpoint group, is the
 /// relay's checkpoint (the offset is a batch number, not a position in the partition).
 pub const CHECKPOINT_PARTITION: i32 = 0;
@@ -95,6 +101,9 @@ pub struct RelaySettings {
     /// Complaint outcomes go here (`[complaints] results_topic`, keyed by complaint id, header
     /// [`RESULT_ID_HEADER`]).
     pub complaint_results_topic: String,
+    /// Claims leads add to the rumour library go here (`[topics] refuted_claims`, else
+    /// [`DEFAULT_REFUTED_CLAIMS_TOPIC`]; keyed by the claim, header [`CLAIM_ID_HEADER`]).
+    pub refuted_claims_topic: String,
     /// Written as `worker_id` of the audit records (`console-<hostname>:<pid>` by default).
     pub console_id: String,
     /// Verdicts per transaction, at most (1 or more).
@@ -296,6 +305,7 @@ fn check(s: &RelaySettings) -> Result<(), RelayError> {
         ("audit topic", &s.audit_topic),
         ("user actions topic", &s.user_actions_topic),
         ("complaint results topic", &s.complaint_results_topic),
+        ("refuted claims topic", &s.refuted_claims_topic),
     ] {
         if v.is_empty() {
             return Err(RelayError::Settings(format!("the {what} is empty")));
@@ -371,6 +381,7 @@ async fn clients(settings: &RelaySettings) -> Result<Clients, SessionError> {
         held: settings.approved_topic.clone(),
         dead_letter: settings.audit_topic.clone(),
         input: settings.audit_topic.clone(),
+        refuted_claims: None,
     };
     let limits = limits::watch(
         &settings.kafka,
@@ -529,6 +540,7 @@ async fn produce_batch(
         let (topic, header) = match r.topic {
             OutboxTopic::UserActions => (&settings.user_actions_topic, ACTION_ID_HEADER),
             OutboxTopic::ComplaintResults => (&settings.complaint_results_topic, RESULT_ID_HEADER),
+            OutboxTopic::RefutedClaims => (&settings.refuted_claims_topic, CLAIM_ID_HEADER),
         };
         let headers = OwnedHeaders::new().insert(Header {
             key: header,

@@ -92,6 +92,25 @@ pub fn load(
     fs: &dyn FileSource,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<LoadedPipeline, ConfigError> {
+    load_with(path, fs, env, &[])
+}
+
+/// [`load`], with `extra_rumours` added to every `news_source` stage's rumour library: refuted
+/// claims from outside the pipeline's files (the worker's refuted-claims topic, which leads
+/// fill from the console). An extra claim the library's rules refuse is left out with a
+/// warning, not an error ([`RumourLibrary::with_extra`]); the claims count in
+/// `lexicon_version`.
+///
+/// [`RumourLibrary::with_extra`]: crate::sources::rumours::RumourLibrary::with_extra
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with(
+    path: &Path,
+    fs: &dyn FileSource,
+    env: impl IntoIterator<Item = (String, String)>,
+    extra_rumours: &[crate::sources::rumours::Rumour],
+) -> Result<LoadedPipeline, ConfigError> {
     let bytes = fs.read(path).map_err(|e| {
         ConfigError::new(
             ConfigErrorKind::Io,
@@ -113,7 +132,7 @@ pub fn load(
     let mut data_parts: Vec<Vec<u8>> = Vec::new();
     let mut stages = Vec::with_capacity(file.stages.len());
     for table in &file.stages {
-        let mut ctx = StageContext::new(table, base, fs, &mut data_parts);
+        let mut ctx = StageContext::new(table, base, fs, &mut data_parts, extra_rumours);
         stages.push(ConfiguredStage {
             stage: crate::stages::build(&mut ctx)?,
             overrides: table.actions().clone(),
@@ -178,6 +197,7 @@ impl Engine {
                     article: f.code.article().to_string(),
                     evidence: f.evidence,
                     detail: f.detail,
+                    refutation: f.refutation,
                 });
             }
             actions.append(&mut out.actions);

@@ -17,6 +17,7 @@ mod exactly_once;
 pub mod limits;
 mod mode;
 pub mod records;
+pub mod refuted_claims;
 pub mod worker;
 
 pub use client::worker_id;

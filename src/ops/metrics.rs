@@ -82,6 +82,7 @@ pub struct Metrics {
     assigned_partitions: IntGauge,
     produce_errors: IntCounter,
     lexicon_terms: IntGaugeVec,
+    refuted_claims: IntGauge,
     config_reloads: IntCounterVec,
     transactions: IntCounterVec,
     replacements: IntCounterVec,
@@ -152,6 +153,11 @@ impl Metrics {
             &["lexicon"],
         )
         .expect("metric");
+        let refuted_claims = IntGauge::new(
+            "refuted_claims",
+            "Refuted claims read from the refuted-claims topic (added by leads in the console) and handed to the rumour library; claims its rules refuse are logged and left out.",
+        )
+        .expect("metric");
         let config_reloads = IntCounterVec::new(
             Opts::new(
                 "config_reloads_total",
@@ -199,6 +205,7 @@ impl Metrics {
             Box::new(assigned_partitions.clone()),
             Box::new(produce_errors.clone()),
             Box::new(lexicon_terms.clone()),
+            Box::new(refuted_claims.clone()),
             Box::new(build_info.clone()),
             Box::new(config_reloads.clone()),
             Box::new(transactions.clone()),
@@ -250,6 +257,7 @@ impl Metrics {
             assigned_partitions,
             produce_errors,
             lexicon_terms,
+            refuted_claims,
             config_reloads,
             transactions,
             replacements,
@@ -314,6 +322,11 @@ impl Metrics {
             }
         }
         *known = keep.to_vec();
+    }
+
+    /// Sets the number of refuted claims read from the refuted-claims topic.
+    pub fn set_refuted_claims(&self, n: usize) {
+        self.refuted_claims.set(n as i64);
     }
 
     /// Sets the loaded term count.

@@ -16,16 +16,21 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::config::{ConfigError, FileSource, PipelineFile};
-use crate::engine::{load, Engine};
+use crate::engine::{load_with, Engine};
 use crate::ops::metrics::Metrics;
+use crate::sources::rumours::Rumour;
 
-/// Reloads one pipeline file into a shared engine slot.
+/// Reloads one pipeline file into a shared engine slot, with the refuted claims of the
+/// refuted-claims topic added to its rumour library.
 pub struct Reloader {
     path: PathBuf,
     fs: Arc<dyn FileSource>,
     slot: Arc<ArcSwap<Engine>>,
     metrics: Metrics,
     started_with: PipelineFile,
+    refuted_claims: ArcSwap<Vec<Rumour>>,
+    // One reload at a time (SIGHUP and the refuted-claims follower).
+    reloading: std::sync::Mutex<()>,
 }
 
 impl Reloader {
@@ -43,7 +48,25 @@ impl Reloader {
             slot,
             metrics,
             started_with,
+            refuted_claims: ArcSwap::from_pointee(Vec::new()),
+            reloading: std::sync::Mutex::new(()),
         }
+    }
+
+    /// Replaces the refuted claims read from the topic and reloads with them
+    /// ([`crate::kafka::refuted_claims`]).
+    ///
+    /// # Errors
+    /// As [`Reloader::reload`]; the old engine keeps serving.
+    pub fn set_refuted_claims(&self, claims: Vec<Rumour>) -> Result<(), ConfigError> {
+        let n = claims.len();
+        self.refuted_claims.store(Arc::new(claims));
+        self.metrics.set_refuted_claims(n);
+        tracing::info!(
+            claims = n,
+            "Refuted claims from the topic; reloading the pipeline with them."
+        );
+        self.reload()
     }
 
     /// Loads the pipeline again and, if it is valid, swaps it in.
@@ -51,8 +74,10 @@ impl Reloader {
     /// # Errors
     /// The [`ConfigError`] of the new files; the old engine keeps serving.
     pub fn reload(&self) -> Result<(), ConfigError> {
+        let _one = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+        let claims = self.refuted_claims.load();
         // With the environment, as at start-up: the settings compared below are like with like.
-        match load(&self.path, self.fs.as_ref(), std::env::vars()) {
+        match load_with(&self.path, self.fs.as_ref(), std::env::vars(), &claims) {
             Ok(loaded) => {
                 let f = &loaded.file;
                 let s = &self.started_with;
@@ -85,7 +110,7 @@ impl Reloader {
     }
 
     /// Reloads on every `SIGHUP` until the process ends.
-    pub async fn reload_on_sighup(self) {
+    pub async fn reload_on_sighup(self: Arc<Self>) {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         else {
             tracing::warn!("Cannot listen for SIGHUP; hot reload is off.");

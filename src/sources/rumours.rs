@@ -574,56 +574,111 @@ impl RumourLibrary {
             normalizer: (!rows.is_empty()).then(Normalizer::shared),
             ..RumourLibrary::empty()
         };
-        let mut seen: HashMap<Vec<char>, u64> = HashMap::new();
+        let mut seen: HashMap<Vec<char>, String> = HashMap::new();
         for (line, rumour) in rows {
-            let folded = lib.fold(&rumour.claim);
-            if folded.len() < MIN_CLAIM_CHARS {
-                return Err(ConfigError::line(
-                    file,
-                    line,
-                    format!(
-                        "claim has {} letters or digits after normalization; at least {MIN_CLAIM_CHARS} are needed so that it does not match ordinary text",
-                        folded.len()
-                    ),
-                ));
-            }
-            let key = key_of(&folded);
-            if key.chars.len() < MIN_KEY_CHARS {
-                return Err(ConfigError::line(
-                    file,
-                    line,
-                    format!(
-                        "claim has {} characters left without its function words (`{}`); at least {MIN_KEY_CHARS} are needed",
-                        key.chars.len(),
-                        key.chars.iter().collect::<String>()
-                    ),
-                ));
-            }
-            if let Some(first) = seen.insert(key.chars.clone(), line) {
-                return Err(ConfigError::line(
-                    file,
-                    line,
-                    format!("claim repeats line {first} (the same after normalization)"),
-                ));
-            }
-            let negations = rumour_stance::negations(&folded)
-                .into_iter()
-                .map(|(s, e, word)| {
-                    let bigrams = key
-                        .at
-                        .windows(2)
-                        .zip(key.chars.windows(2))
-                        .filter(|(at, _)| (s..e).contains(&at[0]) || (s..e).contains(&at[1]))
-                        .map(|(_, c)| shingle(c[0], c[1]))
-                        .collect();
-                    (bigrams, word)
-                })
-                .collect();
-            let words = canonical_words(&folded.text);
-            lib.add(rumour, key.chars, negations, words);
+            lib.admit(rumour, format!("line {line}"), &mut seen)
+                .map_err(|reason| ConfigError::line(file, line, reason))?;
         }
         lib.build_prefix_index();
         Ok(lib)
+    }
+
+    /// [`RumourLibrary::parse`] of the CSV, plus `extra` claims that came from elsewhere (the
+    /// console's refuted-claims topic: claims a lead added from an item). An extra claim the
+    /// CSV would refuse (too short, no `refuted_by`, a bad `refuted_at`, the same key as a
+    /// claim before it) is left out, and its reason returned, instead of failing the load: one
+    /// bad record must not keep the worker from starting. `bytes: None` is a library of the
+    /// extra claims alone.
+    ///
+    /// # Errors
+    /// As [`RumourLibrary::parse`], for the CSV only.
+    pub fn with_extra(
+        file: &str,
+        bytes: Option<&[u8]>,
+        threshold: Option<f64>,
+        extra: &[Rumour],
+    ) -> Result<(Self, Vec<String>), ConfigError> {
+        let mut lib = match bytes {
+            Some(b) => RumourLibrary::parse(file, b, threshold)?,
+            None => RumourLibrary::parse(file, b"claim,refuted_by\n", threshold)?,
+        };
+        if extra.is_empty() {
+            return Ok((lib, Vec::new()));
+        }
+        if lib.normalizer.is_none() {
+            lib.normalizer = Some(Normalizer::shared());
+        }
+        let mut seen: HashMap<Vec<char>, String> = HashMap::new();
+        for (i, r) in lib.rumours.iter().enumerate() {
+            let folded = lib.fold(&r.claim);
+            seen.insert(key_of(&folded).chars, format!("{file} row {}", i + 1));
+        }
+        let mut skipped = Vec::new();
+        for r in extra {
+            let checked = if r.refuted_by.trim().is_empty() {
+                Err("empty `refuted_by`".to_owned())
+            } else if r
+                .refuted_at
+                .as_deref()
+                .is_some_and(|at| !is_partial_date(at))
+            {
+                Err("`refuted_at` is not a date YYYY, YYYY-MM or YYYY-MM-DD".to_owned())
+            } else {
+                lib.admit(r.clone(), format!("refuted claim {:?}", r.claim), &mut seen)
+            };
+            if let Err(reason) = checked {
+                skipped.push(format!("refuted claim {:?} left out: {reason}", r.claim));
+            }
+        }
+        lib.build_prefix_index();
+        Ok((lib, skipped))
+    }
+
+    /// Checks one rumour as the CSV's rules say and indexes it; `origin` names it in the
+    /// message of a later rumour with the same key (`seen`: key → origin).
+    fn admit(
+        &mut self,
+        rumour: Rumour,
+        origin: String,
+        seen: &mut HashMap<Vec<char>, String>,
+    ) -> Result<(), String> {
+        let folded = self.fold(&rumour.claim);
+        if folded.len() < MIN_CLAIM_CHARS {
+            return Err(format!(
+                "claim has {} letters or digits after normalization; at least {MIN_CLAIM_CHARS} are needed so that it does not match ordinary text",
+                folded.len()
+            ));
+        }
+        let key = key_of(&folded);
+        if key.chars.len() < MIN_KEY_CHARS {
+            return Err(format!(
+                "claim has {} characters left without its function words (`{}`); at least {MIN_KEY_CHARS} are needed",
+                key.chars.len(),
+                key.chars.iter().collect::<String>()
+            ));
+        }
+        if let Some(first) = seen.get(&key.chars) {
+            return Err(format!(
+                "claim repeats {first} (the same after normalization)"
+            ));
+        }
+        seen.insert(key.chars.clone(), origin);
+        let negations = rumour_stance::negations(&folded)
+            .into_iter()
+            .map(|(s, e, word)| {
+                let bigrams = key
+                    .at
+                    .windows(2)
+                    .zip(key.chars.windows(2))
+                    .filter(|(at, _)| (s..e).contains(&at[0]) || (s..e).contains(&at[1]))
+                    .map(|(_, c)| shingle(c[0], c[1]))
+                    .collect();
+                (bigrams, word)
+            })
+            .collect();
+        let words = canonical_words(&folded.text);
+        self.add(rumour, key.chars, negations, words);
+        Ok(())
     }
 
     /// Prefix filtering: a window with at least `threshold × n` of a claim's `n` distinct bigrams
@@ -1328,6 +1383,55 @@ mod tests {
         let strict = RumourLibrary::parse("r.csv", SHIPPED.as_bytes(), Some(1.0)).unwrap();
         assert!(strict.find("告诉家里人，微波炉热过的饭菜会致癌").is_empty());
         assert_eq!(strict.find("吃碘盐可以防核辐射").len(), 1);
+    }
+
+    #[test]
+    fn extra_claims_join_the_file_and_bad_ones_are_left_out() {
+        let extra = |claim: &str, at: Option<&str>| Rumour {
+            claim: claim.into(),
+            refuted_by: "某机构".into(),
+            refuted_at: at.map(str::to_owned),
+        };
+        let (lib, skipped) = RumourLibrary::with_extra(
+            "known.csv",
+            Some(SHIPPED.as_bytes()),
+            None,
+            &[
+                extra("喝柠檬水可以治愈癌症", Some("2026-11")),
+                extra("柠檬水", None),
+                extra("吃碘盐，就能防核辐射！", None),
+                extra("手机充电时接电话会爆炸", Some("2026-13")),
+                extra("喝柠檬水能治愈癌症", None),
+            ],
+        )
+        .unwrap();
+        assert_eq!(skipped.len(), 4, "{skipped:?}");
+        for (i, want) in [
+            "letters or digits",
+            "known.csv row 1",
+            "refuted_at",
+            "refuted claim \"喝柠檬水可以治愈癌症\"",
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert!(skipped[i].contains(want), "{i}: {want}: {skipped:?}");
+        }
+        let found = lib.find("群里都在转：喝柠檬水能治愈癌症，别再去医院做化疗了！");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].rumour.refuted_at.as_deref(), Some("2026-11"));
+        assert_eq!(
+            lib.find("吃碘盐可以防核辐射").len(),
+            1,
+            "the file's claims stay"
+        );
+        // Extra claims alone, and a bad file is still an error.
+        let (alone, none) =
+            RumourLibrary::with_extra("x", None, None, &[extra("喝柠檬水可以治愈癌症", None)])
+                .unwrap();
+        assert!(none.is_empty());
+        assert_eq!(alone.find("喝柠檬水可以治愈癌症").len(), 1);
+        assert!(RumourLibrary::with_extra("bad.csv", Some(b"claim\n"), None, &[]).is_err());
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub struct StageContext<'a> {
     base: &'a Path,
     fs: &'a dyn FileSource,
     data: &'a mut Vec<Vec<u8>>,
+    extra_rumours: &'a [crate::sources::rumours::Rumour],
 }
 
 /// A data file as read: its name in messages (the resolved path) and its bytes.
@@ -45,19 +46,33 @@ pub struct DataFile {
 
 impl<'a> StageContext<'a> {
     /// A context for the stage of `table`; data paths resolve against `base` (the pipeline file's
-    /// folder) and read files are appended to `data`.
+    /// folder) and read files are appended to `data`. `extra_rumours`: refuted claims from
+    /// outside the pipeline's files (the worker's refuted-claims topic), for the `news_source`
+    /// stage's rumour library.
     pub(crate) fn new(
         table: &'a StageTable,
         base: &'a Path,
         fs: &'a dyn FileSource,
         data: &'a mut Vec<Vec<u8>>,
+        extra_rumours: &'a [crate::sources::rumours::Rumour],
     ) -> Self {
         StageContext {
             table,
             base,
             fs,
             data,
+            extra_rumours,
         }
+    }
+
+    /// Refuted claims from outside the pipeline's files (see [`crate::engine::load_with`]).
+    pub fn extra_rumours(&self) -> &'a [crate::sources::rumours::Rumour] {
+        self.extra_rumours
+    }
+
+    /// Records data that is not a file (the extra claims) for `lexicon_version`.
+    pub fn record_data(&mut self, bytes: Vec<u8>) {
+        self.data.push(bytes);
     }
 
     /// The stage's `[[stages]]` table.

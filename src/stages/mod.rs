@@ -124,6 +124,8 @@ pub struct Finding {
     pub evidence: Option<Evidence>,
     /// A short explanation for the moderator.
     pub detail: Option<String>,
+    /// The rumour-library entry of a `known_false_news` finding.
+    pub refutation: Option<crate::decision::Refutation>,
 }
 
 impl Finding {
@@ -135,6 +137,7 @@ impl Finding {
             category: None,
             evidence: None,
             detail: None,
+            refutation: None,
         }
     }
 

@@ -112,13 +112,40 @@ impl BuildStage for NewsSource {
                 ));
             }
         }
-        let library = match &config.rumours {
+        let extra = ctx.extra_rumours();
+        let (library, skipped) = match &config.rumours {
             Some(rel) => {
                 let file = ctx.read(rel)?;
-                RumourLibrary::parse(&file.name, &file.bytes, config.rumour_threshold)?
+                RumourLibrary::with_extra(
+                    &file.name,
+                    Some(&file.bytes),
+                    config.rumour_threshold,
+                    extra,
+                )?
             }
-            None => RumourLibrary::empty(),
+            None if extra.is_empty() => (RumourLibrary::empty(), Vec::new()),
+            None => {
+                RumourLibrary::with_extra("refuted claims", None, config.rumour_threshold, extra)?
+            }
         };
+        if !extra.is_empty() {
+            let mut bytes = Vec::new();
+            for r in extra {
+                bytes.extend_from_slice(r.claim.as_bytes());
+                bytes.push(0);
+                bytes.extend_from_slice(r.refuted_by.as_bytes());
+                bytes.push(0);
+                bytes.extend_from_slice(r.refuted_at.as_deref().unwrap_or("").as_bytes());
+                bytes.push(b'\n');
+            }
+            ctx.record_data(bytes);
+        }
+        for reason in &skipped {
+            tracing::warn!(
+                reason = reason.as_str(),
+                "A refuted claim is not in the rumour library."
+            );
+        }
         let sources =
             super::build::read_news_sources(ctx, &config.sources, config.aliases.as_deref())?;
         NewsSource::new(sources, Arc::new(library)).map_err(|e| {
@@ -297,6 +324,11 @@ impl NewsSource {
             r.refuted_by
         );
         let mut finding = Finding::new(ReasonCode::KnownFalseNews);
+        finding.refutation = Some(crate::decision::Refutation {
+            claim: r.claim.clone(),
+            refuted_by: r.refuted_by.clone(),
+            refuted_at: r.refuted_at.clone(),
+        });
         if m.hedged {
             detail.push_str(match m.stance {
                 Stance::Asked => "; the text asks whether it is true, so it is held for a person instead of rejected",
@@ -667,6 +699,18 @@ mod tests {
         assert_eq!(
             f.evidence.as_ref().unwrap().term.as_deref(),
             Some("吃碘盐可以防核辐射")
+        );
+        let r = f
+            .refutation
+            .as_ref()
+            .expect("the library entry, for Art. 11 records");
+        assert_eq!(
+            (
+                r.claim.as_str(),
+                r.refuted_by.as_str(),
+                r.refuted_at.as_deref()
+            ),
+            ("吃碘盐可以防核辐射", "卫生部", Some("2011-03"))
         );
     }
 

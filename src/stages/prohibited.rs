@@ -352,6 +352,7 @@ fn term_finding(
             term: Some(hit.term.to_string()),
         }),
         detail,
+        refutation: None,
     }
 }
 

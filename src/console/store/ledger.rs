@@ -299,8 +299,9 @@ impl Store {
             let inserted = sqlx::query(
                 "INSERT INTO ledger_strikes (strike_key, user_id, event_id, source, moderator, \
                  verdict_id, reason_code, category, articles, weight, struck_at, recorded_at, \
-                 record_partition, record_offset) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 record_partition, record_offset, refuted_claim, refuted_by, refuted_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17) \
                  ON CONFLICT (strike_key) DO NOTHING",
             )
             .bind(s.key.as_str())
@@ -317,6 +318,9 @@ impl Store {
             .bind(ms(now))
             .bind(s.record_at.map(|(p, _)| i64::from(p)))
             .bind(s.record_at.map(|(_, o)| o))
+            .bind(s.refutation.as_ref().map(|r| r.claim.as_str()))
+            .bind(s.refutation.as_ref().map(|r| r.refuted_by.as_str()))
+            .bind(s.refutation.as_ref().and_then(|r| r.refuted_at.as_deref()))
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -595,10 +599,23 @@ impl Store {
     ///
     /// Errors: [`StoreError::Database`].
     pub async fn pending_user_actions(&self, limit: u32) -> Result<Vec<Value>, StoreError> {
+        self.pending_records(super::OutboxTopic::UserActions, limit)
+            .await
+    }
+
+    /// Up to `limit` records of `topic` still in the outbox, oldest first.
+    ///
+    /// Errors: [`StoreError::Database`], [`StoreError::Corrupt`].
+    pub async fn pending_records(
+        &self,
+        topic: super::OutboxTopic,
+        limit: u32,
+    ) -> Result<Vec<Value>, StoreError> {
         let rows = sqlx::query(
             "SELECT record FROM record_outbox WHERE relayed_at IS NULL \
-             AND topic_kind = 'user_actions' ORDER BY record_seq LIMIT $1",
+             AND topic_kind = $1 ORDER BY record_seq LIMIT $2",
         )
+        .bind(topic.as_str())
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;

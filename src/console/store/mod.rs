@@ -21,6 +21,7 @@ mod error;
 mod lease;
 mod ledger;
 mod outbox;
+mod refuted;
 mod report;
 mod session;
 mod types;
@@ -43,9 +44,10 @@ pub use ledger::{
     UserLedger, MAX_USER_ID_CHARS,
 };
 pub use outbox::{OutboxTopic, RecordEntry, RelayBatch, RelayEpoch, Settled, TakenBatch};
+pub use refuted::{refuted_claim_record, NewRefutedClaim, RefutedClaim, MAX_CLAIM_CHARS};
 pub use report::{
     AppealLine, ComplaintLine, MeasureLine, RefutationLine, Report, ViolationCount,
-    FALSE_NEWS_CODE, MAX_REPORT_DAYS,
+    FALSE_INFORMATION_CODES, FALSE_NEWS_CODE, MAX_REPORT_DAYS,
 };
 pub use session::{
     random_secret, session_hash, ModeratorStats, NewSession, Session, MAX_SESSION_TTL,
@@ -128,6 +130,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "appeals",
         include_str!("../../../migrations/sqlite/0006_appeals.sql"),
     ),
+    (
+        7,
+        "refutations",
+        include_str!("../../../migrations/sqlite/0007_refutations.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -159,6 +166,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "appeals",
         include_str!("../../../migrations/postgres/0006_appeals.sql"),
+    ),
+    (
+        7,
+        "refutations",
+        include_str!("../../../migrations/postgres/0007_refutations.sql"),
     ),
 ];
 

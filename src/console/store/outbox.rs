@@ -26,14 +26,17 @@ pub enum OutboxTopic {
     UserActions,
     /// `synth.complaint-results.v1`: a complaint's outcome for its reporter.
     ComplaintResults,
+    /// `synth.refuted-claims.v1`: a claim a lead added to the rumour library.
+    RefutedClaims,
 }
 
 impl OutboxTopic {
-    /// `user_actions` or `complaint_results`.
+    /// `user_actions`, `complaint_results` or `refuted_claims`.
     pub fn as_str(self) -> &'static str {
         match self {
             OutboxTopic::UserActions => "user_actions",
             OutboxTopic::ComplaintResults => "complaint_results",
+            OutboxTopic::RefutedClaims => "refuted_claims",
         }
     }
 
@@ -41,6 +44,7 @@ impl OutboxTopic {
         match s {
             "user_actions" => Ok(OutboxTopic::UserActions),
             "complaint_results" => Ok(OutboxTopic::ComplaintResults),
+            "refuted_claims" => Ok(OutboxTopic::RefutedClaims),
             other => Err(StoreError::Corrupt(format!("outbox topic {other:?}"))),
         }
     }

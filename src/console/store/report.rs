@@ -15,6 +15,11 @@ use crate::console::ledger::rfc3339;
 /// The reason code of the worker's rejects of known false news (the rumour library's matches).
 pub const FALSE_NEWS_CODE: &str = "known_false_news";
 
+/// The reason codes of a reject as false information (Art. 11): the worker's
+/// [`FALSE_NEWS_CODE`] (also a moderator's, confirming it), and `false_information`, the code a
+/// moderator rejects with for false information the rumour library does not know yet.
+pub const FALSE_INFORMATION_CODES: &[&str] = &[FALSE_NEWS_CODE, "false_information"];
+
 /// The longest period one report covers, in days.
 pub const MAX_REPORT_DAYS: i64 = 3660;
 
@@ -114,6 +119,15 @@ pub struct RefutationLine {
     pub at: String,
     /// Reversed by an upheld appeal.
     pub reversed: bool,
+    /// The deciding reason code ([`FALSE_INFORMATION_CODES`]).
+    pub reason_code: String,
+    /// The refuted claim of the rumour library it repeats; `None` when the library has none
+    /// (a moderator's `false_information`): a lead can add one from the item.
+    pub claim: Option<String>,
+    /// Who refuted the claim (the library's `refuted_by`).
+    pub refuted_by: Option<String>,
+    /// When the claim was refuted (`YYYY[-MM[-DD]]`), when the library knows it.
+    pub refuted_at: Option<String>,
 }
 
 /// What the console did in a period, for the regulator.
@@ -166,7 +180,8 @@ impl Store {
         let (f, t) = (ms(from), ms(to));
         let strikes = sqlx::query(
             "SELECT strike_key, user_id, event_id, source, moderator, reason_code, category, \
-             articles, struck_at, reversed_at FROM ledger_strikes \
+             articles, struck_at, reversed_at, refuted_claim, refuted_by, refuted_at \
+             FROM ledger_strikes \
              WHERE struck_at >= $1 AND struck_at < $2 ORDER BY struck_at, strike_key",
         )
         .bind(f)
@@ -179,7 +194,8 @@ impl Store {
         for r in &strikes {
             let is_reversed = r.try_get::<Option<i64>, _>("reversed_at")?.is_some();
             let worker = r.try_get::<String, _>("source")? == "worker";
-            if r.try_get::<String, _>("reason_code")? == FALSE_NEWS_CODE {
+            let code: String = r.try_get("reason_code")?;
+            if FALSE_INFORMATION_CODES.contains(&code.as_str()) {
                 refutations.push(RefutationLine {
                     event_id: r.try_get("event_id")?,
                     user_id: r.try_get("user_id")?,
@@ -189,6 +205,10 @@ impl Store {
                         .unwrap_or_else(|| "worker".into()),
                     at: rfc3339(from_ms(r.try_get("struck_at")?)?),
                     reversed: is_reversed,
+                    reason_code: code,
+                    claim: r.try_get("refuted_claim")?,
+                    refuted_by: r.try_get("refuted_by")?,
+                    refuted_at: r.try_get("refuted_at")?,
                 });
             }
             if is_reversed {
@@ -346,9 +366,11 @@ impl Store {
 impl Report {
     /// The report as CSV: one row per line of every section, with the columns `section`,
     /// `id`, `user_id`, `category`, `article`, `kind`, `state`, `count`, `at`, `decided_at`,
-    /// `time_to_outcome_seconds`, `met_deadline` (empty where a section has none). Sections:
-    /// `violation` (category, article, count = rejects; kind = worker/moderators counts as
-    /// `worker=N moderators=M`), `measure`, `complaint`, `appeal`, `refutation`.
+    /// `time_to_outcome_seconds`, `met_deadline`, `claim`, `refuted_by`, `refuted_at` (empty
+    /// where a section has none). Sections: `violation` (category, article, count = rejects;
+    /// kind = worker/moderators counts as `worker=N moderators=M`), `measure`, `complaint`,
+    /// `appeal`, `refutation` (kind = its reason code; claim, refuted_by, refuted_at = the
+    /// rumour-library entry).
     ///
     /// # Errors
     /// Never in practice (writing to memory); a CSV error's text otherwise.
@@ -368,6 +390,9 @@ impl Report {
             "decided_at",
             "time_to_outcome_seconds",
             "met_deadline",
+            "claim",
+            "refuted_by",
+            "refuted_at",
         ])
         .map_err(e)?;
         let s = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -383,6 +408,9 @@ impl Report {
                 &format!("worker={} moderators={}", v.by_worker, v.by_moderators),
                 "",
                 &v.rejects.to_string(),
+                "",
+                "",
+                "",
                 "",
                 "",
                 "",
@@ -404,6 +432,9 @@ impl Report {
                 &s(&m.until),
                 "",
                 "",
+                "",
+                "",
+                "",
             ])
             .map_err(e)?;
         }
@@ -421,6 +452,9 @@ impl Report {
                 &s(&c.decided_at),
                 &n(c.time_to_outcome_seconds),
                 &b(c.met_deadline),
+                "",
+                "",
+                "",
             ])
             .map_err(e)?;
         }
@@ -438,6 +472,9 @@ impl Report {
                 &s(&a.decided_at),
                 &n(a.time_to_outcome_seconds),
                 &b(a.met_deadline),
+                "",
+                "",
+                "",
             ])
             .map_err(e)?;
         }
@@ -446,7 +483,7 @@ impl Report {
                 "refutation",
                 &r.strike_key,
                 &r.user_id,
-                FALSE_NEWS_CODE,
+                &r.reason_code,
                 "Art. 11",
                 &r.event_id,
                 if r.reversed { "reversed" } else { "rejected" },
@@ -455,6 +492,9 @@ impl Report {
                 "",
                 "",
                 "",
+                &s(&r.claim),
+                &s(&r.refuted_by),
+                &s(&r.refuted_at),
             ])
             .map_err(e)?;
         }

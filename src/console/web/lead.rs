@@ -2,8 +2,8 @@
 //! queue, the claims in flight with their release and assignment to a named account
 //! (reassignment), and the decision statistics.
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::pages::{queue_page, rows, show_duration, Filters, Me};
 use super::templates::render;
 use super::{WebError, WebState};
-use crate::console::store::{ItemId, Session};
+use crate::console::store::{ItemId, NewRefutedClaim, Session};
 
 /// `GET /lead/escalations`: the escalated items, most urgent first; opening one claims it for
 /// the lead, who decides it.
@@ -319,4 +319,51 @@ fn tally<'a>(values: impl Iterator<Item = &'a str>) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = m.into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
     out.sort_by_key(|o| std::cmp::Reverse(o.1));
     out
+}
+
+/// The form adding a refuted claim from an item.
+#[derive(Debug, Deserialize)]
+pub struct RefutedClaimForm {
+    claim: String,
+    refuted_by: String,
+    #[serde(default)]
+    refuted_at: String,
+}
+
+/// `POST /lead/items/{id}/refuted-claims` (with the CSRF token): a lead adds `claim` (worded as
+/// the rumour is spread), `refuted_by` and optionally `refuted_at` (`YYYY[-MM[-DD]]`) to the
+/// rumour library from item `id` ([`Store::add_refuted_claim`]: the claim goes through the
+/// outbox to the refuted-claims topic the worker reads); then back to the item (303). A claim
+/// the rumour library's rules refuse (too short, a repeat, a bad date) or an empty field: 400
+/// with the library's reason; an unknown item: 404. Nothing is changed by a refusal.
+///
+/// [`Store::add_refuted_claim`]: crate::console::Store::add_refuted_claim
+pub async fn add_refuted_claim(
+    State(state): State<WebState>,
+    Extension(session): Extension<Session>,
+    path: Result<Path<ItemId>, PathRejection>,
+    f: Result<Form<RefutedClaimForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let id = super::pages::item_id(path)?;
+    let Form(f) = f.map_err(|e| {
+        WebError::bad_request(format!(
+            "malformed form: {}. Nothing was changed.",
+            e.body_text()
+        ))
+    })?;
+    state
+        .store
+        .add_refuted_claim(
+            id,
+            &session.name,
+            &NewRefutedClaim {
+                claim: &f.claim,
+                refuted_by: &f.refuted_by,
+                refuted_at: Some(&f.refuted_at),
+            },
+            state.now(),
+        )
+        .await
+        .map_err(super::ledger::refusal)?;
+    Ok(Redirect::to(&format!("/item/{id}#refuted-claims")).into_response())
 }

@@ -326,7 +326,7 @@ fn measure_change(f: &MeasureForm) -> Result<MeasureChange, WebError> {
 }
 
 /// A store refusal of a lead's write as the page answers it: a 400 says nothing was changed.
-fn refusal(e: StoreError) -> WebError {
+pub(super) fn refusal(e: StoreError) -> WebError {
     let w = WebError::from(e);
     if w.status == StatusCode::BAD_REQUEST {
         WebError::bad_request(format!("{} Nothing was changed.", w.message))

@@ -132,6 +132,7 @@ impl WebState {
 /// | `GET /lead/escalations`, `GET /lead/claims`, `POST /lead/release`, `POST /lead/assign`, `GET /lead/stats` | lead only |
 /// | `GET /lead/users`, `GET /lead/users/{user_id}`, `POST /lead/users/{user_id}/measures/{measure_id}`, `POST /lead/users/{user_id}/appeals/{appeal_id}` | lead only: the ledger and appeals of measures ([`ledger`]) |
 /// | `GET /lead/report` | lead only: the records for the regulator, HTML, JSON or CSV ([`lead::report`]) |
+/// | `POST /lead/items/{id}/refuted-claims` | lead only: a refuted claim from the item to the rumour library ([`lead::add_refuted_claim`]) |
 pub fn router(state: WebState) -> Router {
     let lead = Router::new()
         .route("/escalations", get(lead::escalations))
@@ -150,6 +151,7 @@ pub fn router(state: WebState) -> Router {
             "/users/{user_id}/appeals/{appeal_id}",
             post(ledger::decide_appeal),
         )
+        .route("/items/{id}/refuted-claims", post(lead::add_refuted_claim))
         .route_layer(middleware::from_fn(session::require_lead));
     let protected = Router::new()
         .route("/", get(|| async { Redirect::to("/queue") }))

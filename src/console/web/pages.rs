@@ -264,7 +264,7 @@ pub async fn next(
     }
 }
 
-fn item_id(path: Result<Path<ItemId>, PathRejection>) -> Result<ItemId, WebError> {
+pub(super) fn item_id(path: Result<Path<ItemId>, PathRejection>) -> Result<ItemId, WebError> {
     match path {
         Ok(Path(id)) => Ok(id),
         Err(e) => Err(WebError::bad_request(format!(
@@ -308,7 +308,14 @@ struct AuditRow {
 /// first).
 pub const APPROVE_CODES: &[&str] = &["no_violation", "label_sufficient", "source_verified"];
 /// Reject codes offered besides the item's own reason codes.
-pub const REJECT_CODES: &[&str] = &["confirmed_violation", "other_violation"];
+///
+/// `false_information` marks false information the rumour library does not know yet (Art. 11): the
+/// reject is recorded as a refutation, and a lead can add the refuted claim from the item.
+pub const REJECT_CODES: &[&str] = &[
+    "confirmed_violation",
+    "false_information",
+    "other_violation",
+];
 
 /// `GET /item/{id}`: opens the item and claims it (a lease of `WebSettings::lease`). When the
 /// claim is refused the item is shown read-only with why: 409 when someone else holds it, 403
@@ -432,6 +439,30 @@ pub async fn item(
             complaints => complaints,
         }
     });
+    // Leads add refuted claims from the item (Art. 11): the ones added, and the claim the
+    // worker's evidence suggests (the sentence of a held repeat), else empty.
+    let refuted_claims = if session.role == Role::Lead {
+        state
+            .store
+            .item_refuted_claims(id)
+            .await?
+            .into_iter()
+            .map(|c| {
+                minijinja::context! {
+                    claim => c.claim, refuted_by => c.refuted_by, refuted_at => c.refuted_at,
+                    added_by => c.added_by, added_at => show_time(c.added_at),
+                }
+            })
+            .collect::<Vec<_>>()
+    } else {
+        Vec::new()
+    };
+    let claim_suggestion = view
+        .reasons
+        .iter()
+        .find(|r| r.code == crate::console::store::FALSE_NEWS_CODE)
+        .and_then(|r| r.matched.clone())
+        .unwrap_or_default();
     let s = &item.summary;
     let html = render(
         "item.html",
@@ -455,6 +486,9 @@ pub async fn item(
             escalation => escalation,
             appeal => appeal,
             complaint_case => complaint_case,
+            refuted_claims => refuted_claims,
+            claim_suggestion => claim_suggestion,
+            max_claim => crate::console::store::MAX_CLAIM_CHARS,
             approve_codes => APPROVE_CODES,
             reject_codes => reject_codes,
             max_note => crate::console::store::MAX_NOTE_CHARS,
