@@ -41,8 +41,8 @@ use synth_review::console::ledger::{ladder, LedgerPolicy, LedgerStrike, MeasureK
 use synth_review::console::ledger_reader::{
     run_ledger, AppealSettings, ComplaintSettings, LedgerMetrics, LedgerSettings,
 };
-use synth_review::console::relay::{ACTION_ID_HEADER, RESULT_ID_HEADER};
-use synth_review::console::store::{MeasureChange, MeasureState};
+use synth_review::console::relay::{ACTION_ID_HEADER, CLAIM_ID_HEADER, RESULT_ID_HEADER};
+use synth_review::console::store::{MeasureChange, MeasureState, NewRefutedClaim};
 use synth_review::console::{
     run_relay, Backend, HeldItem, QueueFilter, RelayMetrics, RelaySettings, Role, Store, Verdict,
     VerdictInput,
@@ -68,6 +68,7 @@ struct Topics {
     complaints: String,
     results: String,
     appeals: String,
+    refuted_claims: String,
 }
 
 impl Topics {
@@ -82,6 +83,7 @@ impl Topics {
             complaints: format!("{prefix}.complaints"),
             results: format!("{prefix}.complaint-results"),
             appeals: format!("{prefix}.appeals"),
+            refuted_claims: format!("{prefix}.refuted-claims"),
             prefix,
         };
         let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
@@ -97,6 +99,7 @@ impl Topics {
             &t.complaints,
             &t.results,
             &t.appeals,
+            &t.refuted_claims,
         ]
         .iter()
         .map(|n| NewTopic::new(n, 2, TopicReplication::Fixed(1)))
@@ -388,7 +391,7 @@ impl Running {
             audit_topic: t.audit.clone(),
             user_actions_topic: t.user_actions.clone(),
             complaint_results_topic: t.results.clone(),
-            refuted_claims_topic: format!("{}.refuted-claims", t.results),
+            refuted_claims_topic: t.refuted_claims.clone(),
             console_id: "console-test".into(),
             batch_max: 3,
             poll_interval: Duration::from_millis(20),
@@ -947,6 +950,47 @@ async fn complaints_merge_reopen_and_meet_or_miss_their_deadline(db: &TestDb) {
     );
     assert_eq!(r("c3")["decided_by"]["id"], "mod-a");
     assert_eq!(db.store.reporter_record("r3").await.unwrap(), (0, 1));
+    // A lead adds the claim item A spreads to the rumour library: the relay writes it once to
+    // the refuted-claims topic, keyed by the claim, with its id as the header.
+    let added = db
+        .store
+        .add_refuted_claim(
+            ia,
+            "lee",
+            &NewRefutedClaim {
+                claim: "喝柠檬水可以治愈癌症",
+                refuted_by: "中国抗癌协会",
+                refuted_at: Some("2026-11"),
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    let claims = wait(&format!("1 claim in {}", t.refuted_claims), || async {
+        let read = read_all(&t.refuted_claims, CLAIM_ID_HEADER)?;
+        if read.len() == 1 {
+            Ok(read)
+        } else {
+            Err(format!("{} claims", read.len()))
+        }
+    })
+    .await;
+    let (_, _, key, header, value) = &claims[0];
+    assert_eq!(key, "喝柠檬水可以治愈癌症");
+    let expected_id = format!("refuted_claim:{}", added.claim_id);
+    assert_eq!(header.as_deref(), Some(expected_id.as_str()));
+    let v: Value = serde_json::from_slice(value).unwrap();
+    assert_eq!(
+        (v["refuted_by"].as_str(), v["added_by"]["id"].as_str()),
+        (Some("中国抗癌协会"), Some("lee"))
+    );
+    assert_eq!(
+        synth_review::kafka::refuted_claims::parse_claim(value)
+            .unwrap()
+            .claim,
+        "喝柠檬水可以治愈癌症",
+        "the worker reads what the console writes"
+    );
     // The founded complaint's reject reached the rejected topic: a strike against A's author.
     wait("a strike against user-a", || async {
         let l = db
