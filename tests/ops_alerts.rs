@@ -436,6 +436,16 @@ fn alert_rules_fire_on_synthetic_series() {
             at: "15m",
             fires: &[&[("severity", "warning")]],
         },
+        AlertCase {
+            alert: "SynthReviewAppealsOverdue",
+            series: &[(
+                r#"synth_review_console_appeals{job="synth-review-console",instance="c1:9465",state="overdue"}"#,
+                "0x5 2x30",
+            )],
+            quiet_at: "8m", // overdue for 3m only
+            at: "15m",
+            fires: &[&[("severity", "warning")]],
+        },
     ];
     // Situations next to an alert's that must not fire it, at each time of `at`.
     let healthy = [
@@ -516,6 +526,21 @@ fn alert_rules_fire_on_synthetic_series() {
                 (
                     r#"synth_review_console_complaint_cases{job="synth-review-console",instance="c1:9465",state="overdue"}"#,
                     "0x10 1 1 0x28",
+                ),
+            ],
+            at: &["15m", "30m"],
+        },
+        HealthyCase {
+            alert: "SynthReviewAppealsOverdue",
+            // Open appeals within their time limit, and an overdue one decided within minutes.
+            series: &[
+                (
+                    r#"synth_review_console_appeals{job="synth-review-console",instance="c1:9465",state="open"}"#,
+                    "4x40",
+                ),
+                (
+                    r#"synth_review_console_appeals{job="synth-review-console",instance="c1:9465",state="overdue"}"#,
+                    "0x10 1 1 1 0x27",
                 ),
             ],
             at: &["15m", "30m"],

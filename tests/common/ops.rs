@@ -12,7 +12,7 @@ use super::worker::write_pipeline_with;
 
 /// Alerts the dashboards folder must define (the list, plus two), then the console's
 /// (group `synth-review-console`).
-pub const ALERTS: [&str; 14] = [
+pub const ALERTS: [&str; 15] = [
     "SynthReviewWorkerDown",
     "SynthReviewConsumerLagGrowing",
     "SynthReviewDeadLetters",
@@ -27,6 +27,7 @@ pub const ALERTS: [&str; 14] = [
     "SynthReviewConsoleRelayStuck",
     "SynthReviewConsoleDown",
     "SynthReviewComplaintsOverdue",
+    "SynthReviewAppealsOverdue",
 ];
 /// The scrape job of the moderation console's `/metrics` (`[console] metrics_listen`).
 pub const CONSOLE_JOB: &str = "synth-review-console";
