@@ -1,8 +1,9 @@
 //! Refuted claims that leads add in the console reach the worker's rumour library, against the
 //! real broker started by `scripts/test.sh`: the worker reads the refuted-claims topic
 //! (`[topics] refuted_claims`, `schema/refuted-claim.v1.json`) from the beginning and keeps up
-//! with it. A claim on the topic before the worker starts and one added while it runs both make
-//! later events that repeat them rejects (`known_false_news`) whose reason names the claim and
+//! with it, and reviews nothing before it has read what the topic held at its start. A claim on
+//! the topic before the worker starts (with an event repeating it already waiting) and one added
+//! while it runs both make events that repeat them rejects (`known_false_news`) whose reason names the claim and
 //! who refuted it; a record that is not a claim is skipped; an event that only mentions the
 //! subject is still approved.
 
@@ -165,21 +166,7 @@ async fn claims_from_the_console_reach_the_rumour_library() {
         ],
     )
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let pipeline = pipeline(
-        dir.path(),
-        &topics,
-        &claims_topic,
-        &format!("{prefix}-group"),
-    );
-    let worker = Worker::start(&pipeline);
-    wait_metric(&worker, "synth_review_refuted_claims", 1.0);
-    wait_metric(
-        &worker,
-        "synth_review_config_reloads_total{result=\"success\"}",
-        1.0,
-    );
-
+    // Events waiting before the start too: the worker reads the claims before it reviews.
     produce_all(
         &topics.input,
         &[
@@ -188,6 +175,14 @@ async fn claims_from_the_console_reach_the_rumour_library() {
         ],
     )
     .await;
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(
+        dir.path(),
+        &topics,
+        &claims_topic,
+        &format!("{prefix}-group"),
+    );
+    let worker = Worker::start(&pipeline);
     let (topic, record) = decision(&topics, &worker, "e1");
     assert_eq!(topic, topics.rejected, "{record}");
     let r = refutation(&record).expect("a known_false_news reason");
@@ -196,6 +191,12 @@ async fn claims_from_the_console_reach_the_rumour_library() {
     assert_eq!(r["refuted_at"], "2026-11");
     let (topic, record) = decision(&topics, &worker, "e2");
     assert_eq!(topic, topics.approved, "{record}");
+    wait_metric(&worker, "synth_review_refuted_claims", 1.0);
+    wait_metric(
+        &worker,
+        "synth_review_config_reloads_total{result=\"success\"}",
+        1.0,
+    );
 
     // While it runs: a second claim.
     produce_all(

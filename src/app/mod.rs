@@ -138,8 +138,13 @@ impl Run {
     }
 }
 
+/// How long `run` waits at start-up for the refuted-claims topic to be read before reviewing.
+pub const REFUTED_CLAIMS_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// `run`: the Kafka worker until `shutdown` resolves or a fatal error, serving the operations
-/// endpoints and reloading the pipeline on SIGHUP meanwhile.
+/// endpoints and reloading the pipeline on SIGHUP meanwhile; with `[topics] refuted_claims`,
+/// the claims already on that topic are in the rumour library before the first review (waited
+/// for at most [`REFUTED_CLAIMS_WAIT`]).
 ///
 /// # Errors
 /// [`AppError::Worker`] for a fatal Kafka error (see [`WorkerError`]).
@@ -182,10 +187,37 @@ pub async fn run(cmd: Run, shutdown: impl Future<Output = ()>) -> Result<RunSumm
     let stop_follower = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let follower = refuted_claims.map(|topic| {
         let reloader = reloader.clone();
-        crate::kafka::refuted_claims::spawn(&kafka, topic, stop_follower.clone(), move |claims| {
-            let _ = reloader.set_refuted_claims(claims);
-        })
+        let (caught_up, first) = std::sync::mpsc::channel();
+        let thread = crate::kafka::refuted_claims::spawn(
+            &kafka,
+            topic,
+            stop_follower.clone(),
+            caught_up,
+            move |claims| {
+                let _ = reloader.set_refuted_claims(claims);
+            },
+        );
+        (thread, first)
     });
+    // Review nothing before the claims already on the topic are in the rumour library (bounded:
+    // a broker that does not answer must not keep the worker from starting).
+    let follower = match follower {
+        Some((thread, first)) => {
+            let waited = tokio::task::spawn_blocking(move || {
+                first.recv_timeout(REFUTED_CLAIMS_WAIT).is_ok()
+            })
+            .await
+            .unwrap_or(false);
+            if !waited {
+                tracing::warn!(
+                    wait_ms = REFUTED_CLAIMS_WAIT.as_millis() as u64,
+                    "The refuted-claims topic was not read in time; reviewing with the files' rumour library until it is."
+                );
+            }
+            Some(thread)
+        }
+        None => None,
+    };
     let result = crate::kafka::run(slot, settings, shutdown).await;
     hup.abort();
     stop_follower.store(true, std::sync::atomic::Ordering::Relaxed);

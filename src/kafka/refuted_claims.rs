@@ -52,11 +52,14 @@ pub fn parse_claim(value: &[u8]) -> Result<Rumour, String> {
 
 /// Follows `topic` on a thread of its own until `stop` is set; see the module documentation.
 /// `on_change` gets every claim read so far (the latest record per key; a record without a value
-/// removes its key), in key order.
+/// removes its key), in key order. `caught_up` is sent once: when the topic has been read to
+/// its end the first time (after `on_change` for what it held), when it does not exist, or when
+/// the consumer cannot be created.
 pub fn spawn(
     kafka: &KafkaConfig,
     topic: String,
     stop: Arc<AtomicBool>,
+    caught_up: std::sync::mpsc::Sender<()>,
     on_change: impl Fn(Vec<Rumour>) + Send + 'static,
 ) -> std::thread::JoinHandle<()> {
     let mut config = consumer_config(kafka);
@@ -72,10 +75,11 @@ pub fn spawn(
                     Ok(c) => c,
                     Err(e) => {
                         tracing::error!(error = %e, topic, "Cannot read the refuted-claims topic; the rumour library has only its files.");
+                        let _ = caught_up.send(());
                         return;
                     }
                 };
-            follow(&consumer, &topic, &stop, &on_change);
+            follow(&consumer, &topic, &stop, &caught_up, &on_change);
         })
         .expect("spawn the refuted-claims thread")
 }
@@ -84,6 +88,7 @@ fn follow(
     consumer: &BaseConsumer<LogContext>,
     topic: &str,
     stop: &AtomicBool,
+    caught_up: &std::sync::mpsc::Sender<()>,
     on_change: &dyn Fn(Vec<Rumour>),
 ) {
     // Assign every partition from the beginning, once the topic exists.
@@ -119,6 +124,7 @@ fn follow(
                 "The refuted-claims topic does not exist yet; waiting for it."
             );
             waited = true;
+            let _ = caught_up.send(());
         }
         let deadline = std::time::Instant::now() + RETRY;
         while std::time::Instant::now() < deadline {
@@ -159,11 +165,13 @@ fn follow(
                 }
             }
             // Caught up: hand over what changed.
-            None if changed => {
-                changed = false;
-                on_change(claims.values().cloned().collect());
+            None => {
+                if changed {
+                    changed = false;
+                    on_change(claims.values().cloned().collect());
+                }
+                let _ = caught_up.send(());
             }
-            None => {}
         }
     }
 }
