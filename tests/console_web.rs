@@ -1751,6 +1751,20 @@ async fn appeals_on_the_pages(db: &TestDb) {
     // The queue shows the appeal's deadline.
     let queue = get_ok(&app, &ann.http, "/queue").await;
     assert!(queue.contains("<td class=\"deadline\">20"), "{queue}");
+    // `/next` does not send ann to it; it sends bob.
+    let r = ann.http.get(app.url("/next")).send().await.unwrap();
+    let to_item = format!("/item/{item}");
+    assert!(
+        r.headers()
+            .get("location")
+            .is_none_or(|l| l != to_item.as_str()),
+        "{:?}",
+        r.headers()
+    );
+    let bob = login(&app, "bob").await;
+    let r = bob.http.get(app.url("/next")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], to_item.as_str());
 
     // The lead: one form (m2); m1 is of a measure lee changed.
     let lee = login(&app, "lee").await;

@@ -418,6 +418,14 @@ impl Store {
                 ));
             }
         }
+        if let Some(me) = &filter.not_appealed_from {
+            binds.push(me);
+            sql.push_str(&format!(
+                " AND NOT EXISTS (SELECT 1 FROM appeals a WHERE a.item_id = q.item_id \
+                 AND a.state = 'open' AND a.original_decider = ${})",
+                binds.len()
+            ));
+        }
         let n = binds.len();
         if filter.available_only {
             sql.push_str(&format!(

@@ -140,6 +140,9 @@ pub struct QueueFilter {
     pub escalated: bool,
     /// Leave out items someone holds an unexpired lease on.
     pub available_only: bool,
+    /// Leave out the review rounds of open appeals of rejects this moderator gave (they may not
+    /// decide them): what `/next` offers that moderator.
+    pub not_appealed_from: Option<String>,
 }
 
 /// A line of the queue.

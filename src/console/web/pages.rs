@@ -171,6 +171,7 @@ impl Filters {
             category: set(&self.category),
             escalated,
             available_only: false,
+            not_appealed_from: None,
         }
     }
 }
@@ -248,9 +249,11 @@ pub async fn next(
             "the escalations queue is for leads only",
         ));
     }
+    // Not an appeal of one's own reject: its page would only say so.
     let filter = QueueFilter {
         escalated,
         available_only: true,
+        not_appealed_from: Some(session.name.clone()),
         ..QueueFilter::default()
     };
     let items = state.store.queue(&filter, 2, state.now()).await?;
