@@ -767,6 +767,8 @@ async fn hostile_bytes_are_refused(db: &TestDb) {
         ("decide", "%E6%89%B9%E5%87%86%E2%80%AEok", "U+202E"),
         ("escalate", "%E2%81%A7x", "U+2067"),
         ("decide", "a%E2%80%8Bb", "U+200B"),
+        // A zero-width joiner between two Chinese characters (not an emoji sequence).
+        ("decide", "%E8%B5%8C%E2%80%8D%E5%8D%9A", "U+200D"),
         ("decide", "a%E2%80%A8b", "U+2028"),
         ("escalate", "%EF%BB%BFa", "U+FEFF"),
     ] {

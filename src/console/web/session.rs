@@ -111,6 +111,22 @@ pub fn is_disguising(c: char) -> bool {
     )
 }
 
+/// The first character of `t` that [`is_disguising`] refuses, but for a zero-width joiner
+/// (U+200D) that joins two emoji (`👨‍👩‍👧`, `🏳️‍🌈`: after an emoji or its variation selector
+/// U+FE0F, before an emoji; ASCII digits, `#` and `*` do not count as emoji here).
+fn disguising_char(t: &str) -> Option<char> {
+    use unicode_properties::UnicodeEmoji;
+    let emoji = |c: char| !c.is_ascii() && c.is_emoji_char();
+    let chars: Vec<char> = t.chars().collect();
+    chars.iter().enumerate().find_map(|(i, &c)| {
+        let joins_emoji = c == '\u{200D}'
+            && i > 0
+            && (emoji(chars[i - 1]) || chars[i - 1] == '\u{FE0F}')
+            && chars.get(i + 1).is_some_and(|&n| emoji(n));
+        (is_disguising(c) && !joins_emoji).then_some(c)
+    })
+}
+
 /// Why `s` (a query string or form body, `application/x-www-form-urlencoded`) cannot be a
 /// console user's input, naming the field: a key or value that is not UTF-8 once decoded (it
 /// would be stored as U+FFFD silently), that has a control character other than tab, CR and
@@ -132,7 +148,7 @@ fn unclean_field(s: &[u8]) -> Option<String> {
                     return Some(format!("field {name:?} has a control character"))
                 }
                 Ok(t) => {
-                    if let Some(c) = t.chars().find(|&c| is_disguising(c)) {
+                    if let Some(c) = disguising_char(t) {
                         return Some(format!(
                             "field {name:?} has U+{:04X}, an invisible or bidirectional format \
                              character that can disguise text",
@@ -465,4 +481,31 @@ pub async fn logout(State(state): State<WebState>, headers: HeaderMap) -> Respon
         set_cookie(SESSION_COOKIE, "", "/", 0, state.settings.secure_cookies),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_joiner_inside_an_emoji_sequence_is_not_refused() {
+        for fine in [
+            "👨\u{200D}👩\u{200D}👧",
+            "🏳\u{FE0F}\u{200D}🌈",
+            "好的 👍🏽",
+            "plain",
+        ] {
+            assert_eq!(disguising_char(fine), None, "{fine:?}");
+        }
+        for (bad, c) in [
+            ("赌\u{200D}博", '\u{200D}'),
+            ("1\u{200D}2", '\u{200D}'),
+            ("👨\u{200D}", '\u{200D}'),
+            ("\u{200D}👩", '\u{200D}'),
+            ("👨\u{200D}👩\u{200B}", '\u{200B}'),
+            ("ok\u{202E}", '\u{202E}'),
+        ] {
+            assert_eq!(disguising_char(bad), Some(c), "{bad:?}");
+        }
+    }
 }
