@@ -65,6 +65,8 @@ pub fn spawn(
     let mut config = consumer_config(kafka);
     config
         .set("client.id", format!("{}-refuted-claims", kafka.client_id))
+        // Assigned, never subscribed: the group is only named, apart from the worker's.
+        .set("group.id", format!("{}-refuted-claims", kafka.group_id))
         .set("enable.auto.commit", "false")
         .set("statistics.interval.ms", "0");
     std::thread::Builder::new()

@@ -488,6 +488,10 @@ fn key_of(folded: &Folded) -> Key {
     Key { chars, at }
 }
 
+/// The longest claim and `refuted_by` of an extra claim ([`RumourLibrary::with_extra`]), in
+/// characters.
+pub const MAX_EXTRA_CHARS: usize = 200;
+
 impl RumourLibrary {
     /// An empty library (no rumours configured): never matches.
     pub fn empty() -> Self {
@@ -586,7 +590,7 @@ impl RumourLibrary {
     /// [`RumourLibrary::parse`] of the CSV, plus `extra` claims that came from elsewhere (the
     /// console's refuted-claims topic: claims a lead added from an item). An extra claim the
     /// CSV would refuse (too short, no `refuted_by`, a bad `refuted_at`, the same key as a
-    /// claim before it) is left out, and its reason returned, instead of failing the load: one
+    /// claim before it), or one longer than [`MAX_EXTRA_CHARS`], is left out, and its reason returned, instead of failing the load: one
     /// bad record must not keep the worker from starting. `bytes: None` is a library of the
     /// extra claims alone.
     ///
@@ -615,7 +619,13 @@ impl RumourLibrary {
         }
         let mut skipped = Vec::new();
         for r in extra {
-            let checked = if r.refuted_by.trim().is_empty() {
+            let checked = if r.claim.chars().count() > MAX_EXTRA_CHARS
+                || r.refuted_by.chars().count() > MAX_EXTRA_CHARS
+            {
+                Err(format!(
+                    "longer than {MAX_EXTRA_CHARS} characters (a claim is the rumour's core, a few words)"
+                ))
+            } else if r.refuted_by.trim().is_empty() {
                 Err("empty `refuted_by`".to_owned())
             } else if r
                 .refuted_at
@@ -627,7 +637,13 @@ impl RumourLibrary {
                 lib.admit(r.clone(), format!("refuted claim {:?}", r.claim), &mut seen)
             };
             if let Err(reason) = checked {
-                skipped.push(format!("refuted claim {:?} left out: {reason}", r.claim));
+                let shown: String = r.claim.chars().take(60).collect();
+                let more = if r.claim.chars().count() > 60 {
+                    "…"
+                } else {
+                    ""
+                };
+                skipped.push(format!("refuted claim {shown:?}{more} left out: {reason}"));
             }
         }
         lib.build_prefix_index();
@@ -1402,10 +1418,12 @@ mod tests {
                 extra("吃碘盐，就能防核辐射！", None),
                 extra("手机充电时接电话会爆炸", Some("2026-13")),
                 extra("喝柠檬水能治愈癌症", None),
+                extra(&"谣言".repeat(101), None),
             ],
         )
         .unwrap();
-        assert_eq!(skipped.len(), 4, "{skipped:?}");
+        assert_eq!(skipped.len(), 5, "{skipped:?}");
+        assert!(skipped[4].contains("longer than 200"), "{skipped:?}");
         for (i, want) in [
             "letters or digits",
             "known.csv row 1",

@@ -13,8 +13,8 @@ use super::{ms, time as from_ms, ItemId, Store, StoreError, FALSE_INFORMATION_CO
 use crate::console::ledger::rfc3339;
 use crate::sources::rumours::{Rumour, RumourLibrary};
 
-/// The longest claim and `refuted_by`, in characters.
-pub const MAX_CLAIM_CHARS: usize = 200;
+/// The longest claim and `refuted_by`, in characters (what the worker takes from the topic).
+pub const MAX_CLAIM_CHARS: usize = crate::sources::rumours::MAX_EXTRA_CHARS;
 
 /// A claim as a lead enters it.
 #[derive(Debug, Clone, Copy)]
