@@ -95,6 +95,11 @@ pub const MIN_CLAIM_CHARS: usize = 6;
 /// The shortest accepted canonical key of a claim (after function words are removed).
 pub const MIN_KEY_CHARS: usize = 4;
 
+/// The fewest distinct character pairs an accepted claim's key must have: a claim is matched as
+/// the set of its distinct pairs, so a key that repeats one or two characters (`哈哈哈哈哈哈`,
+/// `111111`) would otherwise match any text with `哈哈` or `11` in it, however long it is.
+pub const MIN_KEY_BIGRAMS: usize = MIN_KEY_CHARS - 1;
+
 /// A matching window may be at most this many times the claim's key length, so that words
 /// inserted into the claim still match but words scattered over a long sentence do not.
 pub const WINDOW_SLACK: f64 = 1.5;
@@ -654,6 +659,15 @@ impl RumourLibrary {
             return Err(format!(
                 "claim has {} characters left without its function words (`{}`); at least {MIN_KEY_CHARS} are needed",
                 key.chars.len(),
+                key.chars.iter().collect::<String>()
+            ));
+        }
+        let distinct: std::collections::HashSet<(char, char)> =
+            key.chars.windows(2).map(|w| (w[0], w[1])).collect();
+        if distinct.len() < MIN_KEY_BIGRAMS {
+            return Err(format!(
+                "claim has {} distinct character pairs in `{}`; at least {MIN_KEY_BIGRAMS} are needed so that it does not match ordinary text",
+                distinct.len(),
                 key.chars.iter().collect::<String>()
             ));
         }
@@ -1432,6 +1446,50 @@ mod tests {
         assert!(none.is_empty());
         assert_eq!(alone.find("喝柠檬水可以治愈癌症").len(), 1);
         assert!(RumourLibrary::with_extra("bad.csv", Some(b"claim\n"), None, &[]).is_err());
+    }
+
+    #[test]
+    fn claims_of_repeated_characters_are_refused() {
+        let extra = |claim: &str| Rumour {
+            claim: claim.into(),
+            refuted_by: "某机构".into(),
+            refuted_at: None,
+        };
+        let claims = [
+            "哈哈哈哈哈哈",
+            "111111",
+            "aaaaaa",
+            "的的的的的的的好好好好",
+            "哈哈哈哈哈哈哈哈哈嘿",
+        ];
+        let (lib, skipped) = RumourLibrary::with_extra(
+            "x",
+            None,
+            None,
+            &claims.iter().map(|c| extra(c)).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert_eq!(skipped.len(), claims.len(), "{skipped:?}");
+        assert!(
+            skipped
+                .iter()
+                .all(|s| s.contains("distinct character pairs")),
+            "{skipped:?}"
+        );
+        for text in [
+            "哈哈，今天真开心",
+            "11月的天气真好",
+            "I saw a baaad movie",
+            "好好学习，天天向上",
+        ] {
+            assert!(lib.find(text).is_empty(), "{text}");
+        }
+        assert!(RumourLibrary::parse(
+            "r.csv",
+            "claim,refuted_by\n哈哈哈哈哈哈,x\n".as_bytes(),
+            None
+        )
+        .is_err());
     }
 
     #[test]
