@@ -95,6 +95,12 @@ pub const MIN_CLAIM_CHARS: usize = 6;
 /// The shortest accepted canonical key of a claim (after function words are removed).
 pub const MIN_KEY_CHARS: usize = 4;
 
+/// The longest claim and `refuted_by` of an extra claim ([`RumourLibrary::with_extra`]: the
+/// refuted-claims topic, `schema/refuted-claim.v1.json`; the console's form has the same limit),
+/// in characters. A longer claim is no rumour as spread; it is left out, so that one huge record
+/// on the topic cannot make every reload of the worker's pipeline take seconds.
+pub const MAX_EXTRA_CHARS: usize = 200;
+
 /// The fewest distinct character pairs an accepted claim's key must have: a claim is matched as
 /// the set of its distinct pairs, so a key that repeats one or two characters (`哈哈哈哈哈哈`,
 /// `111111`) would otherwise match any text with `哈哈` or `11` in it, however long it is.
@@ -620,7 +626,15 @@ impl RumourLibrary {
         }
         let mut skipped = Vec::new();
         for r in extra {
-            let checked = if r.refuted_by.trim().is_empty() {
+            let too_long = [("claim", &r.claim), ("refuted_by", &r.refuted_by)]
+                .into_iter()
+                .find(|(_, v)| v.chars().count() > MAX_EXTRA_CHARS);
+            let checked = if let Some((what, v)) = too_long {
+                Err(format!(
+                    "`{what}` has {} characters; at most {MAX_EXTRA_CHARS}",
+                    v.chars().count()
+                ))
+            } else if r.refuted_by.trim().is_empty() {
                 Err("empty `refuted_by`".to_owned())
             } else if r
                 .refuted_at
@@ -632,7 +646,13 @@ impl RumourLibrary {
                 lib.admit(r.clone(), format!("refuted claim {:?}", r.claim), &mut seen)
             };
             if let Err(reason) = checked {
-                skipped.push(format!("refuted claim {:?} left out: {reason}", r.claim));
+                let shown: String = r.claim.chars().take(MAX_EXTRA_CHARS).collect();
+                let more = if shown.len() < r.claim.len() {
+                    "…"
+                } else {
+                    ""
+                };
+                skipped.push(format!("refuted claim {shown:?}{more} left out: {reason}"));
             }
         }
         lib.build_prefix_index();
@@ -1431,6 +1451,32 @@ mod tests {
         {
             assert!(skipped[i].contains(want), "{i}: {want}: {skipped:?}");
         }
+        let (_, long) = RumourLibrary::with_extra(
+            "x",
+            None,
+            None,
+            &[
+                extra(&"喝柠檬水可以治愈癌症".repeat(30), None),
+                Rumour {
+                    refuted_by: "某".repeat(201),
+                    ..extra("喝柠檬水可以治愈癌症", None)
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(long.len(), 2, "{long:?}");
+        assert!(
+            long[0].contains("`claim` has 300 characters; at most 200"),
+            "{long:?}"
+        );
+        assert!(
+            long[0].chars().count() < 300,
+            "the message does not repeat a huge claim"
+        );
+        assert!(
+            long[1].contains("`refuted_by` has 201 characters"),
+            "{long:?}"
+        );
         let found = lib.find("群里都在转：喝柠檬水能治愈癌症，别再去医院做化疗了！");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rumour.refuted_at.as_deref(), Some("2026-11"));

@@ -14,7 +14,7 @@ use crate::console::ledger::rfc3339;
 use crate::sources::rumours::{Rumour, RumourLibrary};
 
 /// The longest claim and `refuted_by`, in characters.
-pub const MAX_CLAIM_CHARS: usize = 200;
+pub const MAX_CLAIM_CHARS: usize = crate::sources::rumours::MAX_EXTRA_CHARS;
 
 /// A claim as a lead enters it.
 #[derive(Debug, Clone, Copy)]
