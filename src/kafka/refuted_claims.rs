@@ -5,7 +5,8 @@
 //! every claim), `read_committed` (the console writes in Kafka transactions), and keeps reading.
 //! Each time it has caught up with new claims it hands the full set to `on_change` (the worker
 //! reloads its engine with them, [`crate::ops::reload::Reloader::set_refuted_claims`]). A record
-//! that is not a claim is skipped with an error log; the topic not existing yet is waited for.
+//! that is not a claim (or has no key) is skipped with an error log; the topic not existing yet is
+//! waited for.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +49,31 @@ pub fn parse_claim(value: &[u8]) -> Result<Rumour, String> {
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty()),
     })
+}
+
+/// Applies one record to `claims` (key → claim): a value is the key's claim, no value removes the
+/// key. Whether `claims` changed.
+///
+/// # Errors
+/// Why the record is no claim: a value that is not a claim record, or a record without a key
+/// (records are keyed by the claim; keyless ones would all replace each other).
+fn apply(
+    claims: &mut BTreeMap<Vec<u8>, Rumour>,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+) -> Result<bool, String> {
+    let Some(key) = key.filter(|k| !k.is_empty()) else {
+        return Err("a record without a key (refuted claims are keyed by the claim)".into());
+    };
+    match value {
+        None => Ok(claims.remove(key).is_some()),
+        Some(value) => {
+            let r = parse_claim(value)?;
+            let changed = claims.get(key) != Some(&r);
+            claims.insert(key.to_vec(), r);
+            Ok(changed)
+        }
+    }
 }
 
 /// Follows `topic` on a thread of its own until `stop` is set; see the module documentation.
@@ -142,25 +168,16 @@ fn follow(
     let mut changed = false;
     while !stop.load(Ordering::Relaxed) {
         match consumer.poll(POLL) {
-            Some(Ok(m)) => {
-                let key = m.key().unwrap_or_default().to_vec();
-                match m.payload() {
-                    None => changed |= claims.remove(&key).is_some(),
-                    Some(value) => match parse_claim(value) {
-                        Ok(r) => {
-                            changed |= claims.get(&key) != Some(&r);
-                            claims.insert(key, r);
-                        }
-                        Err(e) => tracing::error!(
-                            topic,
-                            partition = m.partition(),
-                            offset = m.offset(),
-                            error = e,
-                            "Not a refuted-claim record; skipped."
-                        ),
-                    },
-                }
-            }
+            Some(Ok(m)) => match apply(&mut claims, m.key(), m.payload()) {
+                Ok(c) => changed |= c,
+                Err(e) => tracing::error!(
+                    topic,
+                    partition = m.partition(),
+                    offset = m.offset(),
+                    error = e,
+                    "Not a refuted-claim record; skipped."
+                ),
+            },
             Some(Err(e)) => {
                 if let Some(suppressed) = errors.allow() {
                     tracing::warn!(error = %e, suppressed, topic, "Reading the refuted-claims topic failed; retrying.");
@@ -194,5 +211,27 @@ mod tests {
         );
         assert!(parse_claim(b"{\"claim\":\"x\"}").is_err());
         assert!(parse_claim(b"nope").is_err());
+    }
+
+    #[test]
+    fn keyless_records_are_refused_and_tombstones_remove_their_key() {
+        let rec =
+            |claim: &str| format!(r#"{{"claim":"{claim}","refuted_by":"某机构"}}"#).into_bytes();
+        let mut claims = BTreeMap::new();
+        let a = rec("吃味精会导致脱发严重");
+        let b = rec("用手机充电会导致白血病");
+        assert_eq!(apply(&mut claims, Some(b"a"), Some(&a)), Ok(true));
+        assert_eq!(apply(&mut claims, Some(b"a"), Some(&a)), Ok(false));
+        // Without a key, a claim would replace every other keyless one: refused.
+        for key in [None, Some(&b""[..])] {
+            let e = apply(&mut claims, key, Some(&b)).unwrap_err();
+            assert!(e.contains("without a key"), "{e}");
+        }
+        assert!(apply(&mut claims, Some(b"b"), Some(b"nope")).is_err());
+        assert_eq!(apply(&mut claims, Some(b"b"), Some(&b)), Ok(true));
+        assert_eq!(claims.len(), 2);
+        assert_eq!(apply(&mut claims, Some(b"a"), None), Ok(true));
+        assert_eq!(apply(&mut claims, Some(b"a"), None), Ok(false));
+        assert_eq!(claims.len(), 1);
     }
 }

@@ -95,6 +95,17 @@ pub const MIN_CLAIM_CHARS: usize = 6;
 /// The shortest accepted canonical key of a claim (after function words are removed).
 pub const MIN_KEY_CHARS: usize = 4;
 
+/// The longest claim and `refuted_by` of an extra claim ([`RumourLibrary::with_extra`]: the
+/// refuted-claims topic, `schema/refuted-claim.v1.json`; the console's form has the same limit),
+/// in characters. A longer claim is no rumour as spread; it is left out, so that one huge record
+/// on the topic cannot make every reload of the worker's pipeline take seconds.
+pub const MAX_EXTRA_CHARS: usize = 200;
+
+/// The fewest distinct character pairs an accepted claim's key must have: a claim is matched as
+/// the set of its distinct pairs, so a key that repeats one or two characters (`哈哈哈哈哈哈`,
+/// `111111`) would otherwise match any text with `哈哈` or `11` in it, however long it is.
+pub const MIN_KEY_BIGRAMS: usize = MIN_KEY_CHARS - 1;
+
 /// A matching window may be at most this many times the claim's key length, so that words
 /// inserted into the claim still match but words scattered over a long sentence do not.
 pub const WINDOW_SLACK: f64 = 1.5;
@@ -488,10 +499,6 @@ fn key_of(folded: &Folded) -> Key {
     Key { chars, at }
 }
 
-/// The longest claim and `refuted_by` of an extra claim ([`RumourLibrary::with_extra`]), in
-/// characters.
-pub const MAX_EXTRA_CHARS: usize = 200;
-
 impl RumourLibrary {
     /// An empty library (no rumours configured): never matches.
     pub fn empty() -> Self {
@@ -619,11 +626,13 @@ impl RumourLibrary {
         }
         let mut skipped = Vec::new();
         for r in extra {
-            let checked = if r.claim.chars().count() > MAX_EXTRA_CHARS
-                || r.refuted_by.chars().count() > MAX_EXTRA_CHARS
-            {
+            let too_long = [("claim", &r.claim), ("refuted_by", &r.refuted_by)]
+                .into_iter()
+                .find(|(_, v)| v.chars().count() > MAX_EXTRA_CHARS);
+            let checked = if let Some((what, v)) = too_long {
                 Err(format!(
-                    "longer than {MAX_EXTRA_CHARS} characters (a claim is the rumour's core, a few words)"
+                    "`{what}` has {} characters; at most {MAX_EXTRA_CHARS}",
+                    v.chars().count()
                 ))
             } else if r.refuted_by.trim().is_empty() {
                 Err("empty `refuted_by`".to_owned())
@@ -670,6 +679,15 @@ impl RumourLibrary {
             return Err(format!(
                 "claim has {} characters left without its function words (`{}`); at least {MIN_KEY_CHARS} are needed",
                 key.chars.len(),
+                key.chars.iter().collect::<String>()
+            ));
+        }
+        let distinct: std::collections::HashSet<(char, char)> =
+            key.chars.windows(2).map(|w| (w[0], w[1])).collect();
+        if distinct.len() < MIN_KEY_BIGRAMS {
+            return Err(format!(
+                "claim has {} distinct character pairs in `{}`; at least {MIN_KEY_BIGRAMS} are needed so that it does not match ordinary text",
+                distinct.len(),
                 key.chars.iter().collect::<String>()
             ));
         }
@@ -1423,7 +1441,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(skipped.len(), 5, "{skipped:?}");
-        assert!(skipped[4].contains("longer than 200"), "{skipped:?}");
+        assert!(skipped[4].contains("at most 200"), "{skipped:?}");
         for (i, want) in [
             "letters or digits",
             "known.csv row 1",
@@ -1435,6 +1453,32 @@ mod tests {
         {
             assert!(skipped[i].contains(want), "{i}: {want}: {skipped:?}");
         }
+        let (_, long) = RumourLibrary::with_extra(
+            "x",
+            None,
+            None,
+            &[
+                extra(&"喝柠檬水可以治愈癌症".repeat(30), None),
+                Rumour {
+                    refuted_by: "某".repeat(201),
+                    ..extra("喝柠檬水可以治愈癌症", None)
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(long.len(), 2, "{long:?}");
+        assert!(
+            long[0].contains("`claim` has 300 characters; at most 200"),
+            "{long:?}"
+        );
+        assert!(
+            long[0].chars().count() < 300,
+            "the message does not repeat a huge claim"
+        );
+        assert!(
+            long[1].contains("`refuted_by` has 201 characters"),
+            "{long:?}"
+        );
         let found = lib.find("群里都在转：喝柠檬水能治愈癌症，别再去医院做化疗了！");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rumour.refuted_at.as_deref(), Some("2026-11"));
@@ -1450,6 +1494,50 @@ mod tests {
         assert!(none.is_empty());
         assert_eq!(alone.find("喝柠檬水可以治愈癌症").len(), 1);
         assert!(RumourLibrary::with_extra("bad.csv", Some(b"claim\n"), None, &[]).is_err());
+    }
+
+    #[test]
+    fn claims_of_repeated_characters_are_refused() {
+        let extra = |claim: &str| Rumour {
+            claim: claim.into(),
+            refuted_by: "某机构".into(),
+            refuted_at: None,
+        };
+        let claims = [
+            "哈哈哈哈哈哈",
+            "111111",
+            "aaaaaa",
+            "的的的的的的的好好好好",
+            "哈哈哈哈哈哈哈哈哈嘿",
+        ];
+        let (lib, skipped) = RumourLibrary::with_extra(
+            "x",
+            None,
+            None,
+            &claims.iter().map(|c| extra(c)).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert_eq!(skipped.len(), claims.len(), "{skipped:?}");
+        assert!(
+            skipped
+                .iter()
+                .all(|s| s.contains("distinct character pairs")),
+            "{skipped:?}"
+        );
+        for text in [
+            "哈哈，今天真开心",
+            "11月的天气真好",
+            "I saw a baaad movie",
+            "好好学习，天天向上",
+        ] {
+            assert!(lib.find(text).is_empty(), "{text}");
+        }
+        assert!(RumourLibrary::parse(
+            "r.csv",
+            "claim,refuted_by\n哈哈哈哈哈哈,x\n".as_bytes(),
+            None
+        )
+        .is_err());
     }
 
     #[test]
