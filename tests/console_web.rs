@@ -1741,6 +1741,29 @@ async fn appeals_on_the_pages(db: &TestDb) {
         "{applied:?}"
     );
     let item = applied.opened[0].1;
+    // Another user appealing u7's reject: refused at once, not left waiting for its deadline.
+    let mut stranger = appeal(
+        "x1",
+        AppealTarget::Reject {
+            event_id: "ev-u7-1".into(),
+        },
+    );
+    stranger.user_id = "u8".into();
+    let refused = app
+        .store
+        .apply_appeals(
+            "synth.appeals.v1",
+            &[(0, 4)],
+            &[stranger],
+            &Default::default(),
+            Duration::from_secs(72 * 3600),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.waiting, 0, "{refused:?}");
+    assert_eq!(refused.refused.len(), 1, "{refused:?}");
+    assert!(refused.refused[0].1.contains("another user"), "{refused:?}");
 
     // ann rejected ev-u7-0: refused its appeal.
     let ann = login(&app, "ann").await;
@@ -1978,8 +2001,8 @@ async fn records_page(db: &TestDb) {
 async fn lead_adds_a_refuted_claim(db: &TestDb) {
     use synth_review::console::store::OutboxTopic;
     let app = app(db).await;
-    let text = "群里都在转：喝板蓝根能预防新冠病毒，赶紧囤货。";
-    let sentence = "群里都在转：喝板蓝根能预防新冠病毒";
+    let text = "群里都在转：喝绿豆汤能治好糖尿病，别再吃药了。";
+    let sentence = "群里都在转：喝绿豆汤能治好糖尿病";
     let rec = record(
         "rumour-1",
         "u9",
@@ -2024,14 +2047,36 @@ async fn lead_adds_a_refuted_claim(db: &TestDb) {
             "letters or digits",
         ),
         (
-            vec![("claim", "喝板蓝根能预防新冠"), ("refuted_by", " ")],
+            vec![("claim", "喝绿豆汤能治好糖尿病"), ("refuted_by", " ")],
             "refuted_by",
         ),
         (
             vec![
-                ("claim", "喝板蓝根能预防新冠"),
+                ("claim", "喝绿豆汤能治好糖尿病"),
                 ("refuted_by", "国家卫健委"),
                 ("refuted_at", "2020-13"),
+            ],
+            "refuted_at",
+        ),
+        // The worker's shipped library has it already.
+        (
+            vec![("claim", "吃碘盐就能防核辐射"), ("refuted_by", "卫生部")],
+            "claim repeats the shipped rumour library (data/rumours/known-rumours.csv) row 1",
+        ),
+        // A date that does not exist, or one in the future.
+        (
+            vec![
+                ("claim", "喝绿豆汤能治好糖尿病"),
+                ("refuted_by", "国家卫健委"),
+                ("refuted_at", "2020-02-31"),
+            ],
+            "refuted_at",
+        ),
+        (
+            vec![
+                ("claim", "喝绿豆汤能治好糖尿病"),
+                ("refuted_by", "国家卫健委"),
+                ("refuted_at", "2999-01"),
             ],
             "refuted_at",
         ),
@@ -2048,7 +2093,7 @@ async fn lead_adds_a_refuted_claim(db: &TestDb) {
         &lee,
         &path,
         &[
-            ("claim", "喝板蓝根能预防新冠"),
+            ("claim", "喝绿豆汤能治好糖尿病"),
             ("refuted_by", "国家卫健委"),
             ("refuted_at", "2020-02"),
         ],
@@ -2067,11 +2112,11 @@ async fn lead_adds_a_refuted_claim(db: &TestDb) {
             added[0].refuted_by.as_str(),
             added[0].added_by.as_str()
         ),
-        ("喝板蓝根能预防新冠", "国家卫健委", "lee")
+        ("喝绿豆汤能治好糖尿病", "国家卫健委", "lee")
     );
     let (_, html, _) = open(&app, &lee, id).await;
     assert!(
-        html.contains("「喝板蓝根能预防新冠」 refuted by 国家卫健委 (2020-02): added by lee"),
+        html.contains("「喝绿豆汤能治好糖尿病」 refuted by 国家卫健委 (2020-02): added by lee"),
         "{html}"
     );
     let records = app
@@ -2080,7 +2125,7 @@ async fn lead_adds_a_refuted_claim(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(records.len(), 1, "{records:?}");
-    assert_eq!(records[0]["claim"], "喝板蓝根能预防新冠");
+    assert_eq!(records[0]["claim"], "喝绿豆汤能治好糖尿病");
     assert_eq!(records[0]["refuted_at"], "2020-02");
     assert_eq!(records[0]["added_by"]["id"], "lee");
     assert_eq!(records[0]["event_id"], "rumour-1");
@@ -2102,10 +2147,67 @@ async fn lead_adds_a_refuted_claim(db: &TestDb) {
         .unwrap();
     assert_eq!(
         (line.claim.as_deref(), line.refuted_by.as_deref()),
-        (Some("喝板蓝根能预防新冠"), Some("国家卫健委"))
+        (Some("喝绿豆汤能治好糖尿病"), Some("国家卫健委"))
+    );
+    // The claim first, the reject after it (the natural order): the reject's record names it
+    // too, under Art. 11 alone.
+    let rec2 = record(
+        "rumour-2",
+        "u9",
+        30,
+        "健康提醒",
+        "吃大蒜可以杀死癌细胞，快转发。",
+        "AI生成",
+        &[],
+    );
+    let id2 = insert(&app.store, &rec2).await;
+    let r = post(
+        &app,
+        &lee,
+        &format!("/lead/items/{id2}/refuted-claims"),
+        &[
+            ("claim", "吃大蒜可以杀死癌细胞"),
+            ("refuted_by", "中国抗癌协会"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let mut strike = strikes("u9", 1, "false_information").remove(0);
+    strike.key = "verdict:u9-2".into();
+    strike.event_id = "rumour-2".into();
+    strike.articles = vec!["Art. 11".into()];
+    app.store
+        .apply_strikes(
+            "synth.rejected.v1",
+            &[(0, 2)],
+            &[strike],
+            &LedgerPolicy::default(),
+            "test-console",
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    let report = app
+        .store
+        .regulator_report(
+            now - time::Duration::days(30),
+            now + time::Duration::days(1),
+            now,
+        )
+        .await
+        .unwrap();
+    let line = report
+        .refutations
+        .iter()
+        .find(|r| r.event_id == "rumour-2")
+        .unwrap();
+    assert_eq!(
+        line.claim.as_deref(),
+        Some("吃大蒜可以杀死癌细胞"),
+        "{line:?}"
     );
     // The same claim again, even worded a little differently: refused.
-    for claim in ["喝板蓝根能预防新冠", "喝板蓝根可以防新冠！"] {
+    for claim in ["喝绿豆汤能治好糖尿病", "喝绿豆汤可以治好糖尿病！"] {
         let r = post(
             &app,
             &lee,
@@ -2148,7 +2250,7 @@ async fn lead_adds_a_refuted_claim(db: &TestDb) {
             .await
             .unwrap()
             .len(),
-        1
+        2
     );
 }
 

@@ -381,6 +381,24 @@ fn compose_stack_is_consistent() {
     ] {
         assert_eq!(theirs, ours, "the console's topics are the workers'");
     }
+    // The topics the console writes and reads exist too (the broker creates none itself): a
+    // record for a missing topic would fail every relay transaction it is in.
+    for topic in [
+        file.ledger.user_actions_topic.as_str(),
+        file.complaints.topic.as_str(),
+        file.complaints.results_topic.as_str(),
+        file.appeals.topic.as_str(),
+        file.topics
+            .refuted_claims
+            .as_deref()
+            .unwrap_or(synth_review::console::relay::DEFAULT_REFUTED_CLAIMS_TOPIC),
+    ] {
+        assert!(script.contains(topic), "kafka-init does not create {topic}");
+    }
+    assert!(
+        script.contains("synth.refuted-claims.v1 --partitions 1 --config cleanup.policy=compact"),
+        "the refuted-claims topic is compacted"
+    );
     // The SQLite store is written where the image's user may write, not in the read-only mount.
     assert!(
         file.console.store.starts_with("sqlite:///tmp/")

@@ -621,6 +621,16 @@ pub fn parse_console_file(path: &Path, text: &str) -> Result<ConsoleFile, Config
             "[appeals] topic must be set and differ from the other topics of this file",
         ));
     }
+    for (section, key, t) in [
+        ("ledger", "user_actions_topic", &l.user_actions_topic),
+        ("complaints", "topic", &c.topic),
+        ("complaints", "results_topic", &c.results_topic),
+        ("appeals", "topic", &a.topic),
+    ] {
+        if let Some(e) = crate::config::topics::topic_name_error(t.trim()) {
+            return Err(invalid_at(section, key, &format!("[{section}] {key}: {e}")));
+        }
+    }
     let mut console = s.console;
     console.store = resolve_sqlite(&console.store, path.parent());
     Ok(ConsoleFile {

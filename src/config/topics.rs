@@ -40,6 +40,25 @@ impl Default for Topics {
     }
 }
 
+/// Why `name` cannot be a Kafka topic: Kafka accepts 1 to 249 ASCII letters, digits, `.`, `_`
+/// and `-`, but not `.` or `..` (`org.apache.kafka.common.internals.Topic.validate`). A record
+/// for a topic that cannot exist would fail every transaction it is in.
+pub fn topic_name_error(name: &str) -> Option<String> {
+    if name.is_empty() || name.len() > 249 {
+        return Some(format!("topic {name:?}: 1 to 249 characters"));
+    }
+    if name == "." || name == ".." {
+        return Some(format!("topic {name:?} is not a legal topic name"));
+    }
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .map(|c| {
+            format!(
+                "topic {name:?} has {c:?}: Kafka topic names have only ASCII letters, digits, `.`, `_` and `-`"
+            )
+        })
+}
+
 impl Topics {
     /// Checks that every output topic is named and differs from the input and from each other.
     ///
@@ -53,6 +72,15 @@ impl Topics {
             ("dead_letter", &self.dead_letter),
             ("audit", &self.audit),
         ];
+        for (key, t) in std::iter::once(("input", &self.input))
+            .chain(outs.iter().copied())
+            .chain(self.refuted_claims.as_ref().map(|t| ("refuted_claims", t)))
+        {
+            // An empty one is refused below, with the other topics named.
+            if let Some(e) = topic_name_error(t).filter(|_| !t.is_empty()) {
+                return Err(Invalid::new(key, format!("[topics] {key}: {e}")));
+            }
+        }
         if let Some(t) = &self.refuted_claims {
             if t.is_empty() || t == &self.input || outs.iter().any(|(_, o)| *o == t) {
                 return Err(Invalid::new(
@@ -70,5 +98,33 @@ impl Topics {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names_are_what_kafka_accepts() {
+        for fine in ["synth.refuted-claims.v1", "a", "A_b-c.9", &"x".repeat(249)] {
+            assert_eq!(topic_name_error(fine), None, "{fine}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "no-such-topic-\u{e9}",
+            "a b",
+            "a/b",
+            &"x".repeat(250),
+        ] {
+            assert!(topic_name_error(bad).is_some(), "{bad:?}");
+        }
+        let t = Topics {
+            refuted_claims: Some("claims topic".into()),
+            ..Topics::default()
+        };
+        assert_eq!(t.check().unwrap_err().key, "refuted_claims");
     }
 }

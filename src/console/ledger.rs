@@ -379,8 +379,16 @@ impl Strike {
             .map(str::to_owned)
             .unwrap_or(key);
         let weight = policy.weight(&code, &categories);
-        let refutation = if crate::console::store::FALSE_INFORMATION_CODES.contains(&code.as_str())
-        {
+        let false_information =
+            crate::console::store::FALSE_INFORMATION_CODES.contains(&code.as_str());
+        // A moderator's reject as false information enforces Art. 11 alone (the item's other
+        // reasons were not what was decided); the worker's cites Art. 11 with its reasons'.
+        if false_information && matches!(source, StrikeSource::Moderator { .. }) {
+            articles = vec!["Art. 11".to_owned()];
+        } else if false_information && !articles.iter().any(|a| a == "Art. 11") {
+            articles.insert(0, "Art. 11".to_owned());
+        }
+        let refutation = if false_information {
             reasons
                 .iter()
                 .filter(|r| str_at(r, &["code"]) == Some(crate::console::store::FALSE_NEWS_CODE))
@@ -746,6 +754,7 @@ mod tests {
             "reasons":[],"event":{"user":{"id":"u1"}},
             "reviewed_by":{"kind":"moderator","id":"m","verdict_id":5,"reason_code":"false_information","decided_at":"2027-01-16T08:00:00Z"}}"#;
         let s = Strike::from_rejected(bare, &p).unwrap();
+        assert_eq!(s.articles, ["Art. 11"], "what the moderator decided");
         assert_eq!(
             (s.reason_code.as_str(), s.refutation),
             ("false_information", None)

@@ -1143,7 +1143,20 @@ fn is_partial_date(s: &str) -> bool {
     match parts.as_slice() {
         [y] => num(y, 4, 1900, 2999),
         [y, m] => num(y, 4, 1900, 2999) && num(m, 2, 1, 12),
-        [y, m, d] => num(y, 4, 1900, 2999) && num(m, 2, 1, 12) && num(d, 2, 1, 31),
+        [y, m, d] => {
+            num(y, 4, 1900, 2999)
+                && num(m, 2, 1, 12)
+                && num(d, 2, 1, 31)
+                // A day the month has (no 2020-02-31).
+                && time::Month::try_from(m.parse::<u8>().unwrap_or(0)).is_ok_and(|month| {
+                    time::Date::from_calendar_date(
+                        y.parse().unwrap_or(0),
+                        month,
+                        d.parse().unwrap_or(0),
+                    )
+                    .is_ok()
+                })
+        }
         _ => false,
     }
 }

@@ -445,6 +445,22 @@ async fn open_reject_appeal(
     .fetch_optional(&mut **tx)
     .await?
     else {
+        // The event's reject struck someone else: not this user's to appeal (waiting would
+        // only run into its deadline).
+        let other = sqlx::query("SELECT 1 FROM ledger_strikes WHERE event_id = $1 LIMIT 1")
+            .bind(event_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some();
+        if other {
+            return Ok(Opened::Refused(
+                format!(
+                    "the reject of event {event_id} is of another user's content, not {}'s",
+                    a.user_id
+                ),
+                None,
+            ));
+        }
         return Ok(Opened::Waiting);
     };
     let strike_key: String = strike.try_get(0)?;

@@ -16,6 +16,11 @@ use crate::sources::rumours::{Rumour, RumourLibrary};
 /// The longest claim and `refuted_by`, in characters (what the worker takes from the topic).
 pub const MAX_CLAIM_CHARS: usize = crate::sources::rumours::MAX_EXTRA_CHARS;
 
+/// The rumour library the worker ships (`data/rumours/known-rumours.csv`): a claim it has
+/// already is refused here, as the worker would leave it out.
+const SHIPPED_LIBRARY: &[u8] = include_bytes!("../../../data/rumours/known-rumours.csv");
+const SHIPPED_NAME: &str = "the shipped rumour library (data/rumours/known-rumours.csv)";
+
 /// A claim as a lead enters it.
 #[derive(Debug, Clone, Copy)]
 pub struct NewRefutedClaim<'a> {
@@ -114,6 +119,15 @@ impl Store {
                 )));
             }
         }
+        // Not refuted in the future: the date, as far as it goes, is at most today's.
+        if let Some(at) = &rumour.refuted_at {
+            let today = now.date().to_string();
+            if at.len() <= today.len() && at.as_str() > &today[..at.len()] {
+                return Err(StoreError::InvalidInput(format!(
+                    "refuted_at {at:?} is after today ({today})"
+                )));
+            }
+        }
         let mut tx = self.begin_write().await?;
         let event_id: String = sqlx::query("SELECT event_id FROM queue_items WHERE item_id = $1")
             .bind(item_id)
@@ -136,14 +150,24 @@ impl Store {
             })
         })
         .collect::<Result<_, _>>()?;
-        let before = claims.len();
+        // With the shipped library first, as the worker loads them: the new claim is the last,
+        // so it is refused when the list of left-out claims grows with it.
+        let check = |claims: &[Rumour]| {
+            RumourLibrary::with_extra(SHIPPED_NAME, Some(SHIPPED_LIBRARY), None, claims)
+                .map(|(_, refused)| refused)
+                .map_err(|e| StoreError::InvalidInput(e.to_string()))
+        };
+        let refused_before = check(&claims)?.len();
         claims.push(rumour.clone());
-        let (_, refused) = RumourLibrary::with_extra("refuted claims", None, None, &claims)
-            .map_err(|e| StoreError::InvalidInput(e.to_string()))?;
-        if let Some(reason) = refused.into_iter().next() {
-            return Err(StoreError::InvalidInput(reason));
+        let refused = check(&claims)?;
+        if refused.len() > refused_before {
+            // The library's reason, without its "refuted claim … left out:" (the worker's words).
+            let reason = refused.last().cloned().unwrap_or_default();
+            let reason = reason
+                .split_once(" left out: ")
+                .map_or(reason.as_str(), |(_, r)| r);
+            return Err(StoreError::InvalidInput(reason.to_owned()));
         }
-        debug_assert_eq!(claims.len(), before + 1);
         let row = sqlx::query(&format!(
             "INSERT INTO refuted_claims (claim, refuted_by, refuted_at, item_id, event_id, \
              added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
