@@ -24,7 +24,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use synth_review::config::KafkaConfig;
-use synth_review::console::relay::VERDICT_ID_HEADER;
+use synth_review::console::relay::{missing_topics, VERDICT_ID_HEADER};
 use synth_review::console::{
     run_relay, HeldItem, RelayMetrics, RelaySettings, RelaySummary, Role, Store, Verdict,
     VerdictInput,
@@ -840,6 +840,22 @@ async fn kill_9_while_verdicts_are_given(db: &TestDb) {
         given.len()
     );
     check(&t, &given).await;
+}
+
+/// The relay names the topics it writes that do not exist, which its failure log says
+/// (librdkafka's error does not): here the three this test's topics leave out.
+#[tokio::test]
+async fn missing_output_topics_are_named() {
+    let t = Topics::create("relay-missing").await;
+    let s = t.settings();
+    assert_eq!(
+        missing_topics(&s).await,
+        [
+            s.user_actions_topic.clone(),
+            s.complaint_results_topic.clone(),
+            s.refuted_claims_topic.clone()
+        ]
+    );
 }
 
 // ------------------------------------------------------------------ harness --

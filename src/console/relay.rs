@@ -277,7 +277,14 @@ pub async fn run_relay(
         metrics.restarts.inc();
         summary.restarts += 1;
         if let Some(suppressed) = failures.allow() {
-            tracing::error!(%error, suppressed, "Relay failed; it starts again from its checkpoint.");
+            // A topic that does not exist fails every transaction with a record for it, and
+            // librdkafka's error does not say which: name them.
+            let missing = missing_topics(settings).await;
+            if missing.is_empty() {
+                tracing::error!(%error, suppressed, "Relay failed; it starts again from its checkpoint.");
+            } else {
+                tracing::error!(%error, suppressed, missing = missing.join(", "), "Relay failed; it starts again from its checkpoint. These topics it writes do not exist: create them (docs/console.md).");
+            }
         }
         let wait = backoff(attempt);
         attempt = attempt.saturating_add(1);
@@ -294,6 +301,48 @@ pub async fn run_relay(
         "Console relay stopped."
     );
     Ok(summary)
+}
+
+/// The relay's output topics (`settings`) the broker says do not exist, in the order of
+/// [`RelaySettings`]: logged when the relay fails, since librdkafka's error does not name them
+/// (one metadata request, at most 5 s;
+/// nothing when the broker does not answer).
+pub async fn missing_topics(settings: &RelaySettings) -> Vec<String> {
+    let topics = [
+        &settings.approved_topic,
+        &settings.rejected_topic,
+        &settings.audit_topic,
+        &settings.user_actions_topic,
+        &settings.complaint_results_topic,
+        &settings.refuted_claims_topic,
+    ]
+    .map(|t| t.to_owned());
+    let mut c = consumer_config(&settings.kafka);
+    c.set(
+        "client.id",
+        format!("{}-console-relay-topics", settings.kafka.client_id),
+    )
+    .set("statistics.interval.ms", "0");
+    tokio::task::spawn_blocking(move || {
+        let Ok(consumer) =
+            c.create_with_context::<_, BaseConsumer<LogContext>>(LogContext::new("consumer"))
+        else {
+            return Vec::new();
+        };
+        let Ok(md) = consumer.fetch_metadata(None, Duration::from_secs(5)) else {
+            return Vec::new();
+        };
+        topics
+            .into_iter()
+            .filter(|t| {
+                !md.topics()
+                    .iter()
+                    .any(|m| m.name() == t.as_str() && m.error().is_none())
+            })
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
 }
 
 fn check(s: &RelaySettings) -> Result<(), RelayError> {
