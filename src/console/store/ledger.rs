@@ -327,24 +327,7 @@ impl Store {
             if inserted == 1 && s.refutation.is_none() {
                 // A lead may have added the item's refuted claim before this reject reached
                 // the ledger (a claim first, then the moderator's `false_information` verdict).
-                let codes = super::FALSE_INFORMATION_CODES
-                    .iter()
-                    .map(|c| format!("'{c}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                sqlx::query(&format!(
-                    "UPDATE ledger_strikes SET \
-                     refuted_claim = (SELECT c.claim FROM refuted_claims c \
-                       WHERE c.event_id = ledger_strikes.event_id ORDER BY c.claim_id LIMIT 1), \
-                     refuted_by = (SELECT c.refuted_by FROM refuted_claims c \
-                       WHERE c.event_id = ledger_strikes.event_id ORDER BY c.claim_id LIMIT 1), \
-                     refuted_at = (SELECT c.refuted_at FROM refuted_claims c \
-                       WHERE c.event_id = ledger_strikes.event_id ORDER BY c.claim_id LIMIT 1) \
-                     WHERE strike_key = $1 AND reason_code IN ({codes})"
-                ))
-                .bind(s.key.as_str())
-                .execute(&mut *tx)
-                .await?;
+                super::refuted::fill_refutations(&mut tx, &s.event_id).await?;
             }
             if inserted == 1 {
                 super::appeals::reverse_if_upheld(&mut tx, &s.key).await?;

@@ -84,6 +84,38 @@ fn claim_of(r: &sqlx::any::AnyRow) -> Result<RefutedClaim, StoreError> {
 const COLUMNS: &str =
     "claim_id, claim, refuted_by, refuted_at, item_id, event_id, added_by, added_at";
 
+/// Gives the false-information strikes of `event_id` that have no library entry the first
+/// refuted claim a lead added from that event, if any: after a claim is added (the rejects
+/// before it), and after a strike is recorded (a reject after its claim).
+pub(super) async fn fill_refutations(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    event_id: &str,
+) -> Result<(), StoreError> {
+    let codes = FALSE_INFORMATION_CODES
+        .iter()
+        .map(|c| format!("'{c}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let first = |column: &str| {
+        format!(
+            "(SELECT c.{column} FROM refuted_claims c WHERE c.event_id = ledger_strikes.event_id \
+             ORDER BY c.claim_id LIMIT 1)"
+        )
+    };
+    sqlx::query(&format!(
+        "UPDATE ledger_strikes SET refuted_claim = {}, refuted_by = {}, refuted_at = {} \
+         WHERE event_id = $1 AND refuted_claim IS NULL AND reason_code IN ({codes}) \
+         AND EXISTS (SELECT 1 FROM refuted_claims c WHERE c.event_id = ledger_strikes.event_id)",
+        first("claim"),
+        first("refuted_by"),
+        first("refuted_at"),
+    ))
+    .bind(event_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Adds a refuted claim from item `item_id`, by the lead `lead`, at `now`: checked by the
     /// rumour library's own rules (what the worker would refuse is refused here, with the
@@ -186,21 +218,7 @@ impl Store {
             StoreError::InvalidInput("the rumour library has this claim already".into())
         })?;
         let added = claim_of(&row)?;
-        let codes = FALSE_INFORMATION_CODES
-            .iter()
-            .map(|c| format!("'{c}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        sqlx::query(&format!(
-            "UPDATE ledger_strikes SET refuted_claim = $1, refuted_by = $2, refuted_at = $3 \
-             WHERE event_id = $4 AND refuted_claim IS NULL AND reason_code IN ({codes})"
-        ))
-        .bind(added.claim.as_str())
-        .bind(added.refuted_by.as_str())
-        .bind(added.refuted_at.as_deref())
-        .bind(event_id.as_str())
-        .execute(&mut *tx)
-        .await?;
+        fill_refutations(&mut tx, &event_id).await?;
         add_record(
             &mut tx,
             OutboxTopic::RefutedClaims,
