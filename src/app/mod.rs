@@ -185,24 +185,21 @@ pub async fn run(cmd: Run, shutdown: impl Future<Output = ()>) -> Result<RunSumm
     ));
     let hup = tokio::spawn(reloader.clone().reload_on_sighup());
     let stop_follower = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let follower = refuted_claims.map(|topic| {
-        let reloader = reloader.clone();
-        let (caught_up, first) = std::sync::mpsc::channel();
-        let thread = crate::kafka::refuted_claims::spawn(
-            &kafka,
-            topic,
-            stop_follower.clone(),
-            caught_up,
-            move |claims| {
-                let _ = reloader.set_refuted_claims(claims);
-            },
-        );
-        (thread, first)
-    });
     // Review nothing before the claims already on the topic are in the rumour library (bounded:
     // a broker that does not answer must not keep the worker from starting).
-    let follower = match follower {
-        Some((thread, first)) => {
+    let follower = match refuted_claims {
+        Some(topic) => {
+            let reloader = reloader.clone();
+            let (caught_up, first) = std::sync::mpsc::channel();
+            let thread = crate::kafka::refuted_claims::spawn(
+                &kafka,
+                topic,
+                stop_follower.clone(),
+                caught_up,
+                move |claims| {
+                    let _ = reloader.set_refuted_claims(claims);
+                },
+            );
             let waited = tokio::task::spawn_blocking(move || {
                 first.recv_timeout(REFUTED_CLAIMS_WAIT).is_ok()
             })

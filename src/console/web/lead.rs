@@ -61,12 +61,7 @@ pub async fn assign(
     Extension(session): Extension<Session>,
     f: Result<Form<AssignForm>, FormRejection>,
 ) -> Result<Response, WebError> {
-    let Form(f) = f.map_err(|e| {
-        WebError::bad_request(format!(
-            "malformed form: {}. Nothing was changed.",
-            e.body_text()
-        ))
-    })?;
+    let f = super::pages::form(f)?;
     let name = f.moderator.trim();
     let Some(account) = state.store.account(name).await? else {
         return Err(WebError::new(
@@ -101,12 +96,7 @@ pub async fn release(
     Extension(session): Extension<Session>,
     f: Result<Form<ReleaseForm>, FormRejection>,
 ) -> Result<Response, WebError> {
-    let Form(f) = f.map_err(|e| {
-        WebError::bad_request(format!(
-            "malformed form: {}. Nothing was changed.",
-            e.body_text()
-        ))
-    })?;
+    let f = super::pages::form(f)?;
     state
         .store
         .release_claim(f.item_id, &session.name, state.now())
@@ -345,12 +335,7 @@ pub async fn add_refuted_claim(
     f: Result<Form<RefutedClaimForm>, FormRejection>,
 ) -> Result<Response, WebError> {
     let id = super::pages::item_id(path)?;
-    let Form(f) = f.map_err(|e| {
-        WebError::bad_request(format!(
-            "malformed form: {}. Nothing was changed.",
-            e.body_text()
-        ))
-    })?;
+    let f = super::pages::form(f)?;
     state
         .store
         .add_refuted_claim(

@@ -351,12 +351,7 @@ pub async fn change(
         WebError::bad_request(format!("not a user and measure id: {}", e.body_text()))
     })?;
     check_user_id(&user_id)?;
-    let Form(f) = f.map_err(|e| {
-        WebError::bad_request(format!(
-            "malformed form: {}. Nothing was changed.",
-            e.body_text()
-        ))
-    })?;
+    let f = super::pages::form(f)?;
     let change = measure_change(&f)?;
     state
         .store
@@ -398,12 +393,7 @@ pub async fn decide_appeal(
         WebError::bad_request(format!("not a user and appeal id: {}", e.body_text()))
     })?;
     check_user_id(&user_id)?;
-    let Form(f) = f.map_err(|e| {
-        WebError::bad_request(format!(
-            "malformed form: {}. Nothing was changed.",
-            e.body_text()
-        ))
-    })?;
+    let f = super::pages::form(f)?;
     let upheld = match f.decision.as_str() {
         "uphold" => true,
         "dismiss" => false,

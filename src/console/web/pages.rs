@@ -277,7 +277,8 @@ pub(super) fn item_id(path: Result<Path<ItemId>, PathRejection>) -> Result<ItemI
     }
 }
 
-fn form<T>(form: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
+/// The form of a POST, or 400 "malformed form: … Nothing was changed.".
+pub(super) fn form<T>(form: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
     match form {
         Ok(Form(f)) => Ok(f),
         Err(e) => Err(WebError::bad_request(format!(
