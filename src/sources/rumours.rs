@@ -40,11 +40,12 @@
 //! comparison measured its score.
 //!
 //! The index is built for prefix filtering: each claim is listed under only its
-//! `n − ⌈threshold × n⌉ + 1` rarest bigrams (of `n`), which a matching window must contain at
-//! least one of. Checking a text costs one hash look-up per key bigram; only the claims named
-//! there are scored (one pass over the text's key each); claims whose hits cannot reach the
-//! threshold are dropped before any window is computed, and sentence boundaries and stance cues
-//! are read only when some claim survives. The cost per event grows with the text and with the
+//! `n − ⌈t × n⌉ + 2` rarest bigrams (of `n`; `t` the lowest similarity still compared), of which a
+//! window that can match holds at least two (one of `n − ⌈t × n⌉ + 1` where `⌈t × n⌉ = 1`). Checking a text costs one hash look-up per key
+//! bigram; only the claims for which two different such bigrams stand within a window's reach are
+//! scored (one pass over the text's key near those places); a sentence whose best window stays
+//! below `t` is dropped before the word-by-word comparison, and sentence boundaries and stance
+//! cues are read only when some claim survives. The cost per event grows with the text and with the
 //! claims that share a rare bigram with it, not with the number of claims in the library.
 //!
 //! # Stance
@@ -349,8 +350,6 @@ pub struct RumourMatch<'a> {
 
 #[derive(Debug, Clone)]
 struct Indexed {
-    /// The claim's canonical key.
-    key: Vec<char>,
     /// Its distinct bigrams, sorted.
     shingles: Vec<u64>,
     /// The bigram id (order of first occurrence in the key) of each of `shingles`.
@@ -364,6 +363,12 @@ struct Indexed {
     negations: Vec<(Vec<u64>, &'static str)>,
     /// Canonical content words, in claim order (see [`WORD_THRESHOLD`]).
     words: Vec<String>,
+    /// The longest window, in key characters: [`WINDOW_SLACK`] × the key's length, at least
+    /// [`WINDOW_EXTRA`] more than it.
+    max_chars: usize,
+    /// How many different prefix bigrams a window that can match holds at least, 1 or 2
+    /// ([`RumourLibrary::build_prefix_index`]).
+    prefix_meet: usize,
 }
 
 impl Indexed {
@@ -380,10 +385,9 @@ impl Indexed {
         Some(found as f64 / self.words.len() as f64)
     }
 
-    /// The longest window, in key characters.
+    /// The longest window, in key characters (computed once: it is read for every candidate).
     fn max_chars(&self) -> usize {
-        (((self.key.len() as f64) * WINDOW_SLACK).ceil() as usize)
-            .max(self.key.len() + WINDOW_EXTRA)
+        self.max_chars
     }
 
     fn tail_from(&self) -> usize {
@@ -715,18 +719,26 @@ impl RumourLibrary {
         Ok(())
     }
 
-    /// Prefix filtering: a window with at least `threshold × n` of a claim's `n` distinct bigrams
-    /// contains at least one of any `n − ⌈threshold × n⌉ + 1` of them. So each claim is indexed
-    /// under only that many of its bigrams, the rarest in the library; a text is checked only
-    /// against the claims that one of its bigrams names there. A common bigram (`新冠`) then
-    /// costs nothing per event however many claims share it, and no match is lost.
+    /// Prefix filtering: a window with at least `t × n` of a claim's `n` distinct bigrams
+    /// contains at least two of any `n − ⌈t × n⌉ + 2` of them (when `⌈t × n⌉ ≥ 2`, as for every
+    /// claim at the default threshold; else one of `n − ⌈t × n⌉ + 1`). So each claim is indexed under only
+    /// that many of its bigrams, the rarest in the library; a text is checked only against the
+    /// claims two of whose listed bigrams it holds within a window's reach ([`two_within`]). A
+    /// common bigram (`新冠`) then costs nothing per event however many claims share it, one
+    /// rare bigram shared by chance costs no scoring, and no match is lost.
     fn build_prefix_index(&mut self) {
         let mut prefix: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
-        for (cid, claim) in self.indexed.iter().enumerate() {
+        for cid in 0..self.indexed.len() {
+            let claim = &self.indexed[cid];
             let n = claim.shingles.len();
             let need = ((self.low_threshold() * n as f64) - 1e-9).ceil().max(1.0) as usize;
-            let take = (n + 1).saturating_sub(need).clamp(1, n);
-            let mut by_rarity: Vec<(usize, u64)> = claim
+            // `n − need + k`: a window that reaches `need` then holds at least `k` of them, so
+            // with `k = 2` a text is scored against a claim only where two of its prefix bigrams
+            // meet (`k = 1` only when one bigram can be enough: a low threshold, a short claim).
+            let k = need.min(2);
+            let take = (n + k).saturating_sub(need).clamp(1, n);
+            self.indexed[cid].prefix_meet = k;
+            let mut by_rarity: Vec<(usize, u64)> = self.indexed[cid]
                 .shingles
                 .iter()
                 .map(|s| (self.index.get(s).map_or(0, Vec::len), *s))
@@ -760,8 +772,11 @@ impl RumourLibrary {
         let mut pairs: Vec<(u64, u32)> = ids.into_iter().collect();
         pairs.sort_unstable();
         let (shingles, sids) = pairs.into_iter().unzip();
+        let max_chars =
+            (((key.len() as f64) * WINDOW_SLACK).ceil() as usize).max(key.len() + WINDOW_EXTRA);
         self.indexed.push(Indexed {
-            key,
+            max_chars,
+            prefix_meet: 1,
             shingles,
             sids,
             tail_from: n - n.div_ceil(3),
@@ -992,10 +1007,11 @@ impl RumourLibrary {
         if min_score + 1e-9 >= self.low_threshold() {
             // Candidates from the prefix index, with where they were named; then each
             // candidate's hits from the text, only within a window's reach of those places.
-            let mut named: Vec<(u32, usize)> = Vec::new();
+            let mut named: Vec<(u32, usize, u64)> = Vec::new();
             for (pos, w) in key.chars.windows(2).enumerate() {
-                if let Some(cids) = self.prefix.get(&shingle(w[0], w[1])) {
-                    named.extend(cids.iter().map(|&c| (c, pos)));
+                let sh = shingle(w[0], w[1]);
+                if let Some(cids) = self.prefix.get(&sh) {
+                    named.extend(cids.iter().map(|&c| (c, pos, sh)));
                 }
             }
             named.sort_unstable();
@@ -1004,9 +1020,12 @@ impl RumourLibrary {
                 let cid = group[0].0;
                 let claim = &self.indexed[cid as usize];
                 let reach = claim.max_chars();
+                if claim.prefix_meet >= 2 && !two_within(group, reach) {
+                    continue;
+                }
                 let mut h: Vec<(usize, u32)> = Vec::new();
                 let mut next = 0usize; // first position not yet scanned
-                for &(_, p) in group {
+                for &(_, p, _) in group {
                     let from = p.saturating_sub(reach).max(next);
                     let to = (p + reach).min(last);
                     for pos in from..=to {
@@ -1087,7 +1106,13 @@ impl RumourLibrary {
             if best.distinct > 0 {
                 out.push(best);
             }
-            windows.push((cid as usize, out));
+            // A sentence whose best window shares too few of the claim's bigrams is no
+            // candidate, not even for the word-by-word comparison.
+            let need = min_score * claim.shingles.len() as f64 - 1e-9;
+            out.retain(|w| w.distinct as f64 >= need);
+            if !out.is_empty() {
+                windows.push((cid as usize, out));
+            }
         }
         windows.sort_by_key(|(cid, _)| *cid);
         Some(Scan {
@@ -1117,6 +1142,17 @@ struct Window {
     first: usize,
     /// Key bigram position of the last hit.
     last: usize,
+}
+
+/// Whether two different bigrams of `named` (one claim's prefix bigrams found in a text, as
+/// `(claim, key position, bigram)` in ascending position) stand within `reach` key positions of
+/// each other, as two of them must in any window that can match ([`RumourLibrary::build_prefix_index`]).
+fn two_within(named: &[(u32, usize, u64)], reach: usize) -> bool {
+    // If two different bigrams stand within reach, so do two neighbours in position order
+    // somewhere between them.
+    named
+        .windows(2)
+        .any(|w| w[0].2 != w[1].2 && w[1].1 - w[0].1 <= reach)
 }
 
 fn shingle(a: char, b: char) -> u64 {
@@ -1417,6 +1453,81 @@ mod tests {
                 assert!(got.is_empty(), "{line}: {:?}", got[0].rumour.claim);
             }
         }
+    }
+
+    /// The prefix index (two listed bigrams within reach) finds exactly what the full postings
+    /// find, at three thresholds, for the red-team texts and corpus lines, with the shipped
+    /// claims plus 2,000 newspaper clauses as claims (which ordinary text shares bigrams with).
+    #[test]
+    fn the_prefix_index_loses_no_match() {
+        let shipped_csv = include_str!("../../data/rumours/known-rumours.csv");
+        let pd = include_str!("../../data/corpus/peoples-daily-199801.sample.txt");
+        let reviews = include_str!("../../data/corpus/reviews.sample.txt");
+        let redteam = include_str!("../../tests/redteam/cases/rumours.jsonl");
+        let base = shipped();
+        let mut csv = shipped_csv.to_string();
+        let mut seen: std::collections::HashSet<String> =
+            base.rumours().iter().map(|r| base.key(&r.claim)).collect();
+        let mut added = 0;
+        for clause in pd.lines().flat_map(|l| l.split(['，', '。', '；', '：'])) {
+            let n = clause.chars().count();
+            let key = base.key(clause);
+            if (8..=20).contains(&n)
+                && !clause.contains([',', '"'])
+                && key.chars().count() >= 6
+                && seen.insert(key)
+            {
+                csv.push_str(&format!("{clause},filler,\n"));
+                added += 1;
+            }
+            if added == 2_000 {
+                break;
+            }
+        }
+        let mut texts: Vec<String> = redteam
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["text"].as_str().map(str::to_string))
+            .collect();
+        texts.extend(
+            pd.lines()
+                .chain(reviews.lines())
+                .step_by(7)
+                .map(str::to_string),
+        );
+        let mut compared = 0;
+        for threshold in [0.5, 0.7, 0.9] {
+            let lib = RumourLibrary::parse("scale.csv", csv.as_bytes(), Some(threshold)).unwrap();
+            let low = lib.low_threshold();
+            for text in &texts {
+                let got = lib.analyze(text);
+                // Just below the prefix index's threshold, the scan reads the full postings.
+                let full = lib.analyze_scan(lib.scan(text, low - 1e-6));
+                let key = |m: &RumourMatch<'_>| (m.rumour.claim.clone(), m.start, m.stance);
+                assert_eq!(
+                    got.iter().map(key).collect::<Vec<_>>(),
+                    full.iter().map(key).collect::<Vec<_>>(),
+                    "threshold {threshold}: {text}"
+                );
+                compared += full.len();
+            }
+        }
+        assert!(compared > 500, "{compared}");
+    }
+
+    #[test]
+    fn two_listed_bigrams_must_meet_within_reach() {
+        let at = |v: &[(usize, u64)]| v.iter().map(|&(p, b)| (0u32, p, b)).collect::<Vec<_>>();
+        assert!(!two_within(&at(&[(0, 1)]), 10));
+        assert!(
+            !two_within(&at(&[(0, 1), (5, 1), (9, 1)]), 10),
+            "one bigram, repeated"
+        );
+        assert!(two_within(&at(&[(0, 1), (5, 2)]), 10));
+        assert!(!two_within(&at(&[(0, 1), (11, 2)]), 10), "out of reach");
+        assert!(two_within(&at(&[(0, 2), (8, 1), (12, 1)]), 10));
+        assert!(!two_within(&at(&[(0, 2), (11, 1), (12, 1)]), 10));
+        assert!(two_within(&at(&[(0, 1), (30, 1), (31, 2)]), 10));
     }
 
     #[test]
