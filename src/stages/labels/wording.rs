@@ -293,26 +293,43 @@ fn split_phrase(p: &str) -> Vec<String> {
 }
 
 struct Lists {
-    kinds: Vec<(Kind, Vec<Vec<String>>)>,
+    /// Every phrase (as tokens) with its kind, grouped by its first token; within a group in
+    /// the order of the kinds and then of the phrases, which decides ties. A label's tokens
+    /// are then matched only against the phrases that start with them.
+    by_first: std::collections::HashMap<String, Vec<(Kind, Vec<String>)>>,
 }
 
 fn lists() -> &'static Lists {
     static L: std::sync::OnceLock<Lists> = std::sync::OnceLock::new();
     L.get_or_init(|| {
-        let mk = |k: Kind, l: &[&str]| (k, l.iter().map(|p| split_phrase(p)).collect());
-        Lists {
-            // Order decides ties between equally long matches.
-            kinds: vec![
-                mk(Kind::Reality, REALITY_CLAIMS),
-                mk(Kind::Ai, AI_ELEMENT),
-                mk(Kind::Gen, GEN_ELEMENT),
-                mk(Kind::NegPost, NEG_POST),
-                mk(Kind::NegPre, NEG_PRE),
-                mk(Kind::Mark, MARK_NOUNS),
-                mk(Kind::Bridge, BRIDGE),
-                mk(Kind::PostBridge, POST_BRIDGE),
-            ],
+        let mk = |k: Kind, l: &[&str]| {
+            (
+                k,
+                l.iter()
+                    .map(|p| split_phrase(p))
+                    .collect::<Vec<Vec<String>>>(),
+            )
+        };
+        // Order decides ties between equally long matches.
+        let kinds: Vec<(Kind, Vec<Vec<String>>)> = vec![
+            mk(Kind::Reality, REALITY_CLAIMS),
+            mk(Kind::Ai, AI_ELEMENT),
+            mk(Kind::Gen, GEN_ELEMENT),
+            mk(Kind::NegPost, NEG_POST),
+            mk(Kind::NegPre, NEG_PRE),
+            mk(Kind::Mark, MARK_NOUNS),
+            mk(Kind::Bridge, BRIDGE),
+            mk(Kind::PostBridge, POST_BRIDGE),
+        ];
+        let mut by_first: std::collections::HashMap<String, Vec<(Kind, Vec<String>)>> =
+            std::collections::HashMap::new();
+        for (kind, phrases) in kinds {
+            for p in phrases {
+                let first = p.first().expect("no phrase of the lists is empty").clone();
+                by_first.entry(first).or_default().push((kind, p));
+            }
         }
+        Lists { by_first }
     })
 }
 
@@ -339,18 +356,20 @@ fn items(toks: &[Token], original: &[char], folded: &Folded) -> Vec<(Item, Vec<K
     let mut i = 0;
     while i < toks.len() {
         let mut best: Option<(usize, Vec<Kind>)> = None;
-        for (kind, phrases) in &lists.kinds {
-            for p in phrases {
-                if let Some(e) = match_at(toks, i, p) {
-                    match &mut best {
-                        Some((be, ks)) if *be == e => {
-                            if !ks.contains(kind) {
-                                ks.push(*kind);
-                            }
+        let candidates = lists
+            .by_first
+            .get(&toks[i].text)
+            .map_or(&[][..], Vec::as_slice);
+        for (kind, p) in candidates {
+            if let Some(e) = match_at(toks, i, p) {
+                match &mut best {
+                    Some((be, ks)) if *be == e => {
+                        if !ks.contains(kind) {
+                            ks.push(*kind);
                         }
-                        Some((be, _)) if *be > e => {}
-                        _ => best = Some((e, vec![*kind])),
                     }
+                    Some((be, _)) if *be > e => {}
+                    _ => best = Some((e, vec![*kind])),
                 }
             }
         }
