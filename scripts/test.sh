@@ -38,7 +38,7 @@
 #    `scripts/kafka.sh cluster-start`) runs as a step of its own after the others, under
 #    `scripts/stress.sh` load (busy workers on every core); see SYNTH_REVIEW_STRESS below.
 # 7. ends with a one-line summary of what failed (test binary and test names; the whole output
-#    is in target/test.sh.log) and exits non-zero if anything failed.
+#    is in $CARGO_TARGET_DIR/test.sh.log, by default target/test.sh.log) and exits non-zero if anything failed.
 #
 # Load and rounds of the fault tests:
 #   SYNTH_REVIEW_STRESS=cluster (default)  only the cluster step runs under load
