@@ -410,14 +410,8 @@ async fn latency(clean: &[String], rate: f64, secs: f64, mode: &str) -> Latency 
     .until(|| w.assigned_partitions() == 4);
 
     // Every decision and dead-letter partition (create_topics gives outputs 3), from the start.
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
-        .set("group.id", unique("lat-reader"))
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", "read_committed")
-        .set("auto.offset.reset", "earliest")
+    let consumer: BaseConsumer = read_committed_config("lat-reader")
         .set("fetch.wait.max.ms", "10")
-        .set("fetch.message.max.bytes", "8388608")
         .create()
         .expect("consumer");
     let mut tpl = TopicPartitionList::new();

@@ -31,18 +31,29 @@ pub struct Outputs {
     pub total_audit: usize,
 }
 
+/// The configuration of a reader of output topics as a platform reads them: a fresh group named
+/// after `group`, `isolation.level=read_committed`, nothing committed, records up to 8 MiB,
+/// from the earliest offset. (If resolving `Offset::Beginning` fails for a moment, a topic just
+/// created or a busy broker, librdkafka resets to `auto.offset.reset`; its default `latest`
+/// would skip the whole partition and a read would look complete: seen once under load.)
+pub fn read_committed_config(group: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers())
+        .set("group.id", unique(group))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("isolation.level", "read_committed")
+        .set("fetch.message.max.bytes", "8388608");
+    config
+}
+
 /// Reads the output topics with `isolation.level=read_committed` until `done(outputs)` holds or
 /// `wait` times out (then what was read so far is returned, for the caller's assertions). `wait`
 /// names what is awaited and the processes it watches: a watched worker that exits ends the wait
 /// at once, with its log.
 pub fn collect(topics: &TestTopics, wait: Wait<'_>, done: impl Fn(&Outputs) -> bool) -> Outputs {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
-        .set("group.id", unique("collector"))
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("isolation.level", "read_committed")
-        .set("fetch.message.max.bytes", "8388608")
+    let consumer: BaseConsumer = read_committed_config("collector")
         .create()
         .expect("consumer");
     consumer.subscribe(&topics.outputs()).expect("subscribe");
@@ -68,16 +79,7 @@ pub fn collect(topics: &TestTopics, wait: Wait<'_>, done: impl Fn(&Outputs) -> b
 /// # Panics
 /// If that takes longer than `timeout`.
 pub fn collect_complete(topics: &TestTopics, timeout: Duration) -> Outputs {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
-        .set("group.id", unique("complete"))
-        .set("enable.auto.commit", "false")
-        // If resolving `Offset::Beginning` fails for a moment (a topic just created, a busy
-        // broker), librdkafka resets to `auto.offset.reset`; its default `latest` would skip the
-        // whole partition and the read would look complete (seen once under load).
-        .set("auto.offset.reset", "earliest")
-        .set("isolation.level", "read_committed")
-        .set("fetch.message.max.bytes", "8388608")
+    let consumer: BaseConsumer = read_committed_config("complete")
         .create()
         .expect("consumer");
     // The ends to read to are the log-end offsets, asked by a `read_uncommitted` client: a
