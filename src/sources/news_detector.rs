@@ -83,11 +83,21 @@ pub struct Cue {
 /// folded views of the text ([`NewsText`]); offsets map back to the original.
 #[derive(Debug, Clone)]
 pub struct NewsDetector {
-    /// Each pattern with the characters one of which every match of it contains: a pattern
-    /// runs only on a text that has one of them (most texts have none of a pattern's), which
-    /// makes the detector one memchr-like scan per character instead of a regex search per
-    /// pattern for ordinary text.
-    patterns: Vec<(CueKind, Regex, &'static str)>,
+    patterns: Vec<Pattern>,
+    /// Every character that is a trigger of some pattern, each once; bit `i` of a
+    /// [`Pattern::mask`] stands for `triggers[i]`.
+    triggers: Vec<char>,
+}
+
+/// A cue pattern with the characters one of which every match of it contains: it runs only on
+/// a text that has one of them (most texts have none of most patterns'), so ordinary text costs
+/// one substring search per trigger character instead of a regex search per pattern.
+#[derive(Debug, Clone)]
+struct Pattern {
+    kind: CueKind,
+    re: Regex,
+    /// The pattern's trigger characters as bits of [`NewsDetector::triggers`].
+    mask: u32,
 }
 
 impl Default for NewsDetector {
@@ -205,12 +215,26 @@ impl NewsDetector {
             TRIGGERS.len(),
             "one trigger set per pattern"
         );
+        let mut all: Vec<char> = TRIGGERS.iter().flat_map(|t| t.chars()).collect();
+        all.sort_unstable();
+        all.dedup();
+        assert!(all.len() <= 32, "a trigger mask has 32 bits");
+        let mask = |t: &str| {
+            t.chars()
+                .map(|c| 1u32 << all.binary_search(&c).expect("listed"))
+                .fold(0, |m, b| m | b)
+        };
         NewsDetector {
             patterns: patterns
                 .into_iter()
                 .zip(TRIGGERS)
-                .map(|((kind, re), t)| (kind, re, t))
+                .map(|((kind, re), triggers)| Pattern {
+                    kind,
+                    re,
+                    mask: mask(triggers),
+                })
                 .collect(),
+            triggers: all,
         }
     }
 
@@ -259,22 +283,15 @@ impl NewsDetector {
     /// when `filter` (always, but for the test that shows the filter changes nothing).
     fn find_in_filtered(&self, text: &str, filter: bool) -> Option<(usize, usize, CueKind)> {
         let mut best: Option<(usize, usize, CueKind)> = None;
-        // Which trigger characters the text has, each looked for once.
-        let mut seen: [(char, bool); 16] = [('\0', false); 16];
-        let mut seen_len = 0;
-        let mut has = |c: char| -> bool {
-            if let Some(&(_, h)) = seen[..seen_len].iter().find(|(x, _)| *x == c) {
-                return h;
-            }
-            let h = text.contains(c);
-            if seen_len < seen.len() {
-                seen[seen_len] = (c, h);
-                seen_len += 1;
-            }
-            h
-        };
-        for (kind, re, triggers) in &self.patterns {
-            if filter && !triggers.chars().any(&mut has) {
+        // Which trigger characters the text has.
+        let present = self
+            .triggers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| text.contains(**c))
+            .fold(0u32, |m, (i, _)| m | 1 << i);
+        for Pattern { kind, re, mask, .. } in &self.patterns {
+            if filter && mask & present == 0 {
                 continue;
             }
             let Some(m) = re
@@ -366,7 +383,11 @@ mod tests {
             let (keep, joined) = NewsText::views(line);
             for view in std::iter::once(&keep).chain(joined.as_ref()) {
                 let text = view.text.as_str();
-                for (kind, re, triggers) in &d.patterns {
+                for Pattern { kind, re, mask } in &d.patterns {
+                    let triggers: String = (d.triggers.iter().enumerate())
+                        .filter(|(b, _)| mask & (1 << b) != 0)
+                        .map(|(_, c)| *c)
+                        .collect();
                     for m in re.find_iter(text) {
                         matches += 1;
                         assert!(
