@@ -99,6 +99,23 @@ if (( missing )); then
 fi
 command -v make >/dev/null 2>&1 || say "warning: 'make' not found; building rdkafka-sys (librdkafka) usually needs it"
 
+# Disk: a clean build of every test binary, example and benchmark takes about NEED_GIB GiB of
+# target/ (measured, see the README); a full disk shows up much later as a linker crash.
+# Under CI incremental compilation is off: a clean clone never reuses it and it costs GiBs.
+[[ -n "${CI:-}" ]] && export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+NEED_GIB=12
+target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+probe="$target_dir"
+while [[ ! -d "$probe" ]]; do probe="$(dirname "$probe")"; done
+free_kib="$(df -Pk "$probe" 2>/dev/null | awk 'NR == 2 { print $4 }')"
+if [[ "$free_kib" =~ ^[0-9]+$ ]]; then
+    used_kib=0
+    [[ -d "$target_dir/debug" ]] && used_kib="$(du -sk "$target_dir/debug" 2>/dev/null | awk '{ print $1 }')"
+    if (( free_kib + ${used_kib:-0} < NEED_GIB * 1024 * 1024 )); then
+        say "warning: $((free_kib / 1024 / 1024)) GiB free for $target_dir (and $((${used_kib:-0} / 1024 / 1024)) GiB already built there); a clean test build needs about $NEED_GIB GiB: the build may fail with 'No space left on device'"
+    fi
+fi
+
 # ------------------------------------------------------------ prometheus --
 # tests/ops_dashboard.rs runs the real Prometheus server against a worker, tests/ops_alerts.rs
 # checks the dashboards' config and alert rules with promtool. Both come from Debian's `prometheus`
