@@ -99,11 +99,11 @@ if (( missing )); then
 fi
 command -v make >/dev/null 2>&1 || say "warning: 'make' not found; building rdkafka-sys (librdkafka) usually needs it"
 
-# Disk: a clean build of every test binary, example and benchmark takes about NEED_GIB GiB of
+# Disk: a clean build of every test binary, example and benchmark takes about 3 GiB of
 # target/ (measured, see the README); a full disk shows up much later as a linker crash.
 # Under CI incremental compilation is off: a clean clone never reuses it and it costs GiBs.
 [[ -n "${CI:-}" ]] && export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
-NEED_GIB=12
+NEED_GIB=4
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 probe="$target_dir"
 while [[ ! -d "$probe" ]]; do probe="$(dirname "$probe")"; done
