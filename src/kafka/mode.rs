@@ -33,7 +33,7 @@ pub(super) struct Reviewed {
 
 /// A batch of input messages: what a delivery mode commits at once.
 pub(super) struct Batch {
-    /// (topic, partition) → (first offset, last offset) of the batch.
+    /// (topic, partition) → (first offset, last offset) of the batch's reviewed messages.
     pub offsets: BTreeMap<(String, i32), (i64, i64)>,
     /// The reviewed messages, in consumption order.
     pub reviewed: Vec<Reviewed>,
@@ -48,6 +48,16 @@ impl Batch {
             reviewed: Vec::new(),
             started: Instant::now(),
         }
+    }
+
+    /// Adds a reviewed message, extending its partition's offset range.
+    pub(super) fn add(&mut self, r: Reviewed) {
+        let entry = self
+            .offsets
+            .entry((r.topic.clone(), r.partition))
+            .or_insert((r.offset, r.offset));
+        entry.1 = r.offset;
+        self.reviewed.push(r);
     }
 
     /// The offset to commit per partition: one past the batch's last message.

@@ -1,9 +1,9 @@
 //! The delivery core of `synth-review run`: one loop for both delivery guarantees.
 //!
 //! ```text
-//!  consume ─► batch ─► review (review_threads) ─► produce (consumption order) ─► commit
-//!     ▲                                                                          │
-//!     └──────────────── next batch (or: reviewed again, if not committed) ◄──────┘
+//!  consume ─► review (review_threads) ─► produce (consumption order) ─► … ─► commit
+//!     ▲        (while the batch fills)                                         │
+//!     └──────────────── next batch (or: reviewed again, if not committed) ◄────┘
 //! ```
 //!
 //! What "commit" means is the delivery mode's, a small strategy behind [`DeliveryMode`]:
@@ -30,14 +30,14 @@ use arc_swap::ArcSwap;
 use futures::FutureExt;
 use rdkafka::consumer::Consumer;
 use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Message, OwnedMessage};
+use rdkafka::message::{Message, OwnedMessage};
 use tokio::sync::watch;
 
 use super::client::{consumer_config, worker_id, LogLimiter, WorkerContext};
 use super::error::{is_fatal_consume_error, WorkerError};
 use super::limits::OutputLimits;
 use super::mode::{seek, Acks, Batch, Committed, DeliveryMode, Reviewed, WorkerConsumer};
-use super::records::{prepare_all, produce, review_pool, OutRecord, Outcome};
+use super::records::{prepare_all, produce, review_pool};
 use crate::config::{KafkaConfig, Topics};
 use crate::engine::Engine;
 use crate::ops::http::Readiness;
@@ -133,6 +133,10 @@ pub(super) struct Core {
     summary: RunSummary,
     /// The consumer's `max.poll.interval.ms` (librdkafka's default 300 s unless set).
     max_poll_interval: Duration,
+    /// How long a successful commit took, smoothed over the last few (an exponentially weighted
+    /// mean, weight 1/4 for the newest); the batch window leaves that much room (see
+    /// [`Core::window`]).
+    commit_time: Duration,
 }
 
 /// librdkafka's default `max.poll.interval.ms`.
@@ -179,6 +183,7 @@ impl Core {
             pool,
             consume_errors: LogLimiter::new(super::client::ERROR_LOG_INTERVAL),
             summary: RunSummary::default(),
+            commit_time: Duration::ZERO,
         }
     }
 
@@ -244,7 +249,6 @@ impl Core {
         stopping: &mut bool,
     ) -> Result<(), WorkerError> {
         let drain = Duration::from_millis(self.kafka.drain_timeout_ms);
-        let max_events = mode.max_events();
         loop {
             if let Some(wait) = mode.backoff() {
                 tokio::select! {
@@ -268,52 +272,18 @@ impl Core {
                 }
             };
             mode.begin(&self.consumer).await?;
-            // 2. Fill the batch.
+            // 2. Fill the batch; what is consumed is reviewed on `review_threads` threads and its
+            //    records produced, in consumption order, while the batch fills (see `fill`).
             let engine = self.engine.load_full();
             let mut batch = Batch::new();
             let mut acks: Acks = Vec::new();
-            let pending = self
-                .fill(
-                    first,
-                    &mut batch,
-                    mode.batch_window(),
-                    max_events,
-                    shutdown,
-                    stopping,
-                )
-                .await?;
-            // 3. Review on `review_threads` threads; produce in consumption order, so each
-            //    partition's outputs keep offset order.
-            let (consumed_at, pending): (Vec<Instant>, Vec<OwnedMessage>) =
-                pending.into_iter().unzip();
-            //    The review is bounded by the mode's budget: what is not reviewed in time is read
-            //    again in the next batch (see `Core::cut`).
-            let budget = self.review_budget(mode.commit_deadline());
-            let prepared = prepare_all(
-                &engine,
-                &self.topics,
-                &self.limits.load(),
-                &self.worker,
-                &pending,
-                self.pool.as_ref(),
-                Some(Instant::now() + budget),
-            );
-            let prepared = self.cut(&mut batch, &pending, prepared, budget);
-            let messages = consumed_at.into_iter().zip(pending);
-            for (i, ((consumed_at, m), (records, outcome))) in messages.zip(prepared).enumerate() {
-                for (topic, ack) in produce(mode.producer(), records).await {
-                    acks.push((i, topic, ack));
-                }
-                batch.reviewed.push(Reviewed {
-                    topic: m.topic().to_string(),
-                    partition: m.partition(),
-                    offset: m.offset(),
-                    consumed_at,
-                    outcome,
-                });
-            }
-            // 4. Commit; once stopping, within the drain timeout.
+            self.fill(
+                mode, &engine, first, &mut batch, &mut acks, shutdown, stopping,
+            )
+            .await?;
+            // 3. Commit; once stopping, within the drain timeout.
             let events = batch.reviewed.len();
+            let commit_started = Instant::now();
             let committed = {
                 let commit = mode.commit(&self.consumer, &batch, acks);
                 tokio::pin!(commit);
@@ -333,7 +303,10 @@ impl Core {
                 }
             };
             match committed {
-                Committed::Yes => self.count(&batch),
+                Committed::Yes => {
+                    self.commit_time = (self.commit_time * 3 + commit_started.elapsed()) / 4;
+                    self.count(&batch);
+                }
                 Committed::No => {}
                 Committed::ReplaceConsumer(why) => self.replace_consumer(why).await?,
             }
@@ -344,57 +317,96 @@ impl Core {
     }
 
     /// Adds `first` and what follows to the batch until it is full, its window has passed (or,
-    /// without a window, the consumer holds nothing more), or shutdown is requested. Returns the
-    /// messages, in consumption order.
-    async fn fill(
+    /// without a window, the consumer holds nothing more), shutdown is requested, or the review
+    /// budget is spent (see [`Core::review_staged`]).
+    ///
+    /// Whenever the consumer holds nothing more for the moment (and when the batch is full), what
+    /// was consumed since is reviewed and its records are produced, in consumption order, so
+    /// each partition's outputs keep offset order. The review of a batch thus overlaps with its
+    /// window instead of following it, and a message's payload is dropped once reviewed: the
+    /// batch holds its records and metadata, not its input.
+    #[allow(clippy::too_many_arguments)]
+    async fn fill<M: DeliveryMode>(
         &self,
+        mode: &M,
+        engine: &Engine,
         first: OwnedMessage,
         batch: &mut Batch,
-        window: Option<Duration>,
-        max_events: usize,
+        acks: &mut Acks,
         shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
         stopping: &mut bool,
-    ) -> Result<Vec<(Instant, OwnedMessage)>, WorkerError> {
-        let mut pending: Vec<(Instant, OwnedMessage)> = Vec::new();
+    ) -> Result<(), WorkerError> {
+        let window = self.window(mode.batch_window());
+        let max_events = mode.max_events();
+        let budget = self.review_budget(mode.commit_deadline());
+        let deadline = batch.started + budget;
+        let limits = self.limits.load_full();
+        let mut staged: Vec<(Instant, OwnedMessage)> = Vec::new();
+        let mut consumed = 0usize;
         let mut bytes = 0usize;
         let mut msg = Some(first);
         loop {
             if let Some(m) = msg.take() {
-                let entry = batch
-                    .offsets
-                    .entry((m.topic().to_string(), m.partition()))
-                    .or_insert((m.offset(), m.offset()));
-                entry.1 = m.offset();
+                consumed += 1;
                 bytes += m.payload().map_or(0, <[u8]>::len);
-                pending.push((Instant::now(), m));
+                staged.push((Instant::now(), m));
             }
-            if pending.len() >= max_events || bytes >= self.kafka.batch_max_bytes {
-                return Ok(pending);
-            }
-            let next: Option<Result<BorrowedMessage<'_>, KafkaError>> = match window {
-                None => match self.consumer.recv().now_or_never() {
-                    Some(m) => Some(m),
-                    None => return Ok(pending),
-                },
-                Some(window) => {
-                    let remaining = window.saturating_sub(batch.started.elapsed());
-                    if remaining.is_zero() {
-                        return Ok(pending);
+            let full = consumed >= max_events || bytes >= self.kafka.batch_max_bytes;
+            if !full {
+                // What the consumer already holds joins the batch before anything is reviewed.
+                match self.consumer.recv().now_or_never() {
+                    Some(Ok(m)) => {
+                        msg = Some(m.detach());
+                        continue;
                     }
-                    tokio::select! {
-                        biased;
-                        _ = shutdown.as_mut(), if !*stopping => { *stopping = true; return Ok(pending); }
-                        _ = tokio::time::sleep(remaining) => return Ok(pending),
-                        m = self.consumer.recv() => Some(m),
+                    Some(Err(e)) => {
+                        self.consume_error(e)?;
+                        continue;
                     }
+                    None => {}
                 }
+            }
+            let review = Review {
+                engine,
+                limits: &limits,
+                deadline,
+                budget,
             };
-            match next {
-                Some(Ok(m)) => msg = Some(m.detach()),
-                Some(Err(e)) => self.consume_error(e)?,
-                None => {}
+            if !self
+                .review_staged(mode, &review, &mut staged, batch, acks)
+                .await
+                || full
+            {
+                return Ok(());
+            }
+            let Some(window) = window else {
+                return Ok(());
+            };
+            let remaining = window.saturating_sub(batch.started.elapsed());
+            if remaining.is_zero() {
+                return Ok(());
+            }
+            tokio::select! {
+                biased;
+                _ = shutdown.as_mut(), if !*stopping => {
+                    *stopping = true;
+                    return Ok(());
+                }
+                _ = tokio::time::sleep(remaining) => return Ok(()),
+                m = self.consumer.recv() => match m {
+                    Ok(m) => msg = Some(m.detach()),
+                    Err(e) => self.consume_error(e)?,
+                },
             }
         }
+    }
+
+    /// How long the batch keeps reading after its first message: the mode's window less the
+    /// recent commit time, but at least half the window — so that from its first message to its
+    /// commit a batch takes about `batch_max_ms`, as promised, rather than `batch_max_ms` plus
+    /// the commit.
+    fn window(&self, window: Option<Duration>) -> Option<Duration> {
+        window.map(|w| w.saturating_sub(self.commit_time).max(w / 2))
     }
 
     /// How long one batch's review may take: half the smaller of the consumer's
@@ -404,49 +416,79 @@ impl Core {
         commit_deadline.map_or(self.max_poll_interval, |d| d.min(self.max_poll_interval)) / 2
     }
 
-    /// Keeps the reviewed messages before the first one the review budget left out; the batch
-    /// then covers only those, and every partition with messages left out is sought back to the
-    /// first of them, so they are consumed and reviewed again in the next batch — none is lost,
-    /// none is committed unreviewed, and a slow batch commits in parts instead of being aborted
-    /// and reviewed again forever.
-    fn cut(
+    /// Reviews the staged messages (emptying `staged`), produces their records in order and adds
+    /// them to the batch; returns whether all were reviewed.
+    ///
+    /// The review is bounded by the batch's budget ([`prepare_all`]'s deadline; the batch's first
+    /// message is always reviewed, so every batch makes progress). When the budget leaves some
+    /// unreviewed, each of their partitions is sought back to the first of them, so they are
+    /// consumed and reviewed again in the next batch, and the batch ends with what was reviewed:
+    /// none is lost, none is committed unreviewed, and a slow batch commits in parts instead of
+    /// being aborted and reviewed again forever.
+    async fn review_staged<M: DeliveryMode>(
         &self,
+        mode: &M,
+        review: &Review<'_>,
+        staged: &mut Vec<(Instant, OwnedMessage)>,
         batch: &mut Batch,
-        pending: &[OwnedMessage],
-        prepared: Vec<Option<(Vec<OutRecord>, Outcome)>>,
-        budget: Duration,
-    ) -> Vec<(Vec<OutRecord>, Outcome)> {
-        let kept = prepared
-            .iter()
-            .position(Option::is_none)
-            .unwrap_or(prepared.len());
-        if kept < pending.len() {
-            let mut reread: BTreeMap<(String, i32), i64> = BTreeMap::new();
-            for m in &pending[kept..] {
-                reread
-                    .entry((m.topic().to_string(), m.partition()))
-                    .or_insert(m.offset());
-            }
-            batch.offsets.clear();
-            for m in &pending[..kept] {
-                let entry = batch
-                    .offsets
-                    .entry((m.topic().to_string(), m.partition()))
-                    .or_insert((m.offset(), m.offset()));
-                entry.1 = m.offset();
-            }
-            tracing::warn!(
-                reviewed = kept,
-                left = pending.len() - kept,
-                budget_ms = budget.as_millis() as u64,
-                "Review budget spent; committing the reviewed part of the batch and reading the rest again."
-            );
-            self.metrics.batch_cut();
-            for ((topic, partition), offset) in reread {
-                seek(&self.consumer, &topic, partition, offset);
-            }
+        acks: &mut Acks,
+    ) -> bool {
+        if staged.is_empty() {
+            return true;
         }
-        prepared.into_iter().take(kept).flatten().collect()
+        let (consumed_at, msgs): (Vec<Instant>, Vec<OwnedMessage>) = staged.drain(..).unzip();
+        let prepared = if batch.reviewed.is_empty() || Instant::now() < review.deadline {
+            prepare_all(
+                review.engine,
+                &self.topics,
+                review.limits,
+                &self.worker,
+                &msgs,
+                self.pool.as_ref(),
+                Some(review.deadline),
+            )
+        } else {
+            msgs.iter().map(|_| None).collect()
+        };
+        let mut left = None;
+        let messages = consumed_at.into_iter().zip(&msgs).zip(prepared);
+        for (i, ((consumed_at, m), prepared)) in messages.enumerate() {
+            let Some((records, outcome)) = prepared else {
+                left = Some(i);
+                break;
+            };
+            let index = batch.reviewed.len();
+            for (topic, ack) in produce(mode.producer(), records).await {
+                acks.push((index, topic, ack));
+            }
+            batch.add(Reviewed {
+                topic: m.topic().to_string(),
+                partition: m.partition(),
+                offset: m.offset(),
+                consumed_at,
+                outcome,
+            });
+        }
+        let Some(kept) = left else {
+            return true;
+        };
+        let mut reread: BTreeMap<(String, i32), i64> = BTreeMap::new();
+        for m in &msgs[kept..] {
+            reread
+                .entry((m.topic().to_string(), m.partition()))
+                .or_insert(m.offset());
+        }
+        tracing::warn!(
+            reviewed = batch.reviewed.len(),
+            left = msgs.len() - kept,
+            budget_ms = review.budget.as_millis() as u64,
+            "Review budget spent; committing the reviewed part of the batch and reading the rest again."
+        );
+        self.metrics.batch_cut();
+        for ((topic, partition), offset) in reread {
+            seek(&self.consumer, &topic, partition, offset);
+        }
+        false
     }
 
     /// Replaces the consumer: leaves the group (bounded), creates a new consumer and subscribes;
@@ -478,6 +520,15 @@ impl Core {
             tx.send_replace(self.summary.acknowledged);
         }
     }
+}
+
+/// What one batch is reviewed with: the engine and output limits loaded when it began, and its
+/// review budget (the deadline is the batch's start plus the budget).
+struct Review<'a> {
+    engine: &'a Engine,
+    limits: &'a OutputLimits,
+    deadline: Instant,
+    budget: Duration,
 }
 
 /// Sleeps until `deadline`; never resolves for `None`.
