@@ -132,6 +132,9 @@ pub fn parse_event(bytes: &[u8], limits: &Limits) -> Result<ParsedEvent, EventEr
             format!("invalid UTF-8 at byte {}", e.valid_up_to()),
         )
     })?;
+    // RFC 8259 §8.1: a parser may ignore a byte order mark (editors on Windows write one at the
+    // start of a JSONL file); nothing after it is changed.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(EventError::new(
             EventErrorKind::MalformedJson,
@@ -316,9 +319,15 @@ fn json_found(found: &str) -> String {
 /// produce decision records that downstream tools cannot read.
 pub const MAX_NESTING: usize = 64;
 
+/// Longest number token accepted, in characters: Python's `json` (since 3.11, CVE-2020-10735)
+/// refuses integers of more than 4300 digits, and RFC 7493 (I-JSON) §2.2 asks for numbers a
+/// binary64 double can hold; a longer number would make the decision record unreadable there.
+pub const MAX_NUMBER_CHARS: usize = 4300;
+
 /// Checks what `serde_json`'s syntax check leaves to the reader: nesting depth, and escaped UTF-16
 /// surrogates that do not pair up (RFC 8259 §8.2 calls them unpredictable; RFC 7493 I-JSON §2.1
-/// forbids them). `text` is already valid JSON syntax.
+/// forbids them), and numbers longer than [`MAX_NUMBER_CHARS`]. `text` is already valid JSON
+/// syntax.
 fn check_interoperable(text: &str) -> Result<(), String> {
     let b = text.as_bytes();
     let (mut depth, mut i, mut in_string) = (0usize, 0usize, false);
@@ -368,6 +377,19 @@ fn check_interoperable(text: &str) -> Result<(), String> {
                     }
                 }
                 b']' | b'}' => depth = depth.saturating_sub(1),
+                b'-' | b'0'..=b'9' => {
+                    let len = b[i..]
+                        .iter()
+                        .take_while(|c| matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                        .count();
+                    if len > MAX_NUMBER_CHARS {
+                        return Err(format!(
+                            "a number of {len} characters at byte {i}, longer than {MAX_NUMBER_CHARS} (RFC 7493 §2.2; Python's json refuses such integers)"
+                        ));
+                    }
+                    i += len;
+                    continue;
+                }
                 _ => {}
             }
         }
@@ -1023,6 +1045,34 @@ mod tests {
             p.raw.get().contains(r#"{"Label":"9","Label":"1"}"#),
             "duplicates kept in the record"
         );
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_ignored_and_not_embedded() {
+        let limits = Limits::default();
+        let plain = parse_event(GOOD.as_bytes(), &limits).unwrap();
+        let bom = parse_event(format!("\u{feff}{GOOD}").as_bytes(), &limits).unwrap();
+        assert_eq!(bom.raw.get(), plain.raw.get());
+        assert!(!bom.raw.get().contains('\u{feff}'));
+        // Only at the start: elsewhere it is not JSON whitespace.
+        let inner = GOOD.replacen('{', "{\u{feff}", 1);
+        let err = parse_event(inner.as_bytes(), &limits).unwrap_err();
+        assert_eq!(err.kind, EventErrorKind::MalformedJson);
+    }
+
+    #[test]
+    fn numbers_longer_than_python_reads_are_malformed() {
+        let limits = Limits::default();
+        let with = |n: &str| GOOD.replacen('{', &format!("{{\"n\":{n},"), 1);
+        let longest = "9".repeat(MAX_NUMBER_CHARS);
+        assert!(parse_event(with(&longest).as_bytes(), &limits).is_ok());
+        assert!(parse_event(with(&format!("-1.5e{}", "1".repeat(8))).as_bytes(), &limits).is_ok());
+        let err = parse_event(with(&format!("9{longest}")).as_bytes(), &limits).unwrap_err();
+        assert_eq!(err.kind, EventErrorKind::MalformedJson);
+        assert!(err.message.contains("4301 characters"), "{}", err.message);
+        // Digits inside a string are text, not a number.
+        let text = GOOD.replacen('{', &format!("{{\"n\":\"{}\",", "9".repeat(5000)), 1);
+        assert!(parse_event(text.as_bytes(), &limits).is_ok());
     }
 
     #[test]
