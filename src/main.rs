@@ -240,9 +240,19 @@ async fn command(command: Command) -> Result<(), AppError> {
                 Some(app::demo::DemoConsole {
                     listener: app::listen(console_listen).await?,
                     metrics_listener: app::listen(console_metrics_listen).await?,
-                    shutdown: Box::pin(app::shutdown::on_signal_with_watchdog(
-                        Duration::from_secs(15),
-                    )),
+                    // SIGHUP too: a closed terminal stops the demo and removes its
+                    // temporary directory, as Ctrl-C does.
+                    shutdown: {
+                        let stop = app::shutdown::on_signal_with_watchdog(Duration::from_secs(15));
+                        Box::pin(async move {
+                            tokio::select! {
+                                _ = stop => {}
+                                _ = app::shutdown::hangup() => {
+                                    tracing::info!("SIGHUP: stopping the demo.");
+                                }
+                            }
+                        })
+                    },
                 })
             } else {
                 None

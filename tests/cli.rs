@@ -411,9 +411,20 @@ fn review_records_are_single_lines_without_control_characters() {
 /// `demo --console`: after the demo, the console serves the demo's held items (the intake read
 /// them from the mock cluster's held topic into a fresh SQLite store), prints its URL and a
 /// login, answers the login page without a session and redirects the queue to it, and stops
-/// cleanly on SIGTERM.
+/// cleanly on SIGTERM, removing its temporary directory.
 #[test]
 fn demo_console_serves_the_held_items() {
+    demo_console_until(libc::SIGTERM, "SIGTERM");
+}
+
+/// `demo --console` whose terminal went away (SIGHUP) stops as on SIGTERM and removes its
+/// temporary directory (it used to be left behind).
+#[test]
+fn demo_console_stops_on_sighup() {
+    demo_console_until(libc::SIGHUP, "SIGHUP");
+}
+
+fn demo_console_until(signal: i32, name: &str) {
     let (web, metrics) = (common::free_port(), common::free_port());
     let dir = tempfile::tempdir().unwrap();
     let (out_path, err_path) = (dir.path().join("out"), dir.path().join("err"));
@@ -488,7 +499,7 @@ fn demo_console_serves_the_held_items() {
     );
     // SAFETY: kill(2) on our own child's pid.
     unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
+        libc::kill(child.id() as i32, signal);
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let status = loop {
@@ -497,11 +508,17 @@ fn demo_console_serves_the_held_items() {
         }
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
-            panic!("the demo console did not stop on SIGTERM:\n{}", logs());
+            panic!("the demo console did not stop on {name}:\n{}", logs());
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
-    assert!(status.success(), "{status}:\n{}", logs());
+    assert!(status.success(), "{name}: {status}:\n{}", logs());
+    let temp = std::env::temp_dir().join(format!("synth-review-demo-{}", child.id()));
+    assert!(
+        !temp.exists(),
+        "{} left behind after {name}",
+        temp.display()
+    );
     // The demo asks every client for librdkafka's statistics each second; the console's
     // clients (intake, ledger reader, relay) do not log them (each was a line of several KB at
     // info level), over the whole run.

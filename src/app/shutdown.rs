@@ -52,3 +52,14 @@ pub async fn signal() {
         _ = term => {}
     }
 }
+
+/// Resolves on SIGHUP (the terminal went away); never, if it cannot be watched. For the
+/// interactive `demo --console` only (`run` reloads its pipeline on SIGHUP instead).
+pub async fn hangup() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(mut s) => {
+            s.recv().await;
+        }
+        Err(_) => std::future::pending::<()>().await,
+    }
+}
