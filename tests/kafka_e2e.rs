@@ -101,6 +101,9 @@ async fn ten_thousand_corpus_events_route_exactly_once() {
     }
     assert!(m("synth_review_reasons_total{code=\"identity_unverified\",stage=\"identity\"}") > 0.0);
     assert!(m("synth_review_review_latency_seconds_count") as usize >= total);
+    // One observation per durable batch: at least one, at most one per message.
+    let commits = m("synth_review_batch_commit_seconds_count") as usize;
+    assert!((1..=total).contains(&commits), "{commits} batch commits");
     assert!(
         m("synth_review_stage_duration_seconds_count{stage=\"prohibited\"}") as usize
             >= expected_decisions

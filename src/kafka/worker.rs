@@ -304,7 +304,9 @@ impl Core {
             };
             match committed {
                 Committed::Yes => {
-                    self.commit_time = (self.commit_time * 3 + commit_started.elapsed()) / 4;
+                    let took = commit_started.elapsed();
+                    self.metrics.batch_commit(took);
+                    self.commit_time = (self.commit_time * 3 + took) / 4;
                     self.count(&batch);
                 }
                 Committed::No => {}

@@ -77,6 +77,7 @@ pub struct Metrics {
     reasons: IntCounterVec,
     stage_duration: HistogramVec,
     review_latency: Histogram,
+    batch_commit: Histogram,
     dead_letters: IntCounterVec,
     consumer_lag: IntGaugeVec,
     assigned_partitions: IntGauge,
@@ -126,6 +127,16 @@ impl Metrics {
             HistogramOpts::new("review_latency_seconds", "Time from consuming an event to the acknowledgement of its output records, in seconds.")
                 .buckets(vec![0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
         ).expect("metric");
+        let batch_commit = Histogram::with_opts(
+            HistogramOpts::new(
+                "batch_commit_seconds",
+                "Time from a reviewed batch's last record being produced until the batch was durable (exactly-once: offsets sent and transaction committed; at-least-once: every record acknowledged), in seconds.",
+            )
+            .buckets(vec![
+                0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+        )
+        .expect("metric");
         let dead_letters = IntCounterVec::new(
             Opts::new(
                 "dead_letters_total",
@@ -200,6 +211,7 @@ impl Metrics {
             Box::new(reasons.clone()),
             Box::new(stage_duration.clone()),
             Box::new(review_latency.clone()),
+            Box::new(batch_commit.clone()),
             Box::new(dead_letters.clone()),
             Box::new(consumer_lag.clone()),
             Box::new(assigned_partitions.clone()),
@@ -252,6 +264,7 @@ impl Metrics {
             reasons,
             stage_duration,
             review_latency,
+            batch_commit,
             dead_letters,
             consumer_lag,
             assigned_partitions,
@@ -292,6 +305,11 @@ impl Metrics {
     /// Observes consumed → acknowledged latency.
     pub fn latency(&self, d: Duration) {
         self.review_latency.observe(d.as_secs_f64());
+    }
+
+    /// Observes how long a durable batch's commit step took (`batch_commit_seconds`).
+    pub fn batch_commit(&self, d: Duration) {
+        self.batch_commit.observe(d.as_secs_f64());
     }
 
     /// Counts a failed delivery.
