@@ -375,6 +375,9 @@ struct Latency {
     p99_ms: f64,
     max_ms: f64,
     usage: Usage,
+    /// The worker's mean `synth_review_batch_commit_seconds`, in ms, and its number of batches
+    /// (`None` from a worker without that metric).
+    commit: Option<(f64, u64)>,
 }
 
 /// Seconds of open-loop sending before the measured part of a latency run.
@@ -506,6 +509,11 @@ async fn latency(clean: &[String], rate: f64, secs: f64, mode: &str) -> Latency 
     ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let pct = |q: f64| ms[((ms.len() as f64 * q).ceil() as usize).clamp(1, ms.len()) - 1];
     let u = usage(worker.id()).expect("worker running");
+    let commit = worker_metrics(worker.port()).and_then(|text| {
+        let sum = metric(&text, "synth_review_batch_commit_seconds_sum")?;
+        let count = metric(&text, "synth_review_batch_commit_seconds_count")?;
+        (count > 0.0).then(|| (sum / count * 1e3, count as u64))
+    });
     let status = worker.terminate(Duration::from_secs(60));
     assert!(status.success(), "latency worker: {status}");
     Latency {
@@ -516,12 +524,13 @@ async fn latency(clean: &[String], rate: f64, secs: f64, mode: &str) -> Latency 
         p99_ms: pct(0.99),
         max_ms: *ms.last().unwrap(),
         usage: u,
+        commit,
     }
 }
 
 fn print_latency(l: &Latency) {
     println!(
-        "| {} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {:.1} | {} |",
+        "| {} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {:.1} | {} | {} |",
         l.mode,
         l.rate,
         l.events,
@@ -529,11 +538,13 @@ fn print_latency(l: &Latency) {
         l.p99_ms,
         l.max_ms,
         l.usage.cpu_s,
-        l.usage.hwm_kib / 1024
+        l.usage.hwm_kib / 1024,
+        l.commit
+            .map_or("-".to_string(), |(ms, n)| format!("{ms:.1} ({n})"))
     );
 }
 
-const LATENCY_HEADER: &str = "| delivery | rate (events/s) | events measured | p50 ms | p99 ms | max ms | worker CPU s | peak RSS MiB |\n|---|---|---|---|---|---|---|---|";
+const LATENCY_HEADER: &str = "| delivery | rate (events/s) | events measured | p50 ms | p99 ms | max ms | worker CPU s | peak RSS MiB | mean batch commit ms (batches) |\n|---|---|---|---|---|---|---|---|---|";
 
 /// `compare N ROUNDS LATENCY_SECS`: see the module doc.
 async fn compare(n: usize, rounds: usize, latency_secs: f64) {
