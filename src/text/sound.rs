@@ -26,6 +26,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use aho_corasick::{AhoCorasick, MatchKind};
 use pinyin::{ToPinyin, ToPinyinMulti};
 
@@ -116,8 +118,10 @@ struct SoundTerm {
 
 /// The sound-alike finder of a lexicon. Build once per lexicon ([`SoundAlikes::new`]).
 pub struct SoundAlikes {
-    /// Syllable (toneless, `ü` → `u`) → id (1-based; 0 ends a sequence in the stream).
-    ids: HashMap<String, u16>,
+    /// Syllable (toneless, `ü` → `u`) → id (1-based; 0 ends a sequence in the stream). Fx hashing:
+    /// a Latin run is looked up once per letter and syllable length, and the keys are the fixed
+    /// pinyin syllables (nothing from an event is inserted).
+    ids: FxHashMap<String, u16>,
     /// Longest syllable, in letters.
     longest: usize,
     /// Most common reading's id of each code point U+3400..=U+9FFF (0: none).
@@ -141,9 +145,9 @@ impl SoundAlikes {
     /// The finder for the `reject`/`hold` entries of `entries` whose terms are ideographs only
     /// (repeat marks `+` removed) and have at least [`MIN_SYLLABLES`] characters with a reading.
     pub fn new(entries: &[LexiconEntry]) -> Self {
-        let mut ids: HashMap<String, u16> = HashMap::new();
+        let mut ids: FxHashMap<String, u16> = FxHashMap::default();
         let mut basic = vec![0u16; (BASIC_TO - BASIC_FROM + 1) as usize];
-        let id_of = |s: &str, ids: &mut HashMap<String, u16>| -> u16 {
+        let id_of = |s: &str, ids: &mut FxHashMap<String, u16>| -> u16 {
             let s = fold_syllable(s);
             let next = ids.len() as u16 + 1;
             *ids.entry(s).or_insert(next)
@@ -461,8 +465,10 @@ impl SoundAlikes {
                 return;
             };
             let mut i = 0;
+            let mut syl = String::with_capacity(self.longest);
             for (n, &end) in cuts.iter().enumerate() {
-                let syl: String = letters[i..end].iter().collect();
+                syl.clear();
+                syl.extend(&letters[i..end]);
                 let last = n + 1 == cuts.len();
                 // A tone digit belongs to the piece's last syllable.
                 let end_cp = if last {
@@ -470,7 +476,7 @@ impl SoundAlikes {
                 } else {
                     piece[end].1
                 };
-                out.push((self.ids[&syl], piece[i].1, end_cp));
+                out.push((self.ids[syl.as_str()], piece[i].1, end_cp));
                 i = end;
             }
         }
