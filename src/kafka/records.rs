@@ -340,8 +340,9 @@ fn dead_letter_records<M: Message>(
 /// worker's, made once ([`review_pool`]): the same threads review every batch, so their
 /// allocator arenas and stacks are reused rather than made anew per batch.
 ///
-/// `deadline` bounds the review: a message is not started once it has passed (the batch's first
-/// message always is, so every batch makes progress), and its slot is `None`. The caller commits
+/// `deadline` bounds the review: a message is not started once it has passed (the first message
+/// of `msgs` always is; the worker calls this only for a batch's first messages, or before the
+/// deadline, so every batch makes progress), and its slot is `None`. The caller commits
 /// the reviewed messages before the first `None` and reads the rest again (see
 /// [`super::worker`]): a batch that reviews slowly is cut rather than outliving
 /// `transaction.timeout.ms` or `max.poll.interval.ms`.

@@ -341,8 +341,13 @@ impl Core {
         let window = self.window(mode.batch_window());
         let max_events = mode.max_events();
         let budget = self.review_budget(mode.commit_deadline());
-        let deadline = batch.started + budget;
         let limits = self.limits.load_full();
+        let review = Review {
+            engine,
+            limits: &limits,
+            deadline: batch.started + budget,
+            budget,
+        };
         let mut staged: Vec<(Instant, OwnedMessage)> = Vec::new();
         let mut consumed = 0usize;
         let mut bytes = 0usize;
@@ -368,12 +373,6 @@ impl Core {
                     None => {}
                 }
             }
-            let review = Review {
-                engine,
-                limits: &limits,
-                deadline,
-                budget,
-            };
             if !self
                 .review_staged(mode, &review, &mut staged, batch, acks)
                 .await
