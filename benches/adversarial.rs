@@ -146,6 +146,19 @@ fn adversarial(c: &mut Criterion) {
         .filter(|(i, _)| only.is_none_or(|o| o == *i))
         .map(|(_, u)| (*u, adversarial_event(u, engine.limits())))
         .collect();
+    // `SYNTH_REVIEW_ADVERSARIAL_PROFILE=<n>` reviews the inputs n times and stops, with no
+    // table and no limit: for `perf record` of the review alone (engine set-up is a small share).
+    if let Some(n) = std::env::var("SYNTH_REVIEW_ADVERSARIAL_PROFILE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        for _ in 0..n {
+            for (_, bytes) in &inputs {
+                review_once(&engine, bytes);
+            }
+        }
+        return;
+    }
     if cfg!(debug_assertions) {
         // `cargo test --benches` (the test command) builds this crate unoptimized: review each
         // input once, so the inputs still parse and review without a panic, but a time limit

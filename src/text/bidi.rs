@@ -9,20 +9,39 @@ use std::sync::OnceLock;
 use unicode_bidi::data_source::BidiDataSource;
 use unicode_bidi::{BidiClass, BidiInfo, HardcodedBidiData};
 
-/// The crate's own bidi classes (`HardcodedBidiData`), with the two kinds of character that fill
-/// Chinese text looked up without its binary search: ASCII from a table built from the crate's
-/// data, and CJK Unified Ideographs (U+4E00–U+9FFF), all class L in the UCD.
+/// The crate's own bidi classes (`HardcodedBidiData`), with the characters that fill Chinese text
+/// looked up without its binary search: CJK Unified Ideographs (U+4E00–U+9FFF, all class L in
+/// the UCD), and from tables built once from the crate's data, ASCII, General Punctuation
+/// (U+2000–U+206F: the marks, zero-width characters and bidi controls an evader inserts), CJK
+/// punctuation (U+3000–U+303F) and the full-width forms (U+FF00–U+FFEF).
 struct Classes;
+
+/// The blocks [`Classes`] reads from a table: (first code point, number of code points).
+const TABLED: [(u32, usize); 4] = [(0, 0x80), (0x2000, 0x70), (0x3000, 0x40), (0xFF00, 0xF0)];
 
 impl BidiDataSource for Classes {
     #[inline]
     fn bidi_class(&self, c: char) -> BidiClass {
-        static ASCII: OnceLock<[BidiClass; 128]> = OnceLock::new();
-        match c as u32 {
-            0..=0x7F => ASCII.get_or_init(|| {
-                std::array::from_fn(|b| HardcodedBidiData.bidi_class(char::from(b as u8)))
-            })[c as usize],
+        static TABLES: OnceLock<[Vec<BidiClass>; 4]> = OnceLock::new();
+        let tables = || {
+            TABLES.get_or_init(|| {
+                TABLED.map(|(first, len)| {
+                    (first..first + len as u32)
+                        .map(|u| {
+                            char::from_u32(u)
+                                .map_or(BidiClass::L, |c| HardcodedBidiData.bidi_class(c))
+                        })
+                        .collect()
+                })
+            })
+        };
+        let u = c as u32;
+        match u {
             0x4E00..=0x9FFF => BidiClass::L,
+            0..=0x7F => tables()[0][u as usize],
+            0x2000..=0x206F => tables()[1][(u - 0x2000) as usize],
+            0x3000..=0x303F => tables()[2][(u - 0x3000) as usize],
+            0xFF00..=0xFFEF => tables()[3][(u - 0xFF00) as usize],
             _ => HardcodedBidiData.bidi_class(c),
         }
     }
@@ -134,17 +153,35 @@ const CHUNK_BYTES: usize = 256;
 /// Appends the paragraphs of `para` (starting at code point `first` of the text) in display
 /// order; whether any character moved.
 fn lay_out(para: &str, first: usize, out: &mut VisualText) -> bool {
-    // Byte offset of each character: a run's first character is found by binary search, the
-    // rest of the run counts on from it.
-    let starts: Vec<u32> = para.char_indices().map(|(b, _)| b as u32).collect();
     let info = BidiInfo::new_with_data_source(&Classes, para, None);
     let mut reordered = false;
+    // A run's first code point: from the run shown before it when the two are neighbours in
+    // the stored text too (the common case, also for a right-to-left line, whose runs come in
+    // reverse), else from an index of the paragraph, built on first need.
+    let mut index: Option<CharsBefore> = None;
+    let mut previous: Option<(std::ops::Range<usize>, usize, usize)> = None; // (bytes, first cp, chars)
     for p in &info.paragraphs {
         let (levels, runs) = info.visual_runs(p, p.range.clone());
         for run in runs {
-            let rtl = levels[run.start].is_rtl();
-            let at = first + starts.partition_point(|&b| (b as usize) < run.start);
             let run_text = &para[run.clone()];
+            let n = run_text.chars().count();
+            let at = match &previous {
+                Some((r, at, _)) if run.end == r.start => at - n,
+                Some((r, at, count)) if run.start == r.end => at + count,
+                _ => index
+                    .get_or_insert_with(|| CharsBefore::new(para))
+                    .at(run.start),
+            };
+            previous = Some((run.clone(), at, n));
+            let at = first + at;
+            let rtl = levels[run.start].is_rtl();
+            if !rtl && !run_text.chars().any(is_bidi_control) {
+                // Shown as stored: copied whole.
+                reordered |= n > 0 && out.logical.last().is_some_and(|&last| at < last);
+                out.text.push_str(run_text);
+                out.logical.extend(at..at + n);
+                continue;
+            }
             let mut push = |i: usize, c: char| {
                 if is_bidi_control(c) {
                     return;
@@ -154,7 +191,6 @@ fn lay_out(para: &str, first: usize, out: &mut VisualText) -> bool {
                 out.logical.push(i);
             };
             if rtl {
-                let n = run_text.chars().count();
                 for (k, c) in run_text.chars().rev().enumerate() {
                     push(at + n - 1 - k, c);
                 }
@@ -166,6 +202,52 @@ fn lay_out(para: &str, first: usize, out: &mut VisualText) -> bool {
         }
     }
     reordered
+}
+
+/// Code-point index of a byte offset in O(1): the number of characters that start in each
+/// 64-byte block before it, then a count of the character starts (bytes that are not UTF-8
+/// continuation bytes) in its own block. The table is a 64th of the text's length, so it stays
+/// in cache where a per-character table would not (a run-per-character text has 262k runs).
+struct CharsBefore<'a> {
+    bytes: &'a [u8],
+    /// Per 64-byte block: the characters that start before it.
+    blocks: Vec<u32>,
+}
+
+impl<'a> CharsBefore<'a> {
+    const BLOCK: usize = 64;
+
+    fn new(text: &'a str) -> Self {
+        let bytes = text.as_bytes();
+        let mut blocks = Vec::with_capacity(bytes.len() / Self::BLOCK + 1);
+        let mut count = 0u32;
+        for block in bytes.chunks(Self::BLOCK) {
+            blocks.push(count);
+            count += block.iter().filter(|&&b| !is_continuation(b)).count() as u32;
+        }
+        Self { bytes, blocks }
+    }
+
+    /// Characters of the text before byte `at` (a character boundary, at most the text's length).
+    fn at(&self, at: usize) -> usize {
+        let block = at / Self::BLOCK;
+        let Some(&before) = self.blocks.get(block) else {
+            // `at` is the text's length, on a block boundary.
+            return self.blocks.last().map_or(0, |&b| {
+                let last = (self.blocks.len() - 1) * Self::BLOCK;
+                b as usize + count_starts(&self.bytes[last..])
+            });
+        };
+        before as usize + count_starts(&self.bytes[block * Self::BLOCK..at])
+    }
+}
+
+fn is_continuation(b: u8) -> bool {
+    b & 0xC0 == 0x80
+}
+
+fn count_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| !is_continuation(b)).count()
 }
 
 #[cfg(test)]
@@ -195,8 +277,51 @@ mod tests {
     }
 
     #[test]
+    fn every_shown_character_maps_to_its_stored_character() {
+        // Runs whose neighbours on screen are not neighbours in store (`ab`, then `hg`), nested
+        // embeddings, right-to-left letters, several paragraphs.
+        for text in [
+            "ab\u{202E}cd\u{202A}ef\u{202C}gh\u{202C}ij",
+            "\u{200F}赌场\u{200F}网络\n前\u{202E}支枪\u{202C}后",
+            "שלום 出售 עולם 枪支 123",
+            "x\u{2067}א b ג\u{2069}y\u{202B}d\u{202D}e\u{202C}ש\u{202C}f",
+        ] {
+            let stored: Vec<char> = text.chars().collect();
+            let v = visual(text).unwrap_or_else(|| panic!("{text:?} is not reordered"));
+            let shown: Vec<char> = v.text.chars().collect();
+            assert_eq!(shown.len(), v.logical.len(), "{text:?}");
+            for (k, c) in shown.iter().enumerate() {
+                assert_eq!(stored[v.logical[k]], *c, "{text:?} at {k}");
+            }
+            let mut seen = v.logical.clone();
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(
+                seen.len(),
+                v.logical.len(),
+                "{text:?}: a character shown twice"
+            );
+        }
+    }
+
+    #[test]
+    fn chars_before_counts_code_points() {
+        let text = "a中\u{200F}b𝄞".repeat(40);
+        let index = CharsBefore::new(&text);
+        for (cp, (byte, _)) in text.char_indices().enumerate() {
+            assert_eq!(index.at(byte), cp, "byte {byte}");
+        }
+        assert_eq!(index.at(text.len()), text.chars().count());
+        let exact = "ab".repeat(64);
+        assert_eq!(CharsBefore::new(&exact).at(exact.len()), 128);
+        assert_eq!(CharsBefore::new("").at(0), 0);
+    }
+
+    #[test]
     fn the_fast_classes_agree_with_the_crate() {
-        for c in (0u32..0x80)
+        for c in TABLED
+            .iter()
+            .flat_map(|&(first, len)| first..first + len as u32)
             .chain(0x4E00..=0x9FFF)
             .filter_map(char::from_u32)
         {
