@@ -104,14 +104,34 @@ struct CueList {
     ascii: Vec<bool>,
     /// First character → indices into `cues`, in list order (longest first).
     by_first: FxHashMap<char, Vec<u32>>,
+    /// Bit `c` set when a cue starts with the Basic Multilingual Plane character `c`: most
+    /// characters of a text start no cue, and this answers for them without a hash lookup.
+    bmp_first: Box<[u64; 1024]>,
+}
+
+impl CueList {
+    /// The cues that start with `c`, in list order (longest first).
+    #[inline]
+    fn starting_with(&self, c: char) -> Option<&Vec<u32>> {
+        let u = c as usize;
+        if u < 0x1_0000 && self.bmp_first[u >> 6] & (1 << (u & 63)) == 0 {
+            return None;
+        }
+        self.by_first.get(&c)
+    }
 }
 
 impl CueList {
     fn new(cues: Vec<Vec<char>>) -> Self {
         let mut by_first: FxHashMap<char, Vec<u32>> = FxHashMap::default();
+        let mut bmp_first = Box::new([0u64; 1024]);
         for (i, c) in cues.iter().enumerate() {
             if let Some(&first) = c.first() {
                 by_first.entry(first).or_default().push(i as u32);
+                let u = first as usize;
+                if u < 0x1_0000 {
+                    bmp_first[u >> 6] |= 1 << (u & 63);
+                }
             }
         }
         CueList {
@@ -121,6 +141,7 @@ impl CueList {
                 .collect(),
             cues,
             by_first,
+            bmp_first,
         }
     }
 }
@@ -182,7 +203,7 @@ impl Found {
     fn new(lower: &[char], list: &CueList) -> Self {
         let mut places = Vec::new();
         for (at, c) in lower.iter().enumerate() {
-            let Some(candidates) = list.by_first.get(c) else {
+            let Some(candidates) = list.starting_with(*c) else {
                 continue;
             };
             for &i in candidates {
@@ -223,7 +244,15 @@ impl Found {
 fn lower_char(c: char) -> char {
     match c {
         '\0'..='\x7F' => c.to_ascii_lowercase(),
-        '\u{3000}'..='\u{303F}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' => c,
+        // Blocks without cased letters: CJK punctuation and ideographs, General Punctuation
+        // (the zero-width and bidi marks an evader inserts), the full-width forms but their
+        // letters.
+        '\u{2000}'..='\u{206F}'
+        | '\u{3000}'..='\u{303F}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{FF00}'..='\u{FF20}'
+        | '\u{FF3B}'..='\u{FFEF}' => c,
         _ => c.to_lowercase().next().unwrap_or(c),
     }
 }
@@ -526,6 +555,13 @@ mod tests {
                 x.map(|x| x.text).unwrap_or_default(),
             ),
             Verdict::Dropped(x) => (false, Some(x.kind), x.text),
+        }
+    }
+
+    #[test]
+    fn lower_char_is_the_first_character_of_to_lowercase() {
+        for c in (0u32..=0x3_0000).filter_map(char::from_u32) {
+            assert_eq!(lower_char(c), c.to_lowercase().next().unwrap(), "{c:?}");
         }
     }
 
