@@ -1,6 +1,7 @@
 //! Adversarial review time (issue 12, item 6): every news cue, attribution, lexicon term, rumour
 //! claim and separator trick repeated until the text field is at the size limit
-//! (`Limits::max_text_chars` code points, within `max_event_bytes`), each reviewed as one event
+//! (`Limits::max_text_chars` code points, within `max_event_bytes`), and generated inputs that
+//! are not one unit repeated (`generated_inputs`), each reviewed as one event
 //! by the default pipeline (`pipelines/default.toml`, every stage). Results and the exact
 //! commands: docs/benchmarks.md.
 //!
@@ -76,11 +77,45 @@ fn adversarial_event(unit: &str, limits: &Limits) -> Vec<u8> {
     {
         n = n * 9 / 10;
     }
-    let text = unit.repeat(n);
+    event_with_text(&unit.repeat(8), &unit.repeat(n))
+}
+
+/// Inputs that are not one unit repeated. `bidi paragraphs of 1,800 kinds`: overridden
+/// paragraphs of 1,800 different class sequences (more than the layout memo of
+/// `src/text/bidi.rs` holds, so most are laid out by the algorithm itself), to the limits.
+fn generated_inputs(limits: &Limits) -> Vec<(&'static str, Vec<u8>)> {
+    let mut text = String::new();
+    let mut chars = 0usize;
+    // The JSON string's length: each line feed is written `\n`, nothing else is escaped.
+    let mut json = 2usize;
+    for k in 0.. {
+        let para = format!(
+            "\u{202E}{}赌{}\n",
+            "博".repeat(k % 60 + 1),
+            " ".repeat(k / 60 % 30)
+        );
+        let n = para.chars().count();
+        if chars + n > limits.max_text_chars
+            || json + para.len() + 1 + 2048 > limits.max_event_bytes
+        {
+            break;
+        }
+        text.push_str(&para);
+        chars += n;
+        json += para.len() + 1;
+    }
+    vec![(
+        "bidi paragraphs of 1,800 kinds",
+        event_with_text("\u{202E}博赌", &text),
+    )]
+}
+
+/// One event with this title and text (every stage has something to read).
+fn event_with_text(title: &str, text: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
         "event_id": "adv",
         "user": {"id": "u", "identity_verified": true, "verification_method": "mobile"},
-        "content": {"kind": "text", "title": unit.repeat(8), "text": text},
+        "content": {"kind": "text", "title": title, "text": text},
         "synthesis": {"technique": "text_generation"},
         "labels": {"explicit": {"present": true, "text": "AI生成", "position": "start"}, "user_declared_ai": true},
         "news": {"is_news": true, "source": {"name": "新华网", "url": "https://www.news.cn/a.html"}}
@@ -145,6 +180,13 @@ fn adversarial(c: &mut Criterion) {
         .enumerate()
         .filter(|(i, _)| only.is_none_or(|o| o == *i))
         .map(|(_, u)| (*u, adversarial_event(u, engine.limits())))
+        .chain(
+            generated_inputs(engine.limits())
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| only.is_none_or(|o| o == UNITS.len() + *i))
+                .map(|(_, input)| input),
+        )
         .collect();
     // `SYNTH_REVIEW_ADVERSARIAL_PROFILE=<n>` reviews the inputs n times and stops, with no
     // table and no limit: for `perf record` of the review alone (engine set-up is a small share).

@@ -120,11 +120,12 @@ pub fn visual(text: &str) -> Option<VisualText> {
     // paragraphs took 40 ms in allocations), while each paragraph's layout still copies no more
     // than its chunk's levels (`visual_runs` clones the levels of the whole text it was given).
     let mut chunk: Option<(usize, usize, usize)> = None; // (byte start, byte end, first code point)
-    let mut flush = |chunk: &mut Option<(usize, usize, usize)>, out: &mut VisualText| {
-        if let Some((from, to, at)) = chunk.take() {
-            reordered |= lay_out(&text[from..to], at, out);
-        }
+    let flush = |chunk: &mut Option<(usize, usize, usize)>, out: &mut VisualText| {
+        chunk
+            .take()
+            .is_some_and(|(from, to, at)| lay_out(&text[from..to], at, out))
     };
+    let mut memo = Memo::default();
     let mut at_byte = 0usize;
     while at_byte < text.len() {
         let rest = &text[at_byte..];
@@ -139,24 +140,88 @@ pub fn visual(text: &str) -> Option<VisualText> {
             }
         }
         let para = &rest[..end];
-        if reorders {
+        if reorders && para.len() <= MEMO_MAX_BYTES && memo.knows_or_learns(para) {
+            // A short paragraph whose class sequence was laid out before (or is now).
+            reordered |= flush(&mut chunk, &mut out);
+            reordered |= memo.emit(para, first, &mut out);
+        } else if reorders {
             match &mut chunk {
                 Some((_, to, _)) => *to = at_byte + end,
                 None => chunk = Some((at_byte, at_byte + end, first)),
             }
             if chunk.is_some_and(|(from, to, _)| to - from >= CHUNK_BYTES) {
-                flush(&mut chunk, &mut out);
+                reordered |= flush(&mut chunk, &mut out);
             }
         } else {
-            flush(&mut chunk, &mut out);
+            reordered |= flush(&mut chunk, &mut out);
             out.text.push_str(para);
             out.logical.extend(first..first + count);
         }
         first += count;
         at_byte += end;
     }
-    flush(&mut chunk, &mut out);
+    reordered |= flush(&mut chunk, &mut out);
     reordered.then_some(out)
+}
+
+/// Paragraphs of at most this many bytes are laid out through the [`Memo`].
+const MEMO_MAX_BYTES: usize = 256;
+
+/// The memo holds at most this many class sequences; paragraphs of other sequences are then
+/// laid out in chunks.
+const MEMO_MAX_ENTRIES: usize = 1024;
+
+/// Display orders of short paragraphs by their class sequence (their [`proxy`]): the layout
+/// depends on nothing else, so a text of many paragraphs alike (`\u{202E}博赌\n` repeated, or
+/// Chinese lines of one length after an override) runs the algorithm once per sequence instead
+/// of once per paragraph.
+#[derive(Default)]
+struct Memo {
+    /// Proxy of a paragraph → per shown character, its index in the paragraph (controls left
+    /// out), and whether any character moved.
+    orders: rustc_hash::FxHashMap<String, (Vec<u32>, bool)>,
+    /// The proxy of the paragraph last asked about.
+    key: String,
+    /// The characters of the paragraph being emitted.
+    chars: Vec<char>,
+}
+
+impl Memo {
+    /// Whether the order of `para` is in the memo, laying it out and adding it when there is
+    /// room; `false` when the memo is full and lacks it.
+    fn knows_or_learns(&mut self, para: &str) -> bool {
+        self.key.clear();
+        push_proxy(para, &mut self.key);
+        if self.orders.contains_key(&self.key) {
+            return true;
+        }
+        if self.orders.len() >= MEMO_MAX_ENTRIES {
+            return false;
+        }
+        let mut laid = VisualText {
+            text: String::new(),
+            logical: Vec::new(),
+        };
+        let moved = lay_out_via(&self.key, &self.key, 0, &mut laid);
+        let order = laid.logical.iter().map(|&i| i as u32).collect();
+        self.orders.insert(self.key.clone(), (order, moved));
+        true
+    }
+
+    /// Appends `para` (its first character at code point `first` of the text) in the order
+    /// [`Memo::knows_or_learns`] found for it; whether any character moved.
+    fn emit(&mut self, para: &str, first: usize, out: &mut VisualText) -> bool {
+        let Some((order, moved)) = self.orders.get(&self.key) else {
+            return false;
+        };
+        self.chars.clear();
+        self.chars.extend(para.chars());
+        for &i in order {
+            out.text.push(self.chars[i as usize]);
+            out.logical.push(first + i as usize);
+        }
+        *moved
+    }
 }
 
 /// Paragraphs to reorder are laid out together up to about this many bytes
@@ -176,6 +241,12 @@ fn lay_out(para: &str, first: usize, out: &mut VisualText) -> bool {
 /// Chinese text, three bytes a character, is laid out a third the size.
 fn proxy(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    push_proxy(text, &mut out);
+    out
+}
+
+/// Appends the [`proxy`] of `text` to `out`.
+fn push_proxy(text: &str, out: &mut String) {
     for c in text.chars() {
         out.push(match Classes.bidi_class(c) {
             BidiClass::L => 'a',
@@ -192,7 +263,6 @@ fn proxy(text: &str) -> String {
             _ => c,
         });
     }
-    out
 }
 
 /// [`lay_out`] with the layout computed on `proxy`, a text of the same length in characters
@@ -388,8 +458,31 @@ mod tests {
                 };
                 lay_out(&text, 0, &mut via);
                 assert_eq!(via, direct, "{text:?}");
+                // And `visual` (memo, chunks, paragraphs copied as stored) agrees with the
+                // crate laying out the whole text.
+                match visual(&text) {
+                    Some(v) => assert_eq!(v, direct, "{text:?}"),
+                    None => assert!(
+                        direct.logical.windows(2).all(|w| w[0] < w[1]),
+                        "{text:?} reorders"
+                    ),
+                }
             }
         }
+    }
+
+    #[test]
+    fn more_paragraph_kinds_than_the_memo_holds_are_laid_out_in_chunks() {
+        let text: String = (0..MEMO_MAX_ENTRIES + 100)
+            .map(|k| {
+                format!(
+                    "\u{202E}{}{}赌博\n",
+                    "支".repeat(k % 20 + 1),
+                    " ".repeat(k / 20 + 1)
+                )
+            })
+            .collect();
+        assert_eq!(visual(&text).unwrap(), visual_direct(&text));
     }
 
     #[test]
