@@ -285,7 +285,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", synth_review::app::printable(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

@@ -80,6 +80,40 @@ fn config_errors_exit_2_with_file_and_line() {
 }
 
 #[test]
+fn error_messages_quote_invisible_and_control_characters_as_escapes() {
+    // A value with an escape sequence (clear screen), a zero-width space, a right-to-left
+    // override and a NUL, quoted by the error: printed as `\u{..}`, never raw.
+    let dir = tempfile::tempdir().unwrap();
+    let lex = dir.path().join("lex.csv");
+    std::fs::write(
+        &lex,
+        "term,category,action\n网络赌场,gambling,reject\n百家乐,gambling,so\u{1b}[2J\u{200B}me\u{202E}x\u{0}y\n",
+    )
+    .unwrap();
+    let p = dir.path().join("pipeline.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"{}\"]\n",
+            lex.display()
+        ),
+    )
+    .unwrap();
+    let out = run(&["check", "--pipeline", p.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("so\\u{1b}[2J\\u{200b}me\\u{202e}x\\u{0}y"),
+        "expected escapes in {err:?}"
+    );
+    assert!(
+        !err.chars()
+            .any(|c| (c.is_control() && c != '\n') || matches!(c, '\u{200B}' | '\u{202E}')),
+        "a raw control or format character in {err:?}"
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     assert_eq!(run(&["frobnicate"], None).status.code(), Some(2));
     assert_eq!(run(&["check"], None).status.code(), Some(2));

@@ -77,6 +77,35 @@ impl AppError {
     }
 }
 
+/// `message` as it can be printed to a terminal: control characters (but line feed and tab),
+/// the line and paragraph separators, and Default_Ignorable_Code_Point characters (zero-width
+/// characters, the bidi controls and marks, the BOM; UAX #44) are written as `\u{…}` escapes, so that an error quoting a user's value
+/// neither hides nor reorders what it says nor moves the terminal's cursor; a message longer than
+/// [`MAX_PRINTED_CHARS`] is cut there with a note of how much was left out.
+pub fn printable(message: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    for c in chars.by_ref().take(MAX_PRINTED_CHARS) {
+        let hidden = (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{2028}' | '\u{2029}')
+            || crate::text::normalize::is_default_ignorable(c);
+        if hidden {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    let left = chars.count();
+    if left > 0 {
+        let _ = write!(out, "… ({left} more characters)");
+    }
+    out
+}
+
+/// The longest error message [`printable`] prints whole, in characters.
+pub const MAX_PRINTED_CHARS: usize = 4096;
+
 /// Reads a pipeline file from disk with all its data files and the `SYNTH_REVIEW_*` environment —
 /// what every command starts with ([`engine::load`](crate::engine::load), which also checks every
 /// librdkafka option).
@@ -226,4 +255,23 @@ pub async fn run(cmd: Run, shutdown: impl Future<Output = ()>) -> Result<RunSumm
         tracing::error!(%error, "Worker failed.");
     }
     Ok(result?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_what_a_terminal_would_hide_or_obey() {
+        assert_eq!(
+            printable("lex.csv:2: term `a\u{0}b\u{200B}c\u{202E}d\u{1b}[2J` is bad\nnext\tline"),
+            "lex.csv:2: term `a\\u{0}b\\u{200b}c\\u{202e}d\\u{1b}[2J` is bad\nnext\tline"
+        );
+        // Chinese, Hebrew and emoji stay as they are.
+        assert_eq!(printable("词 שלום 😀"), "词 שלום 😀");
+        let long = "名".repeat(MAX_PRINTED_CHARS + 10);
+        let p = printable(&long);
+        assert!(p.starts_with(&"名".repeat(MAX_PRINTED_CHARS)));
+        assert!(p.ends_with("… (10 more characters)"), "{p}");
+    }
 }
