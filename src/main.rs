@@ -1,7 +1,7 @@
 //! The `synth-review` command line (DESIGN §6): arguments, logging and exit codes (0 ok, 2 usage
 //! or configuration error, 1 runtime failure); each command is a function of [`synth_review::app`].
 
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -160,9 +160,12 @@ fn init_tracing(format: LogFormat) {
         LogFormat::Text => false,
         LogFormat::Auto => !io::stderr().is_terminal(),
     };
+    // A log line that cannot be written (standard error closed or full) is dropped: the
+    // subscriber's own report of it goes through `eprintln!`, which would panic.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(io::stderr);
+        .with_writer(io::stderr)
+        .log_internal_errors(false);
     if json {
         builder.json().with_current_span(true).init();
     } else {
@@ -172,7 +175,7 @@ fn init_tracing(format: LogFormat) {
 
 async fn command(command: Command) -> Result<(), AppError> {
     match command {
-        Command::Check { pipeline } => println!("{}", app::check(&pipeline)?),
+        Command::Check { pipeline } => app::print_out(&format!("{}\n", app::check(&pipeline)?))?,
         Command::Review(options) => app::review(&options).map(|_counts| ())?,
         Command::Run { pipeline, listen } => {
             let (loaded, listener) = (app::load(&pipeline)?, app::listen(listen).await?);
@@ -195,10 +198,8 @@ async fn command(command: Command) -> Result<(), AppError> {
                 RoleArg::Moderator => synth_review::console::Role::Moderator,
                 RoleArg::Lead => synth_review::console::Role::Lead,
             };
-            println!(
-                "{}",
-                app::add_user(&file, &name, role, &read_password()?).await?
-            );
+            let added = app::add_user(&file, &name, role, &read_password()?).await?;
+            app::print_out(&format!("{added}\n"))?;
         }
         Command::Console {
             config,
@@ -264,7 +265,7 @@ async fn command(command: Command) -> Result<(), AppError> {
                     tracing::warn!(%error, "Cannot serve /metrics; the demo goes on without it.")
                 })
                 .ok();
-            print!("{}", app::demo::demo_then(listener, console).await?)
+            app::print_out(&app::demo::demo_then(listener, console).await?)?
         }
     }
     Ok(())
@@ -285,7 +286,12 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", synth_review::app::printable(&e.to_string()));
+            // Not `eprintln!`: with standard error gone it would panic (exit 101).
+            let _ = writeln!(
+                io::stderr(),
+                "error: {}",
+                synth_review::app::printable(&e.to_string())
+            );
             ExitCode::from(e.exit_code())
         }
     }

@@ -26,10 +26,20 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .expect("spawn");
     let mut pipe = child.stdin.take().unwrap();
     if let Some(bytes) = stdin {
-        pipe.write_all(bytes).unwrap();
+        feed(&mut pipe, bytes);
     }
     drop(pipe);
     child.wait_with_output().unwrap()
+}
+
+/// Writes `bytes` to a child's stdin. A child that exits without reading it (clap refusing an
+/// argument before any input is read) closes the pipe: that broken pipe is not the test's
+/// failure, the child's exit status and output say what happened.
+fn feed(pipe: &mut std::process::ChildStdin, bytes: &[u8]) {
+    match pipe.write_all(bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.unwrap(),
+    }
 }
 
 #[test]
@@ -110,6 +120,52 @@ fn error_messages_quote_invisible_and_control_characters_as_escapes() {
         !err.chars()
             .any(|c| (c.is_control() && c != '\n') || matches!(c, '\u{200B}' | '\u{202E}')),
         "a raw control or format character in {err:?}"
+    );
+}
+
+#[test]
+fn an_unwritable_stdout_or_stderr_is_an_error_not_a_panic() {
+    let full = || Stdio::from(std::fs::File::create("/dev/full").unwrap());
+    // stdout full: exit 1 naming standard output.
+    let out = Command::new(bin())
+        .args(["check", "--pipeline", "pipelines/default.toml"])
+        .current_dir(repo())
+        .stdout(full())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot write to standard output"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // stderr full as well as a failing command: the exit code still says what happened.
+    let out = Command::new(bin())
+        .args(["check", "--pipeline", "missing.toml"])
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // Logs that cannot be written do not stop a review.
+    let out = Command::new(bin())
+        .args([
+            "review",
+            "--pipeline",
+            "pipelines/default.toml",
+            "--input",
+            "data/demo/events.jsonl",
+        ])
+        .current_dir(repo())
+        .stdout(Stdio::piped())
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let events = std::fs::read_to_string(repo().join("data/demo/events.jsonl")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        events.lines().count()
     );
 }
 
@@ -709,7 +765,7 @@ fn run_env_within(
         .spawn()
         .expect("spawn");
     let mut pipe = child.stdin.take().unwrap();
-    pipe.write_all(stdin).unwrap();
+    feed(&mut pipe, stdin);
     drop(pipe);
     let pid = child.id();
     let (tx, rx) = std::sync::mpsc::channel();

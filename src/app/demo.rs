@@ -95,7 +95,7 @@ pub async fn demo_then(
     let Some(console) = console else {
         return Ok(summary);
     };
-    print!("{summary}");
+    super::print_out(&summary)?;
     // The console's own topics (the ledger's measures, complaints and their results).
     let own = {
         let l = crate::config::console::LedgerSection::default();
@@ -157,12 +157,12 @@ async fn demo_console(
         .local_addr()
         .map(|a| format!("http://{a}/"))
         .unwrap_or_else(|_| "(unknown address)".into());
-    println!(
+    super::print_out(&format!(
         "\nThe moderation console is serving the held items above at {url}\n\
          Log in as `moderator` or `lead` with the password {password}\n\
-         (store: {}; verdicts go to the mock cluster's approved/rejected topics). Ctrl-C stops it.",
+         (store: {}; verdicts go to the mock cluster's approved/rejected topics). Ctrl-C stops it.\n",
         dir.display()
-    );
+    ))?;
     let run = super::ConsoleRun {
         file,
         listener: console.listener,

@@ -103,6 +103,23 @@ pub fn printable(message: &str) -> String {
     out
 }
 
+/// Writes `text` to standard output and flushes it. A closed pipe (`check … | head -0`) ends the
+/// output quietly, as `yes | head` does; any other failure (a full disk, `>/dev/full`) is an
+/// [`AppError::Io`] (exit 1) instead of the panic of `print!`.
+///
+/// # Errors
+/// [`AppError::Io`] naming standard output and the OS error.
+pub fn print_out(text: &str) -> Result<(), AppError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(AppError::Io(format!(
+            "cannot write to standard output: {e}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The longest error message [`printable`] prints whole, in characters.
 pub const MAX_PRINTED_CHARS: usize = 4096;
 

@@ -2,6 +2,7 @@
 //! shutdown.
 
 use std::future::Future;
+use std::io::Write as _;
 use std::time::Duration;
 
 /// Watches for SIGINT/SIGTERM in a task of its own and returns a future that resolves on the first
@@ -24,10 +25,10 @@ pub fn on_signal_with_watchdog(grace: Duration) -> impl Future<Output = ()> {
         let _ = tx.send(true);
         tokio::select! {
             _ = signal() => {
-                eprintln!("error: second signal; exiting without finishing the shutdown");
+                let _ = writeln!(std::io::stderr(), "error: second signal; exiting without finishing the shutdown");
             }
             _ = tokio::time::sleep(grace) => {
-                eprintln!("error: shutdown did not finish within {} ms; exiting (uncommitted work is reviewed again after restart)", grace.as_millis());
+                let _ = writeln!(std::io::stderr(), "error: shutdown did not finish within {} ms; exiting (uncommitted work is reviewed again after restart)", grace.as_millis());
             }
         }
         std::process::exit(1);
