@@ -162,6 +162,52 @@ pub fn parse_event(bytes: &[u8], limits: &Limits) -> Result<ParsedEvent, EventEr
     Ok(ParsedEvent { event, raw })
 }
 
+/// Writes `value` as one line of JSON, as `serde_json::to_writer` does, with the characters that
+/// are valid raw in a JSON string but that line readers may split on (DEL, the C1 controls
+/// U+0080–U+009F, U+2028, U+2029; see [`minify_json`]) written as `\uXXXX` escapes in every
+/// string: an `event_id` or an error message that quotes one stays on its line.
+///
+/// # Errors
+/// The writer's or the value's `serde_json::Error`.
+pub fn write_line_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(writer, LineSafe);
+    value.serialize(&mut serializer)
+}
+
+/// [`write_line_json`] into a new buffer.
+///
+/// # Errors
+/// The value's `serde_json::Error`.
+pub fn to_line_json<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(256);
+    write_line_json(&mut out, value)?;
+    Ok(out)
+}
+
+/// The compact JSON formatter, escaping what [`write_line_json`] says.
+struct LineSafe;
+
+impl serde_json::ser::Formatter for LineSafe {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut from = 0;
+        for (i, c) in fragment.char_indices() {
+            if matches!(c, '\u{7F}'..='\u{9F}' | '\u{2028}' | '\u{2029}') {
+                writer.write_all(fragment[from..i].as_bytes())?;
+                write!(writer, "\\u{:04X}", c as u32)?;
+                from = i + c.len_utf8();
+            }
+        }
+        writer.write_all(fragment[from..].as_bytes())
+    }
+}
+
 /// `text` (valid JSON) without the whitespace between tokens (space, TAB, LF, CR: RFC 8259 §2),
 /// so the value fits on one line. Strings and numbers are copied as written; inside strings the
 /// characters that are valid raw in JSON but that line readers may split on — DEL (U+007F), the
@@ -954,6 +1000,18 @@ pub fn salvage_event_id(bytes: &[u8], max_bytes: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_json_escapes_line_breaking_characters_in_every_string() {
+        let value = serde_json::json!({"event_id": "c1\u{7F}\u{85}\u{2028}\u{2029}", "ok": "词"});
+        let line = String::from_utf8(to_line_json(&value).unwrap()).unwrap();
+        assert_eq!(
+            line,
+            r#"{"event_id":"c1\u007F\u0085\u2028\u2029","ok":"词"}"#
+        );
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, value);
+    }
 
     const GOOD: &str = r#"{"event_id":"e1","user":{"id":"u","identity_verified":true},
         "content":{"kind":"text","text":"你好"},"synthesis":{"technique":"text_generation"},

@@ -496,6 +496,35 @@ fn review_records_are_single_lines_without_control_characters() {
         lines[2].contains(r#""Label":"9","Label":"1""#),
         "duplicates passed through"
     );
+
+    // The record's own fields too: an `event_id` with DEL, NEL and the line separators, and a
+    // dead letter whose message quotes a U+2028 (found by a red-team pass).
+    let input = "{\"event_id\":\"c1\u{7f}\u{85}\u{2028}\u{2029}\",\"user\":{\"id\":\"u\",\"identity_verified\":true},\"content\":{\"kind\":\"text\",\"text\":\"x\"},\"synthesis\":{\"technique\":\"dialogue\"},\"labels\":{\"explicit\":{\"present\":true,\"text\":\"AI生成\"}}}\n\
+                 {\"event_id\":\"k\",\"user\":{\"id\":\"u\",\"identity_verified\":true},\"content\":{\"kind\":\"te\u{2028}xt\"}}\n";
+    let out = run(
+        &["review", "--pipeline", "pipelines/default.toml"],
+        Some(input.as_bytes()),
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{2028}' || c == '\u{2029}'),
+        "{text:?}"
+    );
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["event_id"], "c1\u{7f}\u{85}\u{2028}\u{2029}");
+    assert_eq!(lines[1]["decision"], "dead_letter", "{text}");
+    assert!(
+        lines[1]["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("te\u{2028}xt")),
+        "{text}"
+    );
 }
 
 /// `demo --console`: after the demo, the console serves the demo's held items (the intake read

@@ -125,7 +125,7 @@ pub fn review_jsonl(
             Ok((p, review)) => {
                 metrics.reviewed(&review);
                 let at = now_rfc3339();
-                serde_json::to_writer(
+                crate::event::write_line_json(
                     &mut *output,
                     &engine.record(&p.event.event_id, &review, &p.raw, &at),
                 )?;
@@ -138,7 +138,7 @@ pub fn review_jsonl(
             Err(e) => {
                 metrics.dead_letter(e.kind);
                 counts.dead_letter += 1;
-                serde_json::to_writer(
+                crate::event::write_line_json(
                     &mut *output,
                     &DeadLetterLine {
                         line: counts.lines,

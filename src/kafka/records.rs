@@ -122,7 +122,7 @@ pub fn prepare<M: Message>(
                     reasons.push(r.code.as_str().to_string());
                 }
             }
-            let value = match serde_json::to_vec(&record) {
+            let value = match crate::event::to_line_json(&record) {
                 Ok(v) => v,
                 Err(e) => {
                     let message = format!("cannot serialize the decision record: {e}");
@@ -172,7 +172,7 @@ pub fn prepare<M: Message>(
 /// The audit record as JSON. Serializing it cannot fail (strings, numbers and lists only); should
 /// it ever, a minimal record still says what happened, rather than an empty one.
 fn audit_json(audit: &AuditRecord) -> Vec<u8> {
-    serde_json::to_vec(audit).unwrap_or_else(|error| {
+    crate::event::to_line_json(audit).unwrap_or_else(|error| {
         tracing::error!(%error, "Cannot serialize an audit record; writing a minimal one.");
         serde_json::json!({"decision": audit.decision, "reasons": ["internal_error"],
             "worker_id": audit.worker_id})
