@@ -199,12 +199,12 @@ impl serde_json::ser::Formatter for LineSafe {
         let mut from = 0;
         for (i, c) in fragment.char_indices() {
             if matches!(c, '\u{7F}'..='\u{9F}' | '\u{2028}' | '\u{2029}') {
-                writer.write_all(fragment[from..i].as_bytes())?;
+                writer.write_all(&fragment.as_bytes()[from..i])?;
                 write!(writer, "\\u{:04X}", c as u32)?;
                 from = i + c.len_utf8();
             }
         }
-        writer.write_all(fragment[from..].as_bytes())
+        writer.write_all(&fragment.as_bytes()[from..])
     }
 }
 

@@ -170,6 +170,36 @@ fn an_unwritable_stdout_or_stderr_is_an_error_not_a_panic() {
 }
 
 #[test]
+fn review_refuses_an_output_that_is_its_input_by_another_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("a.jsonl");
+    let events = std::fs::read(repo().join("data/demo/events.jsonl")).unwrap();
+    std::fs::write(&input, &events).unwrap();
+    let linked = dir.path().join("b.jsonl");
+    std::fs::hard_link(&input, &linked).unwrap();
+    let symlinked = dir.path().join("c.jsonl");
+    std::os::unix::fs::symlink(&input, &symlinked).unwrap();
+    for output in [&input, &linked, &symlinked] {
+        let out = run(
+            &[
+                "review",
+                "--pipeline",
+                "pipelines/default.toml",
+                "--input",
+                input.to_str().unwrap(),
+                "--output",
+                output.to_str().unwrap(),
+            ],
+            None,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{output:?}: {err}");
+        assert!(err.contains("the same file"), "{err}");
+        assert_eq!(std::fs::read(&input).unwrap(), events, "input kept");
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     assert_eq!(run(&["frobnicate"], None).status.code(), Some(2));
     assert_eq!(run(&["check"], None).status.code(), Some(2));

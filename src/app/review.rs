@@ -183,8 +183,10 @@ pub fn review(opts: &ReviewOptions) -> Result<ReviewCounts, AppError> {
     let loaded = super::load(&opts.pipeline)?;
     let (input, output) = (opts.input.as_str(), opts.output.as_str());
     if input != "-" && output != "-" {
-        if let (Ok(a), Ok(b)) = (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
-            if a == b {
+        // The same file by device and inode: also through a hard link or a symlink.
+        if let (Ok(a), Ok(b)) = (std::fs::metadata(input), std::fs::metadata(output)) {
+            use std::os::unix::fs::MetadataExt as _;
+            if a.dev() == b.dev() && a.ino() == b.ino() && a.is_file() {
                 return Err(AppError::Usage(format!("--input and --output are the same file ({input}); it would be truncated before it is read")));
             }
         }
