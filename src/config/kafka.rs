@@ -152,6 +152,15 @@ impl KafkaConfig {
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<(), ConfigError> {
         for (k, v) in vars {
+            if matches!(k.as_str(), "SYNTH_REVIEW_BROKERS" | "SYNTH_REVIEW_GROUP_ID")
+                && v.trim().is_empty()
+            {
+                return Err(ConfigError::new(
+                    ConfigErrorKind::KafkaOption,
+                    format!("environment variable {k}"),
+                    "is empty (unset it to use the pipeline file's value)".to_string(),
+                ));
+            }
             if k == "SYNTH_REVIEW_BROKERS" {
                 self.brokers = v;
             } else if k == "SYNTH_REVIEW_GROUP_ID" {
@@ -186,6 +195,18 @@ impl KafkaConfig {
             .find(|(_, v)| *v == 0)
             .map(|(k, _)| *k)
             .or((self.transaction_timeout_ms < 1_000).then_some("transaction_timeout_ms"));
+        if self.brokers.split(',').all(|b| b.trim().is_empty()) {
+            return Err(Invalid::new(
+                "brokers",
+                "[kafka] brokers must name at least one broker (`host:port`, comma-separated)",
+            ));
+        }
+        if self.group_id.trim().is_empty() {
+            return Err(Invalid::new(
+                "group_id",
+                "[kafka] group_id must not be empty",
+            ));
+        }
         match bad {
             Some(key) => Err(Invalid::new(
                 key,
@@ -199,6 +220,25 @@ impl KafkaConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_brokers_or_group_id_are_refused() {
+        let blank = |brokers: &str, group: &str| KafkaConfig {
+            brokers: brokers.into(),
+            group_id: group.into(),
+            ..KafkaConfig::default()
+        };
+        assert_eq!(blank("", "g").check().unwrap_err().key, "brokers");
+        assert_eq!(blank(" , ", "g").check().unwrap_err().key, "brokers");
+        assert_eq!(blank("b:1", " ").check().unwrap_err().key, "group_id");
+        assert!(blank("b:1", "g").check().is_ok());
+        for var in ["SYNTH_REVIEW_BROKERS", "SYNTH_REVIEW_GROUP_ID"] {
+            let e = KafkaConfig::default()
+                .apply_env([(var.to_string(), " ".to_string())])
+                .unwrap_err();
+            assert!(e.to_string().contains(var), "{e}");
+        }
+    }
 
     #[test]
     fn env_overrides_kafka_settings() {

@@ -200,6 +200,19 @@ pub fn parse_pipeline(path: &Path, text: &str) -> Result<PipelineFile, ConfigErr
             "[pipeline] name must not be empty".into(),
         ));
     }
+    // The version goes into every record (`pipeline_version`): blank names no version.
+    if sections
+        .pipeline
+        .version
+        .as_deref()
+        .is_some_and(|v| v.trim().is_empty())
+    {
+        return Err(invalid_at(
+            &["pipeline"],
+            "version",
+            "[pipeline] version must not be empty".into(),
+        ));
+    }
     check_kafka_options(&origin, root, &sections.kafka)?;
     sections
         .kafka
