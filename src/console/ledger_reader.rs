@@ -452,8 +452,14 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// Assigns every partition of `topics` at the stored offsets (the beginning where none is
-    /// stored), retrying until the topics' metadata can be read; `None` on shutdown.
+    /// Adds every partition of `topics` not yet assigned at its stored offset (the beginning
+    /// where none is stored), retrying until the topics' metadata can be read; `None` on
+    /// shutdown. Partitions already assigned go on from where they are: the assignment only
+    /// grows (`incremental_assign`), never replaced. Replacing it (`assign`) stops every
+    /// assigned partition, and a close within milliseconds of that stops them again, which
+    /// librdkafka 2.12 does not survive (`rd_kafka_assignment_partition_stopped: Assertion
+    /// rktp->rktp_started failed`, librdkafka issue #5573, fixed after 2.12; found by a red-team
+    /// run of `demo --console` stopped by SIGTERM, 1 run in 6–12).
     async fn assign(
         &mut self,
         consumer: &Consumer,
@@ -464,6 +470,7 @@ impl Reader<'_> {
         loop {
             match partition_counts(consumer, topics).await {
                 Ok(parts) => {
+                    let current = consumer.assignment().map_err(LedgerError::Consumer)?;
                     let mut tpl = TopicPartitionList::new();
                     let mut stored_ok = true;
                     for (topic, ps) in topics.iter().zip(&parts) {
@@ -471,6 +478,9 @@ impl Reader<'_> {
                             Ok(stored) => {
                                 let stored: BTreeMap<i32, i64> = stored.into_iter().collect();
                                 for p in ps {
+                                    if current.find_partition(topic, *p).is_some() {
+                                        continue;
+                                    }
                                     let offset = stored
                                         .get(p)
                                         .map_or(Offset::Beginning, |o| Offset::Offset(*o));
@@ -488,7 +498,11 @@ impl Reader<'_> {
                         }
                     }
                     if stored_ok {
-                        consumer.assign(&tpl).map_err(LedgerError::Consumer)?;
+                        if tpl.count() > 0 {
+                            consumer
+                                .incremental_assign(&tpl)
+                                .map_err(LedgerError::Consumer)?;
+                        }
                         return Ok(Some(parts));
                     }
                 }
