@@ -158,6 +158,11 @@ impl Driver {
             "--disable-dev-shm-usage",
             "--disable-crash-reporter",
             "--disable-breakpad",
+            // The page's own timers (the lease renewal) run on time however busy the machine
+            // and whichever window is in front: what Puppeteer and Playwright pass by default.
+            "--disable-background-timer-throttling",
+            "--disable-renderer-backgrounding",
+            "--disable-backgrounding-occluded-windows",
             "--window-size=1280,1500",
             &format!("--user-data-dir={}", profile.display()),
         ]
@@ -479,14 +484,22 @@ async fn lease_is_renewed_while_the_page_is_open() {
     let first = app.store.item(ids[0], app.now()).await.unwrap().unwrap();
     let first_expiry = first.summary.lease.expect("claimed").1;
     wait_for("two renewals by the page", || async {
-        let n = c
+        let state = c
             .execute(
-                "return document.getElementById('lease').dataset.renewals || '0'",
+                "return [document.getElementById('lease').dataset.renewals || '0', \
+                 document.getElementById('lease-status').textContent]",
                 vec![],
             )
             .await
             .ok()?;
-        (n.as_str()?.parse::<u32>().ok()? >= 2).then_some(())
+        let renewals = state[0].as_str()?.parse::<u32>().ok()?;
+        let status = state[1].as_str().unwrap_or_default();
+        // A lost lease is never renewed again: fail now, saying why.
+        assert!(
+            !status.contains("lost") && !status.contains("expired"),
+            "the page lost its lease after {renewals} renewals: {status}"
+        );
+        (renewals >= 2).then_some(())
     })
     .await;
     let later = app.store.item(ids[0], app.now()).await.unwrap().unwrap();

@@ -28,6 +28,7 @@ mod types;
 
 use std::borrow::Cow;
 use std::time::Duration;
+use unicode_normalization::UnicodeNormalization as _;
 
 use futures::future::BoxFuture;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
@@ -210,6 +211,24 @@ pub fn check_account_name(name: &str) -> Result<(), StoreError> {
     if chars == 0 || chars > 64 || name.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(StoreError::InvalidInput(format!(
             "account name {name:?}: 1 to 64 characters without spaces or control characters"
+        )));
+    }
+    // Names a moderator cannot tell apart from another on screen: invisible characters
+    // (zero-width, bidi controls and marks), forms that NFKC folds (`ａｌｉｃｅ`), and Latin
+    // letters mixed with Cyrillic or Greek ones (`аlice` with a Cyrillic а).
+    let invisible = name
+        .chars()
+        .any(crate::text::normalize::is_default_ignorable);
+    let folded = !name.nfkc().eq(name.chars());
+    let latin = name
+        .chars()
+        .any(|c| c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(&c));
+    let lookalike = name
+        .chars()
+        .any(|c| ('\u{0370}'..='\u{03FF}').contains(&c) || ('\u{0400}'..='\u{052F}').contains(&c));
+    if invisible || folded || (latin && lookalike) {
+        return Err(StoreError::InvalidInput(format!(
+            "account name {name:?}: invisible characters, compatibility forms (full-width letters) and Latin mixed with Cyrillic or Greek letters are refused, so that no name looks like another"
         )));
     }
     Ok(())
@@ -914,4 +933,36 @@ pub fn ms(t: OffsetDateTime) -> i64 {
 fn time(ms: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .map_err(|_| StoreError::Corrupt(format!("time {ms} ms out of range")))
+}
+
+#[cfg(test)]
+mod account_name_tests {
+    use super::check_account_name;
+
+    #[test]
+    fn names_that_look_like_another_are_refused() {
+        for ok in [
+            "alice",
+            "Bob_2",
+            "张三",
+            "moderator-7",
+            "team/lead",
+            "Zoë",
+            "Ελένη",
+            "Иван",
+        ] {
+            assert!(check_account_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "al\u{200B}ice",
+            "\u{202E}ecila",
+            "ali\u{200F}ce",
+            "\u{0430}lice",
+            "ａｌｉｃｅ",
+            "al ice",
+            "",
+        ] {
+            assert!(check_account_name(bad).is_err(), "{bad:?}");
+        }
+    }
 }
