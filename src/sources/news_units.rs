@@ -24,6 +24,25 @@ pub struct NewsSources {
     by_alias: HashMap<String, usize>,
 }
 
+/// `file:1: reason` when a header names a column twice (`name,domain,name`: which one counts
+/// would be a guess).
+fn check_header(file: &str, headers: &csv::StringRecord) -> Result<(), ConfigError> {
+    let names: Vec<&str> = headers
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}'))
+        .collect();
+    for (i, h) in names.iter().enumerate() {
+        if !h.is_empty() && names[..i].contains(h) {
+            return Err(ConfigError::line(
+                file,
+                1,
+                format!("the header names the column `{h}` twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl NewsSources {
     /// Parses a news-source CSV. `name` is how errors name the file.
     ///
@@ -41,6 +60,7 @@ impl NewsSources {
                 .iter()
                 .position(|h| h.trim().trim_start_matches('\u{feff}') == c)
         };
+        check_header(name, &headers)?;
         let (Some(name_col), Some(domain_col)) = (col("name"), col("domain")) else {
             return Err(ConfigError::line(
                 name,
@@ -81,6 +101,13 @@ impl NewsSources {
             };
             list.add_domains(name, line, idx, record.get(domain_col).unwrap_or(""))?;
         }
+        if list.units.is_empty() {
+            // Every news-like event would be held as from an unlisted source.
+            return Err(ConfigError::file(
+                name,
+                "lists no news source (only a header)",
+            ));
+        }
         Ok(list)
     }
 
@@ -101,6 +128,7 @@ impl NewsSources {
                 .iter()
                 .position(|h| h.trim().trim_start_matches('\u{feff}') == c)
         };
+        check_header(file, &headers)?;
         let (Some(alias_col), Some(name_col)) = (col("alias"), col("name")) else {
             return Err(ConfigError::line(
                 file,
@@ -364,6 +392,11 @@ mod tests {
                 "name,domain\na,news.cn\nb,news.cn\n",
                 "s.csv:3: domain `news.cn` is already listed",
             ),
+            (
+                "name,domain,name\na,news.cn,b\n",
+                "s.csv:1: the header names the column `name` twice",
+            ),
+            ("name,domain\n", "s.csv: lists no news source"),
         ] {
             let err = NewsSources::parse("s.csv", csv.as_bytes())
                 .unwrap_err()
