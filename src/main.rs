@@ -54,10 +54,10 @@ enum Command {
         #[arg(long)]
         console: bool,
         /// The console's web address (with --console).
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        #[arg(long, default_value = "127.0.0.1:8080", requires = "console")]
         console_listen: SocketAddr,
         /// The console's /metrics address (with --console).
-        #[arg(long, default_value = "127.0.0.1:9465")]
+        #[arg(long, default_value = "127.0.0.1:9465", requires = "console")]
         console_metrics_listen: SocketAddr,
     },
     /// The moderation console: hold queue store, intake, relay, web application (DESIGN §8).

@@ -102,7 +102,9 @@ impl Reloader {
                 Ok(())
             }
             Err(error) => {
-                tracing::error!(%error, "Reload failed; the previous pipeline keeps serving.");
+                // Escaped: the error may quote a value from the file (`expl\u{1b}[31mode`).
+                let error_text = crate::app::printable(&error.to_string());
+                tracing::error!(error = %error_text, "Reload failed; the previous pipeline keeps serving.");
                 self.metrics.config_reload(false);
                 Err(error)
             }
