@@ -126,6 +126,8 @@ pub fn visual(text: &str) -> Option<VisualText> {
             .is_some_and(|(from, to, at)| lay_out(&text[from..to], at, out))
     };
     let mut memo = Memo::default();
+    // The characters of a paragraph laid out from the memo.
+    let mut para_chars: Vec<char> = Vec::new();
     let mut at_byte = 0usize;
     while at_byte < text.len() {
         let rest = &text[at_byte..];
@@ -140,10 +142,19 @@ pub fn visual(text: &str) -> Option<VisualText> {
             }
         }
         let para = &rest[..end];
-        if reorders && para.len() <= MEMO_MAX_BYTES && memo.knows_or_learns(para) {
+        let known = (reorders && para.len() <= MEMO_MAX_BYTES)
+            .then(|| memo.order(para))
+            .flatten();
+        if let Some((order, moved)) = known {
             // A short paragraph whose class sequence was laid out before (or is now).
             reordered |= flush(&mut chunk, &mut out);
-            reordered |= memo.emit(para, first, &mut out);
+            para_chars.clear();
+            para_chars.extend(para.chars());
+            for &i in order {
+                out.text.push(para_chars[i as usize]);
+                out.logical.push(first + i as usize);
+            }
+            reordered |= *moved;
         } else if reorders {
             match &mut chunk {
                 Some((_, to, _)) => *to = at_byte + end,
@@ -182,45 +193,28 @@ struct Memo {
     orders: rustc_hash::FxHashMap<String, (Vec<u32>, bool)>,
     /// The proxy of the paragraph last asked about.
     key: String,
-    /// The characters of the paragraph being emitted.
-    chars: Vec<char>,
 }
 
 impl Memo {
-    /// Whether the order of `para` is in the memo, laying it out and adding it when there is
-    /// room; `false` when the memo is full and lacks it.
-    fn knows_or_learns(&mut self, para: &str) -> bool {
+    /// The display order of `para` (per shown character its index in the paragraph, and
+    /// whether any character moved), laid out and kept when new and there is room; `None` when
+    /// the memo is full and lacks it.
+    fn order(&mut self, para: &str) -> Option<&(Vec<u32>, bool)> {
         self.key.clear();
         push_proxy(para, &mut self.key);
-        if self.orders.contains_key(&self.key) {
-            return true;
+        if !self.orders.contains_key(&self.key) {
+            if self.orders.len() >= MEMO_MAX_ENTRIES {
+                return None;
+            }
+            let mut laid = VisualText {
+                text: String::new(),
+                logical: Vec::new(),
+            };
+            let moved = lay_out_via(&self.key, &self.key, 0, &mut laid);
+            let order = laid.logical.iter().map(|&i| i as u32).collect();
+            self.orders.insert(self.key.clone(), (order, moved));
         }
-        if self.orders.len() >= MEMO_MAX_ENTRIES {
-            return false;
-        }
-        let mut laid = VisualText {
-            text: String::new(),
-            logical: Vec::new(),
-        };
-        let moved = lay_out_via(&self.key, &self.key, 0, &mut laid);
-        let order = laid.logical.iter().map(|&i| i as u32).collect();
-        self.orders.insert(self.key.clone(), (order, moved));
-        true
-    }
-
-    /// Appends `para` (its first character at code point `first` of the text) in the order
-    /// [`Memo::knows_or_learns`] found for it; whether any character moved.
-    fn emit(&mut self, para: &str, first: usize, out: &mut VisualText) -> bool {
-        let Some((order, moved)) = self.orders.get(&self.key) else {
-            return false;
-        };
-        self.chars.clear();
-        self.chars.extend(para.chars());
-        for &i in order {
-            out.text.push(self.chars[i as usize]);
-            out.logical.push(first + i as usize);
-        }
-        *moved
+        self.orders.get(&self.key)
     }
 }
 
@@ -335,26 +329,21 @@ impl<'a> CharsBefore<'a> {
 
     fn new(text: &'a str) -> Self {
         let bytes = text.as_bytes();
-        let mut blocks = Vec::with_capacity(bytes.len() / Self::BLOCK + 1);
+        let mut blocks = Vec::with_capacity(bytes.len() / Self::BLOCK + 2);
         let mut count = 0u32;
         for block in bytes.chunks(Self::BLOCK) {
             blocks.push(count);
-            count += block.iter().filter(|&&b| !is_continuation(b)).count() as u32;
+            count += count_starts(block) as u32;
         }
+        // For the text's length when it ends on a block boundary.
+        blocks.push(count);
         Self { bytes, blocks }
     }
 
     /// Characters of the text before byte `at` (a character boundary, at most the text's length).
     fn at(&self, at: usize) -> usize {
         let block = at / Self::BLOCK;
-        let Some(&before) = self.blocks.get(block) else {
-            // `at` is the text's length, on a block boundary.
-            return self.blocks.last().map_or(0, |&b| {
-                let last = (self.blocks.len() - 1) * Self::BLOCK;
-                b as usize + count_starts(&self.bytes[last..])
-            });
-        };
-        before as usize + count_starts(&self.bytes[block * Self::BLOCK..at])
+        self.blocks[block] as usize + count_starts(&self.bytes[block * Self::BLOCK..at])
     }
 }
 
