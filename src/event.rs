@@ -187,6 +187,13 @@ pub fn to_line_json<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Resu
     Ok(out)
 }
 
+/// Whether `c` is valid raw in a JSON string but a line reader may split on it: DEL, the C1
+/// controls U+0080–U+009F (NEL), U+2028 and U+2029. [`minify_json`] and [`write_line_json`]
+/// write these as `\uXXXX` escapes.
+fn splits_lines(c: char) -> bool {
+    matches!(c, '\u{7F}'..='\u{9F}' | '\u{2028}' | '\u{2029}')
+}
+
 /// The compact JSON formatter, escaping what [`write_line_json`] says.
 struct LineSafe;
 
@@ -198,7 +205,7 @@ impl serde_json::ser::Formatter for LineSafe {
     ) -> std::io::Result<()> {
         let mut from = 0;
         for (i, c) in fragment.char_indices() {
-            if matches!(c, '\u{7F}'..='\u{9F}' | '\u{2028}' | '\u{2029}') {
+            if splits_lines(c) {
                 writer.write_all(&fragment.as_bytes()[from..i])?;
                 write!(writer, "\\u{:04X}", c as u32)?;
                 from = i + c.len_utf8();
@@ -225,7 +232,7 @@ pub fn minify_json(text: &str) -> String {
                 escaped = true;
             } else if c == '"' {
                 in_string = false;
-            } else if matches!(c, '\u{7F}'..='\u{9F}' | '\u{2028}' | '\u{2029}') {
+            } else if splits_lines(c) {
                 use std::fmt::Write as _;
                 let _ = write!(out, "\\u{:04X}", c as u32);
                 continue;
