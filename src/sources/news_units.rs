@@ -24,9 +24,15 @@ pub struct NewsSources {
     by_alias: HashMap<String, usize>,
 }
 
-/// `file:1: reason` when a header names a column twice (`name,domain,name`: which one counts
+/// The column names of a CSV header (trimmed, a leading BOM dropped).
+///
+/// # Errors
+/// `file:1: reason` when the header names a column twice (`name,domain,name`: which one counts
 /// would be a guess).
-fn check_header(file: &str, headers: &csv::StringRecord) -> Result<(), ConfigError> {
+fn header_names<'h>(
+    file: &str,
+    headers: &'h csv::StringRecord,
+) -> Result<Vec<&'h str>, ConfigError> {
     let names: Vec<&str> = headers
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}'))
@@ -40,7 +46,7 @@ fn check_header(file: &str, headers: &csv::StringRecord) -> Result<(), ConfigErr
             ));
         }
     }
-    Ok(())
+    Ok(names)
 }
 
 impl NewsSources {
@@ -55,12 +61,8 @@ impl NewsSources {
             .headers()
             .map_err(|e| ConfigError::file(name, e.to_string()))?
             .clone();
-        let col = |c: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim().trim_start_matches('\u{feff}') == c)
-        };
-        check_header(name, &headers)?;
+        let names = header_names(name, &headers)?;
+        let col = |c: &str| names.iter().position(|h| *h == c);
         let (Some(name_col), Some(domain_col)) = (col("name"), col("domain")) else {
             return Err(ConfigError::line(
                 name,
@@ -123,12 +125,8 @@ impl NewsSources {
             .headers()
             .map_err(|e| ConfigError::file(file, e.to_string()))?
             .clone();
-        let col = |c: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim().trim_start_matches('\u{feff}') == c)
-        };
-        check_header(file, &headers)?;
+        let names = header_names(file, &headers)?;
+        let col = |c: &str| names.iter().position(|h| *h == c);
         let (Some(alias_col), Some(name_col)) = (col("alias"), col("name")) else {
             return Err(ConfigError::line(
                 file,
