@@ -110,18 +110,6 @@ struct CueList {
 }
 
 impl CueList {
-    /// The cues that start with `c`, in list order (longest first).
-    #[inline]
-    fn starting_with(&self, c: char) -> Option<&Vec<u32>> {
-        let u = c as usize;
-        if u < 0x1_0000 && self.bmp_first[u >> 6] & (1 << (u & 63)) == 0 {
-            return None;
-        }
-        self.by_first.get(&c)
-    }
-}
-
-impl CueList {
     fn new(cues: Vec<Vec<char>>) -> Self {
         let mut by_first: FxHashMap<char, Vec<u32>> = FxHashMap::default();
         let mut bmp_first = Box::new([0u64; 1024]);
@@ -143,6 +131,16 @@ impl CueList {
             by_first,
             bmp_first,
         }
+    }
+
+    /// The cues that start with `c`, in list order (longest first).
+    #[inline]
+    fn starting_with(&self, c: char) -> Option<&Vec<u32>> {
+        let u = c as usize;
+        if u < 0x1_0000 && self.bmp_first[u >> 6] & (1 << (u & 63)) == 0 {
+            return None;
+        }
+        self.by_first.get(&c)
     }
 }
 
