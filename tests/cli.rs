@@ -59,18 +59,28 @@ fn check_accepts_the_shipped_pipeline() {
     );
 }
 
+/// Writes `csv` as `dir/lex.csv`; that path, and the text of a pipeline whose one stage,
+/// `prohibited`, reads it.
+fn lexicon_pipeline(dir: &std::path::Path, csv: &str) -> (PathBuf, String) {
+    let lex = dir.join("lex.csv");
+    std::fs::write(&lex, csv).unwrap();
+    let pipeline = format!(
+        "[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"{}\"]\n",
+        lex.display()
+    );
+    (lex, pipeline)
+}
+
 #[test]
 fn config_errors_exit_2_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let lex = dir.path().join("lex.csv");
-    std::fs::write(
-        &lex,
+    let (lex, with_lexicon) = lexicon_pipeline(
+        dir.path(),
         "term,category,action\n网络赌场,gambling,reject\n百家乐,gambling,sometimes\n",
-    )
-    .unwrap();
+    );
     let cases = [
         (
-            format!("[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"{}\"]\n", lex.display()),
+            with_lexicon,
             format!("{}:3: unknown action `sometimes`", lex.display()),
         ),
         ("[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"teleport\"\n".to_string(), "pipeline.toml:4:".to_string()),
@@ -94,21 +104,12 @@ fn error_messages_quote_invisible_and_control_characters_as_escapes() {
     // A value with an escape sequence (clear screen), a zero-width space, a right-to-left
     // override and a NUL, quoted by the error: printed as `\u{..}`, never raw.
     let dir = tempfile::tempdir().unwrap();
-    let lex = dir.path().join("lex.csv");
-    std::fs::write(
-        &lex,
+    let (_, pipeline) = lexicon_pipeline(
+        dir.path(),
         "term,category,action\n网络赌场,gambling,reject\n百家乐,gambling,so\u{1b}[2J\u{200B}me\u{202E}x\u{0}y\n",
-    )
-    .unwrap();
+    );
     let p = dir.path().join("pipeline.toml");
-    std::fs::write(
-        &p,
-        format!(
-            "[pipeline]\nname = \"x\"\n[[stages]]\nkind = \"prohibited\"\nlexicons = [\"{}\"]\n",
-            lex.display()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&p, pipeline).unwrap();
     let out = run(&["check", "--pipeline", p.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
